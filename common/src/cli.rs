@@ -1,0 +1,166 @@
+//! Command-line parsing with the project's exit codes.
+//!
+//! `argh::from_env` exits with status 1 on a usage error; the lessons exit 2 (bad usage), print
+//! `--help` on stdout with status 0, answer `--version`, and refuse arguments that are not UTF-8
+//! instead of panicking.
+
+use std::ffi::OsString;
+use std::process::exit;
+
+use argh::FromArgs;
+
+use crate::exit::USAGE;
+
+/// What parsing decided, before anything is printed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<T> {
+    /// Arguments to run with.
+    Run(T),
+    /// Print this text on stdout and exit 0 (`--help`, `--version`).
+    Print(String),
+    /// Print this text on stderr and exit 2.
+    Usage(String),
+}
+
+/// Parses `args` (the program name first) into `T`.
+pub fn parse_from<T: FromArgs>(args: &[OsString], version: &str) -> Parsed<T> {
+    let mut strings = Vec::with_capacity(args.len());
+    for a in args {
+        match a.to_str() {
+            Some(s) => strings.push(s),
+            None => {
+                return Parsed::Usage(format!(
+                    "error: argument {} is not valid UTF-8",
+                    a.to_string_lossy()
+                ));
+            }
+        }
+    }
+    let Some((prog, rest)) = strings.split_first() else {
+        return Parsed::Usage("error: no program name".into());
+    };
+    let name = std::path::Path::new(prog)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(prog);
+    let before_dashdash = rest.iter().take_while(|a| **a != "--");
+    if before_dashdash.clone().any(|a| *a == "--version")
+        && !before_dashdash.clone().any(|a| *a == "--help" || *a == "help")
+    {
+        return Parsed::Print(format!("{name} {version}\n"));
+    }
+    // argh takes `-v -v`; accept the usual `-vv` and `-vvv` too.
+    let mut expanded: Vec<&str> = Vec::with_capacity(rest.len());
+    for (i, a) in rest.iter().enumerate() {
+        let is_vs = a.len() > 2 && a.starts_with('-') && a[1..].bytes().all(|b| b == b'v');
+        if is_vs && !rest[..i].contains(&"--") {
+            expanded.extend(std::iter::repeat_n("-v", a.len() - 1));
+        } else {
+            expanded.push(a);
+        }
+    }
+    match T::from_args(&[name], &expanded) {
+        Ok(t) => Parsed::Run(t),
+        Err(early) if early.status.is_ok() => Parsed::Print(early.output),
+        Err(early) => {
+            let out = early.output.trim_end();
+            let out = if out.starts_with("error") || out.starts_with("Usage") {
+                out.to_owned()
+            } else {
+                format!("error: {out}")
+            };
+            Parsed::Usage(format!("{out}\nRun {name} --help for more information.\n"))
+        }
+    }
+}
+
+/// Parses the process's arguments into `T`, or prints help/version (exit 0) or the usage error
+/// (exit 2) and exits. Pass `env!("CARGO_PKG_VERSION")`.
+pub fn parse<T: FromArgs>(version: &str) -> T {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match parse_from(&args, version) {
+        Parsed::Run(t) => t,
+        Parsed::Print(text) => {
+            print!("{text}");
+            exit(0);
+        }
+        Parsed::Usage(text) => {
+            eprint!("{text}");
+            exit(i32::from(USAGE));
+        }
+    }
+}
+
+/// Exits with a usage error (status 2) and a one-line message on stderr.
+pub fn usage_error(message: &str) -> ! {
+    eprintln!("{}", crate::redact::redact_all(message));
+    exit(i32::from(USAGE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Demo tool.
+    #[derive(FromArgs, Debug, PartialEq, Eq)]
+    struct Demo {
+        /// a port
+        #[argh(option, default = "1234")]
+        port: u16,
+        /// more logs
+        #[argh(switch, short = 'v')]
+        verbose: u8,
+    }
+
+    fn run(args: &[&str]) -> Parsed<Demo> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        parse_from(&args, "1.2.3")
+    }
+
+    #[test]
+    fn parses_and_counts_verbosity() {
+        assert_eq!(
+            run(&["/bin/demo", "--port", "9", "-vv"]),
+            Parsed::Run(Demo {
+                port: 9,
+                verbose: 2
+            })
+        );
+    }
+
+    #[test]
+    fn help_and_version_go_to_stdout() {
+        let Parsed::Print(help) = run(&["demo", "--help"]) else {
+            panic!("help not printed")
+        };
+        assert!(help.contains("Usage: demo"), "{help}");
+        assert_eq!(
+            run(&["/usr/bin/demo", "--version"]),
+            Parsed::Print("demo 1.2.3\n".into())
+        );
+    }
+
+    #[test]
+    fn usage_errors_name_the_problem() {
+        let Parsed::Usage(text) = run(&["demo", "--port", "x"]) else {
+            panic!("not a usage error")
+        };
+        assert!(text.starts_with("error"), "{text}");
+        assert!(text.contains("--port"), "{text}");
+        let Parsed::Usage(text) = run(&["demo", "--nope"]) else {
+            panic!("not a usage error")
+        };
+        assert!(text.contains("--nope"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_is_a_usage_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = vec![OsString::from("demo"), OsString::from_vec(vec![0xff, 0xfe])];
+        assert!(matches!(
+            parse_from::<Demo>(&args, "1"),
+            Parsed::Usage(t) if t.contains("not valid UTF-8")
+        ));
+    }
+}

@@ -1,0 +1,153 @@
+//! Exit codes and the one-line error report every `main` prints.
+//!
+//! - [`SUCCESS`] (0): it worked.
+//! - [`FAILURE`] (1): a runtime failure: unreachable server, lost data, a check that disagreed.
+//! - [`USAGE`] (2): bad usage: argh's own errors, a bad address, a missing file.
+//!
+//! A failure prints exactly one line on stderr, `error: <message>: <cause>: <cause>`, with every
+//! URL password redacted; no panic, no backtrace.
+
+use std::error::Error;
+use std::process::ExitCode;
+
+/// It worked.
+pub const SUCCESS: u8 = 0;
+/// A runtime failure.
+pub const FAILURE: u8 = 1;
+/// Bad usage.
+pub const USAGE: u8 = 2;
+
+/// An error that knows which exit code it deserves.
+pub trait ExitStatus {
+    /// [`FAILURE`] unless the error is the user's usage mistake ([`USAGE`]).
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
+}
+
+/// The one-line report of an error and its chain of causes: `error: a: b: c`.
+///
+/// A cause whose text the message already contains is not repeated. Line breaks are folded into
+/// spaces, and any URL password is replaced by `***`.
+pub fn report(err: &(dyn Error + 'static)) -> String {
+    let mut line = String::from("error: ");
+    line.push_str(&err.to_string());
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    let folded: String = line
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::redact::redact_all(&folded)
+}
+
+/// A boxed error with its exit code, for `main` functions that gather several error types.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code to leave with.
+    pub code: u8,
+    /// What went wrong.
+    pub error: Box<dyn Error + Send + Sync + 'static>,
+}
+
+impl Failure {
+    /// A runtime failure (exit 1).
+    pub fn runtime(error: impl Into<Box<dyn Error + Send + Sync + 'static>>) -> Self {
+        Self {
+            code: FAILURE,
+            error: error.into(),
+        }
+    }
+
+    /// A usage error (exit 2).
+    pub fn usage(error: impl Into<Box<dyn Error + Send + Sync + 'static>>) -> Self {
+        Self {
+            code: USAGE,
+            error: error.into(),
+        }
+    }
+}
+
+impl<E: Error + ExitStatus + Send + Sync + 'static> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self {
+            code: e.exit_code(),
+            error: Box::new(e),
+        }
+    }
+}
+
+/// Ends `main`: `Ok` exits 0; an error prints its one-line [`report`] on stderr and exits with
+/// its code.
+pub fn finish<E: Into<Failure>>(result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let f: Failure = e.into();
+            eprintln!("{}", report(f.error.as_ref()));
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl Error for Layer {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            self.1.as_deref().map(|e| e as &(dyn Error + 'static))
+        }
+    }
+    impl ExitStatus for Layer {}
+
+    #[test]
+    fn chain_is_one_line() {
+        let e = Layer(
+            "cannot connect to redis://:secret@h:6379/0",
+            Some(Box::new(Layer(
+                "connection refused",
+                Some(Box::new(Layer("os error\n111", None))),
+            ))),
+        );
+        assert_eq!(
+            report(&e),
+            "error: cannot connect to redis://:***@h:6379/0: connection refused: os error 111"
+        );
+    }
+
+    #[test]
+    fn repeated_cause_is_not_printed_twice() {
+        let e = Layer(
+            "read failed: timed out",
+            Some(Box::new(Layer("timed out", None))),
+        );
+        assert_eq!(report(&e), "error: read failed: timed out");
+    }
+
+    #[test]
+    fn codes() {
+        let f: Failure = Layer("x", None).into();
+        assert_eq!(f.code, FAILURE);
+        let f: Failure = crate::addr::parse_connect_addr("x:y").unwrap_err().into();
+        assert_eq!(f.code, USAGE);
+        assert_eq!(Failure::usage("bad").code, USAGE);
+    }
+}

@@ -1,0 +1,30 @@
+//! Pieces every lesson binary shares: address parsing ([`addr`]), logging set-up ([`logging`]),
+//! the shutdown signal ([`shutdown`]), exit codes and the one-line error report ([`exit`]), and
+//! secret redaction ([`redact`]).
+//!
+//! ```
+//! use common::addr::{parse_connect_addr, parse_listen_addr};
+//!
+//! // The notes' rule: a bare port means 127.0.0.1.
+//! assert_eq!(parse_connect_addr("9000").unwrap().to_string(), "127.0.0.1:9000");
+//! // Servers may listen on port 0 (a free port); clients may not connect to it.
+//! assert!(parse_listen_addr("0").is_ok());
+//! assert_eq!(
+//!     parse_connect_addr("localhost:nine").unwrap_err().to_string(),
+//!     "bad address 'localhost:nine': Ports must be integers."
+//! );
+//! assert_eq!(
+//!     common::redact::redact_url("redis://user:pw@h:6379/0"),
+//!     "redis://user:***@h:6379/0"
+//! );
+//! ```
+
+pub mod addr;
+pub mod cli;
+pub mod exit;
+pub mod logging;
+pub mod redact;
+pub mod shutdown;
+
+pub use addr::{AddrError, parse_connect_addr, parse_listen_addr};
+pub use exit::{ExitStatus, Failure, report};

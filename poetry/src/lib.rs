@@ -1,0 +1,1 @@
+//! Poetry: the Twisted tutorial's poetry servers, client, transformer and proxy (notes §1.6).

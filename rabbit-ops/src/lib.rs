@@ -1,0 +1,1 @@
+//! RabbitMQ from Rust with amiquip: the RabbitMQ tutorials (notes §3).
