@@ -1,0 +1,402 @@
+//! The load generator: closed-loop ping-pong on many connections at once.
+//!
+//! Each connection sends a message of `size` bytes, waits until exactly that message has come
+//! back (every byte is compared), records the round trip in an HDR histogram, and sends the next
+//! one, for `duration`. Every message differs from the one before (it starts with its sequence
+//! number) and from those of the other connections (the rest is random per connection), so a
+//! server that mixes up connections or replays an old message is caught.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout_at};
+
+use crate::Error;
+
+/// Sizes up to this are written then read; larger ones are written while being read.
+const SEQUENTIAL_MAX: usize = 64 * 1024;
+
+/// How long after the end a connection may take to get its last echo back.
+const LAST_ECHO_GRACE: Duration = Duration::from_secs(2);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The echo server.
+    pub addr: SocketAddr,
+    /// Connections, each with one message in flight.
+    pub connections: usize,
+    /// Bytes per message.
+    pub size: usize,
+    /// How long to send for (connecting is not counted).
+    pub duration: Duration,
+}
+
+impl Config {
+    /// Refuses settings that cannot run (a usage error, exit 2).
+    pub fn check(&self) -> Result<(), Error> {
+        if self.connections == 0 {
+            return Err(Error::Usage(
+                "error: --connections must be at least 1".into(),
+            ));
+        }
+        if self.size == 0 || self.size > 16 * 1024 * 1024 {
+            return Err(Error::Usage(
+                "error: --size must be between 1 and 16777216 bytes".into(),
+            ));
+        }
+        if self.duration.is_zero() {
+            return Err(Error::Usage("error: --duration must be more than 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Latency percentiles, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// The slowest round trip.
+    pub max: f64,
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The server.
+    pub addr: SocketAddr,
+    /// Connections used.
+    pub connections: usize,
+    /// Bytes per message.
+    pub size: usize,
+    /// Seconds measured.
+    pub seconds: f64,
+    /// Messages echoed and checked.
+    pub messages: u64,
+    /// Messages per second.
+    pub messages_per_sec: f64,
+    /// Payload megabytes (10^6 bytes) echoed per second, counted once (not both directions).
+    pub mb_per_sec: f64,
+    /// Round-trip latency.
+    pub latency_us: Latency,
+    /// Connections that failed: a differing echo, a closed or reset connection, no echo.
+    pub errors: u64,
+    /// The first error, in words.
+    pub first_error: Option<String>,
+}
+
+impl Report {
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        let l = &self.latency_us;
+        serde_json::json!({
+            "addr": self.addr.to_string(),
+            "connections": self.connections,
+            "size": self.size,
+            "seconds": round(self.seconds, 3),
+            "messages": self.messages,
+            "messages_per_sec": round(self.messages_per_sec, 1),
+            "mb_per_sec": round(self.mb_per_sec, 2),
+            "latency_us": {
+                "p50": round(l.p50, 1),
+                "p90": round(l.p90, 1),
+                "p99": round(l.p99, 1),
+                "p99_9": round(l.p999, 1),
+                "max": round(l.max, 1),
+            },
+            "errors": self.errors,
+            "first_error": self.first_error,
+        })
+    }
+
+    /// The report as text, a few aligned lines.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let l = &self.latency_us;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "echo-bench: {}, {} connection{} x {} B, {:.1} s",
+            self.addr,
+            self.connections,
+            if self.connections == 1 { "" } else { "s" },
+            self.size,
+            self.seconds
+        );
+        let _ = writeln!(s, "messages/s   {:.0}", self.messages_per_sec);
+        let _ = writeln!(
+            s,
+            "MB/s         {:.2}  (payload echoed, one direction)",
+            self.mb_per_sec
+        );
+        let _ = writeln!(
+            s,
+            "latency us   p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}",
+            l.p50, l.p90, l.p99, l.p999, l.max
+        );
+        let _ = writeln!(s, "messages     {}", self.messages);
+        let _ = write!(s, "errors       {}", self.errors);
+        if let Some(e) = &self.first_error {
+            let _ = write!(s, "  (first: {e})");
+        }
+        s.push('\n');
+        s
+    }
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k
+}
+
+/// How a connection's run ended.
+struct ConnResult {
+    messages: u64,
+    hist: Histogram<u64>,
+    error: Option<String>,
+}
+
+/// Opens the connections, runs the ping-pong for `config.duration`, and reports. `progress`
+/// counts messages as they complete (in batches), for a progress display.
+pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Error> {
+    config.check()?;
+    let addr = config.addr;
+    let connect_deadline = Instant::now() + Duration::from_secs(10);
+    let mut streams = Vec::with_capacity(config.connections);
+    let mut connecting = JoinSet::new();
+    for _ in 0..config.connections {
+        connecting.spawn(timeout_at(connect_deadline, TcpStream::connect(addr)));
+    }
+    while let Some(r) = connecting.join_next().await {
+        let stream = match r.expect("a connect task does not panic") {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(Error::Connect { addr, source }),
+            Err(_) => {
+                return Err(Error::Connect {
+                    addr,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "connections not all established within 10 s",
+                    ),
+                });
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        streams.push(stream);
+    }
+
+    let start = Instant::now();
+    let stop_at = start + config.duration;
+    let mut tasks = JoinSet::new();
+    for (id, stream) in streams.into_iter().enumerate() {
+        tasks.spawn(ping_pong(
+            stream,
+            id as u64,
+            config.size,
+            stop_at,
+            Arc::clone(&progress),
+        ));
+    }
+
+    let mut hist = new_histogram();
+    let mut messages = 0;
+    let mut errors = 0;
+    let mut first_error = None;
+    let give_up = stop_at + LAST_ECHO_GRACE;
+    loop {
+        match timeout_at(give_up, tasks.join_next()).await {
+            Ok(None) => break,
+            Ok(Some(joined)) => {
+                let r = joined.expect("a ping-pong task does not panic");
+                messages += r.messages;
+                hist.add(&r.hist).expect("histograms with the same bounds");
+                if let Some(e) = r.error {
+                    errors += 1;
+                    first_error.get_or_insert(e);
+                }
+            }
+            Err(_) => {
+                let stuck = tasks.len() as u64;
+                tasks.abort_all();
+                errors += stuck;
+                first_error.get_or_insert(format!(
+                    "{stuck} connection(s) got no echo within {}s of the end",
+                    LAST_ECHO_GRACE.as_secs()
+                ));
+                break;
+            }
+        }
+    }
+    let seconds = config.duration.as_secs_f64();
+    let us = |ns: u64| ns as f64 / 1000.0;
+    let latency_us = if hist.is_empty() {
+        Latency::default()
+    } else {
+        Latency {
+            p50: us(hist.value_at_quantile(0.50)),
+            p90: us(hist.value_at_quantile(0.90)),
+            p99: us(hist.value_at_quantile(0.99)),
+            p999: us(hist.value_at_quantile(0.999)),
+            max: us(hist.max()),
+        }
+    };
+    Ok(Report {
+        addr,
+        connections: config.connections,
+        size: config.size,
+        seconds,
+        messages,
+        messages_per_sec: messages as f64 / seconds,
+        mb_per_sec: (messages * config.size as u64) as f64 / seconds / 1e6,
+        latency_us,
+        errors,
+        first_error,
+    })
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // Nanoseconds, 3 significant digits; grows to fit the slowest round trip.
+    Histogram::new(3).expect("3 significant digits is valid")
+}
+
+/// A connection's message pattern: random bytes from a per-connection seed.
+fn pattern(id: u64, size: usize) -> Vec<u8> {
+    let mut x = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+async fn ping_pong(
+    mut stream: TcpStream,
+    id: u64,
+    size: usize,
+    stop_at: Instant,
+    progress: Arc<AtomicU64>,
+) -> ConnResult {
+    let mut msg = pattern(id, size);
+    let mut buf = vec![0u8; size];
+    let mut hist = new_histogram();
+    let mut messages = 0u64;
+    let mut t0 = Instant::now();
+    let error = loop {
+        if t0 >= stop_at {
+            break None;
+        }
+        // Every message differs from the last: its first bytes are its sequence number.
+        let seq = messages.to_le_bytes();
+        let k = seq.len().min(size);
+        msg[..k].copy_from_slice(&seq[..k]);
+        let exchanged = if size <= SEQUENTIAL_MAX {
+            exchange(&mut stream, &msg, &mut buf).await
+        } else {
+            let (mut rd, mut wr) = stream.split();
+            let (w, r) = tokio::join!(wr.write_all(&msg), read_full(&mut rd, &mut buf));
+            w.map_err(|e| format!("write failed: {e}")).and(r)
+        };
+        if let Err(e) = exchanged {
+            break Some(e);
+        }
+        if buf != msg {
+            let at = buf.iter().zip(&msg).position(|(a, b)| a != b).unwrap_or(0);
+            break Some(format!(
+                "message {messages} on connection {id} came back different at byte {at}"
+            ));
+        }
+        let t1 = Instant::now();
+        let _ = hist.record((t1 - t0).as_nanos() as u64);
+        t0 = t1;
+        messages += 1;
+        if messages.is_multiple_of(256) {
+            progress.fetch_add(256, Ordering::Relaxed);
+        }
+    };
+    progress.fetch_add(messages % 256, Ordering::Relaxed);
+    ConnResult {
+        messages,
+        hist,
+        error,
+    }
+}
+
+async fn exchange(stream: &mut TcpStream, msg: &[u8], buf: &mut [u8]) -> Result<(), String> {
+    stream
+        .write_all(msg)
+        .await
+        .map_err(|e| format!("write failed: {e}"))?;
+    read_full(stream, buf).await
+}
+
+async fn read_full<R: AsyncReadExt + Unpin>(rd: &mut R, buf: &mut [u8]) -> Result<(), String> {
+    let mut got = 0;
+    while got < buf.len() {
+        match rd.read(&mut buf[got..]).await {
+            Ok(0) => {
+                return Err(format!(
+                    "the server closed the connection ({got} of {} bytes echoed)",
+                    buf.len()
+                ));
+            }
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("read failed: {e}")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_differ_between_connections() {
+        assert_ne!(pattern(0, 64), pattern(1, 64));
+        assert_eq!(pattern(7, 64), pattern(7, 64));
+        assert_eq!(pattern(3, 5).len(), 5);
+    }
+
+    #[test]
+    fn bad_settings_are_usage_errors() {
+        let ok = Config {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            connections: 1,
+            size: 1,
+            duration: Duration::from_secs(1),
+        };
+        assert!(ok.check().is_ok());
+        for bad in [
+            Config {
+                connections: 0,
+                ..ok.clone()
+            },
+            Config {
+                size: 0,
+                ..ok.clone()
+            },
+            Config {
+                duration: Duration::ZERO,
+                ..ok.clone()
+            },
+        ] {
+            assert!(matches!(bad.check(), Err(Error::Usage(_))));
+        }
+    }
+}
