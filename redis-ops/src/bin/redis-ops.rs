@@ -1,0 +1,322 @@
+//! `redis-ops`: Redis from Rust (notes §2). Parses the arguments and calls the library.
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use argh::FromArgs;
+use redis_ops::connect::{DEFAULT_URL, url_from};
+use redis_ops::kv::{Condition, Expiry};
+use redis_ops::lesson::{Group, Options};
+use redis_ops::pool::PoolOptions;
+use redis_ops::pubsub::Listen;
+use redis_ops::{Error, Redis, kv, lesson, pool, pubsub};
+
+/// Redis from Rust: set/get, a connection pool, every operation of the lesson, pub/sub.
+#[derive(FromArgs)]
+struct Args {
+    /// redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)
+    #[argh(option)]
+    url: Option<String>,
+    /// seconds to wait for a connection (default 5)
+    #[argh(option, default = "5.0")]
+    timeout: f64,
+    /// more logs (-v info, -vv debug)
+    #[argh(switch, short = 'v')]
+    verbose: u8,
+    /// errors only
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+    #[argh(subcommand)]
+    command: Command,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand)]
+enum Command {
+    Set(SetArgs),
+    Get(GetArgs),
+    Incr(IncrArgs),
+    Pool(PoolArgs),
+    Lesson(LessonArgs),
+    Publish(PublishArgs),
+    Subscribe(SubscribeArgs),
+}
+
+/// store a value: SET KEY VALUE [EX s | PX ms] [NX | XX]; prints OK
+#[derive(FromArgs)]
+#[argh(subcommand, name = "set")]
+struct SetArgs {
+    /// the key
+    #[argh(positional)]
+    key: String,
+    /// the value (give --stdin instead for arbitrary bytes)
+    #[argh(positional)]
+    value: Option<String>,
+    /// read the value from stdin, byte for byte (binary-safe)
+    #[argh(switch)]
+    stdin: bool,
+    /// expire after this many seconds (EX)
+    #[argh(option)]
+    ex: Option<u64>,
+    /// expire after this many milliseconds (PX)
+    #[argh(option)]
+    px: Option<u64>,
+    /// only set a key that does not exist (NX); exit 1 if it does
+    #[argh(switch)]
+    nx: bool,
+    /// only set a key that exists (XX); exit 1 if it does not
+    #[argh(switch)]
+    xx: bool,
+}
+
+/// print a value, byte for byte; (nil) on stderr and exit 1 when the key does not exist
+#[derive(FromArgs)]
+#[argh(subcommand, name = "get")]
+struct GetArgs {
+    /// the key
+    #[argh(positional)]
+    key: String,
+}
+
+/// add to an integer (INCRBY) and print the new value
+#[derive(FromArgs)]
+#[argh(subcommand, name = "incr")]
+struct IncrArgs {
+    /// the key
+    #[argh(positional)]
+    key: String,
+    /// how much to add (default 1; negative subtracts)
+    #[argh(option, default = "1")]
+    by: i64,
+}
+
+/// many tasks share a bounded connection pool; compare with a connection per operation
+#[derive(FromArgs)]
+#[argh(subcommand, name = "pool")]
+struct PoolArgs {
+    /// most connections the pool opens (default 4)
+    #[argh(option, default = "4")]
+    size: usize,
+    /// concurrent tasks (default 64)
+    #[argh(option, default = "64")]
+    tasks: usize,
+    /// INCRs through the pool (default 10000)
+    #[argh(option, default = "10000")]
+    ops: usize,
+    /// INCRs with a new connection each (default: --ops, at most 1000)
+    #[argh(option)]
+    baseline_ops: Option<usize>,
+}
+
+/// run and check every operation of a lesson group: strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all
+#[derive(FromArgs)]
+#[argh(subcommand, name = "lesson")]
+struct LessonArgs {
+    /// the group: strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all
+    #[argh(positional)]
+    group: String,
+    /// wait this many milliseconds after each step (to read along)
+    #[argh(option, default = "0")]
+    pause: u64,
+}
+
+/// publish a message on a channel; prints how many subscribers received it
+#[derive(FromArgs)]
+#[argh(subcommand, name = "publish")]
+struct PublishArgs {
+    /// the channel
+    #[argh(positional)]
+    channel: String,
+    /// the message
+    #[argh(positional)]
+    message: String,
+}
+
+/// print `channel: message` for every message on the channels
+#[derive(FromArgs)]
+#[argh(subcommand, name = "subscribe")]
+struct SubscribeArgs {
+    /// channels (glob patterns with --pattern)
+    #[argh(positional, greedy)]
+    channels: Vec<String>,
+    /// exit after this many messages
+    #[argh(option)]
+    count: Option<usize>,
+    /// stop after this many seconds (an error if --count messages have not arrived)
+    #[argh(option)]
+    timeout: Option<f64>,
+    /// the names are patterns (PSUBSCRIBE): news.* matches news.sport
+    #[argh(switch)]
+    pattern: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
+    common::logging::init(args.verbose, args.quiet);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(common::exit::FAILURE);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(common::exit::FAILURE),
+        Err(e) => common::exit::finish(Err(e)),
+    }
+}
+
+/// Runs the command; `Ok(false)` is a quiet failure already reported (`get` of a missing key).
+async fn run(args: Args) -> Result<bool, Error> {
+    let timeout = seconds("--timeout", args.timeout)?;
+    let url = url_from(args.url);
+    tracing::debug!(default = DEFAULT_URL, "connecting to {}", common::redact::Redacted(&url));
+    match args.command {
+        Command::Set(a) => set(&url, timeout, a).await,
+        Command::Get(a) => {
+            let redis = Redis::new(&url, timeout)?;
+            let mut conn = redis.connect().await?;
+            let Some(value) = kv::get(&mut conn, &a.key).await? else {
+                eprintln!("(nil)");
+                return Ok(false);
+            };
+            let mut out = std::io::stdout().lock();
+            out.write_all(&value).map_err(write_error)?;
+            if out.is_terminal() {
+                out.write_all(b"\n").map_err(write_error)?;
+            }
+            out.flush().map_err(write_error)?;
+            Ok(true)
+        }
+        Command::Incr(a) => {
+            let redis = Redis::new(&url, timeout)?;
+            let mut conn = redis.connect().await?;
+            println!("{}", kv::incr(&mut conn, &a.key, a.by).await?);
+            Ok(true)
+        }
+        Command::Pool(a) => {
+            let redis = Redis::new(&url, timeout)?;
+            let options = PoolOptions {
+                size: a.size,
+                tasks: a.tasks,
+                ops: a.ops,
+                baseline_ops: a.baseline_ops.unwrap_or(a.ops.min(1000)),
+            };
+            let report = pool::run(&redis, options, shutdown()?).await?;
+            println!("{report}");
+            Ok(true)
+        }
+        Command::Lesson(a) => {
+            let groups = Group::parse(&a.group)?;
+            let redis = Redis::new(&url, timeout)?;
+            let options = Options {
+                pause: Duration::from_millis(a.pause),
+            };
+            let mut out = std::io::stdout();
+            let summary = lesson::run(&redis, &groups, &options, &mut out, shutdown()?).await?;
+            println!(
+                "\nlesson {}: {} replies checked, all as expected",
+                a.group, summary.steps
+            );
+            Ok(true)
+        }
+        Command::Publish(a) => {
+            let redis = Redis::new(&url, timeout)?;
+            let n = pubsub::publish(&redis, &a.channel, a.message.as_bytes()).await?;
+            println!("(integer) {n}");
+            Ok(true)
+        }
+        Command::Subscribe(a) => {
+            if a.channels.is_empty() {
+                return Err(Error::Usage("subscribe: name at least one channel".into()));
+            }
+            let listen = Listen {
+                timeout: a.timeout.map(|t| seconds("--timeout", t)).transpose()?,
+                channels: a.channels,
+                patterns: a.pattern,
+                count: a.count,
+            };
+            let redis = Redis::new(&url, timeout)?;
+            let quiet = args.quiet;
+            let names = listen.channels.join(", ");
+            let ready = move || {
+                if !quiet {
+                    eprintln!("subscribed to {names}");
+                }
+            };
+            let mut out = std::io::stdout();
+            pubsub::subscribe(&redis, &listen, &mut out, ready, shutdown()?).await?;
+            Ok(true)
+        }
+    }
+}
+
+async fn set(url: &str, timeout: Duration, a: SetArgs) -> Result<bool, Error> {
+    let expiry = match (a.ex, a.px) {
+        (Some(_), Some(_)) => return Err(usage("set: give --ex or --px, not both")),
+        (Some(0), None) | (None, Some(0)) => {
+            return Err(usage("set: the expiry must be at least 1"));
+        }
+        (Some(s), None) => Some(Expiry::Seconds(s)),
+        (None, Some(ms)) => Some(Expiry::Millis(ms)),
+        (None, None) => None,
+    };
+    let condition = match (a.nx, a.xx) {
+        (true, true) => return Err(usage("set: give --nx or --xx, not both")),
+        (true, false) => Some(Condition::IfMissing),
+        (false, true) => Some(Condition::IfExists),
+        (false, false) => None,
+    };
+    let value = match (a.value, a.stdin) {
+        (Some(v), false) => v.into_bytes(),
+        (None, true) => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|source| Error::Io {
+                    what: "cannot read the value from stdin",
+                    source,
+                })?;
+            buf
+        }
+        (Some(_), true) => return Err(usage("set: give a VALUE or --stdin, not both")),
+        (None, false) => return Err(usage("set: give a VALUE (or --stdin)")),
+    };
+    let redis = Redis::new(url, timeout)?;
+    let mut conn = redis.connect().await?;
+    kv::set(&mut conn, &a.key, &value, expiry, condition).await?;
+    println!("OK");
+    Ok(true)
+}
+
+fn usage(message: &str) -> Error {
+    Error::Usage(message.to_owned())
+}
+
+/// A positive number of seconds.
+fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
+    if value.is_finite() && value > 0.0 && value <= 1e9 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(usage(&format!(
+            "{flag} must be a positive number of seconds, not {value}"
+        )))
+    }
+}
+
+fn shutdown() -> Result<impl std::future::Future<Output = common::shutdown::Signal>, Error> {
+    common::shutdown::install().map_err(|source| Error::Io {
+        what: "cannot install the signal handlers",
+        source,
+    })
+}
+
+fn write_error(source: std::io::Error) -> Error {
+    Error::Io {
+        what: "cannot write to stdout",
+        source,
+    }
+}

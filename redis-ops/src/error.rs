@@ -1,0 +1,184 @@
+//! The one error type of the crate. Every variant names what the user did or what failed; the
+//! binary prints it as one line (`error: ...`) and exits 1, or 2 for a usage mistake.
+
+use std::time::Duration;
+
+use common::exit::{ExitStatus, FAILURE, USAGE};
+use common::redact::redact_all;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The `--url` (or `$REDIS_URL`) is not a Redis URL.
+    #[error("bad Redis URL '{}': {reason}", redact_all(.url))]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why the redis crate refused it.
+        reason: String,
+    },
+
+    /// A usage mistake the argument parser cannot see (two exclusive flags, say).
+    #[error("{0}")]
+    Usage(String),
+
+    /// `lesson NAME` with a name that is not a lesson.
+    #[error("unknown lesson '{0}': choose strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all")]
+    UnknownLesson(String),
+
+    /// The server could not be reached (refused, timed out, authentication failed...).
+    #[error("cannot connect to {}: {reason}", redact_all(.url))]
+    Connect {
+        /// The URL as given (printed with its password redacted).
+        url: String,
+        /// Why, in a few words: `connection refused`, `timed out after 5s`.
+        reason: String,
+    },
+
+    /// A command failed: the server answered with an error, or the connection broke.
+    #[error("{command}: {reason}")]
+    Command {
+        /// The command as redis-cli would show it.
+        command: String,
+        /// The server's error (`WRONGTYPE Operation against a key ...`) or the I/O failure.
+        reason: String,
+    },
+
+    /// `set --nx` on an existing key, `set --xx` on a missing one.
+    #[error("not set: key '{key}' {why}")]
+    NotSet {
+        /// The key.
+        key: String,
+        /// `already exists (--nx)` or `does not exist (--xx)`.
+        why: &'static str,
+    },
+
+    /// A lesson step got a reply other than the one Redis must give.
+    #[error("lesson {group}: > {command}: expected {expected}, got {got}")]
+    Disagreed {
+        /// The lesson group (`strings`, `lists`...).
+        group: &'static str,
+        /// The command as redis-cli would show it.
+        command: String,
+        /// What Redis must answer.
+        expected: String,
+        /// What it answered.
+        got: String,
+    },
+
+    /// Something that must happen within a bounded time did not.
+    #[error("timed out after {}: {what}", secs(*.after))]
+    TimedOut {
+        /// What we were waiting for.
+        what: String,
+        /// How long we waited.
+        after: Duration,
+    },
+
+    /// SIGINT or SIGTERM arrived; whatever had to be cleaned up was.
+    #[error("interrupted{0}")]
+    Interrupted(String),
+
+    /// Reading stdin or writing stdout failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What we were doing.
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// [`Error::Interrupted`] naming the signal: `interrupted (SIGINT)`.
+    pub fn interrupted(signal: common::shutdown::Signal) -> Self {
+        let name = match signal {
+            common::shutdown::Signal::Interrupt => "SIGINT",
+            common::shutdown::Signal::Terminate => "SIGTERM",
+        };
+        Self::Interrupted(format!(" ({name})"))
+    }
+}
+
+impl ExitStatus for Error {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::BadUrl { .. } | Self::Usage(_) | Self::UnknownLesson(_) => USAGE,
+            _ => FAILURE,
+        }
+    }
+}
+
+/// `5s`, `1.5s`, `0.25s`.
+pub(crate) fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}s")
+    } else {
+        format!("{}s", format!("{s:.3}").trim_end_matches('0'))
+    }
+}
+
+/// A redis error as one short line: the server's own words (`WRONGTYPE Operation against a key
+/// holding the wrong kind of value`), or the I/O failure in lower case (`connection refused`).
+pub fn describe(e: &redis::RedisError) -> String {
+    if let (Some(code), Some(detail)) = (e.code(), e.detail()) {
+        return format!("{code} {detail}");
+    }
+    if e.code().is_some() {
+        return e.to_string();
+    }
+    if e.is_connection_refusal() {
+        return "connection refused".into();
+    }
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    if e.is_connection_dropped() {
+        return "the server closed the connection".into();
+    }
+    let text = e.to_string();
+    // "Connection reset by peer (os error 104)" -> "connection reset by peer (os error 104)"
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// Io error constructor for `map_err`.
+pub(crate) fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::Io { what, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_print_short() {
+        assert_eq!(secs(Duration::from_secs(5)), "5s");
+        assert_eq!(secs(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(secs(Duration::from_millis(250)), "0.25s");
+    }
+
+    #[test]
+    fn urls_in_errors_are_redacted() {
+        let e = Error::Connect {
+            url: "redis://:hunter2@127.0.0.1:1/0".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot connect to redis://:***@127.0.0.1:1/0: connection refused"
+        );
+        assert_eq!(e.exit_code(), FAILURE);
+        let e = Error::BadUrl {
+            url: "redis://u:pw@h:x".into(),
+            reason: "Redis URL did not parse".into(),
+        };
+        assert!(!e.to_string().contains("pw"), "{e}");
+        assert_eq!(e.exit_code(), USAGE);
+    }
+}

@@ -1,0 +1,412 @@
+//! `redis-ops lesson`: every operation of the Redis lesson, shown and checked.
+//!
+//! A lesson is a list of steps. Each step is one line of code:
+//!
+//! ```text
+//! l.step(Cmd::hset(&h, "k1", "v1"), int(1)).await?;
+//! ```
+//!
+//! which builds the command with the redis crate's typed builder (`Cmd::hset` is what
+//! `AsyncTypedCommands::hset` sends), prints it as `> HSET lesson:1a2b3c4d:h k1 v1`, runs it,
+//! prints the reply as redis-cli would (`(integer) 1`) and compares it with what Redis must
+//! answer. A disagreement prints `! expected ...` and ends the run with exit status 1.
+//!
+//! Every key is named `lesson:<random>:<name>` ([`Lesson::key`]) and every key under that
+//! prefix is deleted after each group and at the end, also after a failure or Ctrl-C
+//! ([`run`]).
+
+mod hashes;
+mod keys;
+mod lists;
+mod pipeline;
+mod pubsub;
+mod sets;
+mod strings;
+mod zsets;
+
+use std::future::Future;
+use std::io::Write;
+use std::time::Duration;
+
+use common::shutdown::Signal;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::{Cmd, Pipeline, Value};
+
+use crate::connect::Redis;
+use crate::error::{Error, describe, io};
+use crate::reply::{Expect, show_command, show_reply};
+
+/// The lesson groups, in the order `all` runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// SET and its options, GET, MSET, bit operations, counters.
+    Strings,
+    /// HSET, HGET, HGETALL, HINCRBY, HSCAN...
+    Hashes,
+    /// LPUSH, LRANGE, LREM, blocking pops, iterating a long list in batches.
+    Lists,
+    /// SADD, set algebra (SDIFF, SINTER, SUNION), SPOP, SSCAN.
+    Sets,
+    /// ZADD, ranges by rank, score and name, ZINTERSTORE/ZUNIONSTORE, ZSCAN.
+    Zsets,
+    /// DEL, EXISTS, KEYS patterns, EXPIRE/TTL, RENAME, MOVE, TYPE, SCAN.
+    Keys,
+    /// MULTI/EXEC, plain pipelines, WATCH with retry.
+    Pipeline,
+    /// SUBSCRIBE/PUBLISH (the fm104.5 radio) and PSUBSCRIBE.
+    Pubsub,
+}
+
+impl Group {
+    /// Every group, in order.
+    pub const ALL: [Self; 8] = [
+        Self::Strings,
+        Self::Hashes,
+        Self::Lists,
+        Self::Sets,
+        Self::Zsets,
+        Self::Keys,
+        Self::Pipeline,
+        Self::Pubsub,
+    ];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Strings => "strings",
+            Self::Hashes => "hashes",
+            Self::Lists => "lists",
+            Self::Sets => "sets",
+            Self::Zsets => "zsets",
+            Self::Keys => "keys",
+            Self::Pipeline => "pipeline",
+            Self::Pubsub => "pubsub",
+        }
+    }
+
+    /// The groups a command-line name selects: one, or every one for `all`.
+    pub fn parse(name: &str) -> Result<Vec<Self>, Error> {
+        if name == "all" {
+            return Ok(Self::ALL.to_vec());
+        }
+        Self::ALL
+            .into_iter()
+            .find(|g| g.name() == name)
+            .map(|g| vec![g])
+            .ok_or_else(|| Error::UnknownLesson(name.to_owned()))
+    }
+}
+
+/// How to run the lessons.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Wait this long after each step (to read along, or to interrupt mid-way).
+    pub pause: Duration,
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The key prefix used, `lesson:<random>:`.
+    pub prefix: String,
+    /// How many commands were checked.
+    pub steps: usize,
+}
+
+/// Runs `groups` against `redis`, writing the transcript to `out`. Whatever happens (a reply
+/// that disagrees, a lost connection, `shutdown` resolving), every key under the run's prefix is
+/// deleted before this returns.
+pub async fn run(
+    redis: &Redis,
+    groups: &[Group],
+    options: &Options,
+    out: &mut dyn Write,
+    shutdown: impl Future<Output = Signal>,
+) -> Result<Summary, Error> {
+    let prefix = format!("lesson:{:08x}:", rand::random::<u32>());
+    let conn = redis.connect().await?;
+    let mut l = Lesson {
+        redis,
+        conn,
+        prefix: prefix.clone(),
+        group: "",
+        out,
+        pause: options.pause,
+        steps: 0,
+    };
+    l.say(&format!(
+        "every key of this run lives under {prefix} and is deleted at the end"
+    ))?;
+
+    let outcome = tokio::select! {
+        r = l.run_groups(groups) => r,
+        signal = shutdown => Err(Error::interrupted(signal)),
+    };
+
+    // The group future is gone (dropped mid-command if interrupted): clean up on a fresh
+    // footing, whatever the outcome.
+    let cleaned = l.cleanup().await;
+    match (outcome, cleaned) {
+        (Ok(()), Ok(_)) => Ok(Summary {
+            prefix,
+            steps: l.steps,
+        }),
+        (Ok(()), Err(e)) => Err(e),
+        (Err(Error::Interrupted(how)), Ok(n)) => Err(Error::Interrupted(format!(
+            "{how}; deleted the run's {n} key(s) under {prefix}"
+        ))),
+        (Err(e), Ok(_)) => Err(e),
+        (Err(e), Err(cleanup)) => {
+            tracing::error!("cleanup after the failure failed too: {cleanup}");
+            Err(e)
+        }
+    }
+}
+
+/// The state of a run: the connection, the key prefix, where the transcript goes.
+pub struct Lesson<'a> {
+    /// The server, for extra connections (blocking commands, another db, subscribers).
+    pub redis: &'a Redis,
+    /// The shared multiplexed connection every plain step uses.
+    pub conn: MultiplexedConnection,
+    prefix: String,
+    group: &'static str,
+    out: &'a mut dyn Write,
+    pause: Duration,
+    steps: usize,
+}
+
+impl Lesson<'_> {
+    async fn run_groups(&mut self, groups: &[Group]) -> Result<(), Error> {
+        for (i, &group) in groups.iter().enumerate() {
+            self.group = group.name();
+            self.line(&format!("\n== {} ==", group.name()))?;
+            match group {
+                Group::Strings => strings::run(self).await?,
+                Group::Hashes => hashes::run(self).await?,
+                Group::Lists => lists::run(self).await?,
+                Group::Sets => sets::run(self).await?,
+                Group::Zsets => zsets::run(self).await?,
+                Group::Keys => keys::run(self).await?,
+                Group::Pipeline => pipeline::run(self).await?,
+                Group::Pubsub => pubsub::run(self).await?,
+            }
+            // Each group starts from an empty prefix, so KEYS and SCAN see only its keys. (The
+            // last group's keys go in the final cleanup, which runs whatever happens.)
+            if i + 1 < groups.len() {
+                self.cleanup().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The run's key prefix, `lesson:<random>:`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The full name of the lesson key `name`: `lesson:<random>:name`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// The database MOVE sends keys to: 1, or 0 when the URL already selects 1 or more.
+    pub fn other_db(&self) -> i64 {
+        if self.redis.db() == 0 { 1 } else { 0 }
+    }
+
+    /// Prints an explanation: `# text`.
+    pub fn say(&mut self, text: &str) -> Result<(), Error> {
+        for line in text.lines() {
+            self.line(&format!("# {line}"))?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, text: &str) -> Result<(), Error> {
+        writeln!(self.out, "{text}")
+            .and_then(|()| self.out.flush())
+            .map_err(io("cannot write the lesson"))
+    }
+
+    /// Runs `cmd` on the shared connection: prints it, prints the reply, checks it.
+    pub async fn step(&mut self, cmd: Cmd, expect: Expect) -> Result<Value, Error> {
+        let mut conn = self.conn.clone();
+        self.step_on(&mut conn, cmd, expect).await
+    }
+
+    /// Like [`Lesson::step`], on another connection.
+    pub async fn step_on(
+        &mut self,
+        conn: &mut impl ConnectionLike,
+        cmd: Cmd,
+        expect: Expect,
+    ) -> Result<Value, Error> {
+        self.show(&cmd)?;
+        let reply = query(conn, &cmd).await;
+        self.check(&show_command(&cmd), reply, &expect).await
+    }
+
+    /// Prints `> CMD` only (the reply comes later: [`Lesson::check`]).
+    pub fn show(&mut self, cmd: &Cmd) -> Result<(), Error> {
+        self.line(&format!("> {}", show_command(cmd)))
+    }
+
+    /// Prints the reply to `command` and checks it. A server error is a reply (`(error) ...`,
+    /// which a step may expect); a broken connection ends the run.
+    pub async fn check(
+        &mut self,
+        command: &str,
+        reply: redis::RedisResult<Value>,
+        expect: &Expect,
+    ) -> Result<Value, Error> {
+        let reply = match reply {
+            Ok(v) => Ok(v),
+            Err(e) if e.code().is_some() => Err(describe(&e)),
+            Err(e) => {
+                return Err(Error::Command {
+                    command: command.to_owned(),
+                    reason: describe(&e),
+                });
+            }
+        };
+        let shown = match &reply {
+            Ok(v) => show_reply(v),
+            Err(text) => format!("(error) {text}"),
+        };
+        self.line(&shown)?;
+        self.steps += 1;
+        if !expect.accepts(&reply) {
+            self.line(&format!("! expected {expect}"))?;
+            return Err(Error::Disagreed {
+                group: self.group,
+                command: command.to_owned(),
+                expected: expect.to_string(),
+                got: shown.replace('\n', " "),
+            });
+        }
+        if !self.pause.is_zero() {
+            tokio::time::sleep(self.pause).await;
+        }
+        Ok(reply.unwrap_or(Value::Nil))
+    }
+
+    /// Sends a pipeline (a transaction when `pipe.atomic()` was called) in one round trip on
+    /// the shared connection, printing each of its commands, then the array of replies.
+    pub async fn pipeline(&mut self, pipe: &Pipeline, expect: Expect) -> Result<Value, Error> {
+        let mut conn = self.conn.clone();
+        self.pipeline_on(&mut conn, pipe, expect).await
+    }
+
+    /// Like [`Lesson::pipeline`], on another connection.
+    pub async fn pipeline_on(
+        &mut self,
+        conn: &mut impl ConnectionLike,
+        pipe: &Pipeline,
+        expect: Expect,
+    ) -> Result<Value, Error> {
+        let atomic = pipe.is_transaction();
+        if atomic {
+            self.line("> MULTI")?;
+        }
+        let mut shown = Vec::new();
+        for cmd in pipe.cmd_iter() {
+            let text = show_command(cmd);
+            self.line(&format!("> {text}"))?;
+            shown.push(text);
+        }
+        if atomic {
+            self.line("> EXEC")?;
+        }
+        let reply = pipe.query_async::<Value>(conn).await;
+        let label = if atomic {
+            "MULTI ... EXEC".to_owned()
+        } else {
+            shown.join("; ")
+        };
+        self.check(&label, reply, &expect).await
+    }
+
+    /// Prints and checks a result the crate gathered over several round trips (a SCAN-family
+    /// iterator, a stream of batches), labelled like a command.
+    pub async fn gathered(
+        &mut self,
+        label: &str,
+        items: Vec<Value>,
+        expect: Expect,
+    ) -> Result<Value, Error> {
+        self.line(&format!("> {label}"))?;
+        self.check(label, Ok(Value::Array(items)), &expect).await
+    }
+
+    /// A check of something that is not a reply (a count the lesson computed): printed as a
+    /// note, and a disagreement like any other.
+    pub fn expect_true(&mut self, what: &str, ok: bool, detail: &str) -> Result<(), Error> {
+        if ok {
+            self.say(what)
+        } else {
+            self.line(&format!("! {what}: {detail}"))?;
+            Err(Error::Disagreed {
+                group: self.group,
+                command: what.to_owned(),
+                expected: what.to_owned(),
+                got: detail.to_owned(),
+            })
+        }
+    }
+
+    /// Deletes every key under the prefix, in the URL's database and in [`Lesson::other_db`]
+    /// (where MOVE sends one). SCAN, not KEYS: it never blocks the server for long.
+    async fn cleanup(&mut self) -> Result<usize, Error> {
+        let pattern = format!("{}*", self.prefix);
+        let mut deleted = delete_matching(&mut self.conn, &pattern).await?;
+        let mut other = self.redis.connect_db(self.other_db()).await?;
+        deleted += delete_matching(&mut other, &pattern).await?;
+        self.say(&format!(
+            "cleanup: deleted {deleted} key(s) under {}",
+            self.prefix
+        ))?;
+        Ok(deleted)
+    }
+}
+
+/// Runs one command (the shared connection's response timeout bounds it).
+async fn query(conn: &mut impl ConnectionLike, cmd: &Cmd) -> redis::RedisResult<Value> {
+    cmd.query_async::<Value>(conn).await
+}
+
+/// SCAN MATCH `pattern` to the end, then DEL what it found. Returns how many keys were deleted.
+pub async fn delete_matching(
+    conn: &mut MultiplexedConnection,
+    pattern: &str,
+) -> Result<usize, Error> {
+    let fail = |e: redis::RedisError| Error::Command {
+        command: format!("SCAN 0 MATCH {pattern}"),
+        reason: describe(&e),
+    };
+    let mut cursor: u64 = 0;
+    let mut deleted = 0;
+    loop {
+        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await
+            .map_err(fail)?;
+        if !keys.is_empty() {
+            let n: usize = redis::cmd("DEL")
+                .arg(&keys)
+                .query_async(conn)
+                .await
+                .map_err(fail)?;
+            deleted += n;
+        }
+        if next == 0 {
+            return Ok(deleted);
+        }
+        cursor = next;
+    }
+}

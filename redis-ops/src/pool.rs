@@ -1,0 +1,340 @@
+//! `redis-ops pool`: many tasks sharing a bounded pool of connections (§2b), measured against
+//! opening a connection for every operation.
+//!
+//! The pool is deadpool-redis: at most `size` connections, created on demand, handed to one
+//! task at a time and returned when the task drops them. Each connection is named with
+//! `CLIENT SETNAME redis-ops-pool-<random>` when it is created; a sampler counts the
+//! connections with that name in `CLIENT LIST` while the tasks run. That count is what the
+//! server saw, and it must never exceed `size`.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::shutdown::Signal;
+use redis::AsyncTypedCommands;
+use tokio::task::JoinSet;
+
+use crate::connect::Redis;
+use crate::error::{Error, describe};
+
+/// What `pool` runs.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// The pool's maximum number of connections.
+    pub size: usize,
+    /// Concurrent tasks sharing the pool.
+    pub tasks: usize,
+    /// INCRs through the pool, spread over the tasks.
+    pub ops: usize,
+    /// INCRs in the connect-per-operation comparison (same number of tasks).
+    pub baseline_ops: usize,
+}
+
+/// What `pool` measured.
+#[derive(Debug, Clone)]
+pub struct PoolReport {
+    /// The options it ran with.
+    pub options: PoolOptions,
+    /// The CLIENT SETNAME given to the pool's connections.
+    pub name: String,
+    /// The most connections with that name `CLIENT LIST` showed at once.
+    pub peak_connections: usize,
+    /// How many `CLIENT LIST` samples were taken.
+    pub samples: usize,
+    /// The shared counter after the pooled run (must equal `ops`).
+    pub counter: i64,
+    /// Time taken by the pooled run.
+    pub pooled: Duration,
+    /// The counter after the connect-per-operation run (must equal `baseline_ops`).
+    pub baseline_counter: i64,
+    /// Time taken by the connect-per-operation run.
+    pub baseline: Duration,
+    /// Time taken by the same `ops` INCRs from the same tasks on one shared multiplexed
+    /// connection (no pool at all).
+    pub multiplexed: Duration,
+}
+
+impl PoolReport {
+    /// Pooled operations per second.
+    pub fn pooled_rate(&self) -> f64 {
+        rate(self.options.ops, self.pooled)
+    }
+
+    /// Connect-per-operation operations per second.
+    pub fn baseline_rate(&self) -> f64 {
+        rate(self.options.baseline_ops, self.baseline)
+    }
+
+    /// Operations per second on one shared multiplexed connection.
+    pub fn multiplexed_rate(&self) -> f64 {
+        rate(self.options.ops, self.multiplexed)
+    }
+
+    /// How many times faster the pool is.
+    pub fn ratio(&self) -> f64 {
+        self.pooled_rate() / self.baseline_rate().max(f64::MIN_POSITIVE)
+    }
+}
+
+fn rate(ops: usize, took: Duration) -> f64 {
+    ops as f64 / took.as_secs_f64().max(1e-9)
+}
+
+impl fmt::Display for PoolReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.options;
+        writeln!(
+            f,
+            "pool: size {}, {} tasks, {} INCRs in {:.3} s = {:.0} ops/s",
+            o.size,
+            o.tasks,
+            o.ops,
+            self.pooled.as_secs_f64(),
+            self.pooled_rate()
+        )?;
+        writeln!(
+            f,
+            "server connections used: {} (CLIENT LIST name={}, peak of {} samples; pool size {})",
+            self.peak_connections, self.name, self.samples, o.size
+        )?;
+        writeln!(f, "counter: {} (expected {})", self.counter, o.ops)?;
+        writeln!(
+            f,
+            "connect-per-operation: {} tasks, {} INCRs in {:.3} s = {:.0} ops/s (counter {})",
+            o.tasks,
+            o.baseline_ops,
+            self.baseline.as_secs_f64(),
+            self.baseline_rate(),
+            self.baseline_counter
+        )?;
+        writeln!(f, "ratio pool / connect-per-operation: {:.1}x", self.ratio())?;
+        write!(
+            f,
+            "one shared multiplexed connection, no pool: {} tasks, {} INCRs in {:.3} s = {:.0} ops/s ({:.1}x the pool)",
+            o.tasks,
+            o.ops,
+            self.multiplexed.as_secs_f64(),
+            self.multiplexed_rate(),
+            self.multiplexed_rate() / self.pooled_rate().max(f64::MIN_POSITIVE)
+        )
+    }
+}
+
+/// Runs the pooled INCRs and the connect-per-operation INCRs, then checks what the server
+/// saw: an error if the pool ever had more than `size` connections or an INCR went missing.
+/// Its three counter keys are deleted at the end, also on failure or when `shutdown` resolves.
+pub async fn run(
+    redis: &Redis,
+    options: PoolOptions,
+    shutdown: impl Future<Output = Signal>,
+) -> Result<PoolReport, Error> {
+    if options.size == 0 || options.tasks == 0 {
+        return Err(Error::Usage("--size and --tasks must be at least 1".into()));
+    }
+    let id = format!("{:08x}", rand::random::<u32>());
+    let name = format!("redis-ops-pool-{id}");
+    let key = format!("pool:{id}:counter");
+    let baseline_key = format!("pool:{id}:baseline");
+    let shared_key = format!("pool:{id}:shared");
+    let mut admin = redis.connect().await?;
+    let mut measuring = admin.clone();
+
+    let outcome = tokio::select! {
+        r = measure(redis, &options, &name, [&key, &baseline_key, &shared_key], &mut measuring) => r,
+        signal = shutdown => Err(Error::interrupted(signal)),
+    };
+    let _ = admin.del(&[&key, &baseline_key, &shared_key]).await;
+    let report = outcome?;
+    if report.peak_connections > options.size {
+        return Err(Error::Disagreed {
+            group: "pool",
+            command: "CLIENT LIST".into(),
+            expected: format!("at most {} connections named {}", options.size, report.name),
+            got: report.peak_connections.to_string(),
+        });
+    }
+    if report.counter != options.ops as i64 || report.baseline_counter != options.baseline_ops as i64 {
+        return Err(Error::Disagreed {
+            group: "pool",
+            command: "GET counter".into(),
+            expected: format!("{} and {}", options.ops, options.baseline_ops),
+            got: format!("{} and {}", report.counter, report.baseline_counter),
+        });
+    }
+    Ok(report)
+}
+
+async fn measure(
+    redis: &Redis,
+    options: &PoolOptions,
+    name: &str,
+    [key, baseline_key, shared_key]: [&str; 3],
+    admin: &mut redis::aio::MultiplexedConnection,
+) -> Result<PoolReport, Error> {
+    let pool = redis.pool(options.size, name)?;
+
+    // The sampler: CLIENT LIST on its own connection until the pooled run is over.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (mut conn, name, stop) = (redis.connect().await?, name.to_owned(), stop.clone());
+        tokio::spawn(async move {
+            let (mut peak, mut samples) = (0, 0);
+            loop {
+                let done = stop.load(Ordering::Relaxed);
+                let list: String = redis::cmd("CLIENT").arg("LIST").query_async(&mut conn).await?;
+                peak = peak.max(count_named(&list, &name));
+                samples += 1;
+                if done {
+                    return redis::RedisResult::Ok((peak, samples));
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+
+    // The pooled run: every operation borrows a connection and gives it back.
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = JoinSet::new();
+    for _ in 0..options.tasks {
+        let (pool, next, key, ops) = (pool.clone(), next.clone(), key.to_owned(), options.ops);
+        let redis = redis.clone();
+        tasks.spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < ops {
+                let mut conn = pool.get().await.map_err(|e| redis.pool_error(e))?;
+                conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+            }
+            Ok::<(), Error>(())
+        });
+    }
+    let pooled_result = join_all(&mut tasks).await;
+    let pooled = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let sampled = tokio::time::timeout(Duration::from_secs(10), sampler).await;
+    pooled_result?;
+    let (peak_connections, samples) = match sampled {
+        Ok(Ok(Ok(found))) => found,
+        Ok(Ok(Err(e))) => {
+            return Err(Error::Command {
+                command: "CLIENT LIST".into(),
+                reason: describe(&e),
+            });
+        }
+        _ => {
+            return Err(Error::TimedOut {
+                what: "CLIENT LIST".into(),
+                after: Duration::from_secs(10),
+            });
+        }
+    };
+    drop(pool);
+
+    // The comparison: the same INCRs, each on a brand-new connection.
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    for _ in 0..options.tasks {
+        let (redis, next, key, ops) = (redis.clone(), next.clone(), baseline_key.to_owned(), options.baseline_ops);
+        tasks.spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < ops {
+                let mut conn = redis.connect().await?;
+                conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+            }
+            Ok::<(), Error>(())
+        });
+    }
+    join_all(&mut tasks).await?;
+    let baseline = started.elapsed();
+
+    // For comparison: no pool, every task clones one multiplexed connection.
+    let shared = redis.connect().await?;
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    for _ in 0..options.tasks {
+        let (mut conn, next, key, ops) = (shared.clone(), next.clone(), shared_key.to_owned(), options.ops);
+        tasks.spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < ops {
+                conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+            }
+            Ok::<(), Error>(())
+        });
+    }
+    join_all(&mut tasks).await?;
+    let multiplexed = started.elapsed();
+    let shared_counter = admin.get_int(shared_key).await.map_err(|e| incr_error(shared_key, &e))?;
+    if shared_counter != Some(options.ops as isize) {
+        return Err(Error::Disagreed {
+            group: "pool",
+            command: format!("GET {shared_key}"),
+            expected: options.ops.to_string(),
+            got: format!("{shared_counter:?}"),
+        });
+    }
+
+    let counter = admin.get_int(key).await.map_err(|e| incr_error(key, &e))?;
+    let baseline_counter = admin
+        .get_int(baseline_key)
+        .await
+        .map_err(|e| incr_error(baseline_key, &e))?;
+    Ok(PoolReport {
+        options: options.clone(),
+        name: name.to_owned(),
+        peak_connections,
+        samples,
+        counter: counter.unwrap_or(0) as i64,
+        pooled,
+        baseline_counter: baseline_counter.unwrap_or(0) as i64,
+        baseline,
+        multiplexed,
+    })
+}
+
+/// How many `CLIENT LIST` lines carry `name=<name>`.
+pub fn count_named(client_list: &str, name: &str) -> usize {
+    let field = format!("name={name}");
+    client_list
+        .lines()
+        .filter(|line| line.split(' ').any(|f| f == field))
+        .count()
+}
+
+async fn join_all(tasks: &mut JoinSet<Result<(), Error>>) -> Result<(), Error> {
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|e| {
+            Err(Error::Command {
+                command: "(task)".into(),
+                reason: e.to_string(),
+            })
+        });
+        if let (Err(e), None) = (result, &first_error) {
+            first_error = Some(e);
+            tasks.abort_all();
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn incr_error(key: &str, e: &redis::RedisError) -> Error {
+    Error::Command {
+        command: format!("INCRBY {key} 1"),
+        reason: describe(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_only_exact_names() {
+        let list = "id=3 addr=127.0.0.1:1 name=redis-ops-pool-ab age=0 cmd=incrby\n\
+                    id=4 addr=127.0.0.1:2 name=redis-ops-pool-abc age=0\n\
+                    id=5 addr=127.0.0.1:3 name= age=0\n\
+                    id=6 addr=127.0.0.1:4 name=redis-ops-pool-ab age=1\n";
+        assert_eq!(count_named(list, "redis-ops-pool-ab"), 2);
+        assert_eq!(count_named(list, "other"), 0);
+    }
+}

@@ -1,0 +1,395 @@
+//! Commands and replies as redis-cli shows them, and what a reply is expected to be.
+//!
+//! ```text
+//! > HSET lesson:42:h k1 v1        <- show_command
+//! (integer) 1                      <- show_reply
+//! > HMGET lesson:42:h k1 nope
+//! 1) "v1"
+//! 2) (nil)
+//! ```
+//!
+//! [`Expect`] is what a lesson step checks the reply against; the short constructors ([`ok`],
+//! [`int`], [`bulk`], [`strs`], [`nil`], [`unordered`], ...) keep each step one readable line.
+
+use std::fmt::Write as _;
+
+use redis::{Arg, Cmd, Value};
+
+/// A command as typed at the redis-cli prompt: `SET lesson:42:s "hello world" EX 100`.
+pub fn show_command(cmd: &Cmd) -> String {
+    let mut line = String::new();
+    for (i, arg) in cmd.args_iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        match arg {
+            Arg::Simple(bytes) => line.push_str(&show_arg(bytes)),
+            _ => line.push_str("<cursor>"),
+        }
+    }
+    line
+}
+
+/// One argument: bare when it is plain printable ASCII, else quoted with escapes.
+pub fn show_arg(bytes: &[u8]) -> String {
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\');
+    if plain {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        quote(bytes)
+    }
+}
+
+/// A byte string in double quotes, redis-cli style: printable ASCII as is, `\n`, `\r`, `\t`,
+/// `\"`, `\\`, and every other byte as `\xHH` (so `你好` shows its 6 UTF-8 bytes).
+pub fn quote(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x07 => s.push_str("\\a"),
+            0x08 => s.push_str("\\b"),
+            b' '..=b'~' => s.push(char::from(b)),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A reply as redis-cli prints it (several lines for arrays).
+pub fn show_reply(value: &Value) -> String {
+    let mut out = String::new();
+    write_reply(&mut out, value, 0);
+    out
+}
+
+fn write_reply(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Nil => out.push_str("(nil)"),
+        Value::Int(n) => {
+            let _ = write!(out, "(integer) {n}");
+        }
+        Value::BulkString(bytes) => out.push_str(&quote(bytes)),
+        Value::Okay => out.push_str("OK"),
+        Value::SimpleString(s) => out.push_str(s),
+        Value::Double(d) => {
+            let _ = write!(out, "(double) {d}");
+        }
+        Value::Boolean(b) => {
+            let _ = write!(out, "({b})");
+        }
+        Value::ServerError(e) => {
+            let _ = write!(out, "(error) {}", e.code());
+            if let Some(d) = e.details() {
+                let _ = write!(out, " {d}");
+            }
+        }
+        Value::Array(items) | Value::Set(items) | Value::Push { data: items, .. } => {
+            write_items(out, items, indent);
+        }
+        Value::Map(pairs) => {
+            let flat: Vec<Value> = pairs
+                .iter()
+                .flat_map(|(k, v)| [k.clone(), v.clone()])
+                .collect();
+            write_items(out, &flat, indent);
+        }
+        other => {
+            let _ = write!(out, "{other:?}");
+        }
+    }
+}
+
+fn write_items(out: &mut String, items: &[Value], indent: usize) {
+    if items.is_empty() {
+        out.push_str("(empty array)");
+        return;
+    }
+    let width = items.len().to_string().len();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+        }
+        let _ = write!(out, "{:>width$}) ", i + 1);
+        write_reply(out, item, indent + width + 2);
+    }
+}
+
+/// What a lesson step expects Redis to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// Exactly this reply.
+    Reply(Value),
+    /// An array holding these elements, in any order (set members, KEYS).
+    Unordered(Vec<Value>),
+    /// A flat field/value array holding these pairs, in any order (HGETALL).
+    Pairs(Vec<(Value, Value)>),
+    /// One of these replies (SPOP, SRANDMEMBER).
+    OneOf(Vec<Value>),
+    /// An integer in this range, both ends included (TTL).
+    Between(i64, i64),
+    /// A server error whose text starts with this (`WRONGTYPE`).
+    Error(String),
+    /// Any reply but an error or nil; the text says what it is (RANDOMKEY).
+    Some(&'static str),
+}
+
+/// `OK`.
+pub fn ok() -> Expect {
+    Expect::Reply(Value::Okay)
+}
+
+/// A status reply other than OK (`QUEUED`, `string` from TYPE).
+pub fn status(s: &str) -> Expect {
+    Expect::Reply(Value::SimpleString(s.to_owned()))
+}
+
+/// `(integer) n`.
+pub fn int(n: i64) -> Expect {
+    Expect::Reply(Value::Int(n))
+}
+
+/// `"text"` (a bulk string; numbers from INCRBYFLOAT, ZSCORE come as text too).
+pub fn bulk(text: &str) -> Expect {
+    Expect::Reply(b(text))
+}
+
+/// A bulk string of raw bytes.
+pub fn bytes(raw: &[u8]) -> Expect {
+    Expect::Reply(Value::BulkString(raw.to_vec()))
+}
+
+/// `(nil)`.
+pub fn nil() -> Expect {
+    Expect::Reply(Value::Nil)
+}
+
+/// An array of bulk strings, in this order. `strs([])` is `(empty array)`.
+pub fn strs<const N: usize>(items: [&str; N]) -> Expect {
+    Expect::Reply(Value::Array(items.iter().map(|s| b(s)).collect()))
+}
+
+/// An array of these replies, in this order (mixed types: `["1", (nil)]`).
+pub fn array(items: Vec<Value>) -> Expect {
+    Expect::Reply(Value::Array(items))
+}
+
+/// An array of bulk strings, in any order.
+pub fn unordered<const N: usize>(items: [&str; N]) -> Expect {
+    Expect::Unordered(items.iter().map(|s| b(s)).collect())
+}
+
+/// Field/value pairs, in any order.
+pub fn pairs<const N: usize>(items: [(&str, &str); N]) -> Expect {
+    Expect::Pairs(items.iter().map(|(k, v)| (b(k), b(v))).collect())
+}
+
+/// One of these bulk strings.
+pub fn one_of<const N: usize>(items: [&str; N]) -> Expect {
+    Expect::OneOf(items.iter().map(|s| b(s)).collect())
+}
+
+/// An integer from `lo` to `hi`.
+pub fn between(lo: i64, hi: i64) -> Expect {
+    Expect::Between(lo, hi)
+}
+
+/// A server error starting with `prefix`.
+pub fn error(prefix: &str) -> Expect {
+    Expect::Error(prefix.to_owned())
+}
+
+/// A bulk string value, for [`array`].
+pub fn b(text: &str) -> Value {
+    Value::BulkString(text.as_bytes().to_vec())
+}
+
+impl Expect {
+    /// Does `reply` satisfy this expectation? A server error is passed as `Err(text)`.
+    pub fn accepts(&self, reply: &Result<Value, String>) -> bool {
+        match (self, reply) {
+            (Self::Error(prefix), Err(text)) => text.starts_with(prefix.as_str()),
+            (_, Err(_)) | (Self::Error(_), Ok(_)) => false,
+            (Self::Reply(want), Ok(got)) => same(want, got),
+            (Self::Unordered(want), Ok(Value::Array(got))) => same_multiset(want, got),
+            (Self::Pairs(want), Ok(Value::Array(got))) => {
+                let got: Vec<Value> = got
+                    .chunks(2)
+                    .map(|p| Value::Array(p.to_vec()))
+                    .collect();
+                let want: Vec<Value> = want
+                    .iter()
+                    .map(|(k, v)| Value::Array(vec![k.clone(), v.clone()]))
+                    .collect();
+                same_multiset(&want, &got)
+            }
+            (Self::OneOf(options), Ok(got)) => options.iter().any(|w| same(w, got)),
+            (Self::Between(lo, hi), Ok(Value::Int(n))) => (lo..=hi).contains(&n),
+            (Self::Some(_), Ok(got)) => !matches!(got, Value::Nil),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |items: &[Value]| {
+            items
+                .iter()
+                .map(|v| show_reply(v).replace('\n', " "))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Self::Reply(v) => f.write_str(&show_reply(v).replace('\n', " ")),
+            Self::Unordered(items) => write!(f, "in any order: {}", list(items)),
+            Self::Pairs(pairs) => {
+                let flat: Vec<Value> = pairs
+                    .iter()
+                    .flat_map(|(k, v)| [k.clone(), v.clone()])
+                    .collect();
+                write!(f, "these field/value pairs in any order: {}", list(&flat))
+            }
+            Self::OneOf(items) => write!(f, "one of: {}", list(items)),
+            Self::Between(lo, hi) => write!(f, "an integer from {lo} to {hi}"),
+            Self::Error(prefix) => write!(f, "(error) {prefix}..."),
+            Self::Some(what) => f.write_str(what),
+        }
+    }
+}
+
+/// Equal, treating `OK` and the status `"OK"` alike.
+fn same(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::Okay, Value::SimpleString(s)) | (Value::SimpleString(s), Value::Okay) => s == "OK",
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+        }
+        _ => want == got,
+    }
+}
+
+fn same_multiset(want: &[Value], got: &[Value]) -> bool {
+    if want.len() != got.len() {
+        return false;
+    }
+    let mut left: Vec<&Value> = got.iter().collect();
+    for w in want {
+        match left.iter().position(|g| same(w, g)) {
+            Some(i) => {
+                left.swap_remove(i);
+            }
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn commands_print_like_the_prompt() {
+        assert_eq!(
+            show_command(&Cmd::hset("lesson:42:h", "k1", "v1")),
+            "HSET lesson:42:h k1 v1"
+        );
+        assert_eq!(
+            show_command(redis::cmd("SET").arg("k").arg("hello world").arg("你")),
+            r#"SET k "hello world" "\xe4\xbd\xa0""#
+        );
+        assert_eq!(show_command(redis::cmd("SET").arg("k").arg("")), r#"SET k """#);
+    }
+
+    #[test]
+    fn replies_print_like_redis_cli() {
+        assert_eq!(show_reply(&Value::Int(1)), "(integer) 1");
+        assert_eq!(show_reply(&Value::Nil), "(nil)");
+        assert_eq!(show_reply(&Value::Okay), "OK");
+        assert_eq!(show_reply(&b("a\"b\n")), r#""a\"b\n""#);
+        assert_eq!(show_reply(&Value::Array(vec![])), "(empty array)");
+        assert_eq!(
+            show_reply(&Value::Array(vec![b("v1"), Value::Nil])),
+            "1) \"v1\"\n2) (nil)"
+        );
+        let nested = Value::Array(vec![b("0"), Value::Array(vec![b("a"), b("b")])]);
+        assert_eq!(show_reply(&nested), "1) \"0\"\n2) 1) \"a\"\n   2) \"b\"");
+        let ten = Value::Array((1..=10).map(|i| Value::Int(i)).collect());
+        let text = show_reply(&ten);
+        assert!(text.starts_with(" 1) (integer) 1\n 2)"), "{text}");
+        assert!(text.ends_with("\n10) (integer) 10"), "{text}");
+    }
+
+    #[test]
+    fn expectations() {
+        let arr = |v: &[&str]| Ok(Value::Array(v.iter().map(|s| b(s)).collect()));
+        assert!(unordered(["a", "b"]).accepts(&arr(&["b", "a"])));
+        assert!(!unordered(["a", "b"]).accepts(&arr(&["a", "a"])));
+        assert!(!unordered(["a", "b"]).accepts(&arr(&["a"])));
+        assert!(strs(["a", "b"]).accepts(&arr(&["a", "b"])));
+        assert!(!strs(["a", "b"]).accepts(&arr(&["b", "a"])));
+        assert!(pairs([("k", "1"), ("j", "2")]).accepts(&arr(&["j", "2", "k", "1"])));
+        assert!(!pairs([("k", "1"), ("j", "2")]).accepts(&arr(&["k", "2", "j", "1"])));
+        assert!(between(1, 3).accepts(&Ok(Value::Int(3))));
+        assert!(!between(1, 3).accepts(&Ok(Value::Int(4))));
+        assert!(error("WRONGTYPE").accepts(&Err("WRONGTYPE Operation".into())));
+        assert!(!int(1).accepts(&Err("ERR".into())));
+        assert!(ok().accepts(&Ok(Value::SimpleString("OK".into()))));
+        assert!(one_of(["a", "b"]).accepts(&Ok(b("b"))));
+        assert_eq!(int(3).to_string(), "(integer) 3");
+        assert_eq!(strs(["a"]).to_string(), "1) \"a\"");
+    }
+
+    /// Reads a quoted string back, the way redis-cli reads its input.
+    fn unquote(s: &str) -> Vec<u8> {
+        let inner = &s.as_bytes()[1..s.len() - 1];
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < inner.len() {
+            if inner[i] == b'\\' {
+                let (byte, len) = match inner[i + 1] {
+                    b'n' => (b'\n', 2),
+                    b'r' => (b'\r', 2),
+                    b't' => (b'\t', 2),
+                    b'a' => (7, 2),
+                    b'b' => (8, 2),
+                    b'x' => {
+                        let hex = std::str::from_utf8(&inner[i + 2..i + 4]).unwrap();
+                        (u8::from_str_radix(hex, 16).unwrap(), 4)
+                    }
+                    other => (other, 2),
+                };
+                out.push(byte);
+                i += len;
+            } else {
+                out.push(inner[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn quoting_is_reversible_and_one_line(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let q = quote(&raw);
+            prop_assert!(!q.contains('\n'));
+            prop_assert!(q.is_ascii());
+            prop_assert_eq!(unquote(&q), raw);
+        }
+    }
+}

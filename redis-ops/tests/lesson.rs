@@ -1,0 +1,179 @@
+//! `redis-ops lesson`: every group passes against the real Redis, and no key of the run
+//! survives it (after success, a reply that disagreed, or Ctrl-C).
+
+mod support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::*;
+
+/// The `lesson:<hex>:` prefix the run announced on its first line.
+fn prefix_in(line: &str) -> String {
+    let start = line.find("lesson:").expect("no lesson: prefix on the first line");
+    let rest = &line[start..];
+    let end = rest[7..].find(':').expect("prefix not closed") + 8;
+    let prefix = rest[..end].to_owned();
+    assert!(
+        prefix[7..prefix.len() - 1].bytes().all(|b| b.is_ascii_hexdigit()),
+        "odd prefix {prefix}"
+    );
+    prefix
+}
+
+/// No key under `prefix` in the URL's database or the one MOVE uses.
+fn assert_no_keys(prefix: &str) {
+    for db in [0, 1] {
+        let left = keys_matching(&mut redis_db(db), &format!("{prefix}*"));
+        assert!(left.is_empty(), "db {db} still holds {left:?}");
+    }
+}
+
+fn passes(group: &str) {
+    let _ = redis();
+    let out = run(&["lesson", group]);
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "lesson {group} failed: {}\n{stdout}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("lesson {group}: ")) && stdout.contains("all as expected"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\n! "), "a disagreement was printed:\n{stdout}");
+    assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
+    let prefix = prefix_in(stdout.lines().next().unwrap());
+    assert_no_keys(&prefix);
+}
+
+#[test]
+fn strings() {
+    passes("strings");
+}
+#[test]
+fn hashes() {
+    passes("hashes");
+}
+#[test]
+fn lists() {
+    passes("lists");
+}
+#[test]
+fn sets() {
+    passes("sets");
+}
+#[test]
+fn zsets() {
+    passes("zsets");
+}
+#[test]
+fn keys() {
+    passes("keys");
+}
+#[test]
+fn pipeline() {
+    passes("pipeline");
+}
+#[test]
+fn pubsub() {
+    passes("pubsub");
+}
+#[test]
+fn all() {
+    passes("all");
+}
+
+#[test]
+fn prints_commands_and_replies_like_redis_cli() {
+    let _ = redis();
+    let out = run(&["lesson", "hashes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let prefix = prefix_in(stdout.lines().next().unwrap());
+    for expected in [
+        format!("> HSET {prefix}h k1 v1\n(integer) 1\n"),
+        format!("> HGET {prefix}h nope\n(nil)\n"),
+        format!("> HMGET {prefix}h k1 k2 nope\n1) \"v1b\"\n2) \"v2\"\n3) (nil)\n"),
+        format!(
+            "> GET {prefix}h\n(error) WRONGTYPE Operation against a key holding the wrong kind of value\n"
+        ),
+    ] {
+        assert!(stdout.contains(&expected), "missing:\n{expected}\nin:\n{stdout}");
+    }
+}
+
+#[test]
+fn unknown_lesson_is_one_line_and_exit_2() {
+    let out = run(&["lesson", "geo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: unknown lesson 'geo': choose strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// Another client changes a lesson key between two steps: the next check disagrees, the run
+/// says so and exits 1, and the keys (the intruder's too) are gone.
+#[test]
+fn a_disagreement_is_reported_and_cleaned_up() {
+    let mut conn = redis();
+    let mut child = cmd()
+        .args(["lesson", "strings", "--pause", "400"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let first = wait_for_line(&lines, |_| true);
+    let prefix = prefix_in(&first[0]);
+    let greeting = format!("{prefix}greeting");
+    wait_for_line(&lines, |l| l == format!("> SET {greeting} hello"));
+    wait_for_line(&lines, |l| l == "OK");
+    // The lesson now pauses 400 ms before `GET greeting`, which must answer "hello".
+    let _: () = redis::cmd("SET")
+        .arg(&greeting)
+        .arg("sabotage")
+        .query(&mut conn)
+        .unwrap();
+    let rest = wait_for_line(&lines, |l| l.starts_with("! expected"));
+    assert_eq!(rest.last().unwrap(), "! expected \"hello\"", "{rest:?}");
+    let out = wait_output(child, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!("error: lesson strings: > GET {greeting}: expected \"hello\", got \"sabotage\"\n")
+    );
+    assert_no_keys(&prefix);
+}
+
+/// Ctrl-C in the middle: exit 1, one line saying so, and no key left behind.
+#[test]
+fn ctrl_c_cleans_up() {
+    let mut conn = redis();
+    let mut child = cmd()
+        .args(["lesson", "all", "--pause", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let first = wait_for_line(&lines, |_| true);
+    let prefix = prefix_in(&first[0]);
+    wait_for_line(&lines, |l| l.starts_with("> GETRANGE"));
+    let before = keys_matching(&mut conn, &format!("{prefix}*"));
+    assert!(before.len() >= 3, "the lesson should hold keys by now: {before:?}");
+    signal(child.id(), "INT");
+    let out = wait_output(child, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: interrupted (SIGINT); deleted the run's ")
+            && stderr.ends_with(&format!(" key(s) under {prefix}\n"))
+            && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_no_keys(&prefix);
+}
