@@ -1,1 +1,41 @@
-//! RabbitMQ from Rust with amiquip: the RabbitMQ tutorials (notes §3).
+//! RabbitMQ from Rust with amiquip: every RabbitMQ tutorial as one tool (notes §3).
+//!
+//! | tutorial | commands | module |
+//! |---|---|---|
+//! | 1 Hello World | `send`, `receive` | [`hello`] |
+//! | 2 Work queues | `new-task`, `worker` | [`work`] |
+//! | 3 Publish/Subscribe | `emit-log`, `receive-logs` | [`logs`] |
+//! | 4 Routing | `emit-log-direct`, `receive-logs-direct` | [`logs`] |
+//! | 5 Topics | `emit-log-topic`, `receive-logs-topic` | [`logs`] |
+//! | 6 RPC | `rpc-server`, `rpc-client` | [`rpc`] |
+//! | 7 Publisher confirms | `publisher-confirms` | [`confirms`] |
+//! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`logs`] |
+//!
+//! amiquip is blocking: everything here runs on plain threads (amiquip's own I/O thread, the
+//! Ctrl-C thread of [`consume::Stop`], and the caller's), never inside an async task.
+//! Connections are made in one place, [`broker::Broker::connect`].
+
+pub mod broker;
+pub mod cli;
+pub mod confirms;
+pub mod consume;
+pub mod error;
+pub mod hello;
+pub mod logs;
+pub mod rpc;
+pub mod url;
+pub mod work;
+
+pub use broker::{Broker, Session};
+pub use consume::{Ended, Limits, Stop};
+pub use error::Error;
+
+use std::fmt;
+use std::io::Write;
+
+/// Writes one line of program output (stdout in the binary).
+pub(crate) fn say(out: &mut dyn Write, line: fmt::Arguments<'_>) -> Result<(), Error> {
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)
+}

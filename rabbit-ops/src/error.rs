@@ -1,0 +1,208 @@
+//! The one error type of the crate: every variant names what the user did or what failed, and
+//! says what to do about it where there is something to do.
+
+use std::time::Duration;
+
+use common::exit::{ExitStatus, FAILURE, USAGE};
+
+/// Everything that can go wrong in `rabbit-ops`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A usage mistake the argument parser cannot see (missing binding keys, `--count 0`...).
+    /// Printed as it is, without the `error: ` prefix, like the tutorials' `Usage:` lines.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The `--url` (or `$AMQP_URL`) is not an AMQP URL we can use.
+    #[error("bad AMQP URL '{url}': {reason}")]
+    BadUrl {
+        /// The URL, password already redacted.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// No AMQP connection: TCP refused or timed out, handshake refused or silent.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect {
+        /// The URL, password already redacted.
+        url: String,
+        /// Why, with what to do when there is something to do.
+        reason: String,
+    },
+
+    /// A queue or exchange exists with other settings (RabbitMQ's PRECONDITION_FAILED).
+    #[error(
+        "{kind} '{name}' already exists with other settings ({detail}): delete it ({how}) \
+         or pick another name with --{flag}"
+    )]
+    Redeclare {
+        /// `queue` or `exchange`.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// RabbitMQ's explanation (`inequivalent arg 'durable' ...`).
+        detail: String,
+        /// A command that deletes it.
+        how: String,
+        /// The option that picks another name.
+        flag: &'static str,
+    },
+
+    /// Any other failure reported by the broker or by amiquip.
+    #[error("{doing}: {}", describe(.cause))]
+    Amqp {
+        /// What we were doing (`declaring queue 'hello'`).
+        doing: String,
+        /// amiquip's error, described in the message (not chained: its own text is terser).
+        cause: Box<amiquip::Error>,
+    },
+
+    /// `--timeout`: nothing arrived in time.
+    #[error("no message within {} (received {received} before)", secs(*.waited))]
+    Idle {
+        /// The `--timeout`.
+        waited: Duration,
+        /// Messages handled before the silence.
+        received: u64,
+    },
+
+    /// The broker cancelled our consumer (its queue was deleted).
+    #[error("the broker cancelled the consumer of queue '{queue}' (was the queue deleted?)")]
+    Cancelled {
+        /// The queue consumed from.
+        queue: String,
+    },
+
+    /// The connection ended without saying why.
+    #[error("the connection to the broker was lost")]
+    ConnectionLost,
+
+    /// `rpc-client`: no answer in time.
+    #[error(
+        "no answer to fib({n}) within {} on queue '{queue}': is rpc-server running?",
+        secs(*.waited)
+    )]
+    RpcTimeout {
+        /// The request.
+        n: String,
+        /// The queue the request went to.
+        queue: String,
+        /// The `--timeout`.
+        waited: Duration,
+    },
+
+    /// `rpc-client`: the request was unroutable (no queue of that name).
+    #[error("no queue '{queue}' takes the request: start rpc-server (or pass its --queue) first")]
+    RpcUnroutable {
+        /// The queue the request went to.
+        queue: String,
+    },
+
+    /// `rpc-client`: the server answered an error.
+    #[error("the server refused fib({n}): {reason}")]
+    RpcRefused {
+        /// The request.
+        n: String,
+        /// The server's explanation.
+        reason: String,
+    },
+
+    /// `publisher-confirms`: confirms missing at the deadline.
+    #[error("{missing} of {published} messages not confirmed within {} ({strategy})", secs(*.waited))]
+    ConfirmTimeout {
+        /// Which strategy.
+        strategy: &'static str,
+        /// Messages still unconfirmed.
+        missing: usize,
+        /// Messages published.
+        published: u64,
+        /// The deadline.
+        waited: Duration,
+    },
+
+    /// `publisher-confirms`: the broker refused (nack-ed) messages.
+    #[error("the broker nack-ed {nacked} of {published} messages (listed above)")]
+    Nacked {
+        /// Messages nack-ed over all strategies.
+        nacked: usize,
+        /// Messages published over all strategies.
+        published: u64,
+    },
+
+    /// stdout is gone (closed pipe, full disk).
+    #[error("cannot write to stdout")]
+    Output(#[source] std::io::Error),
+
+    /// The Ctrl-C handler could not be installed.
+    #[error("cannot install the Ctrl-C handler")]
+    Signal(#[source] std::io::Error),
+}
+
+impl ExitStatus for Error {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::BadUrl { .. } => USAGE,
+            _ => FAILURE,
+        }
+    }
+}
+
+impl Error {
+    /// Wraps an amiquip error with what we were doing.
+    pub fn amqp(doing: impl Into<String>, cause: amiquip::Error) -> Self {
+        Error::Amqp {
+            doing: doing.into(),
+            cause: Box::new(cause),
+        }
+    }
+}
+
+/// A duration the way a user typed it: `5s`, `0.5s`.
+pub(crate) fn secs(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+/// amiquip's error, in words a user can act on where we know them.
+fn describe(e: &amiquip::Error) -> String {
+    match e {
+        amiquip::Error::ServerClosedChannel { code, message, .. } => {
+            format!("the broker closed the channel: {message} (code {code})")
+        }
+        amiquip::Error::ServerClosedConnection { code, message } => {
+            format!("the broker closed the connection: {message} (code {code})")
+        }
+        amiquip::Error::MissedServerHeartbeats => {
+            "the broker stopped answering (missed heartbeats)".to_owned()
+        }
+        amiquip::Error::EventLoopDropped | amiquip::Error::EventLoopClientDropped => {
+            "the connection to the broker was lost".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_exit_2_and_runtime_is_exit_1() {
+        assert_eq!(Error::Usage("Usage: x".into()).exit_code(), USAGE);
+        assert_eq!(
+            Error::BadUrl {
+                url: "x".into(),
+                reason: "y".into()
+            }
+            .exit_code(),
+            USAGE
+        );
+        assert_eq!(Error::ConnectionLost.exit_code(), FAILURE);
+    }
+
+    #[test]
+    fn durations_read_like_the_flags() {
+        assert_eq!(secs(Duration::from_secs(5)), "5s");
+        assert_eq!(secs(Duration::from_millis(500)), "0.5s");
+    }
+}

@@ -1,0 +1,288 @@
+//! What a user sees when something is wrong: one line on stderr, the right exit code, and no
+//! wait longer than the timeout.
+
+mod support;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Cleanup, amqp_url, rabbit, run};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rabbit-ops"));
+    c.env_remove("AMQP_URL").env_remove("RUST_LOG");
+    c
+}
+
+/// A local port nothing listens on.
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The test broker's URL with other credentials or vhost.
+fn with(user_pass: &str, vhost: &str) -> String {
+    let url = rabbit_ops::url::AmqpUrl::parse(&amqp_url()).unwrap();
+    let host = if url.host.contains(':') {
+        format!("[{}]", url.host)
+    } else {
+        url.host.clone()
+    };
+    format!("amqp://{user_pass}@{host}:{}/{vhost}", url.port)
+}
+
+#[test]
+fn unreachable_broker_is_one_line_and_exit_1_within_the_timeout() {
+    let port = closed_port();
+    let mut c = bin();
+    c.args(["--connect-timeout", "2", "--url"])
+        .arg(format!("amqp://guest:guest@127.0.0.1:{port}/%2f"))
+        .arg("send");
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: cannot connect to amqp://guest:***@127.0.0.1:{port}/%2f: connection refused\n"
+        )
+    );
+    assert_eq!(r.stdout, "");
+    assert!(r.took < Duration::from_secs(2), "{:?}", r.took);
+}
+
+#[test]
+fn amqp_url_from_the_environment() {
+    let port = closed_port();
+    let mut c = bin();
+    c.env("AMQP_URL", format!("amqp://me:secret@127.0.0.1:{port}/dev"))
+        .args(["receive", "--count", "1"]);
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: cannot connect to amqp://me:***@127.0.0.1:{port}/dev: connection refused\n"
+        )
+    );
+}
+
+#[test]
+fn silent_peer_times_out() {
+    // Accepts the TCP connection (the backlog does) but never answers the AMQP header.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut c = bin();
+    c.args(["--connect-timeout", "1", "--url"])
+        .arg(format!("amqp://127.0.0.1:{port}"))
+        .arg("send");
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: cannot connect to amqp://127.0.0.1:{port}: no AMQP handshake within 1s: \
+             is this a RabbitMQ port?\n"
+        )
+    );
+    assert!(r.took < Duration::from_secs(5), "{:?}", r.took);
+    drop(listener);
+}
+
+#[test]
+fn peer_answering_something_else_is_not_amqp() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        use std::io::Write;
+        let (mut s, _) = listener.accept().unwrap();
+        let mut header = [0u8; 8];
+        let _ = s.read_exact(&mut header);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        // Stay connected, say nothing more, until the client gives up.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = s.read(&mut [0u8; 64]);
+        header
+    });
+    let mut c = bin();
+    c.args(["--connect-timeout", "1", "--url"])
+        .arg(format!("amqp://127.0.0.1:{port}"))
+        .arg("send");
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: cannot connect to amqp://127.0.0.1:{port}: the peer does not speak AMQP \
+             0-9-1: is this a RabbitMQ port?\n"
+        )
+    );
+    assert!(r.took < Duration::from_secs(5), "{:?}", r.took);
+    assert_eq!(&peer.join().unwrap(), b"AMQP\x00\x00\x09\x01");
+}
+
+#[test]
+fn bad_credentials_say_what_to_check() {
+    let _c = Cleanup::new();
+    let url = with("nobody-here:wrong", "%2f");
+    let mut c = bin();
+    c.arg("--url").arg(&url).arg("send");
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    let shown = common::redact::redact_url(&url);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: cannot connect to {shown}: access refused for user 'nobody-here': check \
+             the user name and password in --url or $AMQP_URL\n"
+        )
+    );
+    assert!(!r.stderr.contains("wrong"));
+}
+
+#[test]
+fn missing_vhost_says_how_to_create_it() {
+    let _c = Cleanup::new();
+    let vhost = support::unique("vhost");
+    let base = rabbit_ops::url::AmqpUrl::parse(&amqp_url()).unwrap();
+    let url = with(&format!("{}:{}", base.user, base.password), &vhost);
+    let mut c = bin();
+    c.arg("--url").arg(&url).arg("send");
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    let shown = common::redact::redact_url(&url);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: cannot connect to {shown}: virtual host '{vhost}' does not exist: create it \
+             (rabbitmqctl add_vhost {vhost}) or fix the path of the URL\n"
+        )
+    );
+}
+
+#[test]
+fn redeclaring_with_other_settings_says_what_to_do() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("redeclare");
+    assert_eq!(rabbit(&["send", "--queue", &q]).code(), Some(0));
+    // new-task wants the same queue durable.
+    let r = rabbit(&["new-task", "--queue", &q]);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: queue '{q}' already exists with other settings (inequivalent arg 'durable' \
+             for queue '{q}' in vhost '/': received 'true' but current is 'false'): delete it \
+             (rabbitmqctl delete_queue {q}) or pick another name with --queue\n"
+        )
+    );
+
+    let x = clean.exchange("redeclare");
+    assert_eq!(rabbit(&["emit-log", "--exchange", &x]).code(), Some(0));
+    let r = rabbit(&["emit-log-direct", "--exchange", &x]);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: exchange '{x}' already exists with other settings (inequivalent arg 'type'"
+        )),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.ends_with("or pick another name with --exchange\n"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn consumer_timeout_exits_1() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("idle");
+    let r = rabbit(&["receive", "--queue", &q, "--timeout", "0.5"]);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stdout,
+        " [*] Waiting for messages. To exit press CTRL+C\n"
+    );
+    assert_eq!(
+        r.stderr,
+        "error: no message within 0.5s (received 0 before)\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_before_connecting() {
+    // A URL nobody answers: a usage error must come first.
+    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", closed_port());
+    let cases: [(&[&str], Option<&str>); 8] = [
+        (
+            &["receive-logs-direct"],
+            Some("Usage: rabbit-ops receive-logs-direct [info] [warning] [error]\n"),
+        ),
+        (
+            &["receive-logs-topic"],
+            Some("Usage: rabbit-ops receive-logs-topic [binding_key]...\n"),
+        ),
+        (
+            &["receive-logs-headers"],
+            Some("Usage: rabbit-ops receive-logs-headers [--match all|any] KEY=VALUE...\n"),
+        ),
+        (&["receive", "--count", "0"], None),
+        (&["worker", "--timeout", "soon"], None),
+        (&["no-such-command"], None),
+        (&["rpc-client", "--concurrency", "0"], None),
+        (&["emit-log-headers", "x-match=any", "hi"], None),
+    ];
+    for (args, exact) in cases {
+        let mut c = bin();
+        c.arg("--url").arg(&url).args(args);
+        let r = run(c);
+        assert_eq!(r.code(), Some(2), "{args:?}: {r:?}");
+        assert_eq!(r.stdout, "", "{args:?}");
+        assert!(!r.stderr.contains("cannot connect"), "{args:?}: {r:?}");
+        if let Some(line) = exact {
+            assert_eq!(r.stderr, line, "{args:?}");
+        }
+    }
+    // A bad URL is a usage error too, with the password hidden.
+    let mut c = bin();
+    c.args(["--url", "amqp://u:hunter2@h:port/%2f", "send"]);
+    let r = run(c);
+    assert_eq!(r.code(), Some(2), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        "error: bad AMQP URL 'amqp://u:***@h:port/%2f': Ports must be integers (got 'port').\n"
+    );
+}
+
+#[test]
+fn help_lists_every_tutorial_command() {
+    let mut c = bin();
+    c.arg("--help");
+    let r = run(c);
+    assert_eq!(r.code(), Some(0), "{r:?}");
+    for cmd in [
+        "send",
+        "receive",
+        "new-task",
+        "worker",
+        "emit-log",
+        "receive-logs",
+        "emit-log-direct",
+        "receive-logs-direct",
+        "emit-log-topic",
+        "receive-logs-topic",
+        "emit-log-headers",
+        "receive-logs-headers",
+        "rpc-server",
+        "rpc-client",
+        "publisher-confirms",
+    ] {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(cmd)),
+            "{cmd} missing from help"
+        );
+    }
+}
