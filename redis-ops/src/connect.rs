@@ -33,8 +33,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The URL to use: `--url`, else `$REDIS_URL`, else [`DEFAULT_URL`].
 pub fn url_from(flag: Option<String>) -> String {
-    flag.or_else(|| std::env::var("REDIS_URL").ok().filter(|u| !u.trim().is_empty()))
-        .unwrap_or_else(|| DEFAULT_URL.to_owned())
+    flag.or_else(|| {
+        std::env::var("REDIS_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+    })
+    .unwrap_or_else(|| DEFAULT_URL.to_owned())
 }
 
 /// A Redis server to connect to: its URL, parsed, and the connect timeout.
@@ -135,12 +139,11 @@ impl Redis {
     }
 
     /// Turns a pool error into ours: creation failures are connection failures.
-    pub fn pool_error(&self, e: deadpool_redis::PoolError) -> Error {
+    pub fn pool_error(&self, e: &deadpool_redis::PoolError) -> Error {
         use deadpool_redis::PoolError;
-        let reason = match &e {
-            PoolError::Backend(e) => describe(e),
+        let reason = match e {
+            PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => describe(e),
             PoolError::Timeout(_) => format!("no pool connection within the timeout ({e})"),
-            PoolError::PostCreateHook(HookError::Backend(e)) => describe(e),
             other => other.to_string(),
         };
         Error::Connect {
@@ -202,13 +205,19 @@ mod tests {
                 matches!(e, Error::BadUrl { .. }),
                 "{url}: {e:?} is not BadUrl"
             );
-            assert!(e.to_string().starts_with(&format!("bad Redis URL '{url}'")), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("bad Redis URL '{url}'")),
+                "{e}"
+            );
         }
     }
 
     #[test]
     fn db_comes_from_the_url() {
-        assert_eq!(Redis::new("redis://h:1/3", DEFAULT_TIMEOUT).unwrap().db(), 3);
+        assert_eq!(
+            Redis::new("redis://h:1/3", DEFAULT_TIMEOUT).unwrap().db(),
+            3
+        );
         assert_eq!(Redis::new("redis://h:1", DEFAULT_TIMEOUT).unwrap().db(), 0);
     }
 }

@@ -23,7 +23,9 @@ pub enum Error {
     Usage(String),
 
     /// `lesson NAME` with a name that is not a lesson.
-    #[error("unknown lesson '{0}': choose strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all")]
+    #[error(
+        "unknown lesson '{0}': choose strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all"
+    )]
     UnknownLesson(String),
 
     /// The server could not be reached (refused, timed out, authentication failed...).

@@ -25,20 +25,23 @@ where
 {
     let batch = batch.max(1);
     let start = Some(0isize);
-    stream::try_unfold((conn, key, start), move |(mut conn, key, start)| async move {
-        let Some(first) = start else {
-            return Ok(None);
-        };
-        let last = first + batch as isize - 1;
-        let items: Vec<Vec<u8>> = redis::Cmd::lrange(&key, first, last)
-            .query_async(&mut conn)
-            .await?;
-        if items.is_empty() {
-            return Ok(None);
-        }
-        let next = (items.len() == batch).then_some(last + 1);
-        Ok(Some((items, (conn, key, next))))
-    })
+    stream::try_unfold(
+        (conn, key, start),
+        move |(mut conn, key, start)| async move {
+            let Some(first) = start else {
+                return Ok(None);
+            };
+            let last = first + batch as isize - 1;
+            let items: Vec<Vec<u8>> = redis::Cmd::lrange(&key, first, last)
+                .query_async(&mut conn)
+                .await?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            let next = (items.len() == batch).then_some(last + 1);
+            Ok(Some((items, (conn, key, next))))
+        },
+    )
 }
 
 /// The list at `key`, one element at a time, fetched `batch` at a time.

@@ -94,10 +94,13 @@ pub async fn incr(
     key: &str,
     by: i64,
 ) -> Result<i64, Error> {
-    conn.incr(key, by).await.map(|n| n as i64).map_err(|e| Error::Command {
-        command: show_command(&Cmd::incr(key, by)),
-        reason: describe(&e),
-    })
+    conn.incr(key, by)
+        .await
+        .map(|n| n as i64)
+        .map_err(|e| Error::Command {
+            command: show_command(&Cmd::incr(key, by)),
+            reason: describe(&e),
+        })
 }
 
 fn command_error(cmd: &Cmd, e: &redis::RedisError) -> Error {
@@ -113,10 +116,23 @@ mod tests {
 
     #[test]
     fn set_options_become_arguments() {
-        let cmd = set_command("k", b"v", Some(Expiry::Seconds(10)), Some(Condition::IfMissing));
+        let cmd = set_command(
+            "k",
+            b"v",
+            Some(Expiry::Seconds(10)),
+            Some(Condition::IfMissing),
+        );
         assert_eq!(show_command(&cmd), "SET k v NX EX 10");
-        let cmd = set_command("k", b"v v", Some(Expiry::Millis(5)), Some(Condition::IfExists));
+        let cmd = set_command(
+            "k",
+            b"v v",
+            Some(Expiry::Millis(5)),
+            Some(Condition::IfExists),
+        );
         assert_eq!(show_command(&cmd), "SET k \"v v\" XX PX 5");
-        assert_eq!(show_command(&set_command("k", b"\xff", None, None)), "SET k \"\\xff\"");
+        assert_eq!(
+            show_command(&set_command("k", b"\xff", None, None)),
+            "SET k \"\\xff\""
+        );
     }
 }

@@ -110,7 +110,11 @@ impl fmt::Display for PoolReport {
             self.baseline_rate(),
             self.baseline_counter
         )?;
-        writeln!(f, "ratio pool / connect-per-operation: {:.1}x", self.ratio())?;
+        writeln!(
+            f,
+            "ratio pool / connect-per-operation: {:.1}x",
+            self.ratio()
+        )?;
         write!(
             f,
             "one shared multiplexed connection, no pool: {} tasks, {} INCRs in {:.3} s = {:.0} ops/s ({:.1}x the pool)",
@@ -156,7 +160,9 @@ pub async fn run(
             got: report.peak_connections.to_string(),
         });
     }
-    if report.counter != options.ops as i64 || report.baseline_counter != options.baseline_ops as i64 {
+    if report.counter != options.ops as i64
+        || report.baseline_counter != options.baseline_ops as i64
+    {
         return Err(Error::Disagreed {
             group: "pool",
             command: "GET counter".into(),
@@ -184,7 +190,10 @@ async fn measure(
             let (mut peak, mut samples) = (0, 0);
             loop {
                 let done = stop.load(Ordering::Relaxed);
-                let list: String = redis::cmd("CLIENT").arg("LIST").query_async(&mut conn).await?;
+                let list: String = redis::cmd("CLIENT")
+                    .arg("LIST")
+                    .query_async(&mut conn)
+                    .await?;
                 peak = peak.max(count_named(&list, &name));
                 samples += 1;
                 if done {
@@ -204,7 +213,7 @@ async fn measure(
         let redis = redis.clone();
         tasks.spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let mut conn = pool.get().await.map_err(|e| redis.pool_error(e))?;
+                let mut conn = pool.get().await.map_err(|e| redis.pool_error(&e))?;
                 conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
             }
             Ok::<(), Error>(())
@@ -236,7 +245,12 @@ async fn measure(
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     for _ in 0..options.tasks {
-        let (redis, next, key, ops) = (redis.clone(), next.clone(), baseline_key.to_owned(), options.baseline_ops);
+        let (redis, next, key, ops) = (
+            redis.clone(),
+            next.clone(),
+            baseline_key.to_owned(),
+            options.baseline_ops,
+        );
         tasks.spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 let mut conn = redis.connect().await?;
@@ -253,7 +267,12 @@ async fn measure(
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     for _ in 0..options.tasks {
-        let (mut conn, next, key, ops) = (shared.clone(), next.clone(), shared_key.to_owned(), options.ops);
+        let (mut conn, next, key, ops) = (
+            shared.clone(),
+            next.clone(),
+            shared_key.to_owned(),
+            options.ops,
+        );
         tasks.spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
@@ -263,7 +282,10 @@ async fn measure(
     }
     join_all(&mut tasks).await?;
     let multiplexed = started.elapsed();
-    let shared_counter = admin.get_int(shared_key).await.map_err(|e| incr_error(shared_key, &e))?;
+    let shared_counter = admin
+        .get_int(shared_key)
+        .await
+        .map_err(|e| incr_error(shared_key, &e))?;
     if shared_counter != Some(options.ops as isize) {
         return Err(Error::Disagreed {
             group: "pool",

@@ -46,7 +46,11 @@ pub async fn subscribe(
     shutdown: impl Future,
 ) -> Result<usize, Error> {
     let mut sub = redis.pubsub().await?;
-    let verb = if listen.patterns { "PSUBSCRIBE" } else { "SUBSCRIBE" };
+    let verb = if listen.patterns {
+        "PSUBSCRIBE"
+    } else {
+        "SUBSCRIBE"
+    };
     let confirmed = async {
         if listen.patterns {
             sub.psubscribe(&listen.channels).await

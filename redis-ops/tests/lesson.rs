@@ -10,12 +10,16 @@ use support::*;
 
 /// The `lesson:<hex>:` prefix the run announced on its first line.
 fn prefix_in(line: &str) -> String {
-    let start = line.find("lesson:").expect("no lesson: prefix on the first line");
+    let start = line
+        .find("lesson:")
+        .expect("no lesson: prefix on the first line");
     let rest = &line[start..];
     let end = rest[7..].find(':').expect("prefix not closed") + 8;
     let prefix = rest[..end].to_owned();
     assert!(
-        prefix[7..prefix.len() - 1].bytes().all(|b| b.is_ascii_hexdigit()),
+        prefix[7..prefix.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit()),
         "odd prefix {prefix}"
     );
     prefix
@@ -42,7 +46,10 @@ fn passes(group: &str) {
         stdout.contains(&format!("lesson {group}: ")) && stdout.contains("all as expected"),
         "{stdout}"
     );
-    assert!(!stdout.contains("\n! "), "a disagreement was printed:\n{stdout}");
+    assert!(
+        !stdout.contains("\n! "),
+        "a disagreement was printed:\n{stdout}"
+    );
     assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
     let prefix = prefix_in(stdout.lines().next().unwrap());
     assert_no_keys(&prefix);
@@ -100,7 +107,10 @@ fn prints_commands_and_replies_like_redis_cli() {
             "> GET {prefix}h\n(error) WRONGTYPE Operation against a key holding the wrong kind of value\n"
         ),
     ] {
-        assert!(stdout.contains(&expected), "missing:\n{expected}\nin:\n{stdout}");
+        assert!(
+            stdout.contains(&expected),
+            "missing:\n{expected}\nin:\n{stdout}"
+        );
     }
 }
 
@@ -164,7 +174,10 @@ fn ctrl_c_cleans_up() {
     let prefix = prefix_in(&first[0]);
     wait_for_line(&lines, |l| l.starts_with("> GETRANGE"));
     let before = keys_matching(&mut conn, &format!("{prefix}*"));
-    assert!(before.len() >= 3, "the lesson should hold keys by now: {before:?}");
+    assert!(
+        before.len() >= 3,
+        "the lesson should hold keys by now: {before:?}"
+    );
     signal(child.id(), "INT");
     let out = wait_output(child, Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(1));

@@ -138,7 +138,7 @@ struct PublishArgs {
 #[argh(subcommand, name = "subscribe")]
 struct SubscribeArgs {
     /// channels (glob patterns with --pattern)
-    #[argh(positional, greedy)]
+    #[argh(positional)]
     channels: Vec<String>,
     /// exit after this many messages
     #[argh(option)]
@@ -172,7 +172,11 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> Result<bool, Error> {
     let timeout = seconds("--timeout", args.timeout)?;
     let url = url_from(args.url);
-    tracing::debug!(default = DEFAULT_URL, "connecting to {}", common::redact::Redacted(&url));
+    tracing::debug!(
+        default = DEFAULT_URL,
+        "connecting to {}",
+        common::redact::Redacted(&url)
+    );
     match args.command {
         Command::Set(a) => set(&url, timeout, a).await,
         Command::Get(a) => {

@@ -17,11 +17,19 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::hset_nx(&h, "k1", "x"), int(0)).await?;
     l.step(Cmd::hset_nx(&h, "k2", "v2"), int(1)).await?;
 
-    l.say("Several fields at once: HMSET (what hset_multiple sends; HSET k f v f v ... works too).")?;
+    l.say(
+        "Several fields at once: HMSET (what hset_multiple sends; HSET k f v f v ... works too).",
+    )?;
     l.step(Cmd::hset_multiple(&h, &[("k3", "v3"), ("k4", "v4")]), ok())
         .await?;
     l.step(
-        cmd("HSET").arg(&h).arg("k5").arg("v5").arg("k6").arg("v6").take(),
+        cmd("HSET")
+            .arg(&h)
+            .arg("k5")
+            .arg("v5")
+            .arg("k6")
+            .arg("v6")
+            .take(),
         int(2),
     )
     .await?;
@@ -64,8 +72,11 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::hincr(&h, "visits", 5), int(5)).await?;
     l.step(Cmd::hincr(&h, "visits", -2), int(3)).await?;
     l.step(Cmd::hincr(&h, "score", 1.5), bulk("1.5")).await?;
-    l.step(Cmd::hincr(&h, "k1", 1), error("ERR hash value is not an integer"))
-        .await?;
+    l.step(
+        Cmd::hincr(&h, "k1", 1),
+        error("ERR hash value is not an integer"),
+    )
+    .await?;
 
     l.say("A hash is not a string: GET on it is a WRONGTYPE error.")?;
     l.step(Cmd::get(&h), error("WRONGTYPE")).await?;
@@ -98,12 +109,7 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.gathered(
         &format!("HSCAN {big} <cursor> MATCH field:1*   (iterated to cursor 0)"),
         found,
-        crate::reply::Expect::Pairs(
-            expected
-                .iter()
-                .map(|(f, v)| (b(f), b(v)))
-                .collect(),
-        ),
+        crate::reply::Expect::Pairs(expected.iter().map(|(f, v)| (b(f), b(v))).collect()),
     )
     .await?;
     Ok(())

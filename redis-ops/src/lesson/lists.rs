@@ -29,8 +29,10 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::llen(&list), int(7)).await?;
 
     l.say("LINSERT puts a value before or after the first element equal to a pivot.")?;
-    l.step(Cmd::linsert_before(&list, "22", "21"), int(8)).await?;
-    l.step(Cmd::linsert_after(&list, "22", "23"), int(9)).await?;
+    l.step(Cmd::linsert_before(&list, "22", "21"), int(8))
+        .await?;
+    l.step(Cmd::linsert_after(&list, "22", "23"), int(9))
+        .await?;
     l.step(
         Cmd::lrange(&list, 0, -1),
         strs(["0", "33", "21", "22", "23", "11", "44", "55", "66"]),
@@ -50,7 +52,8 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::lrange(&r, 0, -1), strs(["b", "c", "a", "b", "a"]))
         .await?;
     l.step(Cmd::lrem(&r, -2, "a"), int(2)).await?;
-    l.step(Cmd::lrange(&r, 0, -1), strs(["b", "c", "b"])).await?;
+    l.step(Cmd::lrange(&r, 0, -1), strs(["b", "c", "b"]))
+        .await?;
     l.step(Cmd::lrem(&r, 0, "b"), int(2)).await?;
     l.step(Cmd::lrange(&r, 0, -1), strs(["c"])).await?;
 
@@ -74,7 +77,8 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let done = l.key("done");
     l.step(Cmd::rpoplpush(&list, &done), bulk("23")).await?;
     l.step(Cmd::rpoplpush(&list, &done), bulk("22")).await?;
-    l.step(Cmd::lrange(&done, 0, -1), strs(["22", "23"])).await?;
+    l.step(Cmd::lrange(&done, 0, -1), strs(["22", "23"]))
+        .await?;
 
     blocking(l).await?;
     batches(l).await

@@ -151,11 +151,10 @@ pub async fn run(
             prefix,
             steps: l.steps,
         }),
-        (Ok(()), Err(e)) => Err(e),
         (Err(Error::Interrupted(how)), Ok(n)) => Err(Error::Interrupted(format!(
             "{how}; deleted the run's {n} key(s) under {prefix}"
         ))),
-        (Err(e), Ok(_)) => Err(e),
+        (Ok(()), Err(e)) | (Err(e), Ok(_)) => Err(e),
         (Err(e), Err(cleanup)) => {
             tracing::error!("cleanup after the failure failed too: {cleanup}");
             Err(e)
@@ -212,7 +211,7 @@ impl Lesson<'_> {
 
     /// The database MOVE sends keys to: 1, or 0 when the URL already selects 1 or more.
     pub fn other_db(&self) -> i64 {
-        if self.redis.db() == 0 { 1 } else { 0 }
+        i64::from(self.redis.db() == 0)
     }
 
     /// Prints an explanation: `# text`.

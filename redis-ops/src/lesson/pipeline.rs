@@ -36,7 +36,8 @@ async fn transaction(l: &mut Lesson<'_>) -> Result<(), Error> {
     const TRANSFERS: i64 = 100;
     let (a, bb) = (l.key("account:a"), l.key("account:b"));
     l.say(&format!("MULTI ... EXEC runs its commands as one: no other client's command runs in\nbetween, so nobody sees money that left account a but has not reached b yet.\nThe redis crate sends MULTI, the commands and EXEC in one write (pipe().atomic()),\nwhich is why it is safe on a shared multiplexed connection. Move 1 from a to b, {TRANSFERS} times:"))?;
-    l.step(Cmd::mset(&[(&a, TRANSFERS), (&bb, 0)]), ok()).await?;
+    l.step(Cmd::mset(&[(&a, TRANSFERS), (&bb, 0)]), ok())
+        .await?;
 
     // A reader on a connection of its own checks a + b over and over meanwhile.
     let mut reader_conn = l.redis.connect().await?;
@@ -44,11 +45,18 @@ async fn transaction(l: &mut Lesson<'_>) -> Result<(), Error> {
     let (reads, torn) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let (first_read_tx, first_read) = tokio::sync::oneshot::channel::<()>();
     let reader = {
-        let (a, bb, stop, reads, torn) = (a.clone(), bb.clone(), stop.clone(), reads.clone(), torn.clone());
+        let (a, bb, stop, reads, torn) = (
+            a.clone(),
+            bb.clone(),
+            stop.clone(),
+            reads.clone(),
+            torn.clone(),
+        );
         tokio::spawn(async move {
             let mut first = Some(first_read_tx);
             while !stop.load(Ordering::Relaxed) {
-                let (x, y): (i64, i64) = Cmd::mget(&[&a, &bb]).query_async(&mut reader_conn).await?;
+                let (x, y): (i64, i64) =
+                    Cmd::mget(&[&a, &bb]).query_async(&mut reader_conn).await?;
                 reads.fetch_add(1, Ordering::Relaxed);
                 if x + y != TRANSFERS {
                     torn.fetch_add(1, Ordering::Relaxed);
@@ -64,9 +72,15 @@ async fn transaction(l: &mut Lesson<'_>) -> Result<(), Error> {
 
     let mut transfer = redis::pipe();
     transfer.atomic().decr(&a, 1).incr(&bb, 1);
-    l.pipeline(&transfer, array(vec![Value::Int(TRANSFERS - 1), Value::Int(1)]))
-        .await?;
-    l.say(&format!("... and {} more of the same, quietly.", TRANSFERS - 1))?;
+    l.pipeline(
+        &transfer,
+        array(vec![Value::Int(TRANSFERS - 1), Value::Int(1)]),
+    )
+    .await?;
+    l.say(&format!(
+        "... and {} more of the same, quietly.",
+        TRANSFERS - 1
+    ))?;
     let mut conn = l.conn.clone();
     for _ in 1..TRANSFERS {
         let _: (i64, i64) = transfer

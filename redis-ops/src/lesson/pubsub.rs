@@ -73,7 +73,11 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let msg = next(&mut radio.on_message(), &fm1045).await?;
     l.check(
         "(message)",
-        Ok(Value::Array(vec![b("message"), msg_channel(&msg), msg_payload(&msg)])),
+        Ok(Value::Array(vec![
+            b("message"),
+            msg_channel(&msg),
+            msg_payload(&msg),
+        ])),
         &array(vec![b("message"), b(&fm1045), b("song 4")]),
     )
     .await?;

@@ -10,7 +10,8 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let (s1, s2, out) = (l.key("s1"), l.key("s2"), l.key("out"));
 
     l.say("SADD answers how many members are new; a set never holds one twice.")?;
-    l.step(Cmd::sadd(&s1, &["a", "b", "c", "d"]), int(4)).await?;
+    l.step(Cmd::sadd(&s1, &["a", "b", "c", "d"]), int(4))
+        .await?;
     l.step(Cmd::sadd(&s1, "a"), int(0)).await?;
     l.step(Cmd::scard(&s1), int(4)).await?;
     l.step(Cmd::sadd(&s2, &["c", "d", "e"]), int(3)).await?;
@@ -22,12 +23,17 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::sismember(&s1, "z"), int(0)).await?;
 
     l.say("Set algebra; the ...STORE forms write the result to a key and answer its size.")?;
-    l.step(Cmd::sdiff(&[&s1, &s2]), unordered(["a", "b"])).await?;
-    l.step(Cmd::sdiffstore(&out, &[&s1, &s2]), int(2)).await?;
-    l.step(Cmd::sinter(&[&s1, &s2]), unordered(["c", "d"])).await?;
-    l.step(Cmd::sinterstore(&out, &[&s1, &s2]), int(2)).await?;
-    l.step(Cmd::sunion(&[&s1, &s2]), unordered(["a", "b", "c", "d", "e"]))
+    l.step(Cmd::sdiff(&[&s1, &s2]), unordered(["a", "b"]))
         .await?;
+    l.step(Cmd::sdiffstore(&out, &[&s1, &s2]), int(2)).await?;
+    l.step(Cmd::sinter(&[&s1, &s2]), unordered(["c", "d"]))
+        .await?;
+    l.step(Cmd::sinterstore(&out, &[&s1, &s2]), int(2)).await?;
+    l.step(
+        Cmd::sunion(&[&s1, &s2]),
+        unordered(["a", "b", "c", "d", "e"]),
+    )
+    .await?;
     l.step(Cmd::sunionstore(&out, &[&s1, &s2]), int(5)).await?;
     l.step(Cmd::smembers(&out), unordered(["a", "b", "c", "d", "e"]))
         .await?;

@@ -17,17 +17,21 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
 
     l.say("EX / PX: the key expires after that many seconds / milliseconds.")?;
     let ex = SetOptions::default().with_expiration(SetExpiry::EX(100));
-    l.step(Cmd::set_options(&session, "token", ex), ok()).await?;
+    l.step(Cmd::set_options(&session, "token", ex), ok())
+        .await?;
     l.step(Cmd::ttl(&session), between(99, 100)).await?;
     let px = SetOptions::default().with_expiration(SetExpiry::PX(1500));
-    l.step(Cmd::set_options(&session, "token", px), ok()).await?;
+    l.step(Cmd::set_options(&session, "token", px), ok())
+        .await?;
     l.step(Cmd::pttl(&session), between(1, 1500)).await?;
 
     l.say("NX: only if the key is new. XX: only if it exists. (nil) means \"not set\".")?;
     let nx = SetOptions::default().conditional_set(ExistenceCheck::NX);
     let xx = SetOptions::default().conditional_set(ExistenceCheck::XX);
-    l.step(Cmd::set_options(&greeting, "other", nx), nil()).await?;
-    l.step(Cmd::set_options(&missing, "other", xx.clone()), nil()).await?;
+    l.step(Cmd::set_options(&greeting, "other", nx), nil())
+        .await?;
+    l.step(Cmd::set_options(&missing, "other", xx.clone()), nil())
+        .await?;
     l.step(Cmd::set_options(&greeting, "hi", xx), ok()).await?;
     l.step(Cmd::get(&greeting), bulk("hi")).await?;
 
@@ -36,7 +40,8 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::set_nx(l.key("fresh"), "new"), int(1)).await?;
     l.step(Cmd::set_ex(&session, "token", 60), ok()).await?;
     l.step(Cmd::ttl(&session), between(59, 60)).await?;
-    l.step(Cmd::pset_ex(&session, "token", 60_000), ok()).await?;
+    l.step(Cmd::pset_ex(&session, "token", 60_000), ok())
+        .await?;
     l.step(Cmd::pttl(&session), between(59_000, 60_000)).await?;
 
     l.say("MSET / MGET: several keys in one command; a missing key reads as (nil).")?;
@@ -60,14 +65,14 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::get(&text), bulk("Hello Redis")).await?;
 
     l.say("Bits: 'f' is 0x66 = 01100110; setting its last bit (offset 7) makes 0x67 = 'g'.")?;
-    let foo = l.key("foo");
-    l.step(Cmd::set(&foo, "foo"), ok()).await?;
-    l.step(Cmd::getbit(&foo, 7), int(0)).await?;
-    l.step(Cmd::setbit(&foo, 7, true), int(0)).await?;
-    l.step(Cmd::getbit(&foo, 7), int(1)).await?;
-    l.step(Cmd::get(&foo), bulk("goo")).await?;
+    let word = l.key("foo");
+    l.step(Cmd::set(&word, "foo"), ok()).await?;
+    l.step(Cmd::getbit(&word, 7), int(0)).await?;
+    l.step(Cmd::setbit(&word, 7, true), int(0)).await?;
+    l.step(Cmd::getbit(&word, 7), int(1)).await?;
+    l.step(Cmd::get(&word), bulk("goo")).await?;
     l.say("BITCOUNT counts the 1 bits: g (5) + o (6) + o (6).")?;
-    l.step(Cmd::bitcount(&foo), int(17)).await?;
+    l.step(Cmd::bitcount(&word), int(17)).await?;
 
     l.say("BITOP combines strings bit by bit into a destination key ('a' = 0x61, 'b' = 0x62).")?;
     let (x, y, dest) = (l.key("x"), l.key("y"), l.key("dest"));

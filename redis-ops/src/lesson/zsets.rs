@@ -10,8 +10,11 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let z = l.key("z");
 
     l.say("ZADD score member ...: answers how many members are new.")?;
-    l.step(Cmd::zadd_multiple(&z, &[(1, "a"), (2, "b"), (3, "c")]), int(3))
-        .await?;
+    l.step(
+        Cmd::zadd_multiple(&z, &[(1, "a"), (2, "b"), (3, "c")]),
+        int(3),
+    )
+    .await?;
     l.step(Cmd::zcard(&z), int(3)).await?;
     l.say("ZCOUNT min max counts scores in a range; '(' excludes an end.")?;
     l.step(Cmd::zcount(&z, 2, 3), int(2)).await?;
@@ -29,15 +32,20 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     )
     .await?;
     l.step(Cmd::zrange(&z, 0, 1), strs(["b", "c"])).await?;
-    l.step(Cmd::zrevrange(&z, 0, -1), strs(["a", "c", "b"])).await?;
+    l.step(Cmd::zrevrange(&z, 0, -1), strs(["a", "c", "b"]))
+        .await?;
     l.step(Cmd::zrank(&z, "b"), int(0)).await?;
     l.step(Cmd::zrevrank(&z, "b"), int(2)).await?;
     l.step(Cmd::zrank(&z, "nope"), nil()).await?;
 
     l.say("By score: ZRANGEBYSCORE min max, ZREVRANGEBYSCORE max min (-inf/+inf allowed).")?;
-    l.step(Cmd::zrangebyscore(&z, 2, 3), strs(["b", "c"])).await?;
-    l.step(Cmd::zrangebyscore(&z, "-inf", "+inf"), strs(["b", "c", "a"]))
+    l.step(Cmd::zrangebyscore(&z, 2, 3), strs(["b", "c"]))
         .await?;
+    l.step(
+        Cmd::zrangebyscore(&z, "-inf", "+inf"),
+        strs(["b", "c", "a"]),
+    )
+    .await?;
     l.step(Cmd::zrevrangebyscore(&z, "+inf", 3), strs(["a", "c"]))
         .await?;
 
@@ -57,7 +65,8 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::zrem(&z, "a"), int(1)).await?;
     l.step(Cmd::zrange(&z, 0, -1), strs(["b", "c"])).await?;
     l.step(Cmd::zrembylex(&lex, "[a", "[b"), int(2)).await?;
-    l.step(Cmd::zrange(&lex, 0, -1), strs(["c", "d", "e"])).await?;
+    l.step(Cmd::zrange(&lex, 0, -1), strs(["c", "d", "e"]))
+        .await?;
     let r = l.key("r");
     l.step(
         Cmd::zadd_multiple(&r, &[(1, "w"), (2, "x"), (3, "y"), (4, "z")]),
@@ -92,19 +101,25 @@ async fn combine(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::zinterstore(&out, &[&za, &zb]), int(2)).await?;
     l.step(all(), strs(["b", "12", "c", "23"])).await?;
     l.say("WEIGHTS multiply each set's scores first: 2*za + 1*zb.")?;
-    l.step(Cmd::zinterstore_weights(&out, &[(&za, 2), (&zb, 1)]), int(2))
-        .await?;
+    l.step(
+        Cmd::zinterstore_weights(&out, &[(&za, 2), (&zb, 1)]),
+        int(2),
+    )
+    .await?;
     l.step(all(), strs(["b", "14", "c", "26"])).await?;
-    l.step(Cmd::zinterstore_min(&out, &[&za, &zb]), int(2)).await?;
+    l.step(Cmd::zinterstore_min(&out, &[&za, &zb]), int(2))
+        .await?;
     l.step(all(), strs(["b", "2", "c", "3"])).await?;
-    l.step(Cmd::zinterstore_max(&out, &[&za, &zb]), int(2)).await?;
+    l.step(Cmd::zinterstore_max(&out, &[&za, &zb]), int(2))
+        .await?;
     l.step(all(), strs(["b", "10", "c", "20"])).await?;
 
     l.say("ZUNIONSTORE keeps members of any set.")?;
     l.step(Cmd::zunionstore(&out, &[&za, &zb]), int(4)).await?;
     l.step(all(), strs(["a", "1", "b", "12", "c", "23", "d", "30"]))
         .await?;
-    l.step(Cmd::zunionstore_min(&out, &[&za, &zb]), int(4)).await?;
+    l.step(Cmd::zunionstore_min(&out, &[&za, &zb]), int(4))
+        .await?;
     l.step(all(), strs(["a", "1", "b", "2", "c", "3", "d", "30"]))
         .await?;
     l.say("With weights 1 and 0.5 and AGGREGATE MAX: b = max(2, 5), c = max(3, 10), d = 15.")?;

@@ -26,14 +26,19 @@ pub fn redis() -> redis::Connection {
                  or point REDIS_URL at one"
             )
         });
-    let _: String = redis::cmd("PING").query(&mut conn).expect("Redis does not answer PING");
+    let _: String = redis::cmd("PING")
+        .query(&mut conn)
+        .expect("Redis does not answer PING");
     conn
 }
 
 /// The same server, database `db`.
 pub fn redis_db(db: i64) -> redis::Connection {
     let mut conn = redis();
-    let _: () = redis::cmd("SELECT").arg(db).query(&mut conn).expect("SELECT");
+    let _: () = redis::cmd("SELECT")
+        .arg(db)
+        .query(&mut conn)
+        .expect("SELECT");
     conn
 }
 
@@ -103,7 +108,7 @@ pub fn run_with(mut command: Command, stdin: &[u8], limit: Duration) -> Output {
 pub fn run(args: &[&str]) -> Output {
     let mut c = cmd();
     c.args(args);
-    run_with(c, b"", Duration::from_secs(60))
+    run_with(c, b"", Duration::from_mins(1))
 }
 
 /// Waits for the child, killing it after `limit` (and then failing the test).
@@ -172,7 +177,10 @@ pub fn wait_for_line(lines: &Receiver<String>, want: impl Fn(&str) -> bool) -> V
                     return seen;
                 }
             }
-            Err(_) => panic!("the expected line never came; saw:\n{}", seen.join("\n")),
+            Err(e) => panic!(
+                "the expected line never came ({e}); saw:\n{}",
+                seen.join("\n")
+            ),
         }
     }
 }
