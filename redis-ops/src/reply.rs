@@ -176,9 +176,11 @@ pub fn nil() -> Expect {
     Expect::Reply(Value::Nil)
 }
 
-/// An array of bulk strings, in this order. `strs([])` is `(empty array)`.
-pub fn strs<const N: usize>(items: [&str; N]) -> Expect {
-    Expect::Reply(Value::Array(items.iter().map(|s| b(s)).collect()))
+/// An array of bulk strings, in this order.
+pub fn strs<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Expect {
+    Expect::Reply(Value::Array(
+        items.into_iter().map(|s| b(s.as_ref())).collect(),
+    ))
 }
 
 /// An array of these replies, in this order (mixed types: `["1", (nil)]`).
@@ -187,13 +189,18 @@ pub fn array(items: Vec<Value>) -> Expect {
 }
 
 /// An array of bulk strings, in any order.
-pub fn unordered<const N: usize>(items: [&str; N]) -> Expect {
-    Expect::Unordered(items.iter().map(|s| b(s)).collect())
+pub fn unordered<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Expect {
+    Expect::Unordered(items.into_iter().map(|s| b(s.as_ref())).collect())
 }
 
 /// Field/value pairs, in any order.
-pub fn pairs<const N: usize>(items: [(&str, &str); N]) -> Expect {
-    Expect::Pairs(items.iter().map(|(k, v)| (b(k), b(v))).collect())
+pub fn pairs<K: AsRef<str>, V: AsRef<str>>(items: impl IntoIterator<Item = (K, V)>) -> Expect {
+    Expect::Pairs(
+        items
+            .into_iter()
+            .map(|(k, v)| (b(k.as_ref()), b(v.as_ref())))
+            .collect(),
+    )
 }
 
 /// One of these bulk strings.

@@ -2,8 +2,8 @@
 
 use redis::{AsyncTypedCommands, Cmd, Value, cmd};
 
-use super::Lesson;
-use crate::error::{Error, describe};
+use super::{Lesson, drain, flatten_pairs};
+use crate::error::Error;
 use crate::reply::{array, b, bulk, error, int, nil, ok, pairs, unordered};
 
 pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
@@ -88,36 +88,15 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
         .collect();
     fields.extend((1..=5).map(|i| (format!("other:{i}"), i.to_string())));
     l.step(Cmd::hset_multiple(&big, &fields), ok()).await?;
+    let label = format!("HSCAN {big} <cursor> MATCH field:1*   (iterated to cursor 0)");
     let mut conn = l.conn.clone();
-    let mut found: Vec<Value> = Vec::new();
-    {
-        let mut iter = conn
-            .hscan_match::<_, _, (String, String)>(&big, "field:1*")
-            .await
-            .map_err(|e| scan_error(&big, &e))?;
-        while let Some(item) = iter.next_item().await {
-            let (field, value) = item.map_err(|e| scan_error(&big, &e))?;
-            found.push(b(&field));
-            found.push(b(&value));
-        }
-    }
-    let expected: Vec<(String, String)> = fields
+    let found: Vec<(String, String)> =
+        drain(&label, conn.hscan_match(&big, "field:1*").await).await?;
+    let expected = fields
         .iter()
         .filter(|(f, _)| f.starts_with("field:1"))
-        .cloned()
-        .collect();
-    l.gathered(
-        &format!("HSCAN {big} <cursor> MATCH field:1*   (iterated to cursor 0)"),
-        found,
-        crate::reply::Expect::Pairs(expected.iter().map(|(f, v)| (b(f), b(v))).collect()),
-    )
-    .await?;
+        .cloned();
+    l.gathered(&label, flatten_pairs(&found), pairs(expected))
+        .await?;
     Ok(())
-}
-
-fn scan_error(key: &str, e: &redis::RedisError) -> Error {
-    Error::Command {
-        command: format!("HSCAN {key}"),
-        reason: describe(e),
-    }
 }

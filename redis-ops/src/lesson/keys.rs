@@ -4,7 +4,7 @@ use redis::{Cmd, Value, cmd};
 
 use super::Lesson;
 use crate::error::Error;
-use crate::reply::{Expect, between, int, ok, status};
+use crate::reply::{Expect, between, int, ok, status, unordered};
 
 pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let names = ["hello", "hallo", "hxllo", "hllo", "heeeello", "world"];
@@ -131,11 +131,7 @@ async fn scan(l: &mut Lesson<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The full names of these lesson keys, in any order.
 fn unordered_keys(prefix: &str, names: &[&str]) -> Expect {
-    let keys: Vec<String> = names.iter().map(|n| format!("{prefix}{n}")).collect();
-    Expect::Unordered(
-        keys.iter()
-            .map(|k| Value::BulkString(k.as_bytes().to_vec()))
-            .collect(),
-    )
+    unordered(names.iter().map(|n| format!("{prefix}{n}")))
 }

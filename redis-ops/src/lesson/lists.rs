@@ -8,7 +8,7 @@ use redis::{Cmd, Value};
 use super::Lesson;
 use crate::error::{Error, describe};
 use crate::iter::list_batches;
-use crate::reply::{Expect, array, b, bulk, error, int, nil, ok, show_arg, strs};
+use crate::reply::{array, b, bulk, error, int, nil, ok, show_arg, strs};
 
 pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let list = l.key("list");
@@ -167,7 +167,7 @@ async fn batches(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.gathered(
         &format!("list_items({big}, batch 3)   ({n} round trips)"),
         all,
-        Expect::Reply(Value::Array(values.iter().map(|v| b(v)).collect())),
+        strs(&values),
     )
     .await?;
     l.expect_true(

@@ -369,6 +369,36 @@ impl Lesson<'_> {
     }
 }
 
+/// Drains one of the crate's SCAN-family iterators (`hscan_match`, `sscan_match`,
+/// `zscan_match`...): `redis::AsyncIter` sends the SCAN command again with each cursor the
+/// server answers, until the cursor is 0.
+pub async fn drain<T>(
+    label: &str,
+    iter: redis::RedisResult<redis::AsyncIter<'_, T>>,
+) -> Result<Vec<T>, Error>
+where
+    T: redis::FromRedisValue + Unpin + Send,
+{
+    let fail = |e: redis::RedisError| Error::Command {
+        command: label.to_owned(),
+        reason: describe(&e),
+    };
+    let mut iter = iter.map_err(fail)?;
+    let mut items = Vec::new();
+    while let Some(item) = iter.next_item().await {
+        items.push(item.map_err(fail)?);
+    }
+    Ok(items)
+}
+
+/// Flattens pairs into the array redis-cli shows: `[k1, v1, k2, v2]`.
+pub fn flatten_pairs(pairs: &[(String, String)]) -> Vec<Value> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| [crate::reply::b(k), crate::reply::b(v)])
+        .collect()
+}
+
 /// Runs one command (the shared connection's response timeout bounds it).
 async fn query(conn: &mut impl ConnectionLike, cmd: &Cmd) -> redis::RedisResult<Value> {
     cmd.query_async::<Value>(conn).await

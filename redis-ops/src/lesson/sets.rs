@@ -2,8 +2,8 @@
 
 use redis::{AsyncTypedCommands, Cmd};
 
-use super::Lesson;
-use crate::error::{Error, describe};
+use super::{Lesson, drain};
+use crate::error::Error;
 use crate::reply::{b, int, one_of, unordered};
 
 pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
@@ -61,23 +61,12 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let mut members: Vec<String> = (1..=50).map(|i| format!("user:{i}")).collect();
     members.extend((1..=4).map(|i| format!("tag:{i}")));
     l.step(Cmd::sadd(&big, &members), int(54)).await?;
+    let label = format!("SSCAN {big} <cursor> MATCH tag:*   (iterated to cursor 0)");
     let mut conn = l.conn.clone();
-    let mut found = Vec::new();
-    {
-        let fail = |e: &redis::RedisError| Error::Command {
-            command: format!("SSCAN {big}"),
-            reason: describe(e),
-        };
-        let mut iter = conn
-            .sscan_match::<_, _, String>(&big, "tag:*")
-            .await
-            .map_err(|e| fail(&e))?;
-        while let Some(item) = iter.next_item().await {
-            found.push(b(&item.map_err(|e| fail(&e))?));
-        }
-    }
+    let found: Vec<String> = drain(&label, conn.sscan_match(&big, "tag:*").await).await?;
+    let found = found.iter().map(|m| b(m)).collect();
     l.gathered(
-        &format!("SSCAN {big} <cursor> MATCH tag:*   (iterated to cursor 0)"),
+        &label,
         found,
         unordered(["tag:1", "tag:2", "tag:3", "tag:4"]),
     )

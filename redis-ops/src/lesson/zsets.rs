@@ -2,9 +2,9 @@
 
 use redis::{AsyncTypedCommands, Cmd};
 
-use super::Lesson;
-use crate::error::{Error, describe};
-use crate::reply::{b, bulk, int, nil, pairs, strs};
+use super::{Lesson, drain, flatten_pairs};
+use crate::error::Error;
+use crate::reply::{bulk, int, nil, pairs, strs};
 
 pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let z = l.key("z");
@@ -141,26 +141,13 @@ async fn scan(l: &mut Lesson<'_>) -> Result<(), Error> {
     items.push((100, "boss:1".into()));
     items.push((200, "boss:2".into()));
     l.step(Cmd::zadd_multiple(&big, &items), int(42)).await?;
+    let label = format!("ZSCAN {big} <cursor> MATCH boss:*   (iterated to cursor 0)");
     let mut conn = l.conn.clone();
-    let mut found = Vec::new();
-    {
-        let fail = |e: &redis::RedisError| Error::Command {
-            command: format!("ZSCAN {big}"),
-            reason: describe(e),
-        };
-        let mut iter = conn
-            .zscan_match::<_, _, (String, String)>(&big, "boss:*")
-            .await
-            .map_err(|e| fail(&e))?;
-        while let Some(item) = iter.next_item().await {
-            let (member, score) = item.map_err(|e| fail(&e))?;
-            found.push(b(&member));
-            found.push(b(&score));
-        }
-    }
+    let found: Vec<(String, String)> =
+        drain(&label, conn.zscan_match(&big, "boss:*").await).await?;
     l.gathered(
-        &format!("ZSCAN {big} <cursor> MATCH boss:*   (iterated to cursor 0)"),
-        found,
+        &label,
+        flatten_pairs(&found),
         pairs([("boss:1", "100"), ("boss:2", "200")]),
     )
     .await?;
