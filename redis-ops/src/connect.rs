@@ -54,7 +54,7 @@ impl Redis {
     pub fn new(url: &str, timeout: Duration) -> Result<Self, Error> {
         let info = url.into_connection_info().map_err(|e| Error::BadUrl {
             url: url.to_owned(),
-            reason: e.to_string(),
+            reason: describe(&e),
         })?;
         Ok(Self {
             url: url.to_owned(),

@@ -141,7 +141,13 @@ pub fn describe(e: &redis::RedisError) -> String {
         return "the server closed the connection".into();
     }
     let text = e.to_string();
+    // "password authentication failed - AuthenticationFailed": the words, not the kind.
+    let kind = format!(" - {:?}", e.kind());
+    let text = text.strip_suffix(&kind).unwrap_or(&text).to_owned();
     // "Connection reset by peer (os error 104)" -> "connection reset by peer (os error 104)"
+    if text.starts_with("Redis") {
+        return text;
+    }
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
