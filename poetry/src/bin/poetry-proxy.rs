@@ -1,0 +1,67 @@
+//! poetry-proxy: serves an upstream poetry server's poem, fetched once and cached.
+
+use std::process::ExitCode;
+
+use argh::FromArgs;
+use poetry::proxy::{self, Config};
+use poetry::{Error, cli, limits};
+
+/// Serve the poem of an upstream poetry server, fetched once and cached (the Twisted tutorial's
+/// poetry proxy). Clients arriving during the first fetch share it; a failed fetch is not cached
+/// (the next client tries again) and the clients waiting on it are closed without a poem.
+/// Prints `Proxying <upstream> on <ip>:<port>.` first; stops on SIGINT or SIGTERM.
+#[derive(FromArgs)]
+struct Args {
+    /// the upstream poetry server, [host:]port
+    #[argh(positional, arg_name = "UPSTREAM")]
+    upstream: String,
+    /// the port to listen on (default 0: a free port)
+    #[argh(option, default = "0")]
+    port: u16,
+    /// the interface to listen on (default localhost)
+    #[argh(option, default = "String::from(\"localhost\")")]
+    iface: String,
+    /// seconds the upstream server may stay silent (default 10)
+    #[argh(option, default = "10.0")]
+    timeout: f64,
+    /// connections served at once (default 10000, fewer under a low open-file limit)
+    #[argh(option)]
+    max_connections: Option<usize>,
+    /// seconds poems in progress get to finish after SIGINT/SIGTERM (default 5)
+    #[argh(option, default = "5.0")]
+    grace: f64,
+    /// more logs: -v info (each fetch), -vv debug (each client)
+    #[argh(switch, short = 'v')]
+    verbose: u8,
+    /// errors only
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
+    common::logging::init(args.verbose, args.quiet);
+    common::exit::finish(serve(&args))
+}
+
+fn serve(args: &Args) -> Result<(), Error> {
+    let upstream = common::parse_connect_addr(&args.upstream)?;
+    let addr = common::addr::listen_addr(&args.iface, args.port)?;
+    let fd_limit = limits::raise_fd_limit();
+    let mut config = Config::new(upstream);
+    config.timeout = cli::timeout("--timeout", args.timeout)?;
+    config.grace = cli::seconds("--grace", args.grace)?;
+    config.max_connections = args
+        .max_connections
+        .unwrap_or_else(|| limits::default_max_connections(fd_limit))
+        .max(1);
+    cli::runtime(1)?.block_on(async {
+        let shutdown = cli::shutdown_signal()?;
+        let listener = poetry::bind(addr)?;
+        let local = listener.local_addr().unwrap_or(addr);
+        cli::announce(&format!("Proxying {upstream} on {local}."));
+        let stats = proxy::run(listener, config, shutdown).await?;
+        eprintln!("poetry-proxy: {stats}");
+        Ok(())
+    })
+}

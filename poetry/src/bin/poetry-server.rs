@@ -1,0 +1,87 @@
+//! poetry-server: serves one poem file to every client that connects, then closes.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use argh::FromArgs;
+use poetry::server::{self, Config, load_poem};
+use poetry::{Error, cli, limits};
+
+/// Serve one poem file to every client that connects, then close the connection (the Twisted
+/// tutorial's Fast Poetry Server). With --delay, the slow server: --num-bytes at a time,
+/// --delay seconds apart. Prints `Serving <file> on <ip>:<port>.` first; stops on SIGINT or
+/// SIGTERM, letting poems in progress finish for --grace seconds.
+#[derive(FromArgs)]
+struct Args {
+    /// the poem file to serve
+    #[argh(positional, arg_name = "POEM_FILE")]
+    files: Vec<String>,
+    /// the port to listen on (default 9000; 0 picks a free port)
+    #[argh(option, default = "9000")]
+    port: u16,
+    /// the interface to listen on (default localhost)
+    #[argh(option, default = "String::from(\"localhost\")")]
+    iface: String,
+    /// slow mode: seconds between two pieces of the poem
+    #[argh(option)]
+    delay: Option<f64>,
+    /// slow mode: bytes per piece (default 10; a UTF-8 character is never split)
+    #[argh(option, default = "10")]
+    num_bytes: usize,
+    /// connections served at once; more wait (default 10000, fewer under a low open-file limit)
+    #[argh(option)]
+    max_connections: Option<usize>,
+    /// seconds poems in progress get to finish after SIGINT/SIGTERM (default 5)
+    #[argh(option, default = "5.0")]
+    grace: f64,
+    /// worker threads (default 1: the fastest on a small machine)
+    #[argh(option, default = "1")]
+    threads: usize,
+    /// more logs: -v info (each signal, each cut), -vv debug (each client)
+    #[argh(switch, short = 'v')]
+    verbose: u8,
+    /// errors only
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
+    common::logging::init(args.verbose, args.quiet);
+    common::exit::finish(serve(&args))
+}
+
+fn serve(args: &Args) -> Result<(), Error> {
+    let [file] = args.files.as_slice() else {
+        return Err(Error::Usage("Provide exactly one poetry file.".into()));
+    };
+    let poem = load_poem(Path::new(file))?;
+    if poem.is_empty() {
+        tracing::warn!("{file} is empty: clients will report an empty poem");
+    }
+    let addr = common::addr::listen_addr(&args.iface, args.port)?;
+    if args.num_bytes == 0 {
+        return Err(Error::Usage("--num-bytes must be 1 or more".into()));
+    }
+    let mut config = Config::new(poem);
+    config.grace = cli::seconds("--grace", args.grace)?;
+    if let Some(delay) = args.delay {
+        config = config.slow(cli::seconds("--delay", delay)?, args.num_bytes);
+    }
+    let fd_limit = limits::raise_fd_limit();
+    config.max_connections = match args.max_connections {
+        Some(0) => return Err(Error::Usage("--max-connections must be 1 or more".into())),
+        Some(n) => n,
+        None => limits::default_max_connections(fd_limit),
+    };
+
+    cli::runtime(args.threads)?.block_on(async {
+        let shutdown = cli::shutdown_signal()?;
+        let listener = poetry::bind(addr)?;
+        let local = listener.local_addr().unwrap_or(addr);
+        cli::announce(&format!("Serving {file} on {local}."));
+        let stats = server::run(listener, config, shutdown).await?;
+        eprintln!("poetry-server: {stats}");
+        Ok(())
+    })
+}

@@ -1,0 +1,68 @@
+//! poetry-transform: the poetry transformation service (`cummingsify`).
+
+use std::process::ExitCode;
+
+use argh::FromArgs;
+use poetry::transform::{self, Config};
+use poetry::{Error, cli, limits};
+
+/// Serve poem transformations (the Twisted tutorial's transformedpoetry.py). A request is one
+/// netstring, `<len>:cummingsify.<poem>,`; the reply is `<len>:<poem in lowercase>,`, then the
+/// connection closes. A request it cannot honour is logged and closed without a reply. Prints
+/// `Serving transforms on <ip>:<port>.` first; stops on SIGINT or SIGTERM.
+#[derive(FromArgs)]
+struct Args {
+    /// the port to listen on (default 0: a free port)
+    #[argh(option, default = "0")]
+    port: u16,
+    /// the interface to listen on (default localhost)
+    #[argh(option, default = "String::from(\"localhost\")")]
+    iface: String,
+    /// the longest request accepted, in bytes (default 99999)
+    #[argh(option, default = "99_999")]
+    max_length: usize,
+    /// seconds a client may stay silent (default 30)
+    #[argh(option, default = "30.0")]
+    timeout: f64,
+    /// connections served at once (default 10000, fewer under a low open-file limit)
+    #[argh(option)]
+    max_connections: Option<usize>,
+    /// seconds requests in progress get to finish after SIGINT/SIGTERM (default 5)
+    #[argh(option, default = "5.0")]
+    grace: f64,
+    /// more logs: -v info, -vv debug (each request)
+    #[argh(switch, short = 'v')]
+    verbose: u8,
+    /// errors only (rejected requests are warnings: -q hides them)
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
+    common::logging::init(args.verbose, args.quiet);
+    common::exit::finish(serve(&args))
+}
+
+fn serve(args: &Args) -> Result<(), Error> {
+    let addr = common::addr::listen_addr(&args.iface, args.port)?;
+    let fd_limit = limits::raise_fd_limit();
+    let config = Config {
+        max_length: args.max_length,
+        timeout: cli::timeout("--timeout", args.timeout)?,
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(|| limits::default_max_connections(fd_limit))
+            .max(1),
+        grace: cli::seconds("--grace", args.grace)?,
+    };
+    cli::runtime(1)?.block_on(async {
+        let shutdown = cli::shutdown_signal()?;
+        let listener = poetry::bind(addr)?;
+        let local = listener.local_addr().unwrap_or(addr);
+        cli::announce(&format!("Serving transforms on {local}."));
+        let stats = transform::run(listener, config, shutdown).await?;
+        eprintln!("poetry-transform: {stats}");
+        Ok(())
+    })
+}

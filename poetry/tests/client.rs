@@ -1,0 +1,306 @@
+//! poetry-client: the per-task lines, stdout in argument order, failures told apart from whole
+//! poems, exit codes, many addresses, the transform with its fallback.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use poetry::client::{FetchError, Observer, Options, TaskReport, download_all, get_poem};
+use poetry::server::Config;
+use support::{
+    CLIENT, empty_server, poem, poetry_server, refused_addr, resetting_server, run_bin_async,
+    silent_server, transform_server,
+};
+
+fn args(list: &[&dyn ToString]) -> Vec<String> {
+    list.iter().map(|a| a.to_string()).collect()
+}
+
+#[tokio::test]
+async fn refused_timed_out_reset_and_empty_servers_fail_while_the_others_succeed() {
+    let ecstasy = poem("ecstasy.txt");
+    let alla_sera = poem("alla_sera.txt");
+    let good1 = poetry_server(Config::new(ecstasy.clone())).await;
+    let good2 = poetry_server(Config::new(alla_sera.clone())).await;
+    let refused = refused_addr();
+    let (_keep, silent) = silent_server();
+    let reset = resetting_server(ecstasy.clone(), 1000).await;
+    let empty = empty_server().await;
+
+    let out = run_bin_async(
+        CLIENT,
+        args(&[
+            &good1.addr,
+            &refused,
+            &good2.addr,
+            &silent,
+            &reset,
+            &empty,
+            &good1.addr,
+            &"--timeout",
+            &"1",
+        ]),
+    )
+    .await;
+
+    assert_eq!(out.code, Some(1), "some downloads failed: {}", out.stderr);
+    // Only whole poems, in argument order.
+    assert_eq!(out.stdout, [&ecstasy[..], &alla_sera, &ecstasy].concat());
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let line = |task: usize| {
+        let prefix = format!("Task {task}: ");
+        let found: Vec<&&str> = lines.iter().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(found.len(), 1, "one line for task {task}: {}", out.stderr);
+        (*found[0]).to_owned()
+    };
+    let got = |task: usize, bytes: usize, addr: SocketAddr| {
+        let l = line(task);
+        let head = format!("Task {task}: got {bytes} bytes of poetry from {addr} in ");
+        assert!(l.starts_with(&head), "{l}");
+        let secs = l[head.len()..].strip_suffix('s').expect("ends in s");
+        assert!(
+            secs.len() >= 5 && secs.parse::<f64>().is_ok(),
+            "seconds with 3 decimals: {l}"
+        );
+    };
+    got(1, 3003, good1.addr);
+    got(3, 577, good2.addr);
+    got(7, 3003, good1.addr);
+    assert_eq!(
+        line(2),
+        format!("Task 2: failed to get poetry from {refused}: connection refused")
+    );
+    assert_eq!(
+        line(4),
+        format!(
+            "Task 4: failed to get poetry from {silent}: timed out: nothing received for 1s after 0 bytes"
+        )
+    );
+    assert_eq!(
+        line(5),
+        format!(
+            "Task 5: failed to get poetry from {reset}: connection reset after 1000 bytes: the poem is incomplete"
+        )
+    );
+    assert_eq!(
+        line(6),
+        format!(
+            "Task 6: failed to get poetry from {empty}: the server closed the connection without sending a poem"
+        )
+    );
+    let last = lines.last().unwrap();
+    assert!(last.starts_with("Got 3 poems in "), "{last}");
+}
+
+#[tokio::test]
+async fn all_good_exits_0_with_the_poems_alone_on_stdout() {
+    let poem = poem("science.txt");
+    let server = poetry_server(Config::new(poem.clone())).await;
+    let port = server.addr.port().to_string();
+    // A bare port means 127.0.0.1.
+    let out = run_bin_async(CLIENT, vec![port.clone(), format!("localhost:{port}")]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, [&poem[..], &poem].concat());
+    assert!(
+        out.stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("Got 2 poems in "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "no progress bars when stderr is not a terminal"
+    );
+}
+
+#[tokio::test]
+async fn bad_addresses_and_usage_exit_2() {
+    for (argv, says) in [
+        (vec!["abc"], "Ports must be integers."),
+        (vec!["9000", "localhost:x"], "Ports must be integers."),
+        (vec![], "give at least one address"),
+        (vec!["9000", "--timeout", "0"], "--timeout"),
+        (vec!["9000", "--concurrency", "0"], "--concurrency"),
+        (
+            vec!["9000", "--transform", "nope"],
+            "Ports must be integers.",
+        ),
+    ] {
+        let out = run_bin_async(CLIENT, argv.iter().map(ToString::to_string).collect()).await;
+        assert_eq!(out.code, Some(2), "{argv:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{argv:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn three_thousand_addresses_at_bounded_concurrency_all_succeed() {
+    let poem = poem("fascination.txt");
+    let server = poetry_server(Config::new(poem.clone())).await;
+    let mut argv: Vec<String> = vec![server.addr.to_string(); 3000];
+    argv.extend(["--concurrency".into(), "200".into()]);
+    let out = run_bin_async(CLIENT, argv).await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}",
+        &out.stderr[..out.stderr.len().min(2000)]
+    );
+    assert_eq!(out.stdout.len(), 3000 * poem.len());
+    assert!(out.stdout.chunks(poem.len()).all(|p| p == &poem[..]));
+    assert!(!out.stderr.contains("failed"));
+    assert!(out.stderr.contains("Got 3000 poems in "));
+    assert_eq!(server.stop().await.poems, 3000);
+}
+
+/// Records what the download reports, and the most downloads in progress at once.
+#[derive(Default)]
+struct Recorder {
+    reports: Mutex<Vec<(usize, bool)>>,
+    now: Mutex<(usize, usize)>,
+}
+
+impl Observer for Recorder {
+    fn started(&self, _task: usize, _addr: SocketAddr) {
+        let mut n = self.now.lock().unwrap();
+        n.0 += 1;
+        n.1 = n.1.max(n.0);
+    }
+    fn finished(&self, report: &TaskReport) {
+        self.now.lock().unwrap().0 -= 1;
+        self.reports
+            .lock()
+            .unwrap()
+            .push((report.task, report.result.is_ok()));
+    }
+}
+
+#[tokio::test]
+async fn downloads_run_at_most_concurrency_at_once_and_come_out_in_order() {
+    // Slow poems finishing in reverse order of the arguments still come out in order.
+    let slow =
+        poetry_server(Config::new(poem("science.txt")).slow(Duration::from_millis(20), 200)).await;
+    let fast = poetry_server(Config::new(poem("fascination.txt"))).await;
+    let addrs = vec![slow.addr, fast.addr, slow.addr, fast.addr, fast.addr];
+    let recorder = Arc::new(Recorder::default());
+    let options = Options {
+        timeout: Duration::from_secs(10),
+        concurrency: 2,
+        transform: None,
+    };
+    let mut out = Vec::new();
+    let summary = download_all(addrs, &options, recorder.clone(), &mut out)
+        .await
+        .unwrap();
+    assert_eq!((summary.got, summary.failed), (5, 0));
+    let (s, f) = (poem("science.txt"), poem("fascination.txt"));
+    assert_eq!(out, [&s[..], &f, &s, &f, &f].concat());
+    assert_eq!(recorder.now.lock().unwrap().1, 2, "two at a time, no more");
+    let mut tasks: Vec<usize> = recorder
+        .reports
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.0)
+        .collect();
+    tasks.sort_unstable();
+    assert_eq!(tasks, [1, 2, 3, 4, 5]);
+}
+
+#[tokio::test]
+async fn only_a_clean_close_completes_a_poem() {
+    let ecstasy = poem("ecstasy.txt");
+    let reset = resetting_server(ecstasy.clone(), 2000).await;
+    let t = Duration::from_secs(5);
+    assert!(matches!(
+        get_poem(reset, t, |_| {}).await,
+        Err(FetchError::Reset { got: 2000 })
+    ));
+    assert!(matches!(
+        get_poem(empty_server().await, t, |_| {}).await,
+        Err(FetchError::Empty)
+    ));
+    let (_keep, silent) = silent_server();
+    assert!(matches!(
+        get_poem(silent, Duration::from_millis(200), |_| {}).await,
+        Err(FetchError::TimedOut { got: 0, .. })
+    ));
+    match get_poem(refused_addr(), t, |_| {}).await {
+        Err(e @ FetchError::Connect(_)) => assert_eq!(e.to_string(), "connection refused"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn transform_cummingsifies_and_falls_back_to_the_original_poem() {
+    let ecstasy = poem("ecstasy.txt");
+    let alla_sera = poem("alla_sera.txt");
+    let s1 = poetry_server(Config::new(ecstasy.clone())).await;
+    let s2 = poetry_server(Config::new(alla_sera.clone())).await;
+    let service = transform_server(poetry::transform::Config::default()).await;
+
+    let out = run_bin_async(
+        CLIENT,
+        args(&[&s1.addr, &s2.addr, &"--transform", &service.addr]),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lower = |p: &[u8]| std::str::from_utf8(p).unwrap().to_lowercase();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        lower(&ecstasy) + &lower(&alla_sera)
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "Task 2: cummingsified via {} (577 bytes)",
+            service.addr
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(service.stop().await.transformed, 2);
+
+    // The service is gone: the original poems, and a word about it.
+    let gone = refused_addr();
+    let out = run_bin_async(CLIENT, args(&[&s1.addr, &s2.addr, &"--transform", &gone])).await;
+    assert_eq!(out.code, Some(0), "the poems still arrived: {}", out.stderr);
+    assert_eq!(out.stdout, [&ecstasy[..], &alla_sera].concat());
+    assert!(
+        out.stderr.contains(&format!(
+            "Task 1: cummingsify via {gone} failed: connection refused; keeping the original poem"
+        )),
+        "{}",
+        out.stderr
+    );
+
+    // A service that rejects the request (here: a poem over its length limit).
+    let strict = transform_server(poetry::transform::Config {
+        max_length: 1000,
+        ..Default::default()
+    })
+    .await;
+    let out = run_bin_async(
+        CLIENT,
+        args(&[&s1.addr, &s2.addr, &"--transform", &strict.addr]),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(ecstasy.to_vec()).unwrap() + &lower(&alla_sera),
+        "the long poem kept as it was, the short one cummingsified"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "Task 1: cummingsify via {} failed: the service closed the connection without a reply; keeping the original poem",
+            strict.addr
+        )),
+        "{}",
+        out.stderr
+    );
+}
