@@ -22,6 +22,9 @@ use crate::Error;
 /// Sizes up to this are written then read; larger ones are written while being read.
 const SEQUENTIAL_MAX: usize = 64 * 1024;
 
+/// Spare room after a message in the read buffer.
+const EXTRA: usize = 1024;
+
 /// How long after the end a connection may take to get its last echo back.
 const LAST_ECHO_GRACE: Duration = Duration::from_secs(2);
 
@@ -293,7 +296,10 @@ async fn ping_pong(
     progress: Arc<AtomicU64>,
 ) -> ConnResult {
     let mut msg = pattern(id, size);
-    let mut buf = vec![0u8; size];
+    // Room beyond the message: a read that fills the message leaves the buffer part empty,
+    // which tells the runtime the socket is drained (no extra read that would only block), and
+    // bytes the server sends beyond the message are caught.
+    let mut buf = vec![0u8; size + EXTRA];
     let mut hist = new_histogram();
     let mut messages = 0u64;
     let mut t0 = Instant::now();
@@ -315,7 +321,7 @@ async fn ping_pong(
         if let Err(e) = exchanged {
             break Some(e);
         }
-        if buf != msg {
+        if buf[..size] != msg[..] {
             let at = buf.iter().zip(&msg).position(|(a, b)| a != b).unwrap_or(0);
             break Some(format!(
                 "message {messages} on connection {id} came back different at byte {at}"
@@ -345,19 +351,26 @@ async fn exchange(stream: &mut TcpStream, msg: &[u8], buf: &mut [u8]) -> Result<
     read_full(stream, buf).await
 }
 
+/// Reads one echo of `buf.len() - EXTRA` bytes into `buf`.
 async fn read_full<R: AsyncReadExt + Unpin>(rd: &mut R, buf: &mut [u8]) -> Result<(), String> {
+    let size = buf.len() - EXTRA;
     let mut got = 0;
-    while got < buf.len() {
+    while got < size {
         match rd.read(&mut buf[got..]).await {
             Ok(0) => {
                 return Err(format!(
-                    "the server closed the connection ({got} of {} bytes echoed)",
-                    buf.len()
+                    "the server closed the connection ({got} of {size} bytes echoed)"
                 ));
             }
             Ok(n) => got += n,
             Err(e) => return Err(format!("read failed: {e}")),
         }
+    }
+    if got > size {
+        return Err(format!(
+            "the server sent {} bytes more than the message",
+            got - size
+        ));
     }
     Ok(())
 }

@@ -20,7 +20,8 @@ struct Args {
     /// send stdin instead and print what comes back, until stdin ends and the server closes
     #[argh(switch)]
     stdin: bool,
-    /// seconds allowed for the whole echo, connecting included (default 10)
+    /// seconds allowed for the whole echo, connecting included; with --stdin, to connect
+    /// and for the longest silence once stdin has ended (default 10)
     #[argh(option, default = "Duration::from_secs(10)", from_str_fn(secs))]
     timeout: Duration,
     /// use UDP: the message is one datagram (with --stdin, each line is one)

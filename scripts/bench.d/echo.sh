@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Benchmark of the echo lesson, everything side by side in one run on this machine:
+#   1. throughput, 50 connections x 512 B ping-pong on loopback, one independent load generator
+#      (echo/bench/echo_load.c, C, epoll) against: a minimal single-threaded C epoll echo server
+#      (echo/bench/epoll_echo.c, gcc -O2), echo-server (1 thread, and --threads 2), and the notes'
+#      Twisted echo server ported to Python 3 (echo/bench/twisted_echo.py); ratios printed;
+#   2. echo-bench against that same generator, on the same echo-server: the ratio of their figures;
+#   3. memory: echo-server's RSS before and after 10,000 idle connections, per connection.
+# Each measurement lasts ECHO_BENCH_SECS seconds (default 3) and is repeated ECHO_BENCH_ROUNDS
+# times (default 3, servers interleaved); the median is reported.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+
+SECS=${ECHO_BENCH_SECS:-3}
+ROUNDS=${ECHO_BENCH_ROUNDS:-3}
+CONNS=50
+SIZE=512
+IDLE=10000
+
+# A no-op when scripts/bench (scripts/setup) has just built everything.
+cargo build --release -p echo --locked --quiet
+
+# 10,000 idle connections need 10,000 descriptors in the client (echo-server raises its own).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 100)) ]; then
+  die "the open-file limit ($(ulimit -n), hard $(ulimit -Hn)) is below $((IDLE + 100))"
+fi
+
+command -v gcc >/dev/null || die "gcc is needed for the C reference (apt-get install gcc)"
+gcc -O2 -o "$WORK/epoll_echo" echo/bench/epoll_echo.c
+gcc -O2 -o "$WORK/echo_load" echo/bench/echo_load.c
+
+VENV="$ROOT/target/bench-venv"
+TWISTED=1
+if ! "$VENV/bin/python" -c 'import twisted' 2>/dev/null; then
+  say "installing Twisted into $VENV (once)"
+  if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet twisted; } >&2; then
+    say "warning: cannot install Twisted; the Twisted comparison is skipped"
+    TWISTED=0
+  fi
+fi
+
+# serve NAME CMD...: starts a server printing "listening on ip:port"; sets PORT and SERVER_PID.
+serve() {
+  local name=$1 line; shift
+  start_bg "$name" "$@"
+  SERVER_PID=$BG_PID
+  line=$(first_line "$name" 20) || die "$name did not start"
+  PORT=${line##*:}
+  PORT=${PORT%% *}
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# load PORT: messages/s from the independent generator.
+load() {
+  local out
+  out=$("$WORK/echo_load" run "$1" "$CONNS" "$SIZE" "$SECS")
+  case "$out" in
+    *" errors 0") echo "${out#messages_per_sec }" | cut -d' ' -f1 ;;
+    *) die "load generator reported errors: $out" ;;
+  esac
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mbps() { awk -v m="$1" -v s="$SIZE" 'BEGIN { printf "%.1f", m * s / 1e6 }'; }
+
+names=(c rust1 rust2)
+declare -A cmd=(
+  [c]="$WORK/epoll_echo 0"
+  [rust1]="$BIN/echo-server --port 0 --threads 1"
+  [rust2]="$BIN/echo-server --port 0 --threads 2"
+  [twisted]="$VENV/bin/python echo/bench/twisted_echo.py 0"
+)
+declare -A label=(
+  [c]="C epoll, 1 thread (gcc -O2)"
+  [rust1]="echo-server (--threads 1)"
+  [rust2]="echo-server --threads 2"
+  [twisted]="Twisted, Python 3"
+)
+[ "$TWISTED" = 1 ] && names+=(twisted)
+declare -A results=()
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+echo "throughput: ${CONNS} connections x ${SIZE} B ping-pong, generator echo/bench/echo_load.c, ${SECS} s x ${ROUNDS} rounds (median)"
+for ((r = 1; r <= ROUNDS; r++)); do
+  for n in "${names[@]}"; do
+    # shellcheck disable=SC2086
+    serve "bench-$n-$r" ${cmd[$n]}
+    results[$n]="${results[$n]:-} $(load "$PORT")"
+    stop_server
+  done
+done
+declare -A med=()
+for n in "${names[@]}"; do med[$n]=$(median <<<"${results[$n]}"); done
+printf '  %-30s %12s %8s %8s %11s   %s\n' server messages/s MB/s "vs C" "vs Twisted" rounds
+for n in "${names[@]}"; do
+  vs_t="-"
+  [ "$TWISTED" = 1 ] && vs_t=$(ratio "${med[$n]}" "${med[twisted]}")
+  printf '  %-30s %12s %8s %8s %11s  %s\n' "${label[$n]}" "${med[$n]}" "$(mbps "${med[$n]}")" \
+    "$(ratio "${med[$n]}" "${med[c]}")" "$vs_t" "${results[$n]}"
+done
+echo "  echo-server / C epoll:  $(ratio "${med[rust1]}" "${med[c]}") (1 thread), $(ratio "${med[rust2]}" "${med[c]}") (2 threads)   bar: >= 0.9"
+if [ "$TWISTED" = 1 ]; then
+  echo "  echo-server / Twisted:  $(ratio "${med[rust1]}" "${med[twisted]}") (1 thread), $(ratio "${med[rust2]}" "${med[twisted]}") (2 threads)   bar: >= 3"
+fi
+
+echo
+echo "echo-bench against the independent generator, both on one echo-server (--threads 1):"
+serve bench-agree "$BIN/echo-server" --port 0
+gen=() own=()
+for ((r = 1; r <= ROUNDS; r++)); do
+  gen+=("$(load "$PORT")")
+  json=$(echo-bench "127.0.0.1:$PORT" --connections "$CONNS" --size "$SIZE" --duration "$SECS" --json)
+  own+=("$(sed -E 's/.*"messages_per_sec":([0-9.]+).*/\1/' <<<"$json" | cut -d. -f1)")
+done
+stop_server
+g=$(median <<<"${gen[*]}")
+o=$(median <<<"${own[*]}")
+echo "  echo_load (C)   $g messages/s   rounds: ${gen[*]}"
+echo "  echo-bench      $o messages/s   rounds: ${own[*]}"
+echo "  echo-bench / echo_load: $(ratio "$o" "$g")   bar: within 10% (0.90-1.10)"
+echo "  last echo-bench report: $json"
+
+echo
+echo "memory: ${IDLE} idle connections (each has echoed one byte, then stays open)"
+serve bench-idle "$BIN/echo-server" --port 0 --max-connections $((IDLE + 1000))
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+before=$(rss "$SERVER_PID")
+mkfifo "$WORK/hold"
+"$WORK/echo_load" idle "$PORT" "$IDLE" <"$WORK/hold" >"$WORK/idle.out" 2>"$WORK/idle.err" &
+holder=$!
+exec 3>"$WORK/hold"
+for ((i = 0; i < 600; i++)); do
+  grep -q ready "$WORK/idle.out" 2>/dev/null && break
+  kill -0 "$holder" 2>/dev/null || { cat "$WORK/idle.err" >&2; die "the idle client failed"; }
+  sleep 0.1
+done
+grep -q ready "$WORK/idle.out" || die "the idle connections were not all open after 60 s"
+sleep 0.5
+after=$(rss "$SERVER_PID")
+exec 3>&-
+wait "$holder" || true
+stop_server
+per=$(awk -v a="$after" -v b="$before" -v n="$IDLE" 'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
+echo "  echo-server RSS: ${before} KiB before, ${after} KiB with ${IDLE} idle connections"
+echo "  per idle connection: ${per} bytes   bar: <= 2048"
