@@ -116,7 +116,7 @@ struct LessonArgs {
     /// the group: strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all
     #[argh(positional)]
     group: String,
-    /// wait this many milliseconds after each step (to read along)
+    /// wait this many milliseconds after each step, to read along (at most 5000)
     #[argh(option, default = "0")]
     pause: u64,
 }
@@ -214,6 +214,9 @@ async fn run(args: Args) -> Result<bool, Error> {
         }
         Command::Lesson(a) => {
             let groups = Group::parse(&a.group)?;
+            if a.pause > 5000 {
+                return Err(usage("lesson: --pause is at most 5000 ms"));
+            }
             let redis = Redis::new(&url, timeout)?;
             let options = Options {
                 pause: Duration::from_millis(a.pause),

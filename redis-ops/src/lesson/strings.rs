@@ -15,15 +15,16 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::set(&greeting, "hello"), ok()).await?;
     l.step(Cmd::get(&greeting), bulk("hello")).await?;
 
-    l.say("EX / PX: the key expires after that many seconds / milliseconds.")?;
+    l.say("EX / PX: the key expires after that many seconds / milliseconds. TTL / PTTL\nanswer the time left (the checks allow for time passing, and for --pause).")?;
     let ex = SetOptions::default().with_expiration(SetExpiry::EX(100));
     l.step(Cmd::set_options(&session, "token", ex), ok())
         .await?;
-    l.step(Cmd::ttl(&session), between(99, 100)).await?;
-    let px = SetOptions::default().with_expiration(SetExpiry::PX(1500));
+    l.step(Cmd::ttl(&session), between(50, 100)).await?;
+    let px = SetOptions::default().with_expiration(SetExpiry::PX(100_000));
     l.step(Cmd::set_options(&session, "token", px), ok())
         .await?;
-    l.step(Cmd::pttl(&session), between(1, 1500)).await?;
+    l.step(Cmd::pttl(&session), between(50_000, 100_000))
+        .await?;
 
     l.say("NX: only if the key is new. XX: only if it exists. (nil) means \"not set\".")?;
     let nx = SetOptions::default().conditional_set(ExistenceCheck::NX);
@@ -39,10 +40,10 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::set_nx(&greeting, "again"), int(0)).await?;
     l.step(Cmd::set_nx(l.key("fresh"), "new"), int(1)).await?;
     l.step(Cmd::set_ex(&session, "token", 60), ok()).await?;
-    l.step(Cmd::ttl(&session), between(59, 60)).await?;
+    l.step(Cmd::ttl(&session), between(30, 60)).await?;
     l.step(Cmd::pset_ex(&session, "token", 60_000), ok())
         .await?;
-    l.step(Cmd::pttl(&session), between(59_000, 60_000)).await?;
+    l.step(Cmd::pttl(&session), between(30_000, 60_000)).await?;
 
     l.say("MSET / MGET: several keys in one command; a missing key reads as (nil).")?;
     let (a, bb) = (l.key("a"), l.key("b"));
