@@ -7,8 +7,8 @@
 //! server that mixes up connections or replays an old message is caught.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -168,8 +168,33 @@ fn round(x: f64, digits: i32) -> f64 {
 /// How a connection's run ended.
 struct ConnResult {
     messages: u64,
-    hist: Histogram<u64>,
     error: Option<String>,
+}
+
+/// Round trips recorded by every connection into one histogram, in batches: a connection keeps
+/// its latest round trips in a small buffer of its own (sequential writes, cache-friendly) and
+/// takes the lock once per [`BATCH`] messages. One histogram per connection would spread tens of
+/// KiB of counters per connection over the cache.
+#[derive(Clone)]
+struct Recorder {
+    shared: Arc<Mutex<Histogram<u64>>>,
+    progress: Arc<AtomicU64>,
+}
+
+/// Round trips kept by a connection before they go into the shared histogram.
+const BATCH: usize = 256;
+
+impl Recorder {
+    fn flush(&self, batch: &mut Vec<u64>) {
+        let mut hist = self.shared.lock().expect("no panic while recording");
+        for &ns in batch.iter() {
+            let _ = hist.record(ns);
+        }
+        drop(hist);
+        self.progress
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        batch.clear();
+    }
 }
 
 /// Opens the connections, runs the ping-pong for `config.duration`, and reports. `progress`
@@ -201,6 +226,10 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
         streams.push(stream);
     }
 
+    let recorder = Recorder {
+        shared: Arc::new(Mutex::new(new_histogram())),
+        progress,
+    };
     let start = Instant::now();
     let stop_at = start + config.duration;
     let mut tasks = JoinSet::new();
@@ -210,11 +239,10 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
             id as u64,
             config.size,
             stop_at,
-            Arc::clone(&progress),
+            recorder.clone(),
         ));
     }
 
-    let mut hist = new_histogram();
     let mut messages = 0;
     let mut errors = 0;
     let mut first_error = None;
@@ -225,7 +253,6 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
             Ok(Some(joined)) => {
                 let r = joined.expect("a ping-pong task does not panic");
                 messages += r.messages;
-                hist.add(&r.hist).expect("histograms with the same bounds");
                 if let Some(e) = r.error {
                     errors += 1;
                     first_error.get_or_insert(e);
@@ -243,6 +270,11 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
             }
         }
     }
+    let hist = recorder
+        .shared
+        .lock()
+        .expect("no panic while recording")
+        .clone();
     let seconds = config.duration.as_secs_f64();
     let us = |ns: u64| ns as f64 / 1000.0;
     let latency_us = if hist.is_empty() {
@@ -293,14 +325,14 @@ async fn ping_pong(
     id: u64,
     size: usize,
     stop_at: Instant,
-    progress: Arc<AtomicU64>,
+    recorder: Recorder,
 ) -> ConnResult {
     let mut msg = pattern(id, size);
     // Room beyond the message: a read that fills the message leaves the buffer part empty,
     // which tells the runtime the socket is drained (no extra read that would only block), and
     // bytes the server sends beyond the message are caught.
     let mut buf = vec![0u8; size + EXTRA];
-    let mut hist = new_histogram();
+    let mut batch = Vec::with_capacity(BATCH);
     let mut messages = 0u64;
     let mut t0 = Instant::now();
     let error = loop {
@@ -328,19 +360,15 @@ async fn ping_pong(
             ));
         }
         let t1 = Instant::now();
-        let _ = hist.record((t1 - t0).as_nanos() as u64);
+        batch.push((t1 - t0).as_nanos() as u64);
+        if batch.len() == BATCH {
+            recorder.flush(&mut batch);
+        }
         t0 = t1;
         messages += 1;
-        if messages.is_multiple_of(256) {
-            progress.fetch_add(256, Ordering::Relaxed);
-        }
     };
-    progress.fetch_add(messages % 256, Ordering::Relaxed);
-    ConnResult {
-        messages,
-        hist,
-        error,
-    }
+    recorder.flush(&mut batch);
+    ConnResult { messages, error }
 }
 
 async fn exchange(stream: &mut TcpStream, msg: &[u8], buf: &mut [u8]) -> Result<(), String> {
