@@ -11,7 +11,8 @@
  *   gcc -O2 -pthread -o fetch_load fetch_load.c
  *   ./fetch_load IP:PORT CONNECTIONS SECONDS EXPECTED_BYTES [WARMUP_SECONDS [THREADS]]
  *
- * Prints `fetches/s: F  fetches: N  errors: E` for the SECONDS after the warm-up (default 0.5 s).
+ * Prints `fetches/s: F  fetches: N  errors: E  cpu/fetch: C us` for the SECONDS after the warm-up
+ * (default 0.5 s); C is the generator's own CPU time (user + system, warm-up included) per fetch.
  * A fetch counts when the server closes cleanly after exactly EXPECTED_BYTES; anything else
  * (a refused or reset connection, a short or long poem) is an error. Exits 1 when there are
  * errors.
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,6 +171,11 @@ int main(int argc, char **argv) {
         errors += workers[t].errors;
     }
     double took = now() - measure_from;
-    printf("fetches/s: %.0f  fetches: %ld  errors: %ld\n", fetches / took, fetches, errors);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    double rate = fetches / took;
+    printf("fetches/s: %.0f  fetches: %ld  errors: %ld  cpu/fetch: %.1f us\n", rate, fetches, errors,
+           rate > 0 ? cpu * 1e6 / (rate * (took + warmup)) : 0.0);
     return errors ? 1 : 0;
 }

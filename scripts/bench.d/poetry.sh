@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Benchmark of the poetry lesson, everything side by side in one run on this machine:
+#   1. poetry-server fast mode: 50 concurrent fetch loops (connect, read the 3,003-byte
+#      ecstasy.txt to the server's close, close, again) from one load generator
+#      (poetry/bench/fetch_load.c, C, epoll, 2 threads) against: a minimal C epoll server that
+#      writes the file and closes (poetry/bench/epoll_server.c, gcc -O2), poetry-server (1 thread,
+#      and --threads 2), and the notes' Twisted fast server ported to Python 3
+#      (poetry/bench/twisted/fastpoetry.py); fetches/s and ratios;
+#   2. poetry-client with 10,000 addresses (the same poetry-server repeated): wall time, failures;
+#      then poetry-client and the tutorial's Twisted client 3.0 (Python 3 port,
+#      poetry/bench/twisted/get_poetry.py) at 100 addresses.
+# Each throughput measurement lasts POETRY_BENCH_SECS seconds (default 3) after a 0.5 s warm-up,
+# repeated POETRY_BENCH_ROUNDS times (default 3, servers interleaved); the median is reported.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+
+SECS=${POETRY_BENCH_SECS:-3}
+ROUNDS=${POETRY_BENCH_ROUNDS:-3}
+CONNS=50
+POEM=poetry/poems/ecstasy.txt
+BYTES=$(wc -c <"$POEM")
+MANY=10000
+FEW=100
+
+if [ ! -x "$BIN/poetry-server" ] || [ ! -x "$BIN/poetry-client" ]; then
+  cargo build --release -p poetry --quiet
+fi
+
+command -v gcc >/dev/null || die "gcc is needed for the C reference (apt-get install gcc)"
+gcc -O2 -o "$WORK/epoll_server" poetry/bench/epoll_server.c
+gcc -O2 -pthread -o "$WORK/fetch_load" poetry/bench/fetch_load.c
+
+# The same virtual environment as the echo benchmark.
+VENV="$ROOT/target/bench-venv"
+TWISTED=1
+if ! "$VENV/bin/python" -c 'import twisted' 2>/dev/null; then
+  say "installing Twisted into $VENV (once)"
+  if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet twisted; } >&2; then
+    say "warning: cannot install Twisted; the Twisted comparisons are skipped"
+    TWISTED=0
+  fi
+fi
+
+# serve NAME CMD...: starts a server whose first line ends in ip:port.; sets ADDR and SERVER_PID.
+serve() {
+  local name=$1 line; shift
+  start_bg "$name" "$@"
+  SERVER_PID=$BG_PID
+  line=$(first_line "$name" 20) || die "$name did not start"
+  ADDR=$(addr_in "$line")
+  [ -n "$ADDR" ] || die "no address in $name's first line: $line"
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# load ADDR: fetches/s from the load generator; sets CPU_US to the server's CPU time per fetch
+# in microseconds (user + system, warm-up included: a slight overestimate, the same for all).
+load() {
+  local out before after
+  before=$(cpu_ticks "$SERVER_PID")
+  out=$("$WORK/fetch_load" "$1" "$CONNS" "$SECS" "$BYTES" 0.5 2) || die "load generator: $out"
+  after=$(cpu_ticks "$SERVER_PID")
+  case "$out" in
+    *"errors: 0 "*) ;;
+    *) die "load generator reported errors: $out" ;;
+  esac
+  FETCHES_S=$(awk '{ print $2 }' <<<"$out")
+  GEN_US="${GEN_US:-} $(awk '{ print $9 }' <<<"$out")"
+  CPU_US=$(awk -v t=$((after - before)) -v hz="$TICK" -v f="$FETCHES_S" -v s="$SECS" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / (f * (s + 0.5)) }')
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+bar() { awk -v r="$1" -v min="$2" 'BEGIN { print (r + 0 >= min ? "ok" : "MISS") }'; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+names=(c rust1 rust2)
+declare -A cmd=(
+  [c]="$WORK/epoll_server $POEM"
+  [rust1]="$BIN/poetry-server --port 0 $POEM"
+  [rust2]="$BIN/poetry-server --port 0 --threads 2 $POEM"
+  [twisted]="$VENV/bin/python poetry/bench/twisted/fastpoetry.py --port 0 $POEM"
+)
+declare -A label=(
+  [c]="C epoll, 1 thread (gcc -O2)"
+  [rust1]="poetry-server (1 thread)"
+  [rust2]="poetry-server --threads 2"
+  [twisted]="Twisted fastpoetry.py, Py 3"
+)
+[ "$TWISTED" = 1 ] && names+=(twisted)
+declare -A results=() cpu=()
+
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+echo "poetry-server fast mode: ${CONNS} fetch loops of ${POEM##*/} (${BYTES} B), generator poetry/bench/fetch_load.c (2 threads), ${SECS} s x ${ROUNDS} rounds (median)"
+for ((r = 1; r <= ROUNDS; r++)); do
+  for n in "${names[@]}"; do
+    # shellcheck disable=SC2086
+    serve "bench-$n-$r" ${cmd[$n]}
+    load "$ADDR"
+    results[$n]="${results[$n]:-} $FETCHES_S"
+    cpu[$n]="${cpu[$n]:-} $CPU_US"
+    stop_server
+  done
+done
+declare -A med=() medcpu=()
+for n in "${names[@]}"; do
+  med[$n]=$(median <<<"${results[$n]}")
+  medcpu[$n]=$(median <<<"${cpu[$n]}")
+done
+printf '  %-30s %10s %8s %11s %15s   %s\n' server fetches/s "vs C" "vs Twisted" "server CPU/fetch" rounds
+for n in "${names[@]}"; do
+  vs_t="-"
+  [ "$TWISTED" = 1 ] && vs_t=$(ratio "${med[$n]}" "${med[twisted]}")
+  printf '  %-30s %10s %8s %11s %13s us  %s\n' "${label[$n]}" "${med[$n]}" \
+    "$(ratio "${med[$n]}" "${med[c]}")" "$vs_t" "${medcpu[$n]}" "${results[$n]}"
+done
+r=$(ratio "${med[rust1]}" "${med[c]}")
+echo "  poetry-server / C epoll:  $r (1 thread), $(ratio "${med[rust2]}" "${med[c]}") (2 threads)   bar: >= 0.9 ($(bar "$r" 0.9))"
+echo "  the load generator's own CPU per fetch: $(median <<<"$GEN_US") us (median over all runs): on loopback the"
+echo "  connecting side pays most of each connection's TCP work, on the same $(nproc) cores as the server"
+if [ "$TWISTED" = 1 ]; then
+  r=$(ratio "${med[rust1]}" "${med[twisted]}")
+  echo "  poetry-server / Twisted:  $r (1 thread), $(ratio "${med[rust2]}" "${med[twisted]}") (2 threads)   bar: >= 2 ($(bar "$r" 2))"
+fi
+
+echo
+echo "poetry-client: ${MANY} and ${FEW} addresses, all the same poetry-server (1 thread, fast mode)"
+serve bench-client-server "$BIN/poetry-server" --port 0 "$POEM"
+# run_client N: runs poetry-client over N copies of the address; prints the wall time.
+run_client() {
+  local n=$1 start end rc=0 got failed addrs
+  mapfile -t addrs < <(yes "$ADDR" | head -n "$n")
+  start=$(now)
+  poetry-client "${addrs[@]}" >"$WORK/client-$n.out" 2>"$WORK/client-$n.err" || rc=$?
+  end=$(now)
+  got=$(wc -c <"$WORK/client-$n.out")
+  failed=$(grep -c 'failed to get poetry' "$WORK/client-$n.err" || true)
+  CLIENT_SECS=$(secs "$start" "$end")
+  echo "  poetry-client, $n addresses: ${CLIENT_SECS} s wall, exit $rc, $failed failure(s), $got bytes on stdout ($((n * BYTES)) expected), last line: $(tail -n 1 "$WORK/client-$n.err")"
+  if [ "$rc" != 0 ] || [ "$failed" != 0 ] || [ "$got" != $((n * BYTES)) ]; then
+    die "poetry-client at $n addresses did not get every poem"
+  fi
+}
+run_client "$MANY"
+many_secs=$CLIENT_SECS
+run_client "$FEW"
+few_secs=$CLIENT_SECS
+if [ "$TWISTED" = 1 ]; then
+  mapfile -t addrs < <(yes "$ADDR" | head -n "$FEW")
+  start=$(now)
+  rc=0
+  timeout 60 "$VENV/bin/python" poetry/bench/twisted/get_poetry.py "${addrs[@]}" \
+    >"$WORK/twisted-client.out" 2>"$WORK/twisted-client.err" || rc=$?
+  end=$(now)
+  tw_secs=$(secs "$start" "$end")
+  got=$(wc -c <"$WORK/twisted-client.out")
+  echo "  Twisted get-poetry 3.0, $FEW addresses: ${tw_secs} s wall, exit $rc, $got bytes on stdout ($((FEW * (BYTES + 1))) expected: each poem + newline)"
+  echo "  poetry-client at $MANY addresses: ${many_secs} s; at $FEW: ${few_secs} s, $(ratio "$tw_secs" "$few_secs")x faster than Twisted's ${tw_secs} s"
+fi
+stop_server
