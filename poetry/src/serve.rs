@@ -125,8 +125,8 @@ fn after_accept_error(e: &io::Error) -> Option<Duration> {
 ///
 /// The readiness comes through a `tokio::net::TcpStream` built on the listening socket's
 /// descriptor: `AsyncFd`, the general tool, needs `unsafe` to register a descriptor since tokio
-/// 1.54, and the workspace forbids unsafe code. That stream is only ever asked `readable()` and
-/// `try_io()`: never to read or write.
+/// 1.54, and the workspace forbids unsafe code. That stream is only ever asked `async_io()`,
+/// never to read or write.
 struct ReadyListener {
     io: TcpStream,
 }
@@ -139,20 +139,18 @@ impl ReadyListener {
         })
     }
 
-    /// The next connection, as a non-blocking socket the reactor does not know.
+    /// The next connection, as a non-blocking socket the reactor does not know. (`async_io`
+    /// waits for readiness, clears it when `accept4` finds nothing, and counts each connection
+    /// against the task's budget, so that a flood of clients cannot starve the other tasks.)
     async fn accept(&self) -> io::Result<std::net::TcpStream> {
-        loop {
-            self.io.readable().await?;
-            match self.io.try_io(Interest::READABLE, || {
-                let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+        let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+        let fd = self
+            .io
+            .async_io(Interest::READABLE, || {
                 Ok(rustix::net::accept_with(&self.io, flags)?)
-            }) {
-                Ok(fd) => return Ok(std::net::TcpStream::from(fd)),
-                // Nothing pending any more: `try_io` has cleared the readiness, wait again.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-        }
+            })
+            .await?;
+        Ok(std::net::TcpStream::from(fd))
     }
 }
 

@@ -175,9 +175,9 @@ pub async fn run(
 }
 
 /// Fast mode: a fresh socket's send buffer is empty, so one `send` almost always takes the whole
-/// poem, and the socket is closed at once, with no task. (The send goes straight to the socket:
-/// the reactor has not reported it writable yet, and asking would cost a trip through it.) A
-/// poem too big for the buffer is finished by a task.
+/// poem, and the socket is closed at once: no task, and the reactor never hears of the socket.
+/// `MSG_MORE` holds the poem back until the close, so that it leaves with the FIN in one segment.
+/// A poem too big for the buffer is finished by a task.
 fn serve_fast(
     stream: std::net::TcpStream,
     permit: OwnedSemaphorePermit,

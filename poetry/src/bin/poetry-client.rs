@@ -61,9 +61,12 @@ fn download(args: &Args) -> Result<bool, Error> {
     let mut parsed: HashMap<&str, SocketAddr> = HashMap::new();
     let mut addrs = Vec::with_capacity(args.addresses.len());
     for a in &args.addresses {
-        let addr = match parsed.get(a.as_str()) {
-            Some(addr) => *addr,
-            None => *parsed.entry(a).or_insert(common::parse_connect_addr(a)?),
+        let addr = if let Some(addr) = parsed.get(a.as_str()) {
+            *addr
+        } else {
+            let addr = common::parse_connect_addr(a)?;
+            parsed.insert(a, addr);
+            addr
         };
         addrs.push(addr);
     }
