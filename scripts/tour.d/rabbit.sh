@@ -207,12 +207,20 @@ rabbit_errors() {
   echo "$err"
 }
 
-lesson "rabbit 1 hello world" rabbit_hello
-lesson "rabbit 2 work queues" rabbit_work
-lesson "rabbit 3 publish/subscribe" rabbit_fanout
-lesson "rabbit 4 routing" rabbit_direct
-lesson "rabbit 5 topics" rabbit_topic
-lesson "rabbit 6 rpc" rabbit_rpc
-lesson "rabbit 7 publisher confirms" rabbit_confirms
-lesson "rabbit headers exchange" rabbit_headers
-lesson "rabbit unreachable broker" rabbit_errors
+# rabbit_run FUNCTION: runs a lesson function and stops the consumers it started in the
+# background, however it ends. (`lesson` runs the function in a subshell, so the processes it
+# starts are known there, not to the cleanup `lesson` does afterwards.)
+rabbit_run() {
+  trap cleanup_bg EXIT
+  "$@"
+}
+
+lesson "rabbit 1 hello world" rabbit_run rabbit_hello
+lesson "rabbit 2 work queues" rabbit_run rabbit_work
+lesson "rabbit 3 publish/subscribe" rabbit_run rabbit_fanout
+lesson "rabbit 4 routing" rabbit_run rabbit_direct
+lesson "rabbit 5 topics" rabbit_run rabbit_topic
+lesson "rabbit 6 rpc" rabbit_run rabbit_rpc
+lesson "rabbit 7 publisher confirms" rabbit_run rabbit_confirms
+lesson "rabbit headers exchange" rabbit_run rabbit_headers
+lesson "rabbit unreachable broker" rabbit_run rabbit_errors
