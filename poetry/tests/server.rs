@@ -216,8 +216,14 @@ async fn after_the_grace_period_poems_in_progress_end_with_a_reset_not_a_clean_c
     config.grace = Duration::from_millis(100);
     let server = poetry_server(config).await;
     let addr = server.addr;
-    let client = tokio::spawn(async move { get_poem(addr, T, |_| {}).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (first_bytes, mut arrived) = tokio::sync::mpsc::unbounded_channel();
+    let client = tokio::spawn(async move {
+        get_poem(addr, T, |_| {
+            let _ = first_bytes.send(());
+        })
+        .await
+    });
+    arrived.recv().await;
     let stats = server.stop().await;
     assert_eq!((stats.poems, stats.cut_short), (0, 1));
     match client.await.unwrap() {

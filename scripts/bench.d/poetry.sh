@@ -74,7 +74,7 @@ load() {
     *) die "load generator reported errors: $out" ;;
   esac
   FETCHES_S=$(awk '{ print $2 }' <<<"$out")
-  GEN_US="${GEN_US:-} $(awk '{ print $9 }' <<<"$out")"
+  GEN_US="${GEN_US:-} $(awk '{ print $8 }' <<<"$out")"
   CPU_US=$(awk -v t=$((after - before)) -v hz="$TICK" -v f="$FETCHES_S" -v s="$SECS" \
     'BEGIN { printf "%.1f", t / hz * 1e6 / (f * (s + 0.5)) }')
 }
@@ -127,12 +127,14 @@ for n in "${names[@]}"; do
 done
 r=$(ratio "${med[rust1]}" "${med[c]}")
 echo "  poetry-server / C epoll:  $r (1 thread), $(ratio "${med[rust2]}" "${med[c]}") (2 threads)   bar: >= 0.9 ($(bar "$r" 0.9))"
-echo "  the load generator's own CPU per fetch: $(median <<<"$GEN_US") us (median over all runs): on loopback the"
-echo "  connecting side pays most of each connection's TCP work, on the same $(nproc) cores as the server"
 if [ "$TWISTED" = 1 ]; then
   r=$(ratio "${med[rust1]}" "${med[twisted]}")
   echo "  poetry-server / Twisted:  $r (1 thread), $(ratio "${med[rust2]}" "${med[twisted]}") (2 threads)   bar: >= 2 ($(bar "$r" 2))"
+  echo "  server CPU per fetch, Twisted / poetry-server (1 thread): $(ratio "${medcpu[twisted]}" "${medcpu[rust1]}"); C / poetry-server: $(ratio "${medcpu[c]}" "${medcpu[rust1]}")"
 fi
+echo "  the load generator's own CPU per fetch: $(median <<<"$GEN_US") us (median of all runs). On loopback the connecting"
+echo "  side pays most of each connection's TCP work, on the same $(nproc) cores as the server: it bounds"
+echo "  every server's fetches/s, and narrows the ratios between them"
 
 echo
 echo "poetry-client: ${MANY} and ${FEW} addresses, all the same poetry-server (1 thread, fast mode)"
