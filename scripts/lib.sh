@@ -57,8 +57,8 @@ lesson() {
   local name=$1; shift
   local log="$WORK/lesson-${name//[^A-Za-z0-9_.-]/_}.log" start end rc=0
   start=$(date +%s.%N)
-  ( set -euo pipefail; "$@" ) >"$log" 2>&1 || rc=$?
-  cleanup_bg
+  # The lesson runs in a subshell: its background processes are killed when it ends.
+  ( set -euo pipefail; trap cleanup_bg EXIT; "$@" ) >"$log" 2>&1 || rc=$?
   end=$(date +%s.%N)
   local secs
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')

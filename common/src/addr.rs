@@ -201,8 +201,19 @@ mod tests {
 
     #[test]
     fn non_numeric_ports() {
-        for s in ["abc", "localhost:abc", "1.2.3.4:", "9000x", "+80", "-1", "localhost"] {
-            assert_eq!(bad(s), format!("bad address '{s}': Ports must be integers."));
+        for s in [
+            "abc",
+            "localhost:abc",
+            "1.2.3.4:",
+            "9000x",
+            "+80",
+            "-1",
+            "localhost",
+        ] {
+            assert_eq!(
+                bad(s),
+                format!("bad address '{s}': Ports must be integers.")
+            );
         }
     }
 
@@ -243,9 +254,15 @@ mod tests {
 
     #[test]
     fn listen_from_iface_and_port() {
-        assert_eq!(listen_addr("localhost", 0).unwrap().to_string(), "127.0.0.1:0");
+        assert_eq!(
+            listen_addr("localhost", 0).unwrap().to_string(),
+            "127.0.0.1:0"
+        );
         assert_eq!(listen_addr("::1", 80).unwrap().to_string(), "[::1]:80");
-        assert_eq!(listen_addr("0.0.0.0", 9000).unwrap().to_string(), "0.0.0.0:9000");
+        assert_eq!(
+            listen_addr("0.0.0.0", 9000).unwrap().to_string(),
+            "0.0.0.0:9000"
+        );
         assert_eq!(
             listen_addr("", 80).unwrap_err().to_string(),
             "bad address '': the host is empty"

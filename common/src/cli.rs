@@ -45,7 +45,9 @@ pub fn parse_from<T: FromArgs>(args: &[OsString], version: &str) -> Parsed<T> {
         .unwrap_or(prog);
     let before_dashdash = rest.iter().take_while(|a| **a != "--");
     if before_dashdash.clone().any(|a| *a == "--version")
-        && !before_dashdash.clone().any(|a| *a == "--help" || *a == "help")
+        && !before_dashdash
+            .clone()
+            .any(|a| *a == "--help" || *a == "help")
     {
         return Parsed::Print(format!("{name} {version}\n"));
     }

@@ -30,8 +30,22 @@ pub fn filter(verbose: u8, quiet: bool) -> EnvFilter {
 
 /// Sends `tracing` events to stderr. Safe to call more than once (later calls do nothing).
 pub fn init(verbose: u8, quiet: bool) {
+    init_with(verbose, quiet, &[]);
+}
+
+/// Like [`init`], with extra filter directives (`"amiquip=off"`) that apply only when
+/// `RUST_LOG` is not set: a crate can quiet a chatty dependency at the default levels.
+pub fn init_with(verbose: u8, quiet: bool, extra: &[&str]) {
+    let mut filter = filter(verbose, quiet);
+    if std::env::var_os("RUST_LOG").is_none() {
+        for directive in extra {
+            if let Ok(d) = directive.parse() {
+                filter = filter.add_directive(d);
+            }
+        }
+    }
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter(verbose, quiet))
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)

@@ -92,9 +92,6 @@ mod tests {
             redact_all("tried redis://:a@x:1 then amqp://g:b@y:2/v, gave up"),
             "tried redis://:***@x:1 then amqp://g:***@y:2/v, gave up"
         );
-        assert_eq!(
-            Redacted("redis://:pw@h").to_string(),
-            "redis://:***@h"
-        );
+        assert_eq!(Redacted("redis://:pw@h").to_string(), "redis://:***@h");
     }
 }

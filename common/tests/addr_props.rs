@@ -8,9 +8,8 @@ use proptest::prelude::*;
 
 fn socket_addr() -> impl Strategy<Value = SocketAddr> {
     prop_oneof![
-        (any::<u32>(), 1u16..).prop_map(|(ip, port)| {
-            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port))
-        }),
+        (any::<u32>(), 1u16..)
+            .prop_map(|(ip, port)| { SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port)) }),
         (any::<u128>(), 1u16.., any::<u32>()).prop_map(|(ip, port, scope)| {
             SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(ip), port, 0, scope))
         }),

@@ -333,24 +333,12 @@ pub struct PublisherConfirms {
 /// uses the `log` crate) stay quiet below `-vv` unless `RUST_LOG` asks for them: its warnings
 /// repeat, in its terms, what our one error line already says.
 pub fn init_logging(verbose: u8, quiet: bool) {
-    use std::io::IsTerminal;
-    let mut filter = common::logging::filter(verbose, quiet);
-    if std::env::var_os("RUST_LOG").is_none() {
-        let amiquip = match verbose {
-            0 | 1 => "amiquip=off",
-            2 => "amiquip=info",
-            _ => "amiquip=trace",
-        };
-        if let Ok(directive) = amiquip.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+    let amiquip = match verbose {
+        0 | 1 => "amiquip=off",
+        2 => "amiquip=info",
+        _ => "amiquip=trace",
+    };
+    common::logging::init_with(verbose, quiet, &[amiquip]);
 }
 
 /// The broker URL: `--url`, else `$AMQP_URL`, else the default.
