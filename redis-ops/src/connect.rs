@@ -15,13 +15,26 @@
 //!   (un)subscribe and receive).
 //! - [`Redis::pool`]: a deadpool-redis pool of at most `size` connections, each named with
 //!   `CLIENT SETNAME` so `CLIENT LIST` can count them.
+//! - [`Redis::manager`]: a `ConnectionManager`, a multiplexed connection that reconnects by
+//!   itself (bounded backoff) after the server went away; what long runs (`pool`) use.
+//! - [`Redis::conn`]: [`Conn`], either a multiplexed connection or, with `--cluster`, the redis
+//!   crate's async cluster client (one connection per node, commands routed by key slot,
+//!   MOVED/ASK followed, slots refreshed after a failover). [`Redis::node_for_key`] is a
+//!   direct connection to the master serving a key's slot, for what a cluster connection cannot
+//!   carry (SCAN, WATCH, blocking pops, SUBSCRIBE).
 
 use std::future::Future;
 use std::time::Duration;
 
 use deadpool_redis::{Hook, HookError, Manager, Pool, Runtime};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::aio::{MultiplexedConnection, PubSub};
-use redis::{AsyncConnectionConfig, Client, ConnectionInfo, IntoConnectionInfo, RedisResult};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{
+    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
+    Pipeline, RedisFuture, RedisResult, Value,
+};
 
 use crate::error::{Error, describe, secs};
 
@@ -41,12 +54,51 @@ pub fn url_from(flag: Option<String>) -> String {
     .unwrap_or_else(|| DEFAULT_URL.to_owned())
 }
 
-/// A Redis server to connect to: its URL, parsed, and the connect timeout.
+/// A Redis server to connect to: its URL, parsed, and the connect timeout. With `--cluster`,
+/// the seed nodes of a Redis Cluster (the first one is `url`).
 #[derive(Debug, Clone)]
 pub struct Redis {
     url: String,
     info: ConnectionInfo,
     timeout: Duration,
+    seeds: Option<Vec<ConnectionInfo>>,
+}
+
+/// A connection for plain commands: one server's multiplexed connection, or a cluster's.
+#[derive(Clone)]
+pub enum Conn {
+    /// One server.
+    Single(MultiplexedConnection),
+    /// A Redis Cluster through the redis crate's async cluster client.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipe: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipe, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipe, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 impl Redis {
@@ -60,7 +112,143 @@ impl Redis {
             url: url.to_owned(),
             info,
             timeout,
+            seeds: None,
         })
+    }
+
+    /// A Redis Cluster known by one or more seed URLs (the client asks them for the rest).
+    pub fn cluster(urls: &[String], timeout: Duration) -> Result<Self, Error> {
+        let Some(first) = urls.first() else {
+            return Err(Error::Usage("--cluster needs at least one seed URL".into()));
+        };
+        let mut redis = Self::new(first, timeout)?;
+        let mut seeds = Vec::new();
+        for url in urls {
+            let one = Self::new(url, timeout)?;
+            if one.db() != 0 {
+                return Err(Error::BadUrl {
+                    url: url.clone(),
+                    reason: "a Redis Cluster has database 0 only".into(),
+                });
+            }
+            seeds.push(one.info);
+        }
+        redis.seeds = Some(seeds);
+        Ok(redis)
+    }
+
+    /// Whether this is a Redis Cluster (`--cluster`).
+    pub fn is_cluster(&self) -> bool {
+        self.seeds.is_some()
+    }
+
+    /// The server's address, `host:port` (the first seed of a cluster).
+    pub fn addr(&self) -> Result<(String, u16), Error> {
+        match self.info.addr() {
+            ConnectionAddr::Tcp(host, port) => Ok((host.clone(), *port)),
+            _ => Err(Error::Usage(format!(
+                "{}: only plain TCP (redis://host:port) is supported here",
+                common::redact::redact_all(&self.url)
+            ))),
+        }
+    }
+
+    /// The user name and password the URL carries, if any.
+    pub fn credentials(&self) -> (Option<&str>, Option<&str>) {
+        let settings = self.info.redis_settings();
+        (settings.username(), settings.password())
+    }
+
+    /// The everyday connection: [`Redis::connect`], or the cluster client with `--cluster`.
+    pub async fn conn(&self) -> Result<Conn, Error> {
+        match &self.seeds {
+            None => self.connect().await.map(Conn::Single),
+            Some(_) => {
+                self.cluster_conn(Some(self.timeout.max(DEFAULT_TIMEOUT)), 2)
+                    .await
+            }
+        }
+    }
+
+    /// A cluster connection that gives up on a command after `response_timeout`, having retried
+    /// it (after a refresh of the slot map) at most `retries` times.
+    pub async fn cluster_conn(
+        &self,
+        response_timeout: Option<Duration>,
+        retries: u32,
+    ) -> Result<Conn, Error> {
+        let Some(seeds) = &self.seeds else {
+            return self.connect().await.map(Conn::Single);
+        };
+        let mut builder = ClusterClient::builder(seeds.clone())
+            .connection_timeout(self.timeout)
+            .retries(retries)
+            .min_retry_wait(50)
+            .max_retry_wait(500);
+        if let Some(t) = response_timeout {
+            builder = builder.response_timeout(t);
+        }
+        let client = builder.build().map_err(|e| Error::BadUrl {
+            url: self.url.clone(),
+            reason: describe(&e),
+        })?;
+        self.bounded(client.get_async_connection())
+            .await
+            .map(Conn::Cluster)
+    }
+
+    /// The server that serves `key`: this one, or on a cluster a direct connection target to the
+    /// master of the key's hash slot (found with CLUSTER KEYSLOT and CLUSTER SLOTS).
+    pub async fn node_for_key(&self, key: &str) -> Result<Self, Error> {
+        if self.seeds.is_none() {
+            return Ok(self.clone());
+        }
+        let mut conn = self.conn().await?;
+        let fail = |what: &str, e: &redis::RedisError| Error::Command {
+            command: what.to_owned(),
+            reason: describe(e),
+        };
+        let slot: i64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| fail("CLUSTER KEYSLOT", &e))?;
+        let slots: Vec<Value> = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| fail("CLUSTER SLOTS", &e))?;
+        let (host, port) = master_of(&slots, slot).ok_or_else(|| Error::Command {
+            command: "CLUSTER SLOTS".into(),
+            reason: format!("no master serves slot {slot}"),
+        })?;
+        let info = self
+            .info
+            .clone()
+            .set_addr(ConnectionAddr::Tcp(host.clone(), port));
+        Ok(Self {
+            url: format!("redis://{host}:{port}/0"),
+            info,
+            timeout: self.timeout,
+            seeds: None,
+        })
+    }
+
+    /// A multiplexed connection that reconnects by itself: after the server went away, the
+    /// commands sent while it is down fail (the caller counts them), and a later command finds
+    /// it connected again once the server is back (reconnect attempts back off from 50 ms to
+    /// 1 s).
+    pub async fn manager(&self) -> Result<ConnectionManager, Error> {
+        let client = self.client(&self.info)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout.max(DEFAULT_TIMEOUT)))
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_secs(1))
+            .set_number_of_retries(3);
+        self.bounded(ConnectionManager::new_with_config(client, config))
+            .await
     }
 
     /// The URL as given (print it through `common::redact`).
@@ -193,9 +381,63 @@ impl Redis {
     }
 }
 
+/// The master's `(host, port)` for `slot` in a CLUSTER SLOTS reply:
+/// `[[start, end, [host, port, id], replicas...], ...]`.
+pub fn master_of(slots: &[Value], slot: i64) -> Option<(String, u16)> {
+    slots.iter().find_map(|range| {
+        let Value::Array(items) = range else {
+            return None;
+        };
+        let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(master))) =
+            (items.first(), items.get(1), items.get(2))
+        else {
+            return None;
+        };
+        if !(*start..=*end).contains(&slot) {
+            return None;
+        }
+        let host = match master.first()? {
+            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            Value::SimpleString(s) => s.clone(),
+            _ => return None,
+        };
+        let Value::Int(port) = master.get(1)? else {
+            return None;
+        };
+        Some((host, u16::try_from(*port).ok()?))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn master_of_a_slot() {
+        let node = |h: &str, p: i64| {
+            Value::Array(vec![
+                Value::BulkString(h.into()),
+                Value::Int(p),
+                Value::BulkString(b"id".to_vec()),
+            ])
+        };
+        let slots = vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(5460),
+                node("127.0.0.1", 7000),
+                node("127.0.0.1", 7004),
+            ]),
+            Value::Array(vec![
+                Value::Int(5461),
+                Value::Int(16383),
+                node("127.0.0.1", 7001),
+            ]),
+        ];
+        assert_eq!(master_of(&slots, 0), Some(("127.0.0.1".into(), 7000)));
+        assert_eq!(master_of(&slots, 5461), Some(("127.0.0.1".into(), 7001)));
+        assert_eq!(master_of(&slots, 16384), None);
+    }
 
     #[test]
     fn malformed_urls_are_usage_errors() {

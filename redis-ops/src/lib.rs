@@ -10,8 +10,10 @@
 //! - [`lesson`]: every operation of the lesson, printed redis-cli style and checked;
 //! - [`pubsub`]: `publish` / `subscribe`;
 //! - [`iter`]: a long list read in batches, as a stream;
-//! - [`reply`]: redis-cli style printing and the expectations lessons check against.
+//! - [`reply`]: redis-cli style printing and the expectations lessons check against;
+//! - [`bench`]: `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster.
 
+pub mod bench;
 pub mod connect;
 pub mod error;
 pub mod iter;
@@ -20,6 +22,7 @@ pub mod lesson;
 pub mod pool;
 pub mod pubsub;
 pub mod reply;
+pub mod resp;
 
 pub use connect::Redis;
 pub use error::Error;

@@ -12,7 +12,7 @@ use crate::error::{Error, describe, io};
 
 /// Publishes `message` on `channel`; answers how many subscribers received it.
 pub async fn publish(redis: &Redis, channel: &str, message: &[u8]) -> Result<usize, Error> {
-    let mut conn = redis.connect().await?;
+    let mut conn = redis.conn().await?;
     conn.publish(channel, message)
         .await
         .map_err(|e| Error::Command {

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use argh::FromArgs;
+use redis_ops::bench::{BenchOptions, Test};
 use redis_ops::connect::{DEFAULT_URL, url_from};
 use redis_ops::kv::{Condition, Expiry};
 use redis_ops::lesson::{Group, Options};
 use redis_ops::pool::PoolOptions;
 use redis_ops::pubsub::Listen;
-use redis_ops::{Error, Redis, kv, lesson, pool, pubsub};
+use redis_ops::{Error, Redis, bench, kv, lesson, pool, pubsub};
 
 /// Redis from Rust: set/get, a connection pool, every operation of the lesson, pub/sub.
 #[derive(FromArgs)]
@@ -27,6 +28,10 @@ struct Args {
     /// errors only
     #[argh(switch, short = 'q')]
     quiet: bool,
+    /// a Redis Cluster seed node URL (repeat it, or separate with commas, for more seeds):
+    /// set, get, incr, publish, lesson and bench then run on the cluster
+    #[argh(option)]
+    cluster: Vec<String>,
     #[argh(subcommand)]
     command: Command,
 }
@@ -41,6 +46,37 @@ enum Command {
     Lesson(LessonArgs),
     Publish(PublishArgs),
     Subscribe(SubscribeArgs),
+    Bench(BenchArgs),
+}
+
+/// redis-benchmark's tests, flags and -q lines: requests per second, p50/p99 latency, errors
+#[derive(FromArgs)]
+#[argh(subcommand, name = "bench")]
+struct BenchArgs {
+    /// parallel connections (default 50)
+    #[argh(option, short = 'c', default = "50")]
+    clients: usize,
+    /// total requests per test (default 100000)
+    #[argh(option, short = 'n', default = "100000")]
+    requests: u64,
+    /// pipeline <numreq> requests (default 1: no pipeline)
+    #[argh(option, short = 'P', default = "1")]
+    pipeline: usize,
+    /// data size of SET/GET values in bytes (default 3)
+    #[argh(option, short = 'd', default = "3")]
+    data_size: usize,
+    /// comma-separated tests: set,get,incr,lpush,rpop,sadd,hset,zadd (default all)
+    #[argh(option, short = 't')]
+    tests: Option<String>,
+    /// quiet: one line per test
+    #[argh(switch, short = 'q')]
+    quiet: bool,
+    /// print one JSON object keyed by test name
+    #[argh(switch)]
+    json: bool,
+    /// seconds a connection keeps trying to come back after the server went away (default 30)
+    #[argh(option, default = "30.0")]
+    retry_for: f64,
 }
 
 /// store a value: SET KEY VALUE [EX s | PX ms] [NX | XX]; prints OK
@@ -154,14 +190,23 @@ struct SubscribeArgs {
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
     common::logging::init(args.verbose, args.quiet);
-    let runtime = match tokio::runtime::Runtime::new() {
+    // bench runs like redis-benchmark: every connection on one thread.
+    let runtime = if matches!(args.command, Command::Bench(_)) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Runtime::new()
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(common::exit::FAILURE);
         }
     };
-    match runtime.block_on(run(args)) {
+    let local = tokio::task::LocalSet::new();
+    match local.block_on(&runtime, run(args)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(common::exit::FAILURE),
         Err(e) => common::exit::finish(Err(e)),
@@ -171,17 +216,45 @@ fn main() -> ExitCode {
 /// Runs the command; `Ok(false)` is a quiet failure already reported (`get` of a missing key).
 async fn run(args: Args) -> Result<bool, Error> {
     let timeout = seconds("--timeout", args.timeout)?;
+    let seeds: Vec<String> = args
+        .cluster
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let cluster = !seeds.is_empty();
+    if cluster && args.url.is_some() {
+        return Err(usage("give --url or --cluster, not both"));
+    }
     let url = url_from(args.url);
+    let target = || {
+        if cluster {
+            Redis::cluster(&seeds, timeout)
+        } else {
+            Redis::new(&url, timeout)
+        }
+    };
+    let single_only = |what: &str| {
+        if cluster {
+            Err(usage(&format!(
+                "{what} does not run on a cluster (--cluster): use --url with one node"
+            )))
+        } else {
+            Ok(())
+        }
+    };
     tracing::debug!(
         default = DEFAULT_URL,
         "connecting to {}",
-        common::redact::Redacted(&url)
+        common::redact::Redacted(if cluster { &seeds[0] } else { &url })
     );
     match args.command {
-        Command::Set(a) => set(&url, timeout, a).await,
+        Command::Set(a) => set(target()?, a).await,
         Command::Get(a) => {
-            let redis = Redis::new(&url, timeout)?;
-            let mut conn = redis.connect().await?;
+            let redis = target()?;
+            let mut conn = redis.conn().await?;
             let Some(value) = kv::get(&mut conn, &a.key).await? else {
                 eprintln!("(nil)");
                 return Ok(false);
@@ -195,12 +268,13 @@ async fn run(args: Args) -> Result<bool, Error> {
             Ok(true)
         }
         Command::Incr(a) => {
-            let redis = Redis::new(&url, timeout)?;
-            let mut conn = redis.connect().await?;
+            let redis = target()?;
+            let mut conn = redis.conn().await?;
             println!("{}", kv::incr(&mut conn, &a.key, a.by).await?);
             Ok(true)
         }
         Command::Pool(a) => {
+            single_only("pool")?;
             let redis = Redis::new(&url, timeout)?;
             let options = PoolOptions {
                 size: a.size,
@@ -217,7 +291,7 @@ async fn run(args: Args) -> Result<bool, Error> {
             if a.pause > 5000 {
                 return Err(usage("lesson: --pause is at most 5000 ms"));
             }
-            let redis = Redis::new(&url, timeout)?;
+            let redis = target()?;
             let options = Options {
                 pause: Duration::from_millis(a.pause),
             };
@@ -230,12 +304,13 @@ async fn run(args: Args) -> Result<bool, Error> {
             Ok(true)
         }
         Command::Publish(a) => {
-            let redis = Redis::new(&url, timeout)?;
+            let redis = target()?;
             let n = pubsub::publish(&redis, &a.channel, a.message.as_bytes()).await?;
             println!("(integer) {n}");
             Ok(true)
         }
         Command::Subscribe(a) => {
+            single_only("subscribe")?;
             if a.channels.is_empty() {
                 return Err(Error::Usage("subscribe: name at least one channel".into()));
             }
@@ -257,10 +332,51 @@ async fn run(args: Args) -> Result<bool, Error> {
             pubsub::subscribe(&redis, &listen, &mut out, ready, shutdown()?).await?;
             Ok(true)
         }
+        Command::Bench(a) => bench(&target()?, a).await,
     }
 }
 
-async fn set(url: &str, timeout: Duration, a: SetArgs) -> Result<bool, Error> {
+async fn bench(redis: &Redis, a: BenchArgs) -> Result<bool, Error> {
+    let tests = match &a.tests {
+        Some(list) => Test::parse_list(list)?,
+        None => Test::ALL.to_vec(),
+    };
+    if a.clients == 0 || a.pipeline == 0 || a.requests == 0 {
+        return Err(usage("bench: -c, -n and -P must be at least 1"));
+    }
+    let options = BenchOptions {
+        clients: a.clients,
+        requests: a.requests,
+        pipeline: a.pipeline,
+        data_size: a.data_size,
+        tests,
+        retry_for: seconds("--retry-for", a.retry_for)?,
+    };
+    let reports = bench::run(redis, &options).await?;
+    if a.json {
+        println!("{}", bench::json(&reports));
+    } else {
+        for r in &reports {
+            if a.quiet {
+                println!("{}", r.quiet_line());
+            } else {
+                println!("{}\n", r.long(&options));
+            }
+        }
+    }
+    for r in reports.iter().filter(|r| r.errors > 0) {
+        eprintln!(
+            "{}: {} request(s) failed, {} reconnect(s); first: {}",
+            r.test.name().to_ascii_uppercase(),
+            r.errors,
+            r.reconnects,
+            r.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    Ok(true)
+}
+
+async fn set(redis: Redis, a: SetArgs) -> Result<bool, Error> {
     let expiry = match (a.ex, a.px) {
         (Some(_), Some(_)) => return Err(usage("set: give --ex or --px, not both")),
         (Some(0), None) | (None, Some(0)) => {
@@ -292,8 +408,7 @@ async fn set(url: &str, timeout: Duration, a: SetArgs) -> Result<bool, Error> {
         (Some(_), true) => return Err(usage("set: give a VALUE or --stdin, not both")),
         (None, false) => return Err(usage("set: give a VALUE (or --stdin)")),
     };
-    let redis = Redis::new(url, timeout)?;
-    let mut conn = redis.connect().await?;
+    let mut conn = redis.conn().await?;
     kv::set(&mut conn, &a.key, &value, expiry, condition).await?;
     println!("OK");
     Ok(true)
