@@ -1,9 +1,14 @@
-//! What the four binaries share: the runtime, durations from the command line, the first line
-//! scripts wait for, the shutdown signal.
+//! What the four binaries share: the runtime, durations and limits from the command line, and
+//! the servers' life: listen, print the first line scripts wait for, serve until a signal.
 
+use std::fmt::Display;
 use std::future::Future;
 use std::io::Write;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
+
+use tokio::net::TcpListener;
 
 use crate::Error;
 
@@ -42,12 +47,44 @@ pub fn announce(line: &str) {
     let _ = out.flush();
 }
 
-/// Arms the SIGINT/SIGTERM handlers now; the future resolves on the first signal. Call it
-/// inside the runtime, before announcing the server.
-pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, Error> {
-    let signal = common::shutdown::install().map_err(Error::Signals)?;
-    Ok(async move {
-        let which = signal.await;
-        tracing::info!("{which:?}: shutting down");
+/// A server's `--max-connections`: at least 1; by default 10,000, or fewer when the open-file
+/// limit (raised to its hard limit first) is lower.
+pub fn max_connections(arg: Option<usize>) -> Result<usize, Error> {
+    let fd_limit = crate::limits::raise_fd_limit();
+    match arg {
+        Some(0) => Err(Error::Usage("--max-connections must be 1 or more".into())),
+        Some(n) => Ok(n),
+        None => Ok(crate::limits::default_max_connections(fd_limit)),
+    }
+}
+
+/// The shutdown trigger handed to a server's `run`.
+pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What the three server binaries do once their arguments are checked: start the runtime, arm
+/// the signal handlers, listen on `addr`, print `first_line(<the address listened on>)`, run
+/// the server until SIGINT or SIGTERM, and print `<name>: <its stats>` on stderr.
+pub fn serve<S, F>(
+    name: &str,
+    threads: usize,
+    addr: SocketAddr,
+    first_line: impl FnOnce(SocketAddr) -> String,
+    run: impl FnOnce(TcpListener, Shutdown) -> F,
+) -> Result<(), Error>
+where
+    S: Display,
+    F: Future<Output = Result<S, Error>>,
+{
+    runtime(threads)?.block_on(async {
+        let signal = common::shutdown::install().map_err(Error::Signals)?;
+        let shutdown: Shutdown = Box::pin(async move {
+            let which = signal.await;
+            tracing::info!("{which:?}: shutting down");
+        });
+        let listener = crate::bind(addr)?;
+        announce(&first_line(listener.local_addr().unwrap_or(addr)));
+        let stats = run(listener, shutdown).await?;
+        eprintln!("{name}: {stats}");
+        Ok(())
     })
 }

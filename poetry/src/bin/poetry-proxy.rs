@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use argh::FromArgs;
 use poetry::proxy::{self, Config};
-use poetry::{Error, cli, limits};
+use poetry::{Error, cli};
 
 /// Serve the poem of an upstream poetry server, fetched once and cached (the Twisted tutorial's
 /// poetry proxy). Clients arriving during the first fetch share it; a failed fetch is not cached
@@ -47,21 +47,15 @@ fn main() -> ExitCode {
 fn serve(args: &Args) -> Result<(), Error> {
     let upstream = common::parse_connect_addr(&args.upstream)?;
     let addr = common::addr::listen_addr(&args.iface, args.port)?;
-    let fd_limit = limits::raise_fd_limit();
     let mut config = Config::new(upstream);
     config.timeout = cli::timeout("--timeout", args.timeout)?;
     config.grace = cli::seconds("--grace", args.grace)?;
-    config.max_connections = args
-        .max_connections
-        .unwrap_or_else(|| limits::default_max_connections(fd_limit))
-        .max(1);
-    cli::runtime(1)?.block_on(async {
-        let shutdown = cli::shutdown_signal()?;
-        let listener = poetry::bind(addr)?;
-        let local = listener.local_addr().unwrap_or(addr);
-        cli::announce(&format!("Proxying {upstream} on {local}."));
-        let stats = proxy::run(listener, config, shutdown).await?;
-        eprintln!("poetry-proxy: {stats}");
-        Ok(())
-    })
+    config.max_connections = cli::max_connections(args.max_connections)?;
+    cli::serve(
+        "poetry-proxy",
+        1,
+        addr,
+        |local| format!("Proxying {upstream} on {local}."),
+        |listener, shutdown| proxy::run(listener, config, shutdown),
+    )
 }

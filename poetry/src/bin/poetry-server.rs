@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use argh::FromArgs;
 use poetry::server::{self, Config, load_poem};
-use poetry::{Error, cli, limits};
+use poetry::{Error, cli};
 
 /// Serve one poem file to every client that connects, then close the connection (the Twisted
 /// tutorial's Fast Poetry Server). With --delay, the slow server: --num-bytes at a time,
@@ -68,20 +68,12 @@ fn serve(args: &Args) -> Result<(), Error> {
     if let Some(delay) = args.delay {
         config = config.slow(cli::seconds("--delay", delay)?, args.num_bytes);
     }
-    let fd_limit = limits::raise_fd_limit();
-    config.max_connections = match args.max_connections {
-        Some(0) => return Err(Error::Usage("--max-connections must be 1 or more".into())),
-        Some(n) => n,
-        None => limits::default_max_connections(fd_limit),
-    };
-
-    cli::runtime(args.threads)?.block_on(async {
-        let shutdown = cli::shutdown_signal()?;
-        let listener = poetry::bind(addr)?;
-        let local = listener.local_addr().unwrap_or(addr);
-        cli::announce(&format!("Serving {file} on {local}."));
-        let stats = server::run(listener, config, shutdown).await?;
-        eprintln!("poetry-server: {stats}");
-        Ok(())
-    })
+    config.max_connections = cli::max_connections(args.max_connections)?;
+    cli::serve(
+        "poetry-server",
+        args.threads,
+        addr,
+        |local| format!("Serving {file} on {local}."),
+        |listener, shutdown| server::run(listener, config, shutdown),
+    )
 }

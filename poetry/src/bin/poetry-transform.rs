@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use argh::FromArgs;
 use poetry::transform::{self, Config};
-use poetry::{Error, cli, limits};
+use poetry::{Error, cli};
 
 /// Serve poem transformations (the Twisted tutorial's transformedpoetry.py). A request is one
 /// netstring, `<len>:cummingsify.<poem>,`; the reply is `<len>:<poem in lowercase>,`, then the
@@ -46,23 +46,17 @@ fn main() -> ExitCode {
 
 fn serve(args: &Args) -> Result<(), Error> {
     let addr = common::addr::listen_addr(&args.iface, args.port)?;
-    let fd_limit = limits::raise_fd_limit();
     let config = Config {
         max_length: args.max_length,
         timeout: cli::timeout("--timeout", args.timeout)?,
-        max_connections: args
-            .max_connections
-            .unwrap_or_else(|| limits::default_max_connections(fd_limit))
-            .max(1),
+        max_connections: cli::max_connections(args.max_connections)?,
         grace: cli::seconds("--grace", args.grace)?,
     };
-    cli::runtime(1)?.block_on(async {
-        let shutdown = cli::shutdown_signal()?;
-        let listener = poetry::bind(addr)?;
-        let local = listener.local_addr().unwrap_or(addr);
-        cli::announce(&format!("Serving transforms on {local}."));
-        let stats = transform::run(listener, config, shutdown).await?;
-        eprintln!("poetry-transform: {stats}");
-        Ok(())
-    })
+    cli::serve(
+        "poetry-transform",
+        1,
+        addr,
+        |local| format!("Serving transforms on {local}."),
+        |listener, shutdown| transform::run(listener, config, shutdown),
+    )
 }
