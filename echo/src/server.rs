@@ -289,24 +289,46 @@ fn bytes_waiting(stream: &TcpStream) -> bool {
     }
 }
 
-/// Resolves when the connection has been idle for `idle` since `last`; never without a timer.
-fn poll_idle(
-    sleep: Option<Pin<&mut Sleep>>,
-    last: Instant,
-    idle: Option<Duration>,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    let (Some(mut sleep), Some(idle)) = (sleep, idle) else {
-        return Poll::Pending;
-    };
-    loop {
-        ready!(sleep.as_mut().poll(cx));
-        // The timer is only moved when it fires, not on every message.
-        let deadline = last + idle;
-        if Instant::now() >= deadline {
-            return Poll::Ready(());
+/// The idle timer: resolves when the connection has been idle for `idle` since `last`; never
+/// without a timer. The timer is only moved when it fires, not on every message, and once its
+/// waker is registered it is only polled again after it has fired.
+struct IdleTimer<'a> {
+    sleep: Option<Pin<&'a mut Sleep>>,
+    idle: Duration,
+    /// Polled since the last reset, so the timer will wake the task when it fires.
+    armed: bool,
+}
+
+impl IdleTimer<'_> {
+    fn poll(&mut self, last: Instant, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(sleep) = self.sleep.as_mut() else {
+            return Poll::Pending;
+        };
+        loop {
+            if self.armed && !sleep.is_elapsed() {
+                return Poll::Pending;
+            }
+            self.armed = true;
+            ready!(sleep.as_mut().poll(cx));
+            let deadline = last + self.idle;
+            if Instant::now() >= deadline {
+                return Poll::Ready(());
+            }
+            sleep.as_mut().reset(deadline);
+            self.armed = false;
         }
-        sleep.as_mut().reset(deadline);
+    }
+}
+
+/// Adds a connection's echoed bytes to the server's total when the connection ends.
+struct Echoed<'a> {
+    total: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl Drop for Echoed<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_add(self.bytes, Ordering::Relaxed);
     }
 }
 
@@ -331,8 +353,17 @@ impl<F: Future<Output = ()>> Stopped<'_, F> {
 
 async fn connection(mut stream: TcpStream, shared: Arc<Shared>, _permit: OwnedSemaphorePermit) {
     let _ = stream.set_nodelay(true);
+    let mut echoed = Echoed {
+        total: &shared.bytes,
+        bytes: 0,
+    };
     let idle = shared.idle_timeout;
     let mut sleep = std::pin::pin!(idle.map(tokio::time::sleep));
+    let mut timer = IdleTimer {
+        sleep: sleep.as_mut().as_pin_mut(),
+        idle: idle.unwrap_or_default(),
+        armed: false,
+    };
     let mut last = Instant::now();
     let wait = std::pin::pin!(shared.stop.cancelled());
     let mut stopped = Stopped {
@@ -353,8 +384,8 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, _permit: OwnedSe
             tokio::select! {
                 biased;
                 step = poll_fn(|cx| poll_echo(&mut stream, cx)) => step,
-                () = poll_fn(|cx| poll_idle(sleep.as_mut().as_pin_mut(), last, idle, cx)) => {
-                    debug!("closing a connection idle for {:?}", idle.unwrap_or_default());
+                () = poll_fn(|cx| timer.poll(last, cx)) => {
+                    debug!("closing a connection idle for {:?}", timer.idle);
                     return;
                 }
                 () = poll_fn(|cx| stopped.poll(cx)) => {
@@ -365,7 +396,7 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, _permit: OwnedSe
         };
         match step {
             Ok(Step::Echoed(n)) => {
-                shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                echoed.bytes += n as u64;
                 if idle.is_some() {
                     last = Instant::now();
                 }
@@ -376,7 +407,7 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, _permit: OwnedSe
                 return;
             }
             Ok(Step::Blocked { written, rest }) => {
-                shared.bytes.fetch_add(written as u64, Ordering::Relaxed);
+                echoed.bytes += written as u64;
                 let mut off = 0;
                 let mut forced = std::pin::pin!(shared.force.cancelled());
                 while off < rest.len() {
@@ -385,7 +416,7 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, _permit: OwnedSe
                         r = stream.write(&rest[off..]) => match r {
                             Ok(n) if n > 0 => {
                                 off += n;
-                                shared.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                                echoed.bytes += n as u64;
                                 last = Instant::now();
                             }
                             Ok(_) => return,
@@ -394,8 +425,8 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>, _permit: OwnedSe
                                 return;
                             }
                         },
-                        () = poll_fn(|cx| poll_idle(sleep.as_mut().as_pin_mut(), last, idle, cx)) => {
-                            debug!("closing a connection whose client has not read for {:?}", idle.unwrap_or_default());
+                        () = poll_fn(|cx| timer.poll(last, cx)) => {
+                            debug!("closing a connection whose client has not read for {:?}", timer.idle);
                             return;
                         }
                         () = &mut forced => return,

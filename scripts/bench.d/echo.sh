@@ -57,15 +57,28 @@ stop_server() {
   wait "$SERVER_PID" 2>/dev/null || true
 }
 
-# load PORT: messages/s from the independent generator.
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# load PORT: runs the independent generator against SERVER_PID; sets MSGS (messages/s), SCPU
+# (the server's CPU time per message, us) and GCPU (the generator's, us).
 load() {
-  local out
-  out=$("$WORK/echo_load" run "$1" "$CONNS" "$SIZE" "$SECS")
+  local out t0 t1 times
+  t0=$(cpu_ticks "$SERVER_PID")
+  times=$( { TIMEFORMAT='%3U %3S'; time "$WORK/echo_load" run "$1" "$CONNS" "$SIZE" "$SECS" >"$WORK/load.out"; } 2>&1 )
+  t1=$(cpu_ticks "$SERVER_PID")
+  out=$(cat "$WORK/load.out")
   case "$out" in
-    *" errors 0") echo "${out#messages_per_sec }" | cut -d' ' -f1 ;;
+    *" errors 0") ;;
     *) die "load generator reported errors: $out" ;;
   esac
+  MSGS=$(echo "${out#messages_per_sec }" | cut -d' ' -f1)
+  SCPU=$(per_msg "$(awk -v t=$((t1 - t0)) -v us="$TICK_US" 'BEGIN { print t * us / 1e6 }')")
+  GCPU=$(per_msg "$(awk '{ print $1 + $2 }' <<<"$times")")
 }
+
+# per_msg SECONDS: CPU seconds over the last run's messages, in microseconds per message.
+per_msg() { awk -v c="$1" -v m="$MSGS" -v s="$SECS" 'BEGIN { if (m > 0) printf "%.2f", c * 1e6 / (m * s); else print "n/a" }'; }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -89,42 +102,55 @@ declare -A results=()
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "throughput: ${CONNS} connections x ${SIZE} B ping-pong, generator echo/bench/echo_load.c, ${SECS} s x ${ROUNDS} rounds (median)"
+declare -A cpus=()
 for ((r = 1; r <= ROUNDS; r++)); do
   for n in "${names[@]}"; do
     # shellcheck disable=SC2086
     serve "bench-$n-$r" ${cmd[$n]}
-    results[$n]="${results[$n]:-} $(load "$PORT")"
+    load "$PORT"
+    results[$n]="${results[$n]:-} $MSGS"
+    cpus[$n]="${cpus[$n]:-} $SCPU"
     stop_server
   done
 done
-declare -A med=()
-for n in "${names[@]}"; do med[$n]=$(median <<<"${results[$n]}"); done
-printf '  %-30s %12s %8s %8s %11s   %s\n' server messages/s MB/s "vs C" "vs Twisted" rounds
+declare -A med=() medcpu=()
+for n in "${names[@]}"; do
+  med[$n]=$(median <<<"${results[$n]}")
+  medcpu[$n]=$(median <<<"${cpus[$n]}")
+done
+printf '  %-30s %11s %6s %6s %8s %15s   %s\n' server messages/s MB/s "vs C" "vs Twst" "server CPU/msg" "rounds (messages/s)"
 for n in "${names[@]}"; do
   vs_t="-"
   [ "$TWISTED" = 1 ] && vs_t=$(ratio "${med[$n]}" "${med[twisted]}")
-  printf '  %-30s %12s %8s %8s %11s  %s\n' "${label[$n]}" "${med[$n]}" "$(mbps "${med[$n]}")" \
-    "$(ratio "${med[$n]}" "${med[c]}")" "$vs_t" "${results[$n]}"
+  printf '  %-30s %11s %6s %6s %8s %12s us   %s\n' "${label[$n]}" "${med[$n]}" "$(mbps "${med[$n]}")" \
+    "$(ratio "${med[$n]}" "${med[c]}")" "$vs_t" "${medcpu[$n]}" "${results[$n]# }"
 done
 echo "  echo-server / C epoll:  $(ratio "${med[rust1]}" "${med[c]}") (1 thread), $(ratio "${med[rust2]}" "${med[c]}") (2 threads)   bar: >= 0.9"
+echo "    CPU per message, C / echo-server: $(ratio "${medcpu[c]}" "${medcpu[rust1]}") (1 thread), $(ratio "${medcpu[c]}" "${medcpu[rust2]}") (2 threads)"
 if [ "$TWISTED" = 1 ]; then
   echo "  echo-server / Twisted:  $(ratio "${med[rust1]}" "${med[twisted]}") (1 thread), $(ratio "${med[rust2]}" "${med[twisted]}") (2 threads)   bar: >= 3"
+  echo "    CPU per message, Twisted / echo-server: $(ratio "${medcpu[twisted]}" "${medcpu[rust1]}") (1 thread); C epoll / Twisted throughput: $(ratio "${med[c]}" "${med[twisted]}")"
 fi
 
 echo
 echo "echo-bench against the independent generator, both on one echo-server (--threads 1):"
 serve bench-agree "$BIN/echo-server" --port 0
-gen=() own=()
+gen=() own=() gen_cpu=() own_cpu=()
 for ((r = 1; r <= ROUNDS; r++)); do
-  gen+=("$(load "$PORT")")
-  json=$(echo-bench "127.0.0.1:$PORT" --connections "$CONNS" --size "$SIZE" --duration "$SECS" --json)
-  own+=("$(sed -E 's/.*"messages_per_sec":([0-9.]+).*/\1/' <<<"$json" | cut -d. -f1)")
+  load "$PORT"
+  gen+=("$MSGS")
+  gen_cpu+=("$GCPU")
+  times=$( { TIMEFORMAT='%3U %3S'; time echo-bench "127.0.0.1:$PORT" --connections "$CONNS" --size "$SIZE" --duration "$SECS" --json >"$WORK/bench.json"; } 2>&1 )
+  json=$(cat "$WORK/bench.json")
+  MSGS=$(sed -E 's/.*"messages_per_sec":([0-9.]+).*/\1/' <<<"$json" | cut -d. -f1)
+  own+=("$MSGS")
+  own_cpu+=("$(per_msg "$(awk '{ print $1 + $2 }' <<<"$times")")")
 done
 stop_server
 g=$(median <<<"${gen[*]}")
 o=$(median <<<"${own[*]}")
-echo "  echo_load (C)   $g messages/s   rounds: ${gen[*]}"
-echo "  echo-bench      $o messages/s   rounds: ${own[*]}"
+echo "  echo_load (C)   $g messages/s, $(median <<<"${gen_cpu[*]}") us of CPU per message   rounds: ${gen[*]}"
+echo "  echo-bench      $o messages/s, $(median <<<"${own_cpu[*]}") us of CPU per message   rounds: ${own[*]}"
 echo "  echo-bench / echo_load: $(ratio "$o" "$g")   bar: within 10% (0.90-1.10)"
 echo "  last echo-bench report: $json"
 
