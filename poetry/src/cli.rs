@@ -41,7 +41,7 @@ pub fn timeout(flag: &str, secs: f64) -> Result<Duration, Error> {
 }
 
 /// Prints the first line on stdout at once (scripts wait for it to learn the address).
-pub fn announce(line: &str) {
+fn announce(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();

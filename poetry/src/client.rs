@@ -85,7 +85,7 @@ pub async fn get_poem(
 }
 
 /// Reads a poem from a connected stream (the part of [`get_poem`] after connecting).
-pub async fn read_poem(
+async fn read_poem(
     mut stream: impl AsyncRead + Unpin,
     timeout: Duration,
     mut on_bytes: impl FnMut(usize),
@@ -196,11 +196,6 @@ pub trait Observer: Send + Sync {
     /// Task `task` is over.
     fn finished(&self, _report: &TaskReport) {}
 }
-
-/// An observer that hears nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Quiet;
-impl Observer for Quiet {}
 
 /// The outcome of [`download_all`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

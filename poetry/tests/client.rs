@@ -304,3 +304,36 @@ async fn transform_cummingsifies_and_falls_back_to_the_original_poem() {
         out.stderr
     );
 }
+
+#[tokio::test]
+async fn progress_bars_appear_when_stderr_is_a_terminal() {
+    // `script` (util-linux) runs the client on a pseudo-terminal.
+    assert!(
+        std::process::Command::new("script")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "this test needs `script` (util-linux, apt-get install bsdutils)"
+    );
+    let poem = poem("science.txt");
+    let slow = poetry_server(Config::new(poem.clone()).slow(Duration::from_millis(100), 200)).await;
+    let command = format!("{CLIENT} {} 2>&1 >/dev/null", slow.addr);
+    let out = run_bin_async("script", args(&[&"-qec", &command, &"/dev/null"])).await;
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.code, Some(0), "{terminal}");
+    assert!(
+        terminal.contains(&format!(" B from {}", slow.addr)),
+        "a spinner for the download: {terminal:?}"
+    );
+    assert!(
+        terminal.contains("/1 poems"),
+        "the overall bar: {terminal:?}"
+    );
+    assert!(
+        terminal.contains(&format!(
+            "Task 1: got 653 bytes of poetry from {}",
+            slow.addr
+        )) && terminal.contains("Got 1 poems in "),
+        "the report lines too: {terminal:?}"
+    );
+}

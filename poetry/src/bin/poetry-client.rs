@@ -160,13 +160,16 @@ impl Observer for Console {
         else {
             return;
         };
-        let bar = multi.insert_before(overall, ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} Task {prefix}: {bytes} from {msg}  {elapsed}")
+        let bar = ProgressBar::new_spinner()
+            .with_style(
+                ProgressStyle::with_template(
+                    "{spinner} Task {prefix}: {bytes} from {msg}  {elapsed}",
+                )
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.set_prefix(task.to_string());
-        bar.set_message(addr.to_string());
+            )
+            .with_prefix(task.to_string())
+            .with_message(addr.to_string());
+        let bar = multi.insert_before(overall, bar);
         bar.enable_steady_tick(Duration::from_millis(120));
         if let Ok(mut tasks) = tasks.lock() {
             tasks.insert(task, bar);
