@@ -1,6 +1,11 @@
-//! The connection to RabbitMQ: the one place where connections are made (reconnection and
-//! clusters, issue 8, will go here), and the declarations every tutorial shares, with their
-//! errors turned into lines that say what to do.
+//! The connection to RabbitMQ: the one place where connections are made, and remade (amiquip
+//! has no recovery of its own), and the declarations every tutorial shares, with their errors
+//! turned into lines that say what to do.
+//!
+//! A [`Broker`] may name several nodes (`--url` given more than once, or a comma-separated
+//! `$AMQP_URL`): [`Broker::connect`] tries them in turn, starting with the one that worked last.
+//! After a connection is lost, [`Broker::reconnect`] starts with the *next* node and retries
+//! with a bounded exponential [`Backoff`] (100 ms doubling to 5 s), one log line per attempt.
 //!
 //! amiquip has no connect timeout of its own, so [`Broker::connect`] opens the TCP stream with
 //! [`TcpStream::connect_timeout`], then hands it to [`Connection::insecure_open_stream`]. The
@@ -13,6 +18,7 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -20,45 +26,171 @@ use amiquip::{
     Auth, Channel, Connection, ConnectionOptions, ConnectionTuning, Exchange,
     ExchangeDeclareOptions, ExchangeType, FieldTable, Queue, QueueDeclareOptions,
 };
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
+use crate::consume::Stop;
 use crate::error::{Error, secs};
 use crate::url::AmqpUrl;
 
-/// Where the broker is and how long to wait for it.
+/// Where the broker (or the nodes of a cluster) is and how long to wait for it.
 #[derive(Debug, Clone)]
 pub struct Broker {
-    url: AmqpUrl,
+    urls: Vec<AmqpUrl>,
     connect_timeout: Duration,
+    /// Index of the URL to try first: the one that worked last (shared by clones).
+    preferred: Arc<AtomicUsize>,
+}
+
+/// The delays between reconnection attempts: 100 ms, doubling, at most 5 s.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new(Backoff::FIRST, Backoff::MAX)
+    }
+}
+
+impl Backoff {
+    /// The first delay.
+    pub const FIRST: Duration = Duration::from_millis(100);
+    /// The longest delay.
+    pub const MAX: Duration = Duration::from_secs(5);
+
+    /// Delays from `first`, doubling up to `max`.
+    pub fn new(first: Duration, max: Duration) -> Self {
+        Self { next: first, max }
+    }
+
+    /// The delay before the next attempt.
+    pub fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = self.next.saturating_mul(2).min(self.max);
+        d
+    }
+}
+
+/// How [`Broker::reconnect`] ended.
+pub enum Reconnected {
+    /// A new connection.
+    Connected(Connection),
+    /// A stop was requested while waiting.
+    Stopped,
+    /// The deadline passed; the last attempt's failure.
+    GaveUp(Error),
 }
 
 impl Broker {
     /// Parses the URL (a bad one is a usage error, exit 2).
     pub fn new(url: &str, connect_timeout: Duration) -> Result<Self, Error> {
-        let parsed = AmqpUrl::parse(url).map_err(|reason| Error::BadUrl {
-            url: common::redact::redact_url(url),
-            reason,
-        })?;
+        Self::with_urls(&[url], connect_timeout)
+    }
+
+    /// Several nodes of one cluster (or one broker): connections go to the first that answers.
+    pub fn with_urls<S: AsRef<str>>(urls: &[S], connect_timeout: Duration) -> Result<Self, Error> {
+        let urls = urls
+            .iter()
+            .map(|u| {
+                let u = u.as_ref();
+                AmqpUrl::parse(u).map_err(|reason| Error::BadUrl {
+                    url: common::redact::redact_url(u),
+                    reason,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        assert!(!urls.is_empty(), "a broker needs at least one URL");
         Ok(Self {
-            url: parsed,
+            urls,
             connect_timeout,
+            preferred: Arc::new(AtomicUsize::new(0)),
         })
     }
 
-    /// The parsed URL.
+    /// The parsed URL tried first.
     pub fn url(&self) -> &AmqpUrl {
-        &self.url
+        &self.urls[self.preferred.load(Ordering::Relaxed) % self.urls.len()]
+    }
+
+    /// Every URL, in the order given.
+    pub fn urls(&self) -> &[AmqpUrl] {
+        &self.urls
+    }
+
+    /// Opens a connection to the first node that takes it, starting with the one that worked
+    /// last. With one URL, its error as it is; with several, every node's.
+    pub fn connect(&self) -> Result<Connection, Error> {
+        let n = self.urls.len();
+        let start = self.preferred.load(Ordering::Relaxed);
+        let mut reasons = Vec::new();
+        for i in 0..n {
+            let at = (start + i) % n;
+            match self.connect_to(&self.urls[at]) {
+                Ok(c) => {
+                    self.preferred.store(at, Ordering::Relaxed);
+                    return Ok(c);
+                }
+                Err(e) if n == 1 => return Err(e),
+                Err(e) => {
+                    debug!("{e}");
+                    reasons.push(e.to_string());
+                }
+            }
+        }
+        Err(Error::ConnectAll {
+            tried: n,
+            reasons: reasons.join("; "),
+        })
+    }
+
+    /// After a lost connection (`why`): connects again, starting with the next node, retrying
+    /// with [`Backoff`] until it works, `stop` is requested, or `give_up` passes. Logs one line
+    /// per attempt (warnings: they show without `-v`).
+    pub fn reconnect(&self, why: &Error, stop: &Stop, give_up: Option<Instant>) -> Reconnected {
+        warn!("connection lost ({why}); reconnecting");
+        if self.urls.len() > 1 {
+            self.preferred.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut backoff = Backoff::default();
+        let mut attempt = 1u32;
+        loop {
+            match self.connect() {
+                Ok(c) => {
+                    warn!(
+                        "reconnected to {} (attempt {attempt})",
+                        self.url().redacted()
+                    );
+                    return Reconnected::Connected(c);
+                }
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    if give_up.is_some_and(|g| Instant::now() + delay >= g) {
+                        warn!("reconnect attempt {attempt} failed: {e}; giving up");
+                        return Reconnected::GaveUp(e);
+                    }
+                    warn!(
+                        "reconnect attempt {attempt} failed: {e}; next in {} ms",
+                        delay.as_millis()
+                    );
+                    if !stop.sleep(delay) {
+                        return Reconnected::Stopped;
+                    }
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     /// Opens a connection: TCP within the timeout, then the AMQP handshake within what is left.
-    pub fn connect(&self) -> Result<Connection, Error> {
-        let url = &self.url;
+    fn connect_to(&self, url: &AmqpUrl) -> Result<Connection, Error> {
         let fail = |reason: String| Error::Connect {
             url: url.redacted(),
             reason,
         };
         let deadline = Instant::now() + self.connect_timeout;
-        let stream = self.tcp(deadline).map_err(fail)?;
+        let stream = self.tcp(url, deadline).map_err(fail)?;
         if let Err(e) = stream.set_nodelay(true) {
             debug!("cannot set TCP_NODELAY: {e}");
         }
@@ -91,24 +223,16 @@ impl Broker {
                 info!("connected to {}", url.redacted());
                 Ok(connection)
             }
-            Err(e) => Err(fail(self.handshake_failure(&e))),
+            Err(e) => Err(fail(self.handshake_failure(url, &e))),
         }
     }
 
     /// Connects and opens one channel.
     pub fn session(&self) -> Result<Session, Error> {
-        let mut connection = self.connect()?;
-        let channel = connection
-            .open_channel(None)
-            .map_err(|e| Error::amqp("opening a channel", e))?;
-        Ok(Session {
-            channel,
-            connection,
-        })
+        Session::open(self.connect()?)
     }
 
-    fn tcp(&self, deadline: Instant) -> Result<TcpStream, String> {
-        let url = &self.url;
+    fn tcp(&self, url: &AmqpUrl, deadline: Instant) -> Result<TcpStream, String> {
         let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve '{}': {}", url.host, short_io(&e)))?
@@ -135,8 +259,7 @@ impl Broker {
     }
 
     /// Why the AMQP handshake failed, and what to do about it.
-    fn handshake_failure(&self, e: &amiquip::Error) -> String {
-        let url = &self.url;
+    fn handshake_failure(&self, url: &AmqpUrl, e: &amiquip::Error) -> String {
         match e {
             amiquip::Error::InvalidCredentials => format!(
                 "access refused for user '{}': check the user name and password in --url or \
@@ -352,6 +475,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// Opens a channel on `connection`.
+    pub fn open(mut connection: Connection) -> Result<Self, Error> {
+        let channel = connection
+            .open_channel(None)
+            .map_err(|e| Error::amqp("opening a channel", e))?;
+        Ok(Session {
+            channel,
+            connection,
+        })
+    }
+
     /// Closes the channel, then the connection, and says so at debug level.
     pub fn close(self) -> Result<(), Error> {
         self.channel
@@ -439,6 +573,36 @@ fn redeclare(e: amiquip::Error, kind: &'static str, name: &str, flag: &'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_five_seconds() {
+        let mut b = Backoff::default();
+        let ms: Vec<u128> = (0..9).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+    }
+
+    #[test]
+    fn several_urls_all_refused_name_each() {
+        let closed = || {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let (a, b) = (closed(), closed());
+        let urls = [
+            format!("amqp://guest:secret@127.0.0.1:{a}/%2f"),
+            format!("amqp://guest:secret@127.0.0.1:{b}/%2f"),
+        ];
+        let broker = Broker::with_urls(&urls, Duration::from_secs(2)).unwrap();
+        let e = broker.connect().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "cannot connect to any of 2 brokers: cannot connect to \
+                 amqp://guest:***@127.0.0.1:{a}/%2f: connection refused; cannot connect to \
+                 amqp://guest:***@127.0.0.1:{b}/%2f: connection refused"
+            )
+        );
+    }
 
     #[test]
     fn io_errors_are_short() {

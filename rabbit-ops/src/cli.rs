@@ -11,16 +11,17 @@ use crate::consume::{Limits, Stop};
 use crate::error::Error;
 use crate::logs::{self, Binding, Envelope, Kind};
 use crate::url::DEFAULT_URL;
-use crate::{confirms, hello, rpc, work};
+use crate::{bench, confirms, hello, publish, rpc, work};
 
 /// Every RabbitMQ tutorial as one tool: hello world, work queues, publish/subscribe, routing,
 /// topics, RPC, publisher confirms, and a headers exchange. Consumers run until Ctrl-C, or
 /// --count N messages (exit 0), or --timeout SECS without a message (exit 1).
 #[derive(FromArgs, Debug)]
 pub struct Args {
-    /// broker URL (default: $AMQP_URL, else amqp://guest:guest@127.0.0.1:5672/%2f)
+    /// broker URL; repeat it for the nodes of a cluster, tried in turn (default: $AMQP_URL,
+    /// which may list several separated by commas, else amqp://guest:guest@127.0.0.1:5672/%2f)
     #[argh(option)]
-    pub url: Option<String>,
+    pub url: Vec<String>,
     /// seconds allowed for the TCP connection and the AMQP handshake (default 5)
     #[argh(option, default = "Duration::from_secs(5)", from_str_fn(seconds))]
     pub connect_timeout: Duration,
@@ -55,6 +56,7 @@ pub enum Command {
     RpcServer(RpcServer),
     RpcClient(RpcClient),
     PublisherConfirms(PublisherConfirms),
+    Bench(Bench),
 }
 
 /// Parses seconds: `5`, `0.5`.
@@ -138,6 +140,18 @@ pub struct NewTask {
     /// queue (default task_queue)
     #[argh(option, default = "default_str(work::QUEUE)")]
     pub queue: String,
+    /// declare the queue as a quorum queue (replicated over a cluster's nodes)
+    #[argh(switch)]
+    pub quorum: bool,
+    /// do not wait for publisher confirms (a task lost with the connection goes unnoticed)
+    #[argh(switch)]
+    pub no_confirm: bool,
+    /// read tasks from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(option, default = "Duration::from_secs(60)", from_str_fn(seconds))]
+    pub retry_for: Duration,
     /// the task; each '.' is a second of work (default: Hello World!)
     #[argh(positional, greedy)]
     pub message: Vec<String>,
@@ -150,6 +164,9 @@ pub struct Worker {
     /// queue (default task_queue)
     #[argh(option, default = "default_str(work::QUEUE)")]
     pub queue: String,
+    /// declare the queue as a quorum queue (as new-task --quorum does)
+    #[argh(switch)]
+    pub quorum: bool,
     /// milliseconds of work per '.' in a task (default 1000)
     #[argh(option, default = "Duration::from_secs(1)", from_str_fn(millis))]
     pub dot_ms: Duration,
@@ -168,6 +185,16 @@ pub struct EmitLog {
     /// exchange (default logs)
     #[argh(option, default = "default_str(Kind::Fanout.default_exchange())")]
     pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(option, default = "Duration::from_secs(60)", from_str_fn(seconds))]
+    pub retry_for: Duration,
     /// the message (default: info: Hello World!)
     #[argh(positional, greedy)]
     pub message: Vec<String>,
@@ -195,6 +222,16 @@ pub struct EmitLogDirect {
     /// exchange (default direct_logs)
     #[argh(option, default = "default_str(Kind::Direct.default_exchange())")]
     pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(option, default = "Duration::from_secs(60)", from_str_fn(seconds))]
+    pub retry_for: Duration,
     /// the severity (default info), then the message (default: Hello World!)
     #[argh(positional, greedy)]
     pub words: Vec<String>,
@@ -225,6 +262,16 @@ pub struct EmitLogTopic {
     /// exchange (default topic_logs)
     #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
     pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(option, default = "Duration::from_secs(60)", from_str_fn(seconds))]
+    pub retry_for: Duration,
     /// the routing key (default anonymous.info), then the message (default: Hello World!)
     #[argh(positional, greedy)]
     pub words: Vec<String>,
@@ -255,6 +302,16 @@ pub struct EmitLogHeaders {
     /// exchange (default headers_logs)
     #[argh(option, default = "default_str(Kind::Headers.default_exchange())")]
     pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(option, default = "Duration::from_secs(60)", from_str_fn(seconds))]
+    pub retry_for: Duration,
     /// KEY=VALUE headers, then the message (default: Hello World!)
     #[argh(positional, greedy)]
     pub words: Vec<String>,
@@ -329,6 +386,36 @@ pub struct PublisherConfirms {
     pub timeout: Duration,
 }
 
+/// Beyond the tutorials: measure publish and consume rates and end-to-end latency.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "bench")]
+pub struct Bench {
+    /// messages in all (default 100000)
+    #[argh(option, default = "100_000", from_str_fn(positive))]
+    pub messages: u64,
+    /// bytes per message, at least 16 (default 100)
+    #[argh(option, default = "100", from_str_fn(positive))]
+    pub size: u64,
+    /// publishing connections (default 1)
+    #[argh(option, default = "1", from_str_fn(positive))]
+    pub producers: u64,
+    /// consuming connections (default 1)
+    #[argh(option, default = "1", from_str_fn(positive))]
+    pub consumers: u64,
+    /// persistent messages on a durable queue
+    #[argh(switch)]
+    pub persistent: bool,
+    /// publisher confirms (every message confirmed before the publish rate is taken)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// unacknowledged messages per consumer (default 500)
+    #[argh(option, default = "500", from_str_fn(positive))]
+    pub prefetch: u64,
+    /// print one JSON object instead of lines
+    #[argh(switch)]
+    pub json: bool,
+}
+
 /// Logging as `common::logging::init` sets it up, except that amiquip's own log records (it
 /// uses the `log` crate) stay quiet below `-vv` unless `RUST_LOG` asks for them: its warnings
 /// repeat, in its terms, what our one error line already says.
@@ -341,15 +428,61 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     common::logging::init_with(verbose, quiet, &[amiquip]);
 }
 
-/// The broker URL: `--url`, else `$AMQP_URL`, else the default.
-pub fn broker_url(flag: Option<&str>) -> String {
-    flag.map(str::to_owned)
-        .or_else(|| {
-            std::env::var("AMQP_URL")
-                .ok()
-                .filter(|u| !u.trim().is_empty())
-        })
-        .unwrap_or_else(|| DEFAULT_URL.to_owned())
+/// The broker URLs: every `--url`, else `$AMQP_URL` (a comma-separated list), else the
+/// default.
+pub fn broker_urls(flags: &[String]) -> Vec<String> {
+    if !flags.is_empty() {
+        return flags.to_vec();
+    }
+    let from_env: Vec<String> = std::env::var("AMQP_URL")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if from_env.is_empty() {
+        vec![DEFAULT_URL.to_owned()]
+    } else {
+        from_env
+    }
+}
+
+/// The messages to publish: stdin's lines with `--stdin`, else the one from the arguments.
+fn messages(
+    stdin: bool,
+    words: &[String],
+    default: &str,
+) -> Box<dyn Iterator<Item = Result<String, Error>>> {
+    if stdin {
+        Box::new(
+            std::io::stdin()
+                .lines()
+                .map(|l| l.map_err(Error::Input))
+                .filter(|l| !matches!(l, Ok(l) if l.is_empty())),
+        )
+    } else {
+        Box::new(std::iter::once(Ok(message(words, default))))
+    }
+}
+
+/// `--stdin` takes the messages from stdin: words that would be a message are a mistake.
+fn stdin_conflict(command: &str, stdin: bool, message_words: &[String]) -> Result<(), Error> {
+    if stdin && !message_words.is_empty() {
+        return Err(usage(&format!(
+            "error: {command} --stdin reads the messages from stdin; remove '{}' from the \
+             arguments",
+            message_words.join(" ")
+        )));
+    }
+    Ok(())
+}
+
+/// The first word (a severity or routing key, else `default`) and the rest.
+fn split_key<'w>(words: &'w [String], default: &'w str) -> (&'w str, &'w [String]) {
+    words
+        .split_first()
+        .map_or((default, &[][..]), |(s, r)| (s.as_str(), r))
 }
 
 fn usage(line: &str) -> Error {
@@ -407,7 +540,20 @@ pub fn validate(command: &Command) -> Result<(), Error> {
                 _ => Err(usage(LINE)),
             }
         }
-        Command::EmitLogHeaders(c) => split_headers(&c.words).map(|_| ()),
+        Command::EmitLogHeaders(c) => {
+            let (_, rest) = split_headers(&c.words)?;
+            stdin_conflict("emit-log-headers", c.stdin, rest)
+        }
+        Command::NewTask(c) => stdin_conflict("new-task", c.stdin, &c.message),
+        Command::EmitLog(c) => stdin_conflict("emit-log", c.stdin, &c.message),
+        Command::EmitLogDirect(c) => {
+            stdin_conflict("emit-log-direct", c.stdin, split_key(&c.words, "info").1)
+        }
+        Command::EmitLogTopic(c) => stdin_conflict(
+            "emit-log-topic",
+            c.stdin,
+            split_key(&c.words, "anonymous.info").1,
+        ),
         _ => Ok(()),
     }
 }
@@ -415,8 +561,9 @@ pub fn validate(command: &Command) -> Result<(), Error> {
 /// Runs a command; `out` gets the program's output lines.
 pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Error> {
     validate(&args.command)?;
-    let broker = Broker::new(&broker_url(args.url.as_deref()), args.connect_timeout)?;
+    let broker = Broker::with_urls(&broker_urls(&args.url), args.connect_timeout)?;
     let b = &broker;
+    let emit_options = |confirm: bool, retry_for: Duration| publish::Options { confirm, retry_for };
     match args.command {
         Command::Send(c) => hello::send(b, &c.queue, &message(&c.message, hello::MESSAGE), out),
         Command::Receive(c) => {
@@ -424,22 +571,19 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Error> {
             hello::receive(b, &c.queue, limits!(c), &stop, out).map(drop)
         }
         Command::NewTask(c) => {
-            work::new_task(b, &c.queue, &message(&c.message, work::MESSAGE), out)
+            let tasks = messages(c.stdin, &c.message, work::MESSAGE);
+            let options = emit_options(!c.no_confirm, c.retry_for);
+            work::new_task(b, &c.queue, c.quorum, options, tasks, out).map(drop)
         }
         Command::Worker(c) => {
             let stop = Stop::on_signal()?;
-            work::worker(b, &c.queue, c.dot_ms, limits!(c), &stop, out).map(drop)
+            work::worker(b, &c.queue, c.quorum, c.dot_ms, limits!(c), &stop, out).map(drop)
         }
         Command::EmitLog(c) => {
-            let msg = message(&c.message, "info: Hello World!");
-            logs::emit(
-                b,
-                Kind::Fanout,
-                &c.exchange,
-                &Envelope::default(),
-                &msg,
-                out,
-            )
+            let msgs = messages(c.stdin, &c.message, "info: Hello World!");
+            let options = emit_options(c.confirm, c.retry_for);
+            let envelope = Envelope::default();
+            logs::emit(b, Kind::Fanout, &c.exchange, &envelope, options, msgs, out).map(drop)
         }
         Command::ReceiveLogs(c) => {
             let stop = Stop::on_signal()?;
@@ -456,16 +600,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Error> {
             .map(drop)
         }
         Command::EmitLogDirect(c) => {
-            let (severity, rest) = c
-                .words
-                .split_first()
-                .map_or(("info", &[][..]), |(s, r)| (s.as_str(), r));
+            let (severity, rest) = split_key(&c.words, "info");
             let envelope = Envelope {
                 routing_key: severity.to_owned(),
                 headers: Vec::new(),
             };
-            let msg = message(rest, "Hello World!");
-            logs::emit(b, Kind::Direct, &c.exchange, &envelope, &msg, out)
+            let msgs = messages(c.stdin, rest, "Hello World!");
+            let options = emit_options(c.confirm, c.retry_for);
+            logs::emit(b, Kind::Direct, &c.exchange, &envelope, options, msgs, out).map(drop)
         }
         Command::ReceiveLogsDirect(c) => {
             let stop = Stop::on_signal()?;
@@ -482,16 +624,14 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Error> {
             .map(drop)
         }
         Command::EmitLogTopic(c) => {
-            let (key, rest) = c
-                .words
-                .split_first()
-                .map_or(("anonymous.info", &[][..]), |(s, r)| (s.as_str(), r));
+            let (key, rest) = split_key(&c.words, "anonymous.info");
             let envelope = Envelope {
                 routing_key: key.to_owned(),
                 headers: Vec::new(),
             };
-            let msg = message(rest, "Hello World!");
-            logs::emit(b, Kind::Topic, &c.exchange, &envelope, &msg, out)
+            let msgs = messages(c.stdin, rest, "Hello World!");
+            let options = emit_options(c.confirm, c.retry_for);
+            logs::emit(b, Kind::Topic, &c.exchange, &envelope, options, msgs, out).map(drop)
         }
         Command::ReceiveLogsTopic(c) => {
             let stop = Stop::on_signal()?;
@@ -513,8 +653,9 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Error> {
                 routing_key: String::new(),
                 headers,
             };
-            let msg = message(rest, "Hello World!");
-            logs::emit(b, Kind::Headers, &c.exchange, &envelope, &msg, out)
+            let msgs = messages(c.stdin, rest, "Hello World!");
+            let options = emit_options(c.confirm, c.retry_for);
+            logs::emit(b, Kind::Headers, &c.exchange, &envelope, options, msgs, out).map(drop)
         }
         Command::ReceiveLogsHeaders(c) => {
             let stop = Stop::on_signal()?;
@@ -546,6 +687,7 @@ pub fn run(args: Args, out: &mut dyn Write) -> Result<(), Error> {
         Command::PublisherConfirms(c) => {
             confirms::run(b, c.messages, c.queue.as_deref(), c.timeout, out).map(drop)
         }
+        Command::Bench(c) => bench::run(b, &c.into(), out).map(drop),
     }
 }
 

@@ -4,13 +4,21 @@
 //! amiquip hands deliveries over a crossbeam channel; the Ctrl-C handler (a plain thread, from
 //! `common::shutdown::on_signal`) drops the sender of another channel, and one `select!` waits
 //! on both and on the idle timer. No polling, no async runtime.
+//!
+//! [`recovering`] wraps that loop for the long-running consumers: when the connection goes away
+//! (broker restarted, node stopped, socket closed), it reconnects through
+//! [`Broker::reconnect`], declares its queue and bindings again (a server-named exclusive queue
+//! is a new one, bound again), consumes again, and goes on counting where it was. Deliveries
+//! that were not acknowledged on the lost connection go back to their queue: the broker
+//! delivers them again (at least once, so a task may be done twice; never lost).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use amiquip::{Consumer, ConsumerMessage, Delivery};
-use crossbeam_channel::{Receiver, Sender, TryRecvError, after, never, select};
+use amiquip::{Channel, Consumer, ConsumerMessage, ConsumerOptions, Delivery};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, at, never, select};
 use tracing::debug;
 
+use crate::broker::{Broker, Reconnected, Session};
 use crate::error::Error;
 
 /// The stop request: Ctrl-C/SIGTERM in the binary, a handle in tests.
@@ -115,11 +123,88 @@ pub fn consume(
     queue: &str,
     limits: Limits,
     stop: &Stop,
-    handle: impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
+    mut handle: impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
 ) -> Result<Ended, Error> {
-    let ended = deliveries(&consumer, queue, limits, stop, handle)?;
+    let mut progress = Progress::new();
+    let ended = deliveries(&consumer, queue, limits, stop, &mut progress, &mut handle)?;
     cancel(consumer)?;
     Ok(ended)
+}
+
+/// Messages handled so far and when the last one was (for `--timeout`), kept across
+/// reconnections.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    handled: u64,
+    last: Instant,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self {
+            handled: 0,
+            last: Instant::now(),
+        }
+    }
+}
+
+/// A consumer that survives the loss of its connection (see the module documentation).
+///
+/// On each connection, `setup` declares what it needs on the channel (queue, exchange,
+/// bindings, prefetch) and returns the name of the queue to consume from; `ready` runs once,
+/// after the first successful setup (it prints the Waiting line); `handle` gets each delivery.
+/// The first connection fails fast (an unreachable broker is an error, as for every command);
+/// later ones are retried until a stop, or until `--timeout` of silence (then
+/// [`Error::Idle`]).
+pub fn recovering(
+    broker: &Broker,
+    limits: Limits,
+    stop: &Stop,
+    mut setup: impl FnMut(&Channel) -> Result<String, Error>,
+    mut ready: impl FnMut() -> Result<(), Error>,
+    mut handle: impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
+) -> Result<Ended, Error> {
+    let mut session = broker.session()?;
+    let mut progress = Progress::new();
+    let mut first = true;
+    loop {
+        let outcome: Result<Ended, Error> = (|| {
+            let queue = setup(&session.channel)?;
+            let consumer = session
+                .channel
+                .basic_consume(queue.as_str(), ConsumerOptions::default())
+                .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
+            if first {
+                first = false;
+                ready()?;
+            }
+            let ended = deliveries(&consumer, &queue, limits, stop, &mut progress, &mut handle)?;
+            cancel(consumer)?;
+            Ok(ended)
+        })();
+        match outcome {
+            Ok(ended) => {
+                session.close()?;
+                return Ok(ended);
+            }
+            Err(e) if e.is_connection_loss() && !stop.requested() => {
+                drop(session);
+                let give_up = limits.idle.map(|idle| progress.last + idle);
+                session = match broker.reconnect(&e, stop, give_up) {
+                    Reconnected::Connected(c) => Session::open(c)?,
+                    Reconnected::Stopped => return Ok(Ended::Stopped(progress.handled)),
+                    Reconnected::GaveUp(_) => {
+                        return Err(Error::Idle {
+                            waited: limits.idle.unwrap_or_default(),
+                            received: progress.handled,
+                        });
+                    }
+                };
+            }
+            Err(e) if e.is_connection_loss() => return Ok(Ended::Stopped(progress.handled)),
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Cancels a consumer and waits for the cancellation to come back to it.
@@ -144,21 +229,23 @@ fn deliveries(
     queue: &str,
     limits: Limits,
     stop: &Stop,
-    mut handle: impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
+    progress: &mut Progress,
+    handle: &mut impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
 ) -> Result<Ended, Error> {
-    let mut handled = 0u64;
     loop {
+        let handled = progress.handled;
         if limits.count.is_some_and(|c| handled >= c) {
             return Ok(Ended::Count(handled));
         }
-        let idle = limits.idle.map_or_else(never, after);
+        let idle = limits.idle.map_or_else(never, |i| at(progress.last + i));
         select! {
             recv(consumer.receiver()) -> message => match message {
                 Ok(ConsumerMessage::Delivery(delivery)) => {
                     if handle(consumer, delivery)? == Flow::Stop {
                         return Ok(Ended::Stopped(handled));
                     }
-                    handled += 1;
+                    progress.handled += 1;
+                    progress.last = Instant::now();
                 }
                 Ok(ConsumerMessage::ServerClosedChannel(e)
                     | ConsumerMessage::ServerClosedConnection(e)) => {

@@ -130,6 +130,63 @@ pub enum Error {
         published: u64,
     },
 
+    /// None of several brokers (`--url` given more than once) took the connection.
+    #[error("cannot connect to any of {tried} brokers: {reasons}")]
+    ConnectAll {
+        /// How many URLs were tried.
+        tried: usize,
+        /// Each URL's failure, `; `-separated (passwords redacted).
+        reasons: String,
+    },
+
+    /// The connection was lost and did not come back in time.
+    #[error("gave up reconnecting after {}: {last}", secs(*.after))]
+    GaveUp {
+        /// How long we kept trying (`--retry-for`).
+        after: Duration,
+        /// The last attempt's failure.
+        last: String,
+    },
+
+    /// Confirmed publishing: some messages were refused or came back (each listed above).
+    #[error(
+        "{} of {published} messages not delivered: {nacked} nack-ed by the broker, {returned} \
+         returned as unroutable (listed above)",
+        .nacked + .returned
+    )]
+    NotDelivered {
+        /// Messages published (each counted once, however often it was republished).
+        published: u64,
+        /// Messages the broker nack-ed.
+        nacked: usize,
+        /// Messages the broker returned (mandatory, no queue bound).
+        returned: usize,
+    },
+
+    /// Confirmed publishing: confirms still missing at the deadline.
+    #[error("{missing} of {published} messages not confirmed within {}", secs(*.waited))]
+    Unconfirmed {
+        /// Messages still unconfirmed.
+        missing: usize,
+        /// Messages published.
+        published: u64,
+        /// `--retry-for`.
+        waited: Duration,
+    },
+
+    /// `bench`: messages published but never received.
+    #[error("{lost} of {messages} messages lost")]
+    Lost {
+        /// Sequence numbers never received.
+        lost: u64,
+        /// Messages published.
+        messages: u64,
+    },
+
+    /// Reading messages from stdin (`--stdin`) failed.
+    #[error("cannot read messages from stdin")]
+    Input(#[source] std::io::Error),
+
     /// stdout is gone (closed pipe, full disk).
     #[error("cannot write to stdout")]
     Output(#[source] std::io::Error),
@@ -149,6 +206,26 @@ impl ExitStatus for Error {
 }
 
 impl Error {
+    /// Whether this is the connection going away (the broker restarted or stopped, the socket
+    /// closed, heartbeats missed): what a recovering consumer or publisher reconnects after.
+    pub fn is_connection_loss(&self) -> bool {
+        match self {
+            Error::ConnectionLost => true,
+            Error::Amqp { cause, .. } => matches!(
+                **cause,
+                amiquip::Error::ServerClosedConnection { .. }
+                    | amiquip::Error::EventLoopDropped
+                    | amiquip::Error::EventLoopClientDropped
+                    | amiquip::Error::UnexpectedSocketClose
+                    | amiquip::Error::IoErrorReadingSocket { .. }
+                    | amiquip::Error::IoErrorWritingSocket { .. }
+                    | amiquip::Error::MissedServerHeartbeats
+                    | amiquip::Error::ClientClosedConnection
+            ),
+            _ => false,
+        }
+    }
+
     /// Wraps an amiquip error with what we were doing.
     pub fn amqp(doing: impl Into<String>, cause: amiquip::Error) -> Self {
         Error::Amqp {

@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
-use amiquip::{ConsumerOptions, Exchange, Publish, QueueDeclareOptions};
+use amiquip::{Exchange, Publish, QueueDeclareOptions};
 
 use crate::broker::{Broker, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, consume};
+use crate::consume::{Ended, Flow, Limits, Stop, recovering};
 use crate::error::Error;
 use crate::say;
 
@@ -43,30 +43,31 @@ pub fn receive(
     stop: &Stop,
     out: &mut dyn Write,
 ) -> Result<Ended, Error> {
-    let session = broker.session()?;
-    let ended = {
-        let q = declare_queue(
-            &session.channel,
-            queue,
-            QueueDeclareOptions::default(),
-            "queue",
-        )?;
-        let consumer = q
-            .consume(ConsumerOptions::default())
-            .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
-        say(
-            out,
-            format_args!(" [*] Waiting for messages. To exit press CTRL+C"),
-        )?;
-        consume(consumer, queue, limits, stop, |consumer, delivery| {
+    let out = std::cell::RefCell::new(out);
+    recovering(
+        broker,
+        limits,
+        stop,
+        |channel| {
+            declare_queue(channel, queue, QueueDeclareOptions::default(), "queue")?;
+            Ok(queue.to_owned())
+        },
+        || {
+            say(
+                &mut **out.borrow_mut(),
+                format_args!(" [*] Waiting for messages. To exit press CTRL+C"),
+            )
+        },
+        |consumer, delivery| {
             let body = String::from_utf8_lossy(&delivery.body).into_owned();
-            say(out, format_args!(" [x] Received '{body}'"))?;
+            say(
+                &mut **out.borrow_mut(),
+                format_args!(" [x] Received '{body}'"),
+            )?;
             consumer
                 .ack(delivery)
                 .map_err(|e| Error::amqp("acknowledging a message", e))?;
             Ok(Flow::Continue)
-        })?
-    };
-    session.close()?;
-    Ok(ended)
+        },
+    )
 }

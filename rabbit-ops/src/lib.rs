@@ -13,8 +13,11 @@
 //!
 //! amiquip is blocking: everything here runs on plain threads (amiquip's own I/O thread, the
 //! Ctrl-C thread of [`consume::Stop`], and the caller's), never inside an async task.
-//! Connections are made in one place, [`broker::Broker::connect`].
+//! Connections are made in one place, [`broker::Broker::connect`], and remade after a loss by
+//! [`broker::Broker::reconnect`]: consumers through [`consume::recovering`], publishers through
+//! [`publish::Publisher`] (confirms, republishing what was not confirmed).
 
+pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod confirms;
@@ -22,6 +25,7 @@ pub mod consume;
 pub mod error;
 pub mod hello;
 pub mod logs;
+pub mod publish;
 pub mod rpc;
 pub mod url;
 pub mod work;

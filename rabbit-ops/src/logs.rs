@@ -8,17 +8,16 @@
 //! - headers (`headers_logs`): the routing key is ignored, the message's headers are matched
 //!   against the binding's, all of them (`x-match: all`) or any one (`x-match: any`).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use amiquip::{
-    AmqpProperties, AmqpValue, ConsumerOptions, Delivery, ExchangeType, FieldTable, Publish,
-    QueueDeclareOptions,
-};
+use amiquip::{AmqpProperties, AmqpValue, Delivery, ExchangeType, FieldTable, QueueDeclareOptions};
 
 use crate::broker::{Broker, bind, declare_exchange, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, consume};
+use crate::consume::{Ended, Flow, Limits, Stop, recovering};
 use crate::error::Error;
+use crate::publish::{self, Outgoing, Publisher};
 use crate::say;
 
 /// Which of the four tutorials: the exchange type and how a received message is printed.
@@ -116,42 +115,49 @@ pub struct Envelope {
     pub headers: Vec<(String, String)>,
 }
 
-/// `emit-log*`: declares the exchange, publishes one message, prints the `Sent` line.
+/// `emit-log*`: declares the exchange, publishes each message, prints a `Sent` line for each.
+/// With `options.confirm`, every message is confirmed (and republished after a lost
+/// connection); one that no queue takes comes back and is reported (exit 1).
 pub fn emit(
     broker: &Broker,
     kind: Kind,
     exchange: &str,
     envelope: &Envelope,
-    message: &str,
+    options: publish::Options,
+    messages: impl IntoIterator<Item = Result<String, Error>>,
     out: &mut dyn Write,
-) -> Result<(), Error> {
-    let session = broker.session()?;
-    let ex = declare_exchange(&session.channel, exchange, kind.exchange_type())?;
+) -> Result<publish::Published, Error> {
+    let mut publisher = Publisher::new(broker, options, |channel| {
+        declare_exchange(channel, exchange, kind.exchange_type()).map(drop)
+    })?;
     let mut properties = AmqpProperties::default();
     if !envelope.headers.is_empty() {
         properties = properties.with_headers(header_table(&envelope.headers));
     }
-    ex.publish(Publish::with_properties(
-        message.as_bytes(),
-        envelope.routing_key.clone(),
-        properties,
-    ))
-    .map_err(|e| Error::amqp(format!("publishing to exchange '{exchange}'"), e))?;
-    match kind {
-        Kind::Fanout => say(out, format_args!(" [x] Sent {message}"))?,
-        Kind::Direct | Kind::Topic => say(
-            out,
-            format_args!(" [x] Sent {}:{message}", envelope.routing_key),
-        )?,
-        Kind::Headers => {
-            let table = header_table(&envelope.headers);
-            say(
+    for message in messages {
+        let message = message?;
+        publisher.publish(Outgoing {
+            exchange: exchange.to_owned(),
+            routing_key: envelope.routing_key.clone(),
+            body: message.clone().into_bytes(),
+            properties: properties.clone(),
+        })?;
+        match kind {
+            Kind::Fanout => say(out, format_args!(" [x] Sent {message}"))?,
+            Kind::Direct | Kind::Topic => say(
                 out,
-                format_args!(" [x] Sent {}:{message}", headers_text(&table)),
-            )?;
+                format_args!(" [x] Sent {}:{message}", envelope.routing_key),
+            )?,
+            Kind::Headers => {
+                let table = header_table(&envelope.headers);
+                say(
+                    out,
+                    format_args!(" [x] Sent {}:{message}", headers_text(&table)),
+                )?;
+            }
         }
     }
-    session.close()
+    publisher.finish()
 }
 
 /// One binding of the receiver's queue: a routing key (or pattern) and arguments.
@@ -178,6 +184,9 @@ pub fn headers_binding(headers: &[(String, String)], any: bool) -> Binding {
 
 /// `receive-logs*`: declares the exchange and an exclusive server-named queue, binds it,
 /// prints ` [*] Waiting for logs. To exit press CTRL+C`, then one line per message.
+///
+/// After a lost connection the exclusive queue is gone with it: a new one is declared and bound
+/// again (messages published in between reached no queue of ours).
 pub fn receive(
     broker: &Broker,
     kind: Kind,
@@ -187,35 +196,40 @@ pub fn receive(
     stop: &Stop,
     out: &mut dyn Write,
 ) -> Result<Ended, Error> {
-    let session = broker.session()?;
-    let ended = {
-        let ex = declare_exchange(&session.channel, exchange, kind.exchange_type())?;
-        let exclusive = QueueDeclareOptions {
-            exclusive: true,
-            ..QueueDeclareOptions::default()
-        };
-        let q = declare_queue(&session.channel, "", exclusive, "queue")?;
-        for b in bindings {
-            bind(&q, &ex, &b.key, b.arguments.clone())?;
-        }
-        let name = q.name().to_owned();
-        let consumer = q
-            .consume(ConsumerOptions::default())
-            .map_err(|e| Error::amqp(format!("consuming from queue '{name}'"), e))?;
-        say(
-            out,
-            format_args!(" [*] Waiting for logs. To exit press CTRL+C"),
-        )?;
-        consume(consumer, &name, limits, stop, |consumer, delivery| {
-            say(out, format_args!("{}", kind.line(&delivery)))?;
+    let out = RefCell::new(out);
+    recovering(
+        broker,
+        limits,
+        stop,
+        |channel| {
+            let ex = declare_exchange(channel, exchange, kind.exchange_type())?;
+            let exclusive = QueueDeclareOptions {
+                exclusive: true,
+                ..QueueDeclareOptions::default()
+            };
+            let q = declare_queue(channel, "", exclusive, "queue")?;
+            for b in bindings {
+                bind(&q, &ex, &b.key, b.arguments.clone())?;
+            }
+            Ok(q.name().to_owned())
+        },
+        || {
+            say(
+                &mut **out.borrow_mut(),
+                format_args!(" [*] Waiting for logs. To exit press CTRL+C"),
+            )
+        },
+        |consumer, delivery| {
+            say(
+                &mut **out.borrow_mut(),
+                format_args!("{}", kind.line(&delivery)),
+            )?;
             consumer
                 .ack(delivery)
                 .map_err(|e| Error::amqp("acknowledging a message", e))?;
             Ok(Flow::Continue)
-        })?
-    };
-    session.close()?;
-    Ok(ended)
+        },
+    )
 }
 
 #[cfg(test)]

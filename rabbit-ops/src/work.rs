@@ -3,14 +3,16 @@
 //! "works" one second per `.` in the message, then acknowledges it, so that a task survives a
 //! worker that dies mid-way.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::time::Duration;
 
-use amiquip::{AmqpProperties, ConsumerOptions, Exchange, Publish, QueueDeclareOptions};
+use amiquip::{AmqpProperties, AmqpValue, FieldTable, QueueDeclareOptions};
 
 use crate::broker::{Broker, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, consume};
+use crate::consume::{Ended, Flow, Limits, Stop, recovering};
 use crate::error::Error;
+use crate::publish::{self, Outgoing, Publisher};
 use crate::say;
 
 /// The tutorial's queue.
@@ -20,9 +22,19 @@ pub const MESSAGE: &str = "Hello World!";
 /// AMQP delivery mode of a persistent message.
 pub const PERSISTENT: u8 = 2;
 
-fn durable() -> QueueDeclareOptions {
+/// The task queue: durable, and with `quorum` a quorum queue (replicated over the nodes of a
+/// cluster, `x-queue-type: quorum`). Producers and workers must agree.
+pub fn task_queue(quorum: bool) -> QueueDeclareOptions {
+    let mut arguments = FieldTable::new();
+    if quorum {
+        arguments.insert(
+            "x-queue-type".to_owned(),
+            AmqpValue::LongString("quorum".to_owned()),
+        );
+    }
     QueueDeclareOptions {
         durable: true,
+        arguments,
         ..QueueDeclareOptions::default()
     }
 }
@@ -33,64 +45,82 @@ pub fn work_time(body: &str, dot: Duration) -> Duration {
     dot.saturating_mul(u32::try_from(dots).unwrap_or(u32::MAX))
 }
 
-/// `new-task`: publishes `message` as a persistent message, prints ` [x] Sent ...`.
+/// `new-task`: publishes each task as a persistent message, prints ` [x] Sent ...` for each.
+///
+/// With confirms (the default) every task is confirmed by the broker before this returns, and
+/// tasks not confirmed when the connection is lost are published again after reconnecting.
 pub fn new_task(
     broker: &Broker,
     queue: &str,
-    message: &str,
+    quorum: bool,
+    options: publish::Options,
+    tasks: impl IntoIterator<Item = Result<String, Error>>,
     out: &mut dyn Write,
-) -> Result<(), Error> {
-    let session = broker.session()?;
-    declare_queue(&session.channel, queue, durable(), "queue")?;
-    let properties = AmqpProperties::default().with_delivery_mode(PERSISTENT);
-    Exchange::direct(&session.channel)
-        .publish(Publish::with_properties(
-            message.as_bytes(),
-            queue,
-            properties,
-        ))
-        .map_err(|e| Error::amqp(format!("publishing to queue '{queue}'"), e))?;
-    say(out, format_args!(" [x] Sent {message}"))?;
-    session.close()
+) -> Result<publish::Published, Error> {
+    let mut publisher = Publisher::new(broker, options, |channel| {
+        declare_queue(channel, queue, task_queue(quorum), "queue").map(drop)
+    })?;
+    for task in tasks {
+        let task = task?;
+        publisher.publish(Outgoing {
+            exchange: String::new(),
+            routing_key: queue.to_owned(),
+            body: task.clone().into_bytes(),
+            properties: AmqpProperties::default().with_delivery_mode(PERSISTENT),
+        })?;
+        say(out, format_args!(" [x] Sent {task}"))?;
+    }
+    publisher.finish()
 }
 
 /// `worker`: prints ` [x] Received ...`, works, prints ` [x] Done`, acknowledges.
 ///
 /// Ctrl-C during the work leaves the task unacknowledged: the broker gives it to another worker.
+/// A lost connection is recovered (see [`recovering`]); the task being worked on then comes
+/// back from the broker, so it may be done twice.
 pub fn worker(
     broker: &Broker,
     queue: &str,
+    quorum: bool,
     dot: Duration,
     limits: Limits,
     stop: &Stop,
     out: &mut dyn Write,
 ) -> Result<Ended, Error> {
-    let session = broker.session()?;
-    session.prefetch(1)?;
-    let ended = {
-        let q = declare_queue(&session.channel, queue, durable(), "queue")?;
-        let consumer = q
-            .consume(ConsumerOptions::default())
-            .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
-        say(
-            out,
-            format_args!(" [*] Waiting for messages. To exit press CTRL+C"),
-        )?;
-        consume(consumer, queue, limits, stop, |consumer, delivery| {
+    let out = RefCell::new(out);
+    recovering(
+        broker,
+        limits,
+        stop,
+        |channel| {
+            channel
+                .qos(0, 1, false)
+                .map_err(|e| Error::amqp("setting prefetch to 1", e))?;
+            declare_queue(channel, queue, task_queue(quorum), "queue")?;
+            Ok(queue.to_owned())
+        },
+        || {
+            say(
+                &mut **out.borrow_mut(),
+                format_args!(" [*] Waiting for messages. To exit press CTRL+C"),
+            )
+        },
+        |consumer, delivery| {
             let body = String::from_utf8_lossy(&delivery.body).into_owned();
-            say(out, format_args!(" [x] Received {body}"))?;
+            say(
+                &mut **out.borrow_mut(),
+                format_args!(" [x] Received {body}"),
+            )?;
             if !stop.sleep(work_time(&body, dot)) {
                 return Ok(Flow::Stop);
             }
-            say(out, format_args!(" [x] Done"))?;
+            say(&mut **out.borrow_mut(), format_args!(" [x] Done"))?;
             consumer
                 .ack(delivery)
                 .map_err(|e| Error::amqp("acknowledging a message", e))?;
             Ok(Flow::Continue)
-        })?
-    };
-    session.close()?;
-    Ok(ended)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,453 @@
+//! `rabbit-ops bench`: publish rate, consume rate, end-to-end latency and lost messages, through
+//! the same layer the tutorials use ([`Publisher`] with its confirm tracking, [`recovering`]
+//! consumers), so that the figures are what the tools get.
+//!
+//! Workload: a fresh queue (durable with `--persistent`, else not), consumers started first
+//! (manual acks, `--prefetch`, one `multiple` ack every prefetch/4 messages), then producers
+//! publish `--messages` in all, each its own contiguous range of sequence numbers. Every body
+//! starts with its sequence number and the time it was published (nanoseconds since the start
+//! of the run, both little-endian u64), padded to `--size`. The consumers record the latency of
+//! each message and which sequence numbers arrived: a missing one is lost (the run exits 1).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use amiquip::{AmqpProperties, QueueDeclareOptions, QueueDeleteOptions};
+use hdrhistogram::Histogram;
+
+use crate::broker::{Broker, declare_queue};
+use crate::cli;
+use crate::consume::{Flow, Limits, Stop, recovering};
+use crate::error::Error;
+use crate::publish::{Options, Outgoing, Publisher};
+use crate::say;
+use crate::work::PERSISTENT;
+
+/// The smallest body: sequence number and timestamp.
+pub const HEADER: usize = 16;
+
+/// What to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Messages in all.
+    pub messages: u64,
+    /// Bytes per message (at least [`HEADER`]).
+    pub size: usize,
+    /// Publishing connections.
+    pub producers: u64,
+    /// Consuming connections.
+    pub consumers: u64,
+    /// Persistent messages on a durable queue.
+    pub persistent: bool,
+    /// Publisher confirms.
+    pub confirm: bool,
+    /// Unacknowledged messages per consumer.
+    pub prefetch: u16,
+    /// One JSON object instead of lines.
+    pub json: bool,
+}
+
+impl From<cli::Bench> for Config {
+    fn from(c: cli::Bench) -> Self {
+        Self {
+            messages: c.messages,
+            size: usize::try_from(c.size).unwrap_or(usize::MAX),
+            producers: c.producers,
+            consumers: c.consumers,
+            persistent: c.persistent,
+            confirm: c.confirm,
+            prefetch: u16::try_from(c.prefetch).unwrap_or(u16::MAX),
+            json: c.json,
+        }
+    }
+}
+
+/// The figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    /// Messages per second published (confirmed, with confirms).
+    pub publish_per_s: f64,
+    /// Messages per second received, from the first publish to the last delivery.
+    pub consume_per_s: f64,
+    /// Median latency, publish to delivery, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile latency in milliseconds.
+    pub p99_ms: f64,
+    /// Sequence numbers never received.
+    pub lost: u64,
+    /// Deliveries of a sequence number already received.
+    pub duplicates: u64,
+}
+
+impl Report {
+    /// The `--json` object.
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"publish_per_s\":{:.0},\"consume_per_s\":{:.0},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\
+             \"lost\":{}}}",
+            self.publish_per_s, self.consume_per_s, self.p50_ms, self.p99_ms, self.lost
+        )
+    }
+}
+
+/// Encodes a body: sequence number, timestamp, zero padding.
+pub fn body(seq: u64, nanos: u64, size: usize) -> Vec<u8> {
+    let mut b = vec![0u8; size.max(HEADER)];
+    b[..8].copy_from_slice(&seq.to_le_bytes());
+    b[8..16].copy_from_slice(&nanos.to_le_bytes());
+    b
+}
+
+/// Decodes the sequence number and timestamp of a body.
+pub fn decode(body: &[u8]) -> Option<(u64, u64)> {
+    let seq = u64::from_le_bytes(body.get(..8)?.try_into().ok()?);
+    let nanos = u64::from_le_bytes(body.get(8..16)?.try_into().ok()?);
+    Some((seq, nanos))
+}
+
+fn since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// What the consumers share.
+struct Tally {
+    seen: Vec<AtomicBool>,
+    received: AtomicU64,
+    duplicates: AtomicU64,
+    last_nanos: AtomicU64,
+    latency: Mutex<Histogram<u64>>,
+    done: Mutex<Option<crate::consume::StopHandle>>,
+}
+
+fn histogram() -> Histogram<u64> {
+    // Microseconds, 1 µs to 10 min, 3 significant digits.
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn run(
+    broker: &Broker,
+    config: &Config,
+    out: &mut dyn std::io::Write,
+) -> Result<Report, Error> {
+    if config.size < HEADER {
+        return Err(Error::Usage(format!(
+            "error: --size must be at least {HEADER} (sequence number and timestamp)"
+        )));
+    }
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let queue = format!("rabbit-ops-bench-{}-{nanos:x}", std::process::id());
+    let options = QueueDeclareOptions {
+        durable: config.persistent,
+        ..QueueDeclareOptions::default()
+    };
+    let admin = broker.session()?;
+    declare_queue(&admin.channel, &queue, options.clone(), "queue")?;
+    let result = measure(broker, config, &queue, &options);
+    let _ = admin
+        .channel
+        .queue_delete(queue.as_str(), QueueDeleteOptions::default());
+    admin.close()?;
+    let report = result?;
+    if config.json {
+        say(out, format_args!("{}", report.json()))?;
+    } else {
+        say(
+            out,
+            format_args!(
+                "bench: {} messages of {} bytes, {} producer(s), {} consumer(s), prefetch {}, \
+                 {}, {}",
+                config.messages,
+                config.size,
+                config.producers,
+                config.consumers,
+                config.prefetch,
+                if config.persistent {
+                    "persistent"
+                } else {
+                    "transient"
+                },
+                if config.confirm {
+                    "confirms"
+                } else {
+                    "no confirms"
+                }
+            ),
+        )?;
+        say(
+            out,
+            format_args!("publish: {:.0} msg/s", report.publish_per_s),
+        )?;
+        say(
+            out,
+            format_args!("consume: {:.0} msg/s", report.consume_per_s),
+        )?;
+        say(
+            out,
+            format_args!(
+                "latency: p50 {:.3} ms, p99 {:.3} ms",
+                report.p50_ms, report.p99_ms
+            ),
+        )?;
+        say(
+            out,
+            format_args!("lost: {}, duplicates: {}", report.lost, report.duplicates),
+        )?;
+    }
+    if report.lost > 0 {
+        return Err(Error::Lost {
+            lost: report.lost,
+            messages: config.messages,
+        });
+    }
+    Ok(report)
+}
+
+fn measure(
+    broker: &Broker,
+    config: &Config,
+    queue: &str,
+    options: &QueueDeclareOptions,
+) -> Result<Report, Error> {
+    let n = config.messages;
+    let (handle, stop) = Stop::manual();
+    let tally = Arc::new(Tally {
+        seen: (0..n).map(|_| AtomicBool::new(false)).collect(),
+        received: AtomicU64::new(0),
+        duplicates: AtomicU64::new(0),
+        last_nanos: AtomicU64::new(0),
+        latency: Mutex::new(histogram()),
+        done: Mutex::new(Some(handle)),
+    });
+    let consumers_ready = Arc::new(Barrier::new(
+        usize::try_from(config.consumers).unwrap_or(usize::MAX) + 1,
+    ));
+    let epoch = Instant::now();
+    let ack_every = u64::from((config.prefetch / 4).max(1));
+    let result = std::thread::scope(|scope| {
+        let mut consumers = Vec::new();
+        for _ in 0..config.consumers {
+            let (tally, stop, ready) = (
+                Arc::clone(&tally),
+                stop.clone(),
+                Arc::clone(&consumers_ready),
+            );
+            consumers.push(scope.spawn(move || {
+                consume(
+                    broker, config, queue, options, ack_every, epoch, &tally, &stop, &ready,
+                )
+            }));
+        }
+        consumers_ready.wait();
+        let start = since(epoch);
+        let mut producers = Vec::new();
+        for p in 0..config.producers {
+            let from = n * p / config.producers;
+            let to = n * (p + 1) / config.producers;
+            producers.push(
+                scope.spawn(move || produce(broker, config, queue, options, from..to, epoch)),
+            );
+        }
+        let mut published_until = start;
+        let mut first_error = None;
+        for p in producers {
+            match p.join().expect("a producer thread panicked") {
+                Ok(end) => published_until = published_until.max(end),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    // Nothing more will come: let the consumers go.
+                    drop(
+                        tally
+                            .done
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .take(),
+                    );
+                }
+            }
+        }
+        for c in consumers {
+            if let Err(e) = c.join().expect("a consumer thread panicked") {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok((start, published_until)),
+        }
+    });
+    let (start, published_until) = result?;
+    let received: u64 = tally
+        .seen
+        .iter()
+        .map(|s| u64::from(s.load(Ordering::Relaxed)))
+        .sum();
+    let per_s = |end: u64| {
+        let secs = (end.saturating_sub(start)) as f64 / 1e9;
+        if secs > 0.0 { n as f64 / secs } else { 0.0 }
+    };
+    let hist = tally.latency.lock().unwrap_or_else(PoisonError::into_inner);
+    Ok(Report {
+        publish_per_s: per_s(published_until),
+        consume_per_s: per_s(tally.last_nanos.load(Ordering::Relaxed)),
+        p50_ms: hist.value_at_quantile(0.50) as f64 / 1000.0,
+        p99_ms: hist.value_at_quantile(0.99) as f64 / 1000.0,
+        lost: n - received,
+        duplicates: tally.duplicates.load(Ordering::Relaxed),
+    })
+}
+
+fn produce(
+    broker: &Broker,
+    config: &Config,
+    queue: &str,
+    options: &QueueDeclareOptions,
+    seqs: std::ops::Range<u64>,
+    epoch: Instant,
+) -> Result<u64, Error> {
+    let publish = Options {
+        confirm: config.confirm,
+        retry_for: Duration::from_mins(1),
+    };
+    let mut publisher = Publisher::new(broker, publish, |channel| {
+        declare_queue(channel, queue, options.clone(), "queue").map(drop)
+    })?;
+    let properties = if config.persistent {
+        AmqpProperties::default().with_delivery_mode(PERSISTENT)
+    } else {
+        AmqpProperties::default()
+    };
+    for seq in seqs {
+        publisher.publish(Outgoing {
+            exchange: String::new(),
+            routing_key: queue.to_owned(),
+            body: body(seq, since(epoch), config.size),
+            properties: properties.clone(),
+        })?;
+    }
+    publisher.finish()?;
+    Ok(since(epoch))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn consume(
+    broker: &Broker,
+    config: &Config,
+    queue: &str,
+    options: &QueueDeclareOptions,
+    ack_every: u64,
+    epoch: Instant,
+    tally: &Tally,
+    stop: &Stop,
+    ready: &Barrier,
+) -> Result<(), Error> {
+    let mut local = histogram();
+    let mut since_ack = 0u64;
+    let mut unacked = None;
+    let mut waited = false;
+    let limits = Limits {
+        count: None,
+        idle: Some(Duration::from_secs(10)),
+    };
+    let result = recovering(
+        broker,
+        limits,
+        stop,
+        |channel| {
+            channel
+                .qos(0, config.prefetch, false)
+                .map_err(|e| Error::amqp("setting the prefetch", e))?;
+            declare_queue(channel, queue, options.clone(), "queue")?;
+            Ok(queue.to_owned())
+        },
+        || {
+            if !waited {
+                waited = true;
+                ready.wait();
+            }
+            Ok(())
+        },
+        |consumer, delivery| {
+            let now = since(epoch);
+            if let Some((seq, sent)) = decode(&delivery.body) {
+                let micros = now.saturating_sub(sent) / 1000;
+                let _ = local.record(micros.max(1));
+                let slot = usize::try_from(seq).ok().and_then(|i| tally.seen.get(i));
+                if slot.is_some_and(|s| s.swap(true, Ordering::Relaxed)) {
+                    tally.duplicates.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            tally.last_nanos.fetch_max(now, Ordering::Relaxed);
+            since_ack += 1;
+            let total = tally.received.fetch_add(1, Ordering::Relaxed) + 1;
+            let last = total >= config.messages;
+            if since_ack >= ack_every || last {
+                since_ack = 0;
+                unacked = None;
+                consumer
+                    .ack_multiple(delivery)
+                    .map_err(|e| Error::amqp("acknowledging messages", e))?;
+            } else {
+                unacked = Some(delivery);
+            }
+            if last {
+                drop(
+                    tally
+                        .done
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take(),
+                );
+            }
+            Ok(Flow::Continue)
+        },
+    );
+    drop(unacked);
+    if !waited {
+        // Failed before consuming: do not leave the producers waiting at the barrier.
+        ready.wait();
+    }
+    let _ = tally
+        .latency
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .add(&local);
+    match result {
+        Ok(_) | Err(Error::Idle { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_carry_sequence_and_time() {
+        let b = body(7, 123_456, 100);
+        assert_eq!(b.len(), 100);
+        assert_eq!(decode(&b), Some((7, 123_456)));
+        assert_eq!(body(1, 2, 3).len(), HEADER);
+        assert_eq!(decode(&[0; 10]), None);
+    }
+
+    #[test]
+    fn json_has_the_five_fields() {
+        let r = Report {
+            publish_per_s: 1234.4,
+            consume_per_s: 999.6,
+            p50_ms: 1.5,
+            p99_ms: 12.25,
+            lost: 0,
+            duplicates: 0,
+        };
+        assert_eq!(
+            r.json(),
+            "{\"publish_per_s\":1234,\"consume_per_s\":1000,\"p50_ms\":1.500,\"p99_ms\":12.250,\
+             \"lost\":0}"
+        );
+    }
+}

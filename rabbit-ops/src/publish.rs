@@ -1,0 +1,397 @@
+//! Publishing that loses nothing: publisher confirms, mandatory publishing, and republishing
+//! after a lost connection (`new-task`, and `emit-log*` with `--confirm`).
+//!
+//! With confirms on, every message is kept until the broker acknowledges it. Messages are
+//! published `mandatory`, so one that no queue takes comes back (`basic.return`) before its
+//! acknowledgement: it is reported, as is a message the broker nack-s, and the command exits 1.
+//! When the connection goes away, the publisher reconnects through [`Broker::reconnect`],
+//! declares its queue or exchange again and republishes every message not yet confirmed, then
+//! goes on (so a message may arrive twice, never zero times). Without confirms, messages handed
+//! to a connection that then dies are lost without a word: that is what confirms are for.
+//!
+//! Confirms carry the channel's delivery tag; a new channel starts again at 1. Returns carry no
+//! tag, so each message gets a `message_id` (its sequence number) to match a return to it.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use amiquip::{AmqpProperties, Channel, Confirm, Publish, Return};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use tracing::{debug, error};
+
+use crate::broker::{Broker, Reconnected, Session};
+use crate::consume::Stop;
+use crate::error::Error;
+
+/// At most this many messages wait for their confirm before publishing pauses.
+pub const WINDOW: usize = 4096;
+
+/// One message to publish.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The exchange (`""`: the default exchange, the routing key is a queue name).
+    pub exchange: String,
+    /// The routing key.
+    pub routing_key: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Its properties (delivery mode, headers...).
+    pub properties: AmqpProperties,
+}
+
+/// How to publish.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Publisher confirms (and mandatory publishing, and republishing after a reconnection).
+    pub confirm: bool,
+    /// How long to keep reconnecting, and to wait for confirms, before giving up.
+    pub retry_for: Duration,
+}
+
+/// What a publishing run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Published {
+    /// Messages published (each counted once).
+    pub messages: u64,
+    /// Messages confirmed by the broker (with confirms on).
+    pub confirmed: u64,
+    /// Publishes repeated after a lost connection.
+    pub republished: u64,
+    /// Reconnections.
+    pub reconnections: u32,
+}
+
+struct Pending {
+    tag: u64,
+    seq: u64,
+    done: bool,
+    message: Outgoing,
+}
+
+/// One connection's channel, in confirm mode or not.
+struct Link {
+    session: Session,
+    confirms: Option<Receiver<Confirm>>,
+    returns: Option<Receiver<Return>>,
+    next_tag: u64,
+}
+
+/// A publisher (see the module documentation). `setup` declares what the messages need on each
+/// new channel (the queue, the exchange).
+pub struct Publisher<'a, S: FnMut(&Channel) -> Result<(), Error>> {
+    broker: &'a Broker,
+    options: Options,
+    stop: Stop,
+    setup: S,
+    link: Option<Link>,
+    pending: VecDeque<Pending>,
+    returned: HashSet<u64>,
+    next_seq: u64,
+    nacked: usize,
+    unroutable: usize,
+    stats: Published,
+}
+
+impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
+    /// Connects (failing fast, like every command's first connection) and sets up the channel.
+    pub fn new(broker: &'a Broker, options: Options, setup: S) -> Result<Self, Error> {
+        let mut p = Self {
+            broker,
+            options,
+            stop: Stop::never(),
+            setup,
+            link: None,
+            pending: VecDeque::new(),
+            returned: HashSet::new(),
+            next_seq: 1,
+            nacked: 0,
+            unroutable: 0,
+            stats: Published::default(),
+        };
+        let session = broker.session()?;
+        p.link = Some(p.open_link(session)?);
+        Ok(p)
+    }
+
+    fn open_link(&mut self, session: Session) -> Result<Link, Error> {
+        (self.setup)(&session.channel)?;
+        let (mut confirms, mut returns) = (None, None);
+        if self.options.confirm {
+            let ch = &session.channel;
+            returns = Some(
+                ch.listen_for_returns()
+                    .map_err(|e| Error::amqp("listening for returned messages", e))?,
+            );
+            confirms = Some(
+                ch.listen_for_publisher_confirms()
+                    .map_err(|e| Error::amqp("listening for publisher confirms", e))?,
+            );
+            ch.enable_publisher_confirms()
+                .map_err(|e| Error::amqp("enabling publisher confirms", e))?;
+        }
+        Ok(Link {
+            session,
+            confirms,
+            returns,
+            next_tag: 1,
+        })
+    }
+
+    /// Publishes one message (pausing while [`WINDOW`] messages await their confirm).
+    pub fn publish(&mut self, message: Outgoing) -> Result<(), Error> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.stats.messages += 1;
+        loop {
+            match self.send(&message, seq) {
+                Ok(tag) => {
+                    if self.options.confirm {
+                        self.pending.push_back(Pending {
+                            tag,
+                            seq,
+                            done: false,
+                            message,
+                        });
+                    }
+                    break;
+                }
+                Err(e) if e.is_connection_loss() => self.recover(&e)?,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.options.confirm {
+            self.settle(self.pending.len() >= WINDOW)?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, message: &Outgoing, seq: u64) -> Result<u64, Error> {
+        let confirm = self.options.confirm;
+        let link = self.link.as_mut().ok_or(Error::ConnectionLost)?;
+        let mut properties = message.properties.clone();
+        if confirm {
+            properties = properties.with_message_id(seq.to_string());
+        }
+        let publish = Publish {
+            body: &message.body,
+            routing_key: message.routing_key.clone(),
+            mandatory: confirm,
+            immediate: false,
+            properties,
+        };
+        link.session
+            .channel
+            .basic_publish(message.exchange.as_str(), publish)
+            .map_err(|e| Error::amqp(format!("publishing to {}", target(message)), e))?;
+        let tag = link.next_tag;
+        link.next_tag += 1;
+        Ok(tag)
+    }
+
+    /// Handles the confirms that are there; with `wait`, waits until at least one more message
+    /// is settled (or the deadline). Reconnects and republishes when the connection is gone.
+    fn settle(&mut self, wait: bool) -> Result<(), Error> {
+        let deadline = Instant::now() + self.options.retry_for;
+        let mut wait = wait;
+        loop {
+            let Some(confirms) = self.link.as_ref().and_then(|l| l.confirms.clone()) else {
+                return Ok(());
+            };
+            let got = if wait {
+                match confirms.recv_deadline(deadline) {
+                    Ok(c) => Ok(Some(c)),
+                    Err(RecvTimeoutError::Timeout) => {
+                        return Err(Error::Unconfirmed {
+                            missing: self.pending.len(),
+                            published: self.stats.messages,
+                            waited: self.options.retry_for,
+                        });
+                    }
+                    Err(RecvTimeoutError::Disconnected) => Err(Error::ConnectionLost),
+                }
+            } else {
+                match confirms.try_recv() {
+                    Ok(c) => Ok(Some(c)),
+                    Err(TryRecvError::Empty) => Ok(None),
+                    Err(TryRecvError::Disconnected) => Err(Error::ConnectionLost),
+                }
+            };
+            match got {
+                Ok(Some(c)) => {
+                    self.confirm(&c);
+                    wait = false;
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    self.recover(&e)?;
+                    wait = wait && !self.pending.is_empty();
+                }
+            }
+        }
+    }
+
+    /// Applies one confirm: settles the message(s) it covers, reporting nacks and returns.
+    fn confirm(&mut self, confirm: &Confirm) {
+        // A return comes before the confirm of its message: take every return there is now.
+        if let Some(returns) = self.link.as_ref().and_then(|l| l.returns.as_ref()) {
+            while let Ok(r) = returns.try_recv() {
+                let seq = r
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .and_then(|id| id.parse::<u64>().ok());
+                if let Some(seq) = seq {
+                    self.returned.insert(seq);
+                }
+                error!(
+                    "message returned by the broker: {} ({}): nothing takes routing key '{}' \
+                     at exchange '{}': {}",
+                    r.reply_text,
+                    r.reply_code,
+                    r.routing_key,
+                    r.exchange,
+                    String::from_utf8_lossy(&r.content)
+                );
+            }
+        }
+        let (payload, ok) = match confirm {
+            Confirm::Ack(p) => (p, true),
+            Confirm::Nack(p) => (p, false),
+        };
+        for p in &mut self.pending {
+            let covered = if payload.multiple {
+                p.tag <= payload.delivery_tag
+            } else {
+                p.tag == payload.delivery_tag
+            };
+            if p.tag > payload.delivery_tag {
+                break;
+            }
+            if !covered || p.done {
+                continue;
+            }
+            p.done = true;
+            if !ok {
+                self.nacked += 1;
+                error!(
+                    "message {} nack-ed by the broker: {}",
+                    p.seq,
+                    String::from_utf8_lossy(&p.message.body)
+                );
+            } else if self.returned.remove(&p.seq) {
+                self.unroutable += 1;
+            } else {
+                self.stats.confirmed += 1;
+            }
+        }
+        while self.pending.front().is_some_and(|p| p.done) {
+            self.pending.pop_front();
+        }
+    }
+
+    /// Reconnects (bounded by `--retry-for`), sets the channel up again and republishes every
+    /// unconfirmed message, in order.
+    fn recover(&mut self, why: &Error) -> Result<(), Error> {
+        self.link = None;
+        let give_up = Instant::now() + self.options.retry_for;
+        let mut cause: Option<Error> = None;
+        loop {
+            let reason = cause.as_ref().unwrap_or(why);
+            let connection = match self.broker.reconnect(reason, &self.stop, Some(give_up)) {
+                Reconnected::Connected(c) => c,
+                Reconnected::Stopped => return Err(Error::ConnectionLost),
+                Reconnected::GaveUp(last) => {
+                    return Err(Error::GaveUp {
+                        after: self.options.retry_for,
+                        last: last.to_string(),
+                    });
+                }
+            };
+            self.stats.reconnections += 1;
+            let attempt = Session::open(connection).and_then(|s| self.open_link(s));
+            match attempt.and_then(|link| {
+                self.link = Some(link);
+                self.republish()
+            }) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_connection_loss() => {
+                    self.link = None;
+                    cause = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn republish(&mut self) -> Result<(), Error> {
+        self.returned.clear();
+        let unsettled: Vec<(u64, Outgoing)> = self
+            .pending
+            .drain(..)
+            .filter(|p| !p.done)
+            .map(|p| (p.seq, p.message))
+            .collect();
+        if !unsettled.is_empty() {
+            debug!("republishing {} unconfirmed messages", unsettled.len());
+        }
+        let mut rest = unsettled.into_iter();
+        while let Some((seq, message)) = rest.next() {
+            match self.send(&message, seq) {
+                Ok(tag) => {
+                    self.stats.republished += 1;
+                    self.pending.push_back(Pending {
+                        tag,
+                        seq,
+                        done: false,
+                        message,
+                    });
+                }
+                Err(e) => {
+                    // Keep what was not sent for the next attempt.
+                    self.pending.push_back(Pending {
+                        tag: 0,
+                        seq,
+                        done: false,
+                        message,
+                    });
+                    self.pending.extend(rest.map(|(seq, message)| Pending {
+                        tag: 0,
+                        seq,
+                        done: false,
+                        message,
+                    }));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every confirm, then closes the channel and connection. Nack-ed or returned
+    /// messages make it an error ([`Error::NotDelivered`]), after each was logged.
+    pub fn finish(mut self) -> Result<Published, Error> {
+        while self.options.confirm && !self.pending.is_empty() {
+            self.settle(true)?;
+        }
+        if let Some(link) = self.link.take() {
+            link.session.close()?;
+        }
+        if self.nacked + self.unroutable > 0 {
+            return Err(Error::NotDelivered {
+                published: self.stats.messages,
+                nacked: self.nacked,
+                returned: self.unroutable,
+            });
+        }
+        Ok(self.stats)
+    }
+}
+
+/// `queue 'x'` or `exchange 'x'`, for messages.
+fn target(message: &Outgoing) -> String {
+    if message.exchange.is_empty() {
+        format!("queue '{}'", message.routing_key)
+    } else {
+        format!("exchange '{}'", message.exchange)
+    }
+}
