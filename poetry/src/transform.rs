@@ -308,6 +308,20 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_request_bytes_parse_or_are_refused_without_panicking(
+            buf in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+        ) {
+            if let Ok(Frame::Complete { payload, .. }) = netstring::decode(&buf, 64)
+                && let Ok((t, poem)) = parse_request(payload)
+            {
+                let _ = t.apply(poem);
+            }
+            let _ = parse_request(&buf);
+        }
+    }
+
     #[test]
     fn cummingsify_is_unicode_aware() {
         let t = Transform::Cummingsify;
