@@ -25,7 +25,6 @@ echo_stop_server() {
 }
 
 echo_lesson_client() {
-  trap cleanup_bg EXIT
   echo_start_server echo-tcp
   local out
   out=$(echo-client "$ECHO_ADDR")
@@ -42,7 +41,6 @@ echo_lesson_client() {
 }
 
 echo_lesson_stdin() {
-  trap cleanup_bg EXIT
   echo_start_server echo-stdin
   local port out
   port=${ECHO_ADDR##*:}
@@ -53,7 +51,6 @@ echo_lesson_stdin() {
 }
 
 echo_lesson_udp() {
-  trap cleanup_bg EXIT
   echo_start_server echo-udp --udp
   local out
   out=$(echo-client --udp "$ECHO_ADDR")
@@ -63,7 +60,6 @@ echo_lesson_udp() {
 }
 
 echo_lesson_bench() {
-  trap cleanup_bg EXIT
   echo_start_server echo-bench-server
   echo-bench "$ECHO_ADDR" --connections 10 --size 512 --duration 1
   echo-bench "$ECHO_ADDR" --connections 2 --size 100000 --duration 0.5 --json
