@@ -28,6 +28,8 @@ trap 'cleanup_bg; rm -rf "$WORK"' EXIT
 # $WORK/NAME.err; the pid is in $BG_PID.
 start_bg() {
   local name=$1; shift
+  # Empty the files first: first_line must never read a previous process's output.
+  : >"$WORK/$name.out"; : >"$WORK/$name.err"
   "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   BG_PID=$!
   BG_PIDS+=("$BG_PID")
