@@ -80,3 +80,48 @@ expect_eq() {
     return 1
   fi
 }
+
+# ---- benchmark helpers (scripts/bench.d/*.sh) ----
+
+# bench_venv MODULE PACKAGE: makes sure the Python virtual environment target/bench-venv (shared
+# by the benchmarks) can import MODULE, installing PACKAGE from PyPI the first time. Sets VENV.
+# Returns non-zero (after a warning) when it cannot, so a benchmark can skip that reference.
+bench_venv() {
+  VENV="$ROOT/target/bench-venv"
+  "$VENV/bin/python" -c "import $1" 2>/dev/null && return 0
+  say "installing $2 into $VENV (once)"
+  if { [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"; } >&2 &&
+    "$VENV/bin/pip" install --quiet "$2" >&2; then
+    return 0
+  fi
+  say "warning: cannot install $2 into $VENV; comparisons with it are skipped"
+  return 1
+}
+
+# serve NAME CMD...: starts a server whose first stdout line ends with its ip:port (or
+# "ip:port." or "ip:port (udp)"); sets SERVER_PID, ADDR (ip:port) and PORT.
+serve() {
+  local name=$1 line; shift
+  start_bg "$name" "$@"
+  SERVER_PID=$BG_PID
+  line=$(first_line "$name" 20) || die "$name did not start"
+  ADDR=$(addr_in "$line")
+  [ -n "$ADDR" ] || die "no address in $name's first line: $line"
+  # shellcheck disable=SC2034 # used by the benchmarks that source this file
+  PORT=${ADDR##*:}
+}
+
+# stop_server: stops the server started by the last serve.
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# median: the median of the numbers on stdin (separated by spaces or lines).
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# ratio A B: A / B with two decimals ("n/a" when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

@@ -32,33 +32,11 @@ command -v gcc >/dev/null || die "gcc is needed for the C reference (apt-get ins
 gcc -O2 -o "$WORK/epoll_echo" echo/bench/epoll_echo.c
 gcc -O2 -o "$WORK/echo_load" echo/bench/echo_load.c
 
-VENV="$ROOT/target/bench-venv"
 TWISTED=1
-if ! "$VENV/bin/python" -c 'import twisted' 2>/dev/null; then
-  say "installing Twisted into $VENV (once)"
-  if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet twisted; } >&2; then
-    say "warning: cannot install Twisted; the Twisted comparison is skipped"
-    TWISTED=0
-  fi
-fi
+bench_venv twisted twisted || TWISTED=0
 
-# serve NAME CMD...: starts a server printing "listening on ip:port"; sets PORT and SERVER_PID.
-serve() {
-  local name=$1 line; shift
-  start_bg "$name" "$@"
-  SERVER_PID=$BG_PID
-  line=$(first_line "$name" 20) || die "$name did not start"
-  PORT=${line##*:}
-  PORT=${PORT%% *}
-}
-
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
 
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # load PORT: runs the independent generator against SERVER_PID; sets MSGS (messages/s), SCPU
 # (the server's CPU time per message, us) and GCPU (the generator's, us).
@@ -80,8 +58,6 @@ load() {
 # per_msg SECONDS: CPU seconds over the last run's messages, in microseconds per message.
 per_msg() { awk -v c="$1" -v m="$MSGS" -v s="$SECS" 'BEGIN { if (m > 0) printf "%.2f", c * 1e6 / (m * s); else print "n/a" }'; }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 mbps() { awk -v m="$1" -v s="$SIZE" 'BEGIN { printf "%.1f", m * s / 1e6 }'; }
 
 names=(c rust1 rust2)

@@ -32,34 +32,10 @@ command -v gcc >/dev/null || die "gcc is needed for the C reference (apt-get ins
 gcc -O2 -o "$WORK/epoll_server" poetry/bench/epoll_server.c
 gcc -O2 -pthread -o "$WORK/fetch_load" poetry/bench/fetch_load.c
 
-# The same virtual environment as the echo benchmark.
-VENV="$ROOT/target/bench-venv"
 TWISTED=1
-if ! "$VENV/bin/python" -c 'import twisted' 2>/dev/null; then
-  say "installing Twisted into $VENV (once)"
-  if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet twisted; } >&2; then
-    say "warning: cannot install Twisted; the Twisted comparisons are skipped"
-    TWISTED=0
-  fi
-fi
+bench_venv twisted twisted || TWISTED=0
 
-# serve NAME CMD...: starts a server whose first line ends in ip:port.; sets ADDR and SERVER_PID.
-serve() {
-  local name=$1 line; shift
-  start_bg "$name" "$@"
-  SERVER_PID=$BG_PID
-  line=$(first_line "$name" 20) || die "$name did not start"
-  ADDR=$(addr_in "$line")
-  [ -n "$ADDR" ] || die "no address in $name's first line: $line"
-}
 
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
-
-# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
 # load ADDR: fetches/s from the load generator; sets CPU_US to the server's CPU time per fetch
@@ -79,8 +55,6 @@ load() {
     'BEGIN { printf "%.1f", t / hz * 1e6 / (f * (s + 0.5)) }')
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 bar() { awk -v r="$1" -v min="$2" 'BEGIN { print (r + 0 >= min ? "ok" : "MISS") }'; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
