@@ -628,7 +628,7 @@ impl RawClient {
                 Err(Broken::Io(why)) => {
                     let lost = k - answered.get();
                     self.shared.fail(lost, || format!("connection lost: {why}"));
-                    tracing::warn!(
+                    tracing::debug!(
                         "{}: connection lost ({why}); reconnecting",
                         self.test.name()
                     );

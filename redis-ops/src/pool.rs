@@ -31,6 +31,9 @@ pub struct PoolOptions {
     pub ops: usize,
     /// INCRs in the connect-per-operation comparison (same number of tasks).
     pub baseline_ops: usize,
+    /// After the server went away: how long a task keeps retrying (failed INCRs are counted,
+    /// with a backoff of 50 ms to 1 s between them) before the run fails.
+    pub retry_for: Duration,
 }
 
 /// What `pool` measured.
@@ -55,6 +58,13 @@ pub struct PoolReport {
     /// Time taken by the same `ops` INCRs from the same tasks on one shared multiplexed
     /// connection (no pool at all).
     pub multiplexed: Duration,
+    /// INCRs that failed (server gone, no reply) in the pooled, connect-per-operation and
+    /// multiplexed runs.
+    pub failed: [usize; 3],
+    /// The first failure.
+    pub first_error: Option<String>,
+    /// The server restarted during the run (its `run_id` changed): counters were not checked.
+    pub restarted: bool,
 }
 
 impl PoolReport {
@@ -100,7 +110,25 @@ impl fmt::Display for PoolReport {
             "server connections used: {} (CLIENT LIST name={}, peak of {} samples; pool size {})",
             self.peak_connections, self.name, self.samples, o.size
         )?;
-        writeln!(f, "counter: {} (expected {})", self.counter, o.ops)?;
+        if self.restarted {
+            writeln!(
+                f,
+                "counter: {} (not checked: the server restarted during the run and lost it)",
+                self.counter
+            )?;
+        } else {
+            writeln!(f, "counter: {} (expected {})", self.counter, o.ops)?;
+        }
+        if self.failed.iter().any(|&n| n > 0) {
+            writeln!(
+                f,
+                "failed INCRs (server unreachable, retried with backoff): pool {}, connect-per-operation {}, multiplexed {}; first: {}",
+                self.failed[0],
+                self.failed[1],
+                self.failed[2],
+                self.first_error.as_deref().unwrap_or("?")
+            )?;
+        }
         writeln!(
             f,
             "connect-per-operation: {} tasks, {} INCRs in {:.3} s = {:.0} ops/s (counter {})",
@@ -143,7 +171,7 @@ pub async fn run(
     let key = format!("pool:{id}:counter");
     let baseline_key = format!("pool:{id}:baseline");
     let shared_key = format!("pool:{id}:shared");
-    let mut admin = redis.connect().await?;
+    let mut admin = redis.manager().await?;
     let mut measuring = admin.clone();
 
     let outcome = tokio::select! {
@@ -160,8 +188,17 @@ pub async fn run(
             got: report.peak_connections.to_string(),
         });
     }
-    if report.counter != options.ops as i64
-        || report.baseline_counter != options.baseline_ops as i64
+    let plausible = |counter: i64, ops: usize, failed: usize| {
+        // A failed INCR may still have been applied (the reply was lost, not the command).
+        (ops.saturating_sub(failed) as i64..=ops as i64).contains(&counter)
+    };
+    if !report.restarted
+        && (!plausible(report.counter, options.ops, report.failed[0])
+            || !plausible(
+                report.baseline_counter,
+                options.baseline_ops,
+                report.failed[1],
+            ))
     {
         return Err(Error::Disagreed {
             group: "pool",
@@ -178,26 +215,31 @@ async fn measure(
     options: &PoolOptions,
     name: &str,
     [key, baseline_key, shared_key]: [&str; 3],
-    admin: &mut redis::aio::MultiplexedConnection,
+    admin: &mut redis::aio::ConnectionManager,
 ) -> Result<PoolReport, Error> {
     let pool = redis.pool(options.size, name)?;
+    let run_id_before = run_id(admin).await;
+    let failures = Failures::new(options.retry_for);
 
-    // The sampler: CLIENT LIST on its own connection until the pooled run is over.
+    // The sampler: CLIENT LIST on its own (reconnecting) connection until the pooled run is
+    // over. A sample that fails (server gone) is skipped.
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
-        let (mut conn, name, stop) = (redis.connect().await?, name.to_owned(), stop.clone());
+        let (mut conn, name, stop) = (redis.manager().await?, name.to_owned(), stop.clone());
         tokio::spawn(async move {
             let (mut peak, mut samples) = (0, 0);
             loop {
                 let done = stop.load(Ordering::Relaxed);
-                let list: String = redis::cmd("CLIENT")
+                let list: redis::RedisResult<String> = redis::cmd("CLIENT")
                     .arg("LIST")
                     .query_async(&mut conn)
-                    .await?;
-                peak = peak.max(count_named(&list, &name));
-                samples += 1;
+                    .await;
+                if let Ok(list) = list {
+                    peak = peak.max(count_named(&list, &name));
+                    samples += 1;
+                }
                 if done {
-                    return redis::RedisResult::Ok((peak, samples));
+                    return (peak, samples);
                 }
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
@@ -210,11 +252,16 @@ async fn measure(
     let mut tasks = JoinSet::new();
     for _ in 0..options.tasks {
         let (pool, next, key, ops) = (pool.clone(), next.clone(), key.to_owned(), options.ops);
-        let redis = redis.clone();
+        let (redis, failures) = (redis.clone(), failures.clone());
         tasks.spawn(async move {
+            let mut streak = 0;
             while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let mut conn = pool.get().await.map_err(|e| redis.pool_error(&e))?;
-                conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+                let attempt = async {
+                    let mut conn = pool.get().await.map_err(|e| redis.pool_error(&e))?;
+                    conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+                    Ok::<(), Error>(())
+                };
+                failures.outcome(0, attempt.await, &mut streak).await?;
             }
             Ok::<(), Error>(())
         });
@@ -224,20 +271,11 @@ async fn measure(
     stop.store(true, Ordering::Relaxed);
     let sampled = tokio::time::timeout(Duration::from_secs(10), sampler).await;
     pooled_result?;
-    let (peak_connections, samples) = match sampled {
-        Ok(Ok(Ok(found))) => found,
-        Ok(Ok(Err(e))) => {
-            return Err(Error::Command {
-                command: "CLIENT LIST".into(),
-                reason: describe(&e),
-            });
-        }
-        _ => {
-            return Err(Error::TimedOut {
-                what: "CLIENT LIST".into(),
-                after: Duration::from_secs(10),
-            });
-        }
+    let Ok(Ok((peak_connections, samples))) = sampled else {
+        return Err(Error::TimedOut {
+            what: "CLIENT LIST".into(),
+            after: Duration::from_secs(10),
+        });
     };
     drop(pool);
 
@@ -251,10 +289,16 @@ async fn measure(
             baseline_key.to_owned(),
             options.baseline_ops,
         );
+        let failures = failures.clone();
         tasks.spawn(async move {
+            let mut streak = 0;
             while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let mut conn = redis.connect().await?;
-                conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+                let attempt = async {
+                    let mut conn = redis.connect().await?;
+                    conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+                    Ok::<(), Error>(())
+                };
+                failures.outcome(1, attempt.await, &mut streak).await?;
             }
             Ok::<(), Error>(())
         });
@@ -262,8 +306,8 @@ async fn measure(
     join_all(&mut tasks).await?;
     let baseline = started.elapsed();
 
-    // For comparison: no pool, every task clones one multiplexed connection.
-    let shared = redis.connect().await?;
+    // For comparison: no pool, every task clones one multiplexed (reconnecting) connection.
+    let shared = redis.manager().await?;
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     for _ in 0..options.tasks {
@@ -273,20 +317,33 @@ async fn measure(
             shared_key.to_owned(),
             options.ops,
         );
+        let failures = failures.clone();
         tasks.spawn(async move {
+            let mut streak = 0;
             while next.fetch_add(1, Ordering::Relaxed) < ops {
-                conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
+                let attempt = conn
+                    .incr(&key, 1)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| incr_error(&key, &e));
+                failures.outcome(2, attempt, &mut streak).await?;
             }
             Ok::<(), Error>(())
         });
     }
     join_all(&mut tasks).await?;
     let multiplexed = started.elapsed();
+
+    let restarted = run_id_before.is_none() || run_id(admin).await != run_id_before;
+    let failed = failures.counts();
     let shared_counter = admin
         .get_int(shared_key)
         .await
-        .map_err(|e| incr_error(shared_key, &e))?;
-    if shared_counter != Some(options.ops as isize) {
+        .map_err(|e| incr_error(shared_key, &e))?
+        .unwrap_or(0) as usize;
+    if !restarted
+        && !(options.ops.saturating_sub(failed[2])..=options.ops).contains(&shared_counter)
+    {
         return Err(Error::Disagreed {
             group: "pool",
             command: format!("GET {shared_key}"),
@@ -310,7 +367,85 @@ async fn measure(
         baseline_counter: baseline_counter.unwrap_or(0) as i64,
         baseline,
         multiplexed,
+        failed,
+        first_error: failures.first(),
+        restarted,
     })
+}
+
+/// The server's `run_id` (INFO server): it changes when the server restarts.
+async fn run_id(conn: &mut redis::aio::ConnectionManager) -> Option<String> {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(conn)
+        .await
+        .ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("run_id:"))
+        .map(|s| s.trim().to_owned())
+}
+
+/// Failed INCRs of the three runs, shared by the tasks.
+#[derive(Clone)]
+struct Failures {
+    counts: Arc<[AtomicUsize; 3]>,
+    first: Arc<std::sync::Mutex<Option<String>>>,
+    retry_for: Duration,
+}
+
+impl Failures {
+    fn new(retry_for: Duration) -> Self {
+        Self {
+            counts: Arc::new([
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            ]),
+            first: Arc::new(std::sync::Mutex::new(None)),
+            retry_for,
+        }
+    }
+
+    /// Counts a failed INCR of run `which` and waits the backoff (`streak` failures in a row
+    /// so far); after failing for longer than `retry_for` in a row, the error ends the run.
+    async fn outcome(
+        &self,
+        which: usize,
+        result: Result<(), Error>,
+        streak: &mut u32,
+    ) -> Result<(), Error> {
+        let Err(e) = result else {
+            *streak = 0;
+            return Ok(());
+        };
+        if matches!(e, Error::BadUrl { .. } | Error::Usage(_)) {
+            return Err(e);
+        }
+        self.counts[which].fetch_add(1, Ordering::Relaxed);
+        self.first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert_with(|| e.to_string());
+        // The time spent failing in a row: the sum of the backoffs so far.
+        let failing_for: Duration = (0..*streak).map(crate::pubsub::backoff).sum();
+        if failing_for >= self.retry_for {
+            return Err(e);
+        }
+        tokio::time::sleep(crate::pubsub::backoff(*streak)).await;
+        *streak += 1;
+        Ok(())
+    }
+
+    fn counts(&self) -> [usize; 3] {
+        [0, 1, 2].map(|i| self.counts[i].load(Ordering::Relaxed))
+    }
+
+    fn first(&self) -> Option<String> {
+        self.first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// How many `CLIENT LIST` lines carry `name=<name>`.

@@ -35,45 +35,48 @@ pub struct Listen {
     pub timeout: Option<Duration>,
 }
 
-/// Subscribes, calls `ready` once the server confirmed, then writes `channel: message` lines
-/// to `out` until `count` messages, the timeout, or `shutdown`. Answers how many messages
-/// arrived.
+/// What `subscribe` tells its caller on the way (the binary prints these on stderr).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The server confirmed the subscription (the first time).
+    Subscribed,
+    /// The connection broke (the server went away): reconnecting.
+    Lost(String),
+    /// Connected and subscribed again after `attempts` tries; messages published while the
+    /// connection was down were not received (pub/sub stores nothing).
+    Resubscribed {
+        /// Connection attempts it took.
+        attempts: u32,
+        /// How long the subscription was down.
+        down: Duration,
+    },
+}
+
+/// The backoff between reconnection attempts: 50 ms doubling to 1 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(50u64.saturating_mul(1 << attempt.min(5))).min(Duration::from_secs(1))
+}
+
+/// Subscribes, reports [`Event::Subscribed`] once the server confirmed, then writes
+/// `channel: message` lines to `out` until `count` messages, the timeout, or `shutdown`.
+/// When the connection breaks it reconnects (backoff 50 ms to 1 s) and subscribes again, for
+/// at most `retry_for` each time; then it fails. Answers how many messages arrived.
 pub async fn subscribe(
     redis: &Redis,
     listen: &Listen,
     out: &mut dyn Write,
-    ready: impl FnOnce(),
+    mut notify: impl FnMut(Event),
+    retry_for: Duration,
     shutdown: impl Future,
 ) -> Result<usize, Error> {
-    let mut sub = redis.pubsub().await?;
     let verb = if listen.patterns {
         "PSUBSCRIBE"
     } else {
         "SUBSCRIBE"
     };
-    let confirmed = async {
-        if listen.patterns {
-            sub.psubscribe(&listen.channels).await
-        } else {
-            sub.subscribe(&listen.channels).await
-        }
-    };
-    match tokio::time::timeout(redis.timeout(), confirmed).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            return Err(Error::Command {
-                command: format!("{verb} {}", listen.channels.join(" ")),
-                reason: describe(&e),
-            });
-        }
-        Err(_) => {
-            return Err(Error::TimedOut {
-                what: format!("{verb} {}", listen.channels.join(" ")),
-                after: redis.timeout(),
-            });
-        }
-    }
-    ready();
+    let what = || format!("{verb} {}", listen.channels.join(" "));
+    let mut sub = subscribed(redis, listen, &what).await?;
+    notify(Event::Subscribed);
 
     let wanted = listen.count.unwrap_or(usize::MAX);
     let mut got = 0;
@@ -87,44 +90,112 @@ pub async fn subscribe(
             None => std::future::pending().await,
         }
     };
-    let mut messages = sub.on_message();
     tokio::pin!(expired, shutdown);
+    let end = |got: usize, interrupted: bool| match (listen.count, interrupted) {
+        (Some(n), false) => Err(Error::TimedOut {
+            what: format!("{got} of {n} messages received"),
+            after: listen.timeout.unwrap_or_default(),
+        }),
+        (Some(n), true) => Err(Error::Interrupted(format!(" after {got} of {n} messages"))),
+        (None, _) => Ok(got),
+    };
     loop {
-        tokio::select! {
-            msg = messages.next() => {
-                let Some(msg) = msg else {
-                    return Err(Error::Command {
-                        command: format!("{verb} {}", listen.channels.join(" ")),
-                        reason: "the server closed the connection".into(),
-                    });
-                };
-                let mut line = msg.get_channel_name().as_bytes().to_vec();
-                line.extend_from_slice(b": ");
-                line.extend_from_slice(msg.get_payload_bytes());
-                line.push(b'\n');
-                out.write_all(&line).and_then(|()| out.flush()).map_err(io("cannot write a message"))?;
-                got += 1;
-                if got >= wanted {
-                    return Ok(got);
+        let lost = {
+            let mut messages = sub.on_message();
+            loop {
+                tokio::select! {
+                    msg = messages.next() => {
+                        let Some(msg) = msg else { break };
+                        let mut line = msg.get_channel_name().as_bytes().to_vec();
+                        line.extend_from_slice(b": ");
+                        line.extend_from_slice(msg.get_payload_bytes());
+                        line.push(b'\n');
+                        out.write_all(&line).and_then(|()| out.flush()).map_err(io("cannot write a message"))?;
+                        got += 1;
+                        if got >= wanted {
+                            return Ok(got);
+                        }
+                    }
+                    () = &mut expired => return end(got, false),
+                    _ = &mut shutdown => return end(got, true),
                 }
             }
-            () = &mut expired => {
-                return match listen.count {
-                    Some(n) => Err(Error::TimedOut {
-                        what: format!("{got} of {n} messages received"),
-                        after: listen.timeout.unwrap_or_default(),
-                    }),
-                    None => Ok(got),
-                };
+            "the server closed the connection".to_owned()
+        };
+        notify(Event::Lost(lost.clone()));
+        let down_since = tokio::time::Instant::now();
+        let give_up = down_since + retry_for;
+        let mut attempts = 0;
+        sub = loop {
+            tokio::select! {
+                () = tokio::time::sleep(backoff(attempts)) => {}
+                () = &mut expired => return end(got, false),
+                _ = &mut shutdown => return end(got, true),
             }
-            _ = &mut shutdown => {
-                return match listen.count {
-                    Some(n) => Err(Error::Interrupted(format!(
-                        " after {got} of {n} messages"
-                    ))),
-                    None => Ok(got),
-                };
+            attempts += 1;
+            let again = tokio::select! {
+                r = subscribed(redis, listen, &what) => r,
+                () = &mut expired => return end(got, false),
+                _ = &mut shutdown => return end(got, true),
+            };
+            match again {
+                Ok(s) => break s,
+                Err(e) if tokio::time::Instant::now() >= give_up => {
+                    return Err(Error::Command {
+                        command: what(),
+                        reason: format!(
+                            "{lost}; gave up reconnecting after {attempts} attempts in {:.1}s ({e}); {got} message(s) received",
+                            down_since.elapsed().as_secs_f64()
+                        ),
+                    });
+                }
+                Err(e) => tracing::debug!("resubscribe attempt {attempts} failed: {e}"),
             }
+        };
+        notify(Event::Resubscribed {
+            attempts,
+            down: down_since.elapsed(),
+        });
+    }
+}
+
+/// A new subscriber connection, subscribed and confirmed within the timeout.
+async fn subscribed(
+    redis: &Redis,
+    listen: &Listen,
+    what: &dyn Fn() -> String,
+) -> Result<redis::aio::PubSub, Error> {
+    let mut sub = redis.pubsub().await?;
+    let confirmed = async {
+        if listen.patterns {
+            sub.psubscribe(&listen.channels).await
+        } else {
+            sub.subscribe(&listen.channels).await
         }
+    };
+    match tokio::time::timeout(redis.timeout(), confirmed).await {
+        Ok(Ok(())) => Ok(sub),
+        Ok(Err(e)) => Err(Error::Command {
+            command: what(),
+            reason: describe(&e),
+        }),
+        Err(_) => Err(Error::TimedOut {
+            what: what(),
+            after: redis.timeout(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded() {
+        assert_eq!(backoff(0), Duration::from_millis(50));
+        assert_eq!(backoff(1), Duration::from_millis(100));
+        assert_eq!(backoff(4), Duration::from_millis(800));
+        assert_eq!(backoff(5), Duration::from_secs(1));
+        assert_eq!(backoff(500), Duration::from_secs(1));
     }
 }

@@ -68,6 +68,7 @@ fn a_pool_of_two_serves_64_tasks() {
                 tasks: 64,
                 ops: 2000,
                 baseline_ops: 100,
+                retry_for: Duration::from_secs(5),
             };
             tokio::time::timeout(
                 Duration::from_mins(1),

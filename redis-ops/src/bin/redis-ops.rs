@@ -10,7 +10,7 @@ use redis_ops::connect::{DEFAULT_URL, url_from};
 use redis_ops::kv::{Condition, Expiry};
 use redis_ops::lesson::{Group, Options};
 use redis_ops::pool::PoolOptions;
-use redis_ops::pubsub::Listen;
+use redis_ops::pubsub::{Event, Listen};
 use redis_ops::{Error, Redis, bench, kv, lesson, pool, pubsub};
 
 /// Redis from Rust: set/get, a connection pool, every operation of the lesson, pub/sub.
@@ -143,6 +143,9 @@ struct PoolArgs {
     /// INCRs with a new connection each (default: --ops, at most 1000)
     #[argh(option)]
     baseline_ops: Option<usize>,
+    /// seconds a task keeps retrying while the server is unreachable (default 30)
+    #[argh(option, default = "30.0")]
+    retry_for: f64,
 }
 
 /// run and check every operation of a lesson group: strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all
@@ -185,6 +188,9 @@ struct SubscribeArgs {
     /// the names are patterns (PSUBSCRIBE): news.* matches news.sport
     #[argh(switch)]
     pattern: bool,
+    /// seconds to keep trying to reconnect after the server went away (default 30)
+    #[argh(option, default = "30.0")]
+    retry_for: f64,
 }
 
 fn main() -> ExitCode {
@@ -281,6 +287,7 @@ async fn run(args: Args) -> Result<bool, Error> {
                 tasks: a.tasks,
                 ops: a.ops,
                 baseline_ops: a.baseline_ops.unwrap_or(a.ops.min(1000)),
+                retry_for: seconds("--retry-for", a.retry_for)?,
             };
             let report = pool::run(&redis, options, shutdown()?).await?;
             println!("{report}");
@@ -323,13 +330,18 @@ async fn run(args: Args) -> Result<bool, Error> {
             let redis = Redis::new(&url, timeout)?;
             let quiet = args.quiet;
             let names = listen.channels.join(", ");
-            let ready = move || {
-                if !quiet {
-                    eprintln!("subscribed to {names}");
-                }
+            let notify = move |event: Event| match event {
+                Event::Subscribed if !quiet => eprintln!("subscribed to {names}"),
+                Event::Lost(why) => eprintln!("connection lost ({why}); reconnecting"),
+                Event::Resubscribed { attempts, down } => eprintln!(
+                    "resubscribed to {names} after {:.1}s ({attempts} attempt(s)); messages published meanwhile were missed",
+                    down.as_secs_f64()
+                ),
+                Event::Subscribed => {}
             };
             let mut out = std::io::stdout();
-            pubsub::subscribe(&redis, &listen, &mut out, ready, shutdown()?).await?;
+            let retry_for = seconds("--retry-for", a.retry_for)?;
+            pubsub::subscribe(&redis, &listen, &mut out, notify, retry_for, shutdown()?).await?;
             Ok(true)
         }
         Command::Bench(a) => bench(&target()?, a).await,
