@@ -1,0 +1,72 @@
+//! The server recipe (notes §1.4), the smallest complete tokio program with the shape of the
+//! notes' Twisted `Echo` server. Each Twisted piece is named where it lands; docs/recipes.md
+//! walks through it.
+//!
+//! ```sh
+//! cargo run -p echo --example recipe_server          # listens on 127.0.0.1:1234
+//! cargo run -p echo --example recipe_server -- 0     # port 0: a free port, printed
+//! ```
+//!
+//! The first line on stdout is `listening on 127.0.0.1:PORT`. Ctrl-C (SIGINT) stops it: it
+//! prints `stopped after N connection(s)` and exits 0.
+
+use std::io;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// `reactor.run()`: the runtime is the event loop; `current_thread` keeps it on one thread, like
+/// Twisted's reactor.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> io::Result<()> {
+    let port: u16 = match std::env::args().nth(1) {
+        None => 1234,
+        Some(arg) => arg.parse().map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("bad port '{arg}'"))
+        })?,
+    };
+    // reactor.stop(), wired to Ctrl-C: the handler is armed now, before the first client.
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    // reactor.listenTCP(port, factory)
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on {}", listener.local_addr()?);
+
+    // The Factory: the accept loop, which starts one Protocol (a task) per connection.
+    let mut connections = 0u64;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    connections += 1;
+                    tokio::spawn(async move {
+                        if let Err(e) = echo(stream).await {
+                            eprintln!("{peer}: {e}");
+                        }
+                    });
+                }
+                Err(e) => eprintln!("accept failed: {e}"),
+            },
+            _ = interrupt.recv() => break,
+        }
+    }
+    // Leaving main stops the runtime; connections still open are dropped (closed).
+    println!("stopped after {connections} connection(s)");
+    Ok(())
+}
+
+/// The Protocol: one task per connection, its callbacks become the lines of one function.
+async fn echo(mut stream: TcpStream) -> io::Result<()> {
+    // connectionMade would go here.
+    let mut buf = vec![0u8; 4096];
+    loop {
+        // dataReceived(data): wait until bytes arrive.
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            // connectionLost: the client closed its side.
+            return Ok(());
+        }
+        // self.transport.write(data)
+        stream.write_all(&buf[..n]).await?;
+    }
+}
