@@ -292,6 +292,13 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
     /// Reconnects (bounded by `--retry-for`), sets the channel up again and republishes every
     /// unconfirmed message, in order.
     fn recover(&mut self, why: &Error) -> Result<(), Error> {
+        // Confirms that arrived before the connection went away still count: take them first,
+        // so that only messages really unconfirmed are published again.
+        if let Some(confirms) = self.link.as_ref().and_then(|l| l.confirms.clone()) {
+            while let Ok(c) = confirms.try_recv() {
+                self.confirm(&c);
+            }
+        }
         self.link = None;
         let give_up = Instant::now() + self.options.retry_for;
         let mut cause: Option<Error> = None;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod node;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -150,8 +152,18 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(c: &mut Command) -> Self {
+        Self::spawn_from(c.stdin(Stdio::null()))
+    }
+
+    /// Starts it with a pipe for its stdin (dropping the pipe closes stdin).
+    pub fn spawn_with_stdin(c: &mut Command) -> (Self, std::process::ChildStdin) {
+        let mut p = Self::spawn_from(c.stdin(Stdio::piped()));
+        let stdin = p.child.stdin.take().expect("stdin");
+        (p, stdin)
+    }
+
+    fn spawn_from(c: &mut Command) -> Self {
         let mut child = c
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -218,6 +230,17 @@ impl Proc {
         assert_eq!(line, expected, "unexpected line (so far: {:?})", self.seen);
     }
 
+    /// Every stdout line read so far.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// Kills it with SIGKILL (no chance to clean up) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGINT (Ctrl-C).
     pub fn interrupt(&self) {
         let ok = Command::new("kill")
@@ -268,4 +291,36 @@ impl Drop for Proc {
             let _ = self.child.wait();
         }
     }
+}
+
+/// What a `worker`'s output says: the tasks it finished (` [x] Received T` then ` [x] Done`), in
+/// order, and the one it had received but not finished, if any.
+pub fn worker_tasks(lines: &[String]) -> (Vec<String>, Option<String>) {
+    let mut done = Vec::new();
+    let mut current = None;
+    for line in lines {
+        if let Some(task) = line.strip_prefix(" [x] Received ") {
+            current = Some(task.to_owned());
+        } else if line == " [x] Done" {
+            done.extend(current.take());
+        }
+    }
+    (done, current)
+}
+
+/// Counts, over all `done` lists, how many tasks were done more than once (extra runs), and
+/// which of `expected` were never done.
+pub fn tally<'a>(expected: &'a [String], done: &[&[String]]) -> (usize, Vec<&'a String>) {
+    let mut runs = std::collections::HashMap::<&str, usize>::new();
+    for list in done {
+        for t in *list {
+            *runs.entry(t.as_str()).or_default() += 1;
+        }
+    }
+    let duplicates = runs.values().map(|n| n.saturating_sub(1)).sum();
+    let missing = expected
+        .iter()
+        .filter(|t| !runs.contains_key(t.as_str()))
+        .collect();
+    (duplicates, missing)
 }
