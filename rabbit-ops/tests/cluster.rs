@@ -99,7 +99,7 @@ fn quorum_queue_loses_nothing_when_a_node_stops() {
             while w.next_line(Duration::from_millis(5)).is_some() {}
         }
     }
-    let published = publisher.finish(Duration::from_secs(60));
+    let published = publisher.finish(Duration::from_mins(1));
     assert_eq!(published.code(), Some(0), "{published:?}");
     assert_eq!(published.lines().len(), 1000);
     assert!(
