@@ -342,31 +342,51 @@ pub async fn run(redis: &Redis, o: &BenchOptions) -> Result<Vec<TestReport>, Err
 
 async fn cleanup(redis: &Redis, keys: &Keys, clients: usize) {
     let all = keys.all(clients);
-    let attempt = async {
-        let mut conn = redis.conn().await?;
-        if redis.is_cluster() {
-            // Keys in different slots: one DEL each (the client routes it).
-            for k in &all {
-                let _: i64 = redis::cmd("DEL")
-                    .arg(k)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| del_error(&e))?;
-            }
-        } else {
+    let mut attempt = std::pin::pin!(delete(redis, &all));
+    // A cluster may still be failing over (MOVED to a dead master): retry for a while.
+    let patience = if redis.is_cluster() {
+        Duration::from_secs(20)
+    } else {
+        redis.timeout().max(Duration::from_secs(5))
+    };
+    let deadline = Instant::now() + patience;
+    let mut tries = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let why = match tokio::time::timeout(left, &mut attempt).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "timed out".to_owned(),
+        };
+        if Instant::now() >= deadline {
+            eprintln!("warning: cannot delete the benchmark's keys: {why}");
+            return;
+        }
+        tokio::time::sleep(crate::pubsub::backoff(tries)).await;
+        tries += 1;
+        attempt.set(delete(redis, &all));
+    }
+}
+
+async fn delete(redis: &Redis, all: &[String]) -> Result<(), Error> {
+    let mut conn = redis.conn().await?;
+    if redis.is_cluster() {
+        // Keys in different slots: one DEL each (the client routes it).
+        for k in all {
             let _: i64 = redis::cmd("DEL")
-                .arg(&all)
+                .arg(k)
                 .query_async(&mut conn)
                 .await
                 .map_err(|e| del_error(&e))?;
         }
-        Ok::<(), Error>(())
-    };
-    match tokio::time::timeout(redis.timeout().max(Duration::from_secs(5)), attempt).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("warning: cannot delete the benchmark's keys: {e}"),
-        Err(_) => eprintln!("warning: cannot delete the benchmark's keys: timed out"),
+    } else {
+        let _: i64 = redis::cmd("DEL")
+            .arg(all)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| del_error(&e))?;
     }
+    Ok(())
 }
 
 fn del_error(e: &redis::RedisError) -> Error {
@@ -763,7 +783,10 @@ async fn run_cluster(
             pipe.add_command(cmd.clone());
         }
         let (shared, mut conn, limit) = (shared.clone(), conn.clone(), redis.timeout() * 2);
+        let (redis, retry_for) = (redis.clone(), o.retry_for);
         tasks.push(tokio::task::spawn_local(async move {
+            let mut streak = 0;
+            let mut failing_since: Option<Instant> = None;
             loop {
                 let k = shared.claim();
                 if k == 0 {
@@ -772,7 +795,7 @@ async fn run_cluster(
                 let t0 = Instant::now();
                 let replies =
                     tokio::time::timeout(limit, cluster_batch(&mut conn, &cmd, &pipe, k)).await;
-                match replies {
+                let failed = match replies {
                     Ok(Ok(values)) => {
                         let good = values.iter().filter(|v| test.accepts_value(v)).count() as u64;
                         shared.ok.set(shared.ok.get() + good);
@@ -781,14 +804,39 @@ async fn run_cluster(
                         }
                         let us = t0.elapsed().as_micros().max(1) as u64;
                         let _ = shared.latency.borrow_mut().record_n(us, good);
+                        false
                     }
                     Ok(Err(e)) => {
                         shared.fail(k, || describe(&e));
-                        // Give the cluster a moment (failover, slot refresh) before the next batch.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        true
                     }
                     Err(_) => {
                         shared.fail(k, || format!("no reply within {}s", limit.as_secs_f64()));
+                        true
+                    }
+                };
+                if !failed {
+                    streak = 0;
+                    failing_since = None;
+                    continue;
+                }
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= retry_for {
+                    // Down for too long (no master for some slots, CLUSTERDOWN): stop; what
+                    // was not sent is reported and the command fails.
+                    return;
+                }
+                // Give the cluster time (failover, slot refresh) before the next batch: 50 ms
+                // doubling to 1 s while the failures go on. From the second failure in a row,
+                // a fresh cluster connection (a new slot map from the seeds): the client's own
+                // repair can stall for good after a master died (seen with redis 1.8.1).
+                tokio::time::sleep(crate::pubsub::backoff(streak)).await;
+                streak += 1;
+                if streak >= 2 {
+                    let fresh = redis.cluster_conn(Some(redis.timeout()), 3);
+                    if let Ok(Ok(c)) = tokio::time::timeout(limit, fresh).await {
+                        conn = c;
+                        shared.reconnects.set(shared.reconnects.get() + 1);
                     }
                 }
             }
@@ -800,7 +848,9 @@ async fn run_cluster(
             reason: e.to_string(),
         })?;
     }
-    Ok(shared.report(test, started.elapsed()))
+    let mut report = shared.report(test, started.elapsed());
+    report.unsent += shared.remaining.get();
+    Ok(report)
 }
 
 async fn cluster_batch(

@@ -8,18 +8,18 @@ use std::time::Duration;
 
 use support::*;
 
-/// The `lesson:<hex>:` prefix the run announced on its first line.
+/// The `{lesson:<hex>}:` prefix the run announced on its first line (the braces are a Redis
+/// Cluster hash tag).
 fn prefix_in(line: &str) -> String {
     let start = line
-        .find("lesson:")
-        .expect("no lesson: prefix on the first line");
+        .find("{lesson:")
+        .expect("no {lesson: prefix on the first line");
     let rest = &line[start..];
-    let end = rest[7..].find(':').expect("prefix not closed") + 8;
+    let end = rest.find("}:").expect("prefix not closed") + 2;
     let prefix = rest[..end].to_owned();
+    let id = &prefix[8..prefix.len() - 2];
     assert!(
-        prefix[7..prefix.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit()),
+        id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()),
         "odd prefix {prefix}"
     );
     prefix

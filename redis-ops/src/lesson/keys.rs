@@ -62,6 +62,25 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.step(Cmd::key_type(&set), status("set")).await?;
     l.step(Cmd::key_type(l.key("nope")), status("none")).await?;
 
+    if l.on_cluster() {
+        l.say("(skipped on a cluster: MOVE key db. A Redis Cluster has database 0 only;\nMOVE and SELECT to another database are refused there.)")?;
+    } else {
+        move_db(l).await?;
+    }
+
+    l.say("RANDOMKEY names a random key of the whole database (maybe not one of ours: we\nonly read its name).")?;
+    l.step(
+        cmd("RANDOMKEY").take(),
+        Expect::Some("a key name (the database is not empty)"),
+    )
+    .await?;
+
+    scan(l).await
+}
+
+/// MOVE to another database and back (not on a cluster).
+async fn move_db(l: &mut Lesson<'_>) -> Result<(), Error> {
+    let hola = l.key("hola");
     let here = l.redis.db();
     let there = l.other_db();
     l.say(&format!(
@@ -77,15 +96,7 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
         .await?;
     l.say(&format!("back on database {here}:"))?;
     l.step(Cmd::exists(&hola), int(1)).await?;
-
-    l.say("RANDOMKEY names a random key of the whole database (maybe not one of ours: we\nonly read its name).")?;
-    l.step(
-        cmd("RANDOMKEY").take(),
-        Expect::Some("a key name (the database is not empty)"),
-    )
-    .await?;
-
-    scan(l).await
+    Ok(())
 }
 
 /// SCAN with MATCH, iterated by hand to cursor 0, and why not KEYS.
@@ -93,6 +104,10 @@ async fn scan(l: &mut Lesson<'_>) -> Result<(), Error> {
     l.say("Never KEYS on real data: it walks every key of the database in one command, and\nRedis runs one command at a time, so every client waits (seconds, on millions of\nkeys). SCAN walks the key space a little per call: each call answers a cursor and\nsome keys (maybe none, maybe a key twice); you are done when the cursor is 0.")?;
     let p = l.prefix().to_owned();
     let pattern = format!("{p}*");
+    if l.on_cluster() {
+        l.say("On a cluster each node has its own key space, so SCAN walks one node: here the\nmaster of this run's hash slot (the {lesson:...} tag puts every key of the run there).")?;
+    }
+    let mut node = l.slot_node().await?.connect().await?;
     let mut cursor = "0".to_owned();
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut calls = 0;
@@ -105,7 +120,7 @@ async fn scan(l: &mut Lesson<'_>) -> Result<(), Error> {
             .arg(100)
             .take();
         let reply = l
-            .step(page, Expect::Some("[next cursor, [keys...]]"))
+            .step_on(&mut node, page, Expect::Some("[next cursor, [keys...]]"))
             .await?;
         calls += 1;
         let (next, keys): (String, Vec<Vec<u8>>) =

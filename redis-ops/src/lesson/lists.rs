@@ -89,7 +89,7 @@ async fn blocking(l: &mut Lesson<'_>) -> Result<(), Error> {
     let queue = l.key("queue");
     let done = l.key("done");
     l.say("Blocking pops wait (up to a timeout in seconds) for an element to arrive.\nA waiting BLPOP holds its connection, so it gets one of its own: on the shared\nmultiplexed connection every other command would queue behind it.")?;
-    let mut waiter = l.redis.connect_blocking().await?;
+    let mut waiter = l.slot_node().await?.connect_blocking().await?;
 
     l.say("Nothing arrives within 0.2 s: (nil).")?;
     l.step_on(&mut waiter, Cmd::blpop(&queue, 0.2), nil())

@@ -11,9 +11,15 @@
 //! prints the reply as redis-cli would (`(integer) 1`) and compares it with what Redis must
 //! answer. A disagreement prints `! expected ...` and ends the run with exit status 1.
 //!
-//! Every key is named `lesson:<random>:<name>` ([`Lesson::key`]) and every key under that
+//! Every key is named `{lesson:<random>}:<name>` ([`Lesson::key`]) and every key under that
 //! prefix is deleted after each group and at the end, also after a failure or Ctrl-C
-//! ([`run`]).
+//! ([`run`]). The braces are a Redis Cluster hash tag: only `lesson:<random>` is hashed, so
+//! every key of a run lives in one hash slot, on one node, and the multi-key commands of the
+//! lesson (MSET, SINTER, ZUNIONSTORE, RENAME, MULTI/EXEC...) stay valid on a cluster.
+//! With `--cluster` the plain steps go through the cluster client; what a cluster connection
+//! cannot carry (SCAN, WATCH, blocking pops, SUBSCRIBE) goes to a direct connection to the
+//! master that serves the run's slot ([`Lesson::slot_node`]); MOVE is skipped (a cluster has
+//! database 0 only).
 
 mod hashes;
 mod keys;
@@ -30,6 +36,8 @@ use std::time::Duration;
 
 use common::shutdown::Signal;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
+
+use crate::connect::Conn;
 use redis::{Cmd, Pipeline, Value};
 
 use crate::connect::Redis;
@@ -123,8 +131,8 @@ pub async fn run(
     out: &mut dyn Write,
     shutdown: impl Future<Output = Signal>,
 ) -> Result<Summary, Error> {
-    let prefix = format!("lesson:{:08x}:", rand::random::<u32>());
-    let conn = redis.connect().await?;
+    let prefix = format!("{{lesson:{:08x}}}:", rand::random::<u32>());
+    let conn = redis.conn().await?;
     let mut l = Lesson {
         redis,
         conn,
@@ -166,8 +174,8 @@ pub async fn run(
 pub struct Lesson<'a> {
     /// The server, for extra connections (blocking commands, another db, subscribers).
     pub redis: &'a Redis,
-    /// The shared multiplexed connection every plain step uses.
-    pub conn: MultiplexedConnection,
+    /// The shared connection every plain step uses (multiplexed, or the cluster client).
+    pub conn: Conn,
     prefix: String,
     group: &'static str,
     out: &'a mut dyn Write,
@@ -199,12 +207,24 @@ impl Lesson<'_> {
         Ok(())
     }
 
-    /// The run's key prefix, `lesson:<random>:`.
+    /// The run's key prefix, `{lesson:<random>}:`.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
-    /// The full name of the lesson key `name`: `lesson:<random>:name`.
+    /// Whether the lesson runs on a Redis Cluster.
+    pub fn on_cluster(&self) -> bool {
+        self.redis.is_cluster()
+    }
+
+    /// The server holding the run's keys: the same server, or on a cluster the master of the
+    /// run's hash slot (for commands that need one node's connection: SCAN, WATCH, BLPOP,
+    /// SUBSCRIBE).
+    pub async fn slot_node(&self) -> Result<Redis, Error> {
+        self.redis.node_for_key(&self.prefix).await
+    }
+
+    /// The full name of the lesson key `name`: `{lesson:<random>}:name`.
     pub fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }
@@ -355,12 +375,16 @@ impl Lesson<'_> {
     }
 
     /// Deletes every key under the prefix, in the URL's database and in [`Lesson::other_db`]
-    /// (where MOVE sends one). SCAN, not KEYS: it never blocks the server for long.
+    /// (where MOVE sends one). SCAN, not KEYS: it never blocks the server for long. On a
+    /// cluster, SCAN walks one node: the master of the run's slot, where all its keys are.
     async fn cleanup(&mut self) -> Result<usize, Error> {
         let pattern = format!("{}*", self.prefix);
-        let mut deleted = delete_matching(&mut self.conn, &pattern).await?;
-        let mut other = self.redis.connect_db(self.other_db()).await?;
-        deleted += delete_matching(&mut other, &pattern).await?;
+        let node = self.slot_node().await?;
+        let mut deleted = delete_matching(&mut node.connect().await?, &pattern).await?;
+        if !self.on_cluster() {
+            let mut other = self.redis.connect_db(self.other_db()).await?;
+            deleted += delete_matching(&mut other, &pattern).await?;
+        }
         self.say(&format!(
             "cleanup: deleted {deleted} key(s) under {}",
             self.prefix

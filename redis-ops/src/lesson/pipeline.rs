@@ -40,7 +40,7 @@ async fn transaction(l: &mut Lesson<'_>) -> Result<(), Error> {
         .await?;
 
     // A reader on a connection of its own checks a + b over and over meanwhile.
-    let mut reader_conn = l.redis.connect().await?;
+    let mut reader_conn = l.redis.conn().await?;
     let stop = Arc::new(AtomicBool::new(false));
     let (reads, torn) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let (first_read_tx, first_read) = tokio::sync::oneshot::channel::<()>();
@@ -110,7 +110,7 @@ async fn watch(l: &mut Lesson<'_>) -> Result<(), Error> {
     let counter = l.key("counter");
     l.say("WATCH key, read it, then MULTI ... EXEC: EXEC does nothing and answers (nil) if\nthe key changed after WATCH. Then read again and retry. WATCH is state on the\nconnection, so this runs on a connection of its own. We double a counter; another\nclient adds 5 during the first attempt.")?;
     l.step(Cmd::set(&counter, 10), ok()).await?;
-    let mut conn = l.redis.connect_blocking().await?;
+    let mut conn = l.slot_node().await?.connect_blocking().await?;
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -18,7 +18,11 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
     let fm986 = l.key("fm98.6");
 
     l.say("A subscriber listens on a channel; a publisher sends to it. Nothing is stored: a\nmessage reaches whoever is subscribed at that moment, or nobody. A subscribed\nconnection can only (un)subscribe, so the subscriber has a connection of its own.")?;
-    let mut radio = l.redis.pubsub().await?;
+    if l.on_cluster() {
+        l.say("On a cluster, PUBLISH is routed by the channel's slot and every node passes\nthe message on to its own subscribers; PUBLISH counts the subscribers of the node\nthat received it. So the listeners connect to the node serving this run's slot.")?;
+    }
+    let node = l.slot_node().await?;
+    let mut radio = node.pubsub().await?;
     subscribe(l, &mut radio, "SUBSCRIBE", &fm1045).await?;
 
     l.say("The station publishes; PUBLISH answers how many subscribers got the message.")?;
@@ -43,7 +47,7 @@ pub(super) async fn run(l: &mut Lesson<'_>) -> Result<(), Error> {
 
     l.say("PSUBSCRIBE takes a pattern: a second listener tunes in to every fm station.")?;
     let pattern = l.key("fm*");
-    let mut scanner = l.redis.pubsub().await?;
+    let mut scanner = node.pubsub().await?;
     subscribe(l, &mut scanner, "PSUBSCRIBE", &pattern).await?;
     l.say("fm104.5 now has two listeners (one by name, one by pattern), fm98.6 one.")?;
     l.step(Cmd::publish(&fm1045, "song 4"), int(2)).await?;

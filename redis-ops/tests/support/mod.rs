@@ -138,7 +138,16 @@ pub fn wait_output(mut child: Child, limit: Duration) -> Output {
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("redis-ops still running after {limit:?}: killed");
+            let (out, err) = (out_reader.join().unwrap(), err_reader.join().unwrap());
+            let tail = |b: &[u8]| {
+                let t = String::from_utf8_lossy(b).into_owned();
+                t[t.len().saturating_sub(3000)..].to_owned()
+            };
+            panic!(
+                "redis-ops still running after {limit:?}: killed\nstdout: {}\nstderr: {}",
+                tail(&out),
+                tail(&err)
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     };
