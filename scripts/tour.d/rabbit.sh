@@ -207,6 +207,34 @@ rabbit_errors() {
   echo "$err"
 }
 
+rabbit_nothing_lost() {
+  # 200 tasks from stdin, confirmed by the broker (the default for new-task), two workers.
+  local q="tour-tasks-$$" out total
+  rabbit_consumer w1 worker --queue "$q" --dot-ms 1
+  rabbit_consumer w2 worker --queue "$q" --dot-ms 1
+  out=$(seq -f 'task-%03g.' 1 200 | rabbit-ops new-task --stdin --queue "$q")
+  expect_eq "Sent lines" "$(grep -c '^ \[x\] Sent task-' <<<"$out")" 200
+  for ((i = 0; i < 300; i++)); do
+    total=$(cat "$WORK/w1.out" "$WORK/w2.out" | grep -cxF " [x] Done" || true)
+    [ "$total" -ge 200 ] && break
+    sleep 0.05
+  done
+  expect_eq "tasks done" "$total" 200
+  echo "worker 1 did $(grep -cxF ' [x] Done' "$WORK/w1.out"), worker 2 $(grep -cxF ' [x] Done' "$WORK/w2.out")"
+  # An unroutable message with --confirm comes back and is reported (exit 1).
+  local rc=0 err
+  err=$(rabbit-ops emit-log-direct --confirm --exchange "tour-x-$$" nobody "lost?" 2>&1 >/dev/null) || rc=$?
+  expect_eq "unroutable exit code" "$rc" 1
+  grep -F "returned as unroutable" <<<"$err"
+}
+
+rabbit_bench() {
+  local out
+  out=$(rabbit-ops bench --messages 5000 --confirm)
+  echo "$out"
+  expect_eq "lost" "$(grep -c '^lost: 0, ' <<<"$out")" 1
+}
+
 # rabbit_run FUNCTION: runs a lesson function and stops the consumers it started in the
 # background, however it ends. (`lesson` runs the function in a subshell, so the processes it
 # starts are known there, not to the cleanup `lesson` does afterwards.)
@@ -224,3 +252,5 @@ lesson "rabbit 6 rpc" rabbit_run rabbit_rpc
 lesson "rabbit 7 publisher confirms" rabbit_run rabbit_confirms
 lesson "rabbit headers exchange" rabbit_run rabbit_headers
 lesson "rabbit unreachable broker" rabbit_run rabbit_errors
+lesson "rabbit nothing lost (confirms, stdin, returns)" rabbit_run rabbit_nothing_lost
+lesson "rabbit bench" rabbit_run rabbit_bench
