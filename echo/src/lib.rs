@@ -6,22 +6,35 @@
 //!
 //! - [`server::run`] (TCP) and [`server::run_udp`]: the echo server, `echo-server`;
 //! - [`client`]: one echo, or stdin streamed like `nc`, `echo-client`;
-//! - [`bench`]: a closed-loop ping-pong load generator, `echo-bench`.
+//! - [`bench`](mod@bench): a closed-loop ping-pong load generator, `echo-bench`.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), echo::Error> {
+//! The notes' exchange, in a few lines: a server on a free port of 127.0.0.1, one echo of
+//! `hello alex!`, then the server is told to stop and reports what it did.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), echo::Error> {
 //! use std::time::Duration;
+//!
 //! let listener = echo::server::bind("127.0.0.1:0".parse().unwrap())?;
 //! let addr = listener.local_addr().unwrap();
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 //! let server = tokio::spawn(echo::server::run(
 //!     listener,
 //!     echo::server::Config::default(),
-//!     tokio::time::sleep(Duration::from_secs(1)),
+//!     stopped, // the shutdown signal: any future; here, a message from this code
 //! ));
+//!
 //! let echoed = echo::client::echo_once(addr, b"hello alex!", Duration::from_secs(5)).await?;
 //! assert_eq!(echoed, b"hello alex!");
+//!
+//! stop.send(()).unwrap();
 //! let stats = server.await.unwrap()?;
 //! assert_eq!(stats.connections, 1);
+//! assert_eq!(
+//!     stats.summary(false),
+//!     "echo-server: stopped; 1 connection served, 11 bytes echoed"
+//! );
 //! # Ok(()) }
 //! ```
 

@@ -14,6 +14,11 @@ use echo::bench::{self, Config};
 /// every byte, and sends the next, for --duration seconds. Prints messages/s, MB/s, latency
 /// percentiles and errors; exits 1 if any echo was wrong or lost.
 #[derive(FromArgs)]
+#[argh(
+    example = "50 connections x 512 B against 127.0.0.1:1234 for 10 s:\n$ {command_name}",
+    example = "Port 4000, 200 connections x 4 KiB for 3 s, as JSON:\n$ {command_name} 4000 --connections 200 --size 4096 --duration 3 --json",
+    note = "Exit codes: 0 every echo checked, 1 any error (wrong or lost echo), 2 bad usage. --version prints the version. Guide: docs/echo.md."
+)]
 struct Args {
     /// the server: PORT or HOST:PORT (default 127.0.0.1:1234)
     #[argh(positional)]

@@ -10,6 +10,11 @@ use echo::{Error, client};
 /// `Server said: <message>`. With --stdin, streams stdin to the server and the echoes to stdout
 /// like nc. Exits 1 when the server is unreachable, too slow, or sends back something else.
 #[derive(FromArgs)]
+#[argh(
+    example = "Send `hello alex!` to 127.0.0.1:1234, print `Server said: hello alex!`:\n$ {command_name}",
+    example = "Another message to port 4000; stdin streamed like nc:\n$ {command_name} 4000 --message 'hi there'\n$ printf 'a\\nb\\n' | {command_name} --stdin 4000",
+    note = "Exit codes: 0 echo complete, 1 unreachable/timeout/different echo, 2 bad usage. --version prints the version. Guide: docs/echo.md."
+)]
 struct Args {
     /// the server: PORT or HOST:PORT (default 127.0.0.1:1234)
     #[argh(positional)]

@@ -12,6 +12,11 @@ use echo::server::{self, Config};
 /// The first line on stdout is `listening on <ip>:<port>`; a one-line summary goes to stderr
 /// when it stops.
 #[derive(FromArgs)]
+#[argh(
+    example = "Serve the notes' port 1234 on 127.0.0.1 (then run echo-client):\n$ {command_name}",
+    example = "A free port, read from the first line; UDP instead of TCP:\n$ {command_name} --port 0\n$ {command_name} --udp --port 4321",
+    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/echo.md."
+)]
 struct Args {
     /// port to listen on; 0 picks a free one (default 1234)
     #[argh(option, default = "1234")]

@@ -18,8 +18,13 @@ use poetry::{Error, cli, limits};
 /// reset, a timeout or an empty poem is a failure. Exit 0 when every download worked, 1 when
 /// any failed (the others are still printed), 2 for a bad address.
 #[derive(FromArgs)]
+#[argh(
+    example = "Three downloads at once from ports 9000-9002, the poems into a file:\n$ {command_name} 9000 9001 9002 > poems.txt",
+    example = "Lowercased by the poetry-transform service on port 10000:\n$ {command_name} --transform 10000 9000",
+    note = "--version prints the version. Guide: docs/poetry.md."
+)]
 struct Args {
-    /// the poetry servers, [host:]port (a bare port means 127.0.0.1)
+    /// the poetry servers: PORT (meaning 127.0.0.1:PORT) or HOST:PORT
     #[argh(positional, arg_name = "ADDR")]
     addresses: Vec<String>,
     /// give up on a server that sends nothing for this many seconds (default 10)

@@ -11,8 +11,13 @@ use poetry::{Error, cli};
 /// (the next client tries again) and the clients waiting on it are closed without a poem.
 /// Prints `Proxying <upstream> on <ip>:<port>.` first; stops on SIGINT or SIGTERM.
 #[derive(FromArgs)]
+#[argh(
+    example = "The poetry server on port 9002 behind a proxy on port 8000; three clients, one upstream fetch:\n$ {command_name} 9002 --port 8000\n$ poetry-client 8000 8000 8000",
+    example = "An upstream on another machine, a free port (shown in the first line), each fetch logged:\n$ {command_name} 192.0.2.7:9000 -v",
+    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
+)]
 struct Args {
-    /// the upstream poetry server, [host:]port
+    /// the upstream poetry server: PORT (meaning 127.0.0.1:PORT) or HOST:PORT
     #[argh(positional, arg_name = "UPSTREAM")]
     upstream: String,
     /// the port to listen on (default 0: a free port)

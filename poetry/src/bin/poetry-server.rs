@@ -12,6 +12,11 @@ use poetry::{Error, cli};
 /// --delay seconds apart. Prints `Serving <file> on <ip>:<port>.` first; stops on SIGINT or
 /// SIGTERM, letting poems in progress finish for --grace seconds.
 #[derive(FromArgs)]
+#[argh(
+    example = "The fast server on 127.0.0.1:9000 (then: poetry-client 9000):\n$ {command_name} poetry/poems/ecstasy.txt",
+    example = "The slow server, 10 bytes every 0.7 s, on port 9002:\n$ {command_name} --port 9002 --delay 0.7 --num-bytes 10 poetry/poems/alla_sera.txt",
+    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage (no file, two files, a missing file). --version prints the version. Guide: docs/poetry.md."
+)]
 struct Args {
     /// the poem file to serve
     #[argh(positional, arg_name = "POEM_FILE")]

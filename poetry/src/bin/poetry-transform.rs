@@ -11,6 +11,11 @@ use poetry::{Error, cli};
 /// connection closes. A request it cannot honour is logged and closed without a reply. Prints
 /// `Serving transforms on <ip>:<port>.` first; stops on SIGINT or SIGTERM.
 #[derive(FromArgs)]
+#[argh(
+    example = "The service on port 10000, then one request by hand:\n$ {command_name} --port 10000\n$ printf '27:cummingsify.HERE IS MY POEM,' | nc -q 1 127.0.0.1 10000\n15:here is my poem,",
+    example = "Requests up to 1 MB, on every interface, on a free port (shown in the first line):\n$ {command_name} --iface 0.0.0.0 --max-length 1000000",
+    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
+)]
 struct Args {
     /// the port to listen on (default 0: a free port)
     #[argh(option, default = "0")]
