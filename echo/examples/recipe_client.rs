@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Prints `Server said: hello alex!` and exits 0; prints `Connection failed - goodbye!` (and an
-//! `error:` line on stderr) and exits 1 when nothing listens there; exits 1 with an `error:` line
-//! when the reply does not come within 5 seconds.
+//! `error:` line on stderr) and exits 1 when it cannot connect within 5 seconds; exits 1 with an
+//! `error:` line when the whole echo does not come back within 5 more seconds.
 
 use std::io;
 use std::process::ExitCode;
@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// How long connecting, then the exchange, may each take.
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `reactor.run()`: the runtime is the event loop, on one thread like Twisted's reactor.
 #[tokio::main(flavor = "current_thread")]
@@ -27,21 +30,14 @@ async fn main() -> ExitCode {
 
     // reactor.connectTCP(host, port, factory). Its Deferred is this future; awaiting it gives
     // the callback's value (Ok) or the errback's failure (Err): clientConnectionFailed.
-    let mut stream = match TcpStream::connect(&addr).await {
-        Ok(stream) => stream,
-        Err(e) => {
-            println!("Connection failed - goodbye!");
-            eprintln!("error: cannot connect to {addr}: {e}");
-            return ExitCode::FAILURE;
-        }
+    // reactor.callLater(5, ...) as a deadline: tokio::time::timeout gives up on any future.
+    let mut stream = match tokio::time::timeout(TIMEOUT, TcpStream::connect(&addr)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return connection_failed(&addr, &e.to_string()),
+        Err(_) => return connection_failed(&addr, "no answer within 5 s"),
     };
-    // reactor.callLater(5, ...) as a deadline: tokio::time cancels the exchange if it is late.
-    match tokio::time::timeout(
-        Duration::from_secs(5),
-        talk(&mut stream, message.as_bytes()),
-    )
-    .await
-    {
+    // The exchange under the same deadline: if it is late, the future is dropped (cancelled).
+    match tokio::time::timeout(TIMEOUT, talk(&mut stream, message.as_bytes())).await {
         Ok(Ok(reply)) => {
             println!("Server said: {}", String::from_utf8_lossy(&reply));
             ExitCode::SUCCESS
@@ -57,6 +53,13 @@ async fn main() -> ExitCode {
     }
     // transport.loseConnection(): the stream is dropped, the connection closes, and returning
     // from main is reactor.stop().
+}
+
+/// The notes' `clientConnectionFailed`: say goodbye, and why.
+fn connection_failed(addr: &str, why: &str) -> ExitCode {
+    println!("Connection failed - goodbye!");
+    eprintln!("error: cannot connect to {addr}: {why}");
+    ExitCode::FAILURE
 }
 
 /// The Protocol: what `connectionMade` and `dataReceived` did, in order, in one function.
