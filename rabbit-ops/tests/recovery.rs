@@ -44,8 +44,18 @@ fn depth(conn: &mut Connection, queue: &str) -> u32 {
 fn worker_killed_mid_task_loses_nothing() {
     let mut clean = Cleanup::new();
     let q = clean.queue("task_queue");
-    let worker = ["worker", "--queue", &q, "--dot-ms", "8"];
-    let mut workers: Vec<Proc> = (0..3).map(|_| Proc::consumer(&worker, WAITING)).collect();
+    // The victim (worker 0) works slowly, so that killing it right after it took a task is
+    // killing it mid-task; the two others are quick.
+    let mut workers = vec![Proc::consumer(
+        &["worker", "--queue", &q, "--dot-ms", "500"],
+        WAITING,
+    )];
+    for _ in 0..2 {
+        workers.push(Proc::consumer(
+            &["worker", "--queue", &q, "--dot-ms", "8"],
+            WAITING,
+        ));
+    }
     let expected = tasks("task", 1000);
     let (publisher, mut stdin) = Proc::spawn_with_stdin(&mut cmd(&[
         "new-task",
@@ -61,26 +71,27 @@ fn worker_killed_mid_task_loses_nothing() {
     assert_eq!(sent.code(), Some(0), "{sent:?}");
     assert_eq!(sent.lines().len(), 1000, "one Sent line per task");
 
-    // Let the victim (worker 0) finish a few tasks, then SIGKILL it right after it took one.
+    // Let the victim finish two tasks, then SIGKILL it right after it took the next one.
     let deadline = Instant::now() + Duration::from_mins(1);
-    let mut in_flight = None;
-    while in_flight.is_none() {
+    let mut killed = false;
+    while !killed {
         assert!(Instant::now() < deadline, "worker 0 never got going");
         for (i, w) in workers.iter_mut().enumerate() {
             let Some(line) = w.next_line(Duration::from_millis(2)) else {
                 continue;
             };
-            if i == 0 && line.starts_with(" [x] Received ") {
-                let (done, current) = worker_tasks(w.seen());
-                if done.len() >= 20 {
-                    w.kill();
-                    in_flight = current;
-                    break;
-                }
+            if i == 0 && line.starts_with(" [x] Received ") && worker_tasks(w.seen()).0.len() >= 2 {
+                w.kill();
+                killed = true;
+                break;
             }
         }
     }
-    let in_flight = in_flight.unwrap();
+    // Whatever it printed before dying (still in the pipe) counts.
+    while workers[0].next_line(Duration::from_millis(200)).is_some() {}
+    let in_flight = worker_tasks(workers[0].seen())
+        .1
+        .expect("worker 0 was killed between two tasks, not in the middle of one");
 
     // The two others finish everything, including the victim's task.
     let done_by =
