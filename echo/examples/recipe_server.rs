@@ -8,9 +8,11 @@
 //! ```
 //!
 //! The first line on stdout is `listening on 127.0.0.1:PORT`. Ctrl-C (SIGINT) stops it: it
-//! prints `stopped after N connection(s)` and exits 0.
+//! prints `stopped after N connection(s)` and exits 0. It exits 1 with an `error:` line when it
+//! cannot listen (the port is taken), 2 for a port that is not a number.
 
 use std::io;
+use std::process::ExitCode;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,17 +21,32 @@ use tokio::signal::unix::{SignalKind, signal};
 /// `reactor.run()`: the runtime is the event loop; `current_thread` keeps it on one thread, like
 /// Twisted's reactor.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> io::Result<()> {
-    let port: u16 = match std::env::args().nth(1) {
+async fn main() -> ExitCode {
+    let port = match std::env::args().nth(1).map(|arg| arg.parse::<u16>()) {
         None => 1234,
-        Some(arg) => arg.parse().map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("bad port '{arg}'"))
-        })?,
+        Some(Ok(port)) => port,
+        Some(Err(_)) => {
+            eprintln!("error: the port must be a number from 0 to 65535");
+            return ExitCode::from(2);
+        }
     };
+    match serve(port).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Listens on 127.0.0.1:`port` and echoes until Ctrl-C.
+async fn serve(port: u16) -> io::Result<()> {
     // reactor.stop(), wired to Ctrl-C: the handler is armed now, before the first client.
     let mut interrupt = signal(SignalKind::interrupt())?;
     // reactor.listenTCP(port, factory)
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     println!("listening on {}", listener.local_addr()?);
 
     // The Factory: the accept loop, which starts one Protocol (a task) per connection.
@@ -50,7 +67,7 @@ async fn main() -> io::Result<()> {
             _ = interrupt.recv() => break,
         }
     }
-    // Leaving main stops the runtime; connections still open are dropped (closed).
+    // Returning ends main and the runtime: connections still open are dropped (closed).
     println!("stopped after {connections} connection(s)");
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! The recipes of docs/recipes.md (`echo/examples/recipe_*.rs`) run as documented: the server
 //! echoes and stops on Ctrl-C, the client prints `Server said: ...`, or the notes' failure line.
 //!
-//! `cargo test` and `cargo nextest run` build a package's examples next to its tests, in
-//! `target/<profile>/examples/`; this test finds them there from its own path.
+//! `cargo test -p echo` and `cargo nextest run -p echo` build the package's examples next to its
+//! tests, in `target/<profile>/examples/`; this test finds them there from its own path. Beware
+//! `--test recipes`: it builds this test alone and would run examples built earlier; to run only
+//! these tests, filter at run time instead: `cargo nextest run -p echo -E 'binary(recipes)'`.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
@@ -181,4 +183,36 @@ fn the_client_recipe_gives_up_after_5_seconds_without_a_reply() {
         format!("error: {addr}: no reply within 5 s\n")
     );
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_server_recipe_refuses_a_taken_port_and_a_bad_one() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for (arg, code, stderr) in [
+        (
+            port.as_str(),
+            1,
+            format!("error: cannot listen on 127.0.0.1:{port}: "),
+        ),
+        (
+            "http",
+            2,
+            "error: the port must be a number from 0 to 65535".to_owned(),
+        ),
+    ] {
+        let child = Command::new(example("recipe_server"))
+            .arg(arg)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start recipe_server");
+        let out = finish(child, Duration::from_secs(20));
+        assert_eq!(out.status.code(), Some(code), "{arg}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{arg}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with(&stderr),
+            "{arg}: {out:?}"
+        );
+    }
 }
