@@ -11,7 +11,25 @@
 //! - [`pubsub`]: `publish` / `subscribe`;
 //! - [`iter`]: a long list read in batches, as a stream;
 //! - [`reply`]: redis-cli style printing and the expectations lessons check against;
-//! - [`bench`]: `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster.
+//! - [`bench`](mod@bench): `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster.
+//!
+//! What a lesson prints and checks, without a server: a command as redis-cli shows it, a reply
+//! in redis-cli's format, and the expectation the lesson compares the reply with. (The commands
+//! themselves need a running Redis: `redis-ops lesson all`, docs/redis.md.)
+//!
+//! ```
+//! use redis::Value;
+//! use redis_ops::reply::{self, b};
+//!
+//! let mut cmd = redis::cmd("HMGET");
+//! cmd.arg("lesson:42:h").arg("k1").arg("a key");
+//! assert_eq!(reply::show_command(&cmd), r#"HMGET lesson:42:h k1 "a key""#);
+//!
+//! let answer = Value::Array(vec![b("v1"), Value::Nil]);
+//! assert_eq!(reply::show_reply(&answer), "1) \"v1\"\n2) (nil)");
+//! assert!(reply::array(vec![b("v1"), Value::Nil]).accepts(&Ok(answer)));
+//! assert!(!reply::int(1).accepts(&Ok(Value::Int(0))));
+//! ```
 
 pub mod bench;
 pub mod connect;

@@ -14,7 +14,15 @@ use redis_ops::pubsub::{Event, Listen};
 use redis_ops::{Error, Redis, bench, kv, lesson, pool, pubsub};
 
 /// Redis from Rust: set/get, a connection pool, every operation of the lesson, pub/sub.
+/// Talks to the Redis at --url (default $REDIS_URL, else redis://127.0.0.1:6379/0); a password in
+/// a URL is printed as ***. Replies go to stdout, one error line to stderr; `redis-ops <command>
+/// --help` describes each command.
 #[derive(FromArgs)]
+#[argh(
+    example = "The notes' set and get (prints OK, then bar):\n$ {command_name} set foo bar\n$ {command_name} get foo",
+    example = "Every operation of the lesson, shown and checked; 64 tasks sharing a pool of 4:\n$ {command_name} lesson all\n$ {command_name} pool --size 4 --tasks 64",
+    note = "Exit codes: 0 success, 1 runtime failure (unreachable server, a reply that disagreed, a key not set), 2 bad usage. --version prints the version. Guide: docs/redis.md."
+)]
 struct Args {
     /// redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)
     #[argh(option)]
