@@ -209,7 +209,8 @@ rabbit_errors() {
 
 rabbit_nothing_lost() {
   # 200 tasks from stdin, confirmed by the broker (the default for new-task), two workers.
-  local q="tour-tasks-$$" out total
+  # Fixed names: every tour reuses (and leaves, empty) the same queue and exchange.
+  local q="lessons-tour-tasks" out total
   rabbit_consumer w1 worker --queue "$q" --dot-ms 1
   rabbit_consumer w2 worker --queue "$q" --dot-ms 1
   out=$(seq -f 'task-%03g.' 1 200 | rabbit-ops new-task --stdin --queue "$q")
@@ -223,7 +224,7 @@ rabbit_nothing_lost() {
   echo "worker 1 did $(grep -cxF ' [x] Done' "$WORK/w1.out"), worker 2 $(grep -cxF ' [x] Done' "$WORK/w2.out")"
   # An unroutable message with --confirm comes back and is reported (exit 1).
   local rc=0 err
-  err=$(rabbit-ops emit-log-direct --confirm --exchange "tour-x-$$" nobody "lost?" 2>&1 >/dev/null) || rc=$?
+  err=$(rabbit-ops emit-log-direct --confirm --exchange "lessons-tour-x" nobody "lost?" 2>&1 >/dev/null) || rc=$?
   expect_eq "unroutable exit code" "$rc" 1
   grep -F "returned as unroutable" <<<"$err"
 }
