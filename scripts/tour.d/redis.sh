@@ -83,7 +83,16 @@ redis_lesson_pubsub() {
     "$ch: song 1"$'\n'"$ch: song 2"$'\n'"$ch: news at nine"
 }
 
+redis_lesson_bench() {
+  # A short run of the benchmark (scripts/bench redis compares it with redis-benchmark).
+  local out
+  out=$(redis-ops bench -c 20 -n 20000 -t set,get -q)
+  echo "$out"
+  expect_eq "result lines" "$(grep -cE '^(SET|GET): [0-9.]+ requests per second, .*errors=0$' <<<"$out")" 2
+}
+
 lesson "redis: set/get" redis_lesson_set_get
 lesson "redis: lesson all" redis_lesson_all
 lesson "redis: pool" redis_lesson_pool
 lesson "redis: publish/subscribe" redis_lesson_pubsub
+lesson "redis: bench" redis_lesson_bench
