@@ -17,6 +17,11 @@ use crate::{bench, confirms, hello, publish, rpc, work};
 /// topics, RPC, publisher confirms, and a headers exchange. Consumers run until Ctrl-C, or
 /// --count N messages (exit 0), or --timeout SECS without a message (exit 1).
 #[derive(FromArgs, Debug)]
+#[argh(
+    example = "Tutorial 1, in two terminals: a receiver, then Hello World!\n$ {command_name} receive\n$ {command_name} send",
+    example = "Tutorial 2: two workers share the tasks; each dot is a second of work:\n$ {command_name} worker\n$ {command_name} new-task First message.",
+    note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage. `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md."
+)]
 pub struct Args {
     /// broker URL; repeat it for the nodes of a cluster, tried in turn (default: $AMQP_URL,
     /// which may list several separated by commas, else amqp://guest:guest@127.0.0.1:5672/%2f)

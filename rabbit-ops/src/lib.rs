@@ -16,6 +16,25 @@
 //! Connections are made in one place, [`broker::Broker::connect`], and remade after a loss by
 //! [`broker::Broker::reconnect`]: consumers through [`consume::recovering`], publishers through
 //! [`publish::Publisher`] (confirms, republishing what was not confirmed).
+//!
+//! Every command starts from a broker URL; how one is read, and how it is shown in logs and
+//! errors (the password never is). The commands themselves need a running RabbitMQ:
+//! `rabbit-ops send`, `rabbit-ops receive`, docs/rabbit.md.
+//!
+//! ```
+//! use rabbit_ops::url::AmqpUrl;
+//!
+//! let url = AmqpUrl::parse("amqp://app:s3cret@10.0.0.6:5673/%2fshop?heartbeat=30").unwrap();
+//! assert_eq!((url.user.as_str(), url.host.as_str(), url.port), ("app", "10.0.0.6", 5673));
+//! assert_eq!(url.vhost, "/shop"); // percent-decoded
+//! assert_eq!(url.heartbeat, Some(30));
+//! assert_eq!(url.redacted(), "amqp://app:***@10.0.0.6:5673/%2fshop?heartbeat=30");
+//!
+//! // RabbitMQ's defaults: guest/guest, port 5672, the virtual host "/".
+//! let local = AmqpUrl::parse("amqp://localhost").unwrap();
+//! assert_eq!((local.user.as_str(), local.port, local.vhost.as_str()), ("guest", 5672, "/"));
+//! assert!(AmqpUrl::parse("http://localhost").is_err());
+//! ```
 
 pub mod bench;
 pub mod broker;
