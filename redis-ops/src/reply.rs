@@ -218,7 +218,7 @@ pub fn error(prefix: &str) -> Expect {
     Expect::Error(prefix.to_owned())
 }
 
-/// A bulk string value, for [`array`].
+/// A bulk string value, for [`array()`].
 pub fn b(text: &str) -> Value {
     Value::BulkString(text.as_bytes().to_vec())
 }
