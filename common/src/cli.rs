@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::process::exit;
+use std::time::Duration;
 
 use argh::FromArgs;
 
@@ -93,6 +94,53 @@ pub fn parse<T: FromArgs>(version: &str) -> T {
     }
 }
 
+/// The longest duration a `SECS` option takes: a year, far beyond any sensible timeout, and small
+/// enough that adding it to `Instant::now()` cannot overflow.
+pub const MAX_SECS: f64 = 366.0 * 24.0 * 3600.0;
+
+/// A number of seconds as a duration: finite, 0 or more (more than 0 unless `allow_zero`), at
+/// most [`MAX_SECS`].
+pub fn duration_from_secs(secs: f64, allow_zero: bool) -> Result<Duration, String> {
+    checked_secs(Some(secs), allow_zero, &secs.to_string())
+}
+
+/// `secs` is `None` when the text was not a number at all; `shown` is how errors quote it.
+fn checked_secs(secs: Option<f64>, allow_zero: bool, shown: &str) -> Result<Duration, String> {
+    match secs {
+        Some(s) if s.is_finite() && (s > 0.0 || (s == 0.0 && allow_zero)) => {
+            if s > MAX_SECS {
+                Err(format!("{shown} seconds is more than a year"))
+            } else {
+                Ok(Duration::from_secs_f64(s))
+            }
+        }
+        _ => {
+            let least = if allow_zero {
+                "0 or more"
+            } else {
+                "more than 0"
+            };
+            Err(format!(
+                "expected a number of seconds, {least}, like 5 or 0.5, not {shown}"
+            ))
+        }
+    }
+}
+
+fn parse_secs(text: &str, allow_zero: bool) -> Result<Duration, String> {
+    checked_secs(text.trim().parse().ok(), allow_zero, &format!("'{text}'"))
+}
+
+/// Parses a `SECS` option for argh's `from_str_fn`: `5`, `0.5`, `0` (0 or more).
+pub fn secs(text: &str) -> Result<Duration, String> {
+    parse_secs(text, true)
+}
+
+/// Parses a `SECS` option that must be more than 0 (a timeout, say).
+pub fn positive_secs(text: &str) -> Result<Duration, String> {
+    parse_secs(text, false)
+}
+
 /// Exits with a usage error (status 2) and a one-line message on stderr.
 pub fn usage_error(message: &str) -> ! {
     eprintln!("{}", crate::redact::redact_all(message));
@@ -153,6 +201,33 @@ mod tests {
             panic!("not a usage error")
         };
         assert!(text.contains("--nope"), "{text}");
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(secs("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(secs("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(secs("0"), Ok(Duration::ZERO));
+        assert_eq!(positive_secs("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(
+            positive_secs("0").unwrap_err(),
+            "expected a number of seconds, more than 0, like 5 or 0.5, not '0'"
+        );
+        assert_eq!(
+            secs("abc").unwrap_err(),
+            "expected a number of seconds, 0 or more, like 5 or 0.5, not 'abc'"
+        );
+        assert_eq!(
+            secs("1e300").unwrap_err(),
+            "'1e300' seconds is more than a year"
+        );
+        for bad in ["", "-1", "NaN", "inf", "-0.5"] {
+            assert!(secs(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            duration_from_secs(-1.0, true).unwrap_err(),
+            "expected a number of seconds, 0 or more, like 5 or 0.5, not -1"
+        );
     }
 
     #[cfg(unix)]

@@ -1,6 +1,6 @@
 //! Pieces every lesson binary shares: address parsing ([`addr`]), logging set-up ([`logging`]),
-//! the shutdown signal ([`shutdown`]), exit codes and the one-line error report ([`exit`]), and
-//! secret redaction ([`redact`]).
+//! the shutdown signal ([`shutdown`]), exit codes and the one-line error report ([`exit`]),
+//! open-file limits ([`limits`]), and secret redaction ([`redact`]).
 //!
 //! ```
 //! use common::addr::{parse_connect_addr, parse_listen_addr};
@@ -22,6 +22,7 @@
 pub mod addr;
 pub mod cli;
 pub mod exit;
+pub mod limits;
 pub mod logging;
 pub mod redact;
 pub mod shutdown;

@@ -129,7 +129,7 @@ async fn half_close_gets_everything_then_eof() {
 async fn two_thousand_concurrent_clients_each_get_their_own_data() {
     const CLIENTS: u64 = 2000;
     // Both ends of every connection live in this process.
-    let limit = echo::raise_fd_limit(2 * CLIENTS + 256).unwrap();
+    let limit = common::limits::raise_fd_limit();
     assert!(
         limit >= 2 * CLIENTS + 64,
         "the open-file limit ({limit}) is too low for this test"

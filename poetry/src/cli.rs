@@ -28,16 +28,12 @@ pub fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, Error> {
 
 /// A `--flag SECS` value as a duration: a finite number of seconds, at least 0.
 pub fn seconds(flag: &str, secs: f64) -> Result<Duration, Error> {
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| Error::Usage(format!("{flag} must be a number of seconds, 0 or more")))
+    common::cli::duration_from_secs(secs, true).map_err(|e| Error::Usage(format!("{flag}: {e}")))
 }
 
 /// A `--timeout SECS` value: like [`seconds`], but more than 0.
 pub fn timeout(flag: &str, secs: f64) -> Result<Duration, Error> {
-    match seconds(flag, secs)? {
-        d if d.is_zero() => Err(Error::Usage(format!("{flag} must be more than 0 seconds"))),
-        d => Ok(d),
-    }
+    common::cli::duration_from_secs(secs, false).map_err(|e| Error::Usage(format!("{flag}: {e}")))
 }
 
 /// Prints the first line on stdout at once (scripts wait for it to learn the address).

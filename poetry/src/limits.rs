@@ -1,34 +1,10 @@
 //! Open-file limits: a client that downloads 10,000 poems, or a server that holds 10,000
 //! connections, needs more descriptors than the usual soft limit of 1,024.
 
-use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+pub use common::limits::raise_fd_limit;
 
 /// Descriptors kept free for everything that is not a connection (stdio, the runtime, logs).
 pub const RESERVED_FDS: u64 = 64;
-
-/// Raises the soft limit on open files to the hard limit and returns the soft limit now in
-/// force (`u64::MAX` when unlimited).
-pub fn raise_fd_limit() -> u64 {
-    let Rlimit { current, maximum } = getrlimit(Resource::Nofile);
-    let Some(current) = current else {
-        return u64::MAX;
-    };
-    // An unlimited hard limit still cannot be exceeded past fs.nr_open; 1 Mi is its default.
-    let target = maximum.unwrap_or(1 << 20);
-    if target > current
-        && setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: Some(target),
-                maximum,
-            },
-        )
-        .is_ok()
-    {
-        return target;
-    }
-    current
-}
 
 /// The client's default `--concurrency`: generous, but below the open-file limit.
 pub fn default_concurrency(fd_limit: u64) -> usize {
@@ -58,11 +34,5 @@ mod tests {
         assert_eq!(default_concurrency(10), 1);
         assert_eq!(default_max_connections(1_024), 960);
         assert_eq!(default_max_connections(u64::MAX), 10_000);
-    }
-
-    #[test]
-    fn raising_never_lowers() {
-        let before = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
-        assert!(raise_fd_limit() >= before);
     }
 }

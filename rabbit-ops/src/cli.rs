@@ -64,14 +64,9 @@ pub enum Command {
     Bench(Bench),
 }
 
-/// Parses seconds: `5`, `0.5`.
+/// Parses seconds: `5`, `0.5` (more than 0).
 pub fn seconds(s: &str) -> Result<Duration, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e9 => Ok(Duration::from_secs_f64(v)),
-        _ => Err(format!(
-            "expected a number of seconds above 0, like 5 or 0.5, not '{s}'"
-        )),
-    }
+    common::cli::positive_secs(s)
 }
 
 /// Parses milliseconds (0 allowed).

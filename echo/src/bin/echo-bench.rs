@@ -30,7 +30,11 @@ struct Args {
     #[argh(option, default = "512")]
     size: usize,
     /// seconds to run (default 10)
-    #[argh(option, default = "Duration::from_secs(10)", from_str_fn(secs))]
+    #[argh(
+        option,
+        default = "Duration::from_secs(10)",
+        from_str_fn(common::cli::secs)
+    )]
     duration: Duration,
     /// print one JSON object instead of text
     #[argh(switch)]
@@ -44,10 +48,6 @@ struct Args {
     /// errors only on stderr
     #[argh(switch, short = 'q')]
     quiet: bool,
-}
-
-fn secs(text: &str) -> Result<Duration, String> {
-    echo::parse_secs(text)
 }
 
 fn main() -> ExitCode {
@@ -68,8 +68,12 @@ fn bench_main(args: &Args) -> Result<(), Error> {
     if args.threads == 0 {
         return Err(Error::Usage("error: --threads must be at least 1".into()));
     }
-    if let Err(e) = echo::raise_fd_limit(args.connections as u64 + 64) {
-        tracing::warn!("cannot raise the open-file limit: {e}");
+    let limit = common::limits::raise_fd_limit();
+    if limit < args.connections as u64 + 64 {
+        tracing::warn!(
+            "the open-file limit is {limit}: fewer than {} connections may open",
+            args.connections
+        );
     }
     let runtime = if args.threads == 1 {
         tokio::runtime::Builder::new_current_thread()

@@ -27,7 +27,11 @@ struct Args {
     stdin: bool,
     /// seconds allowed for the whole echo, connecting included; with --stdin, to connect
     /// and for the longest silence once stdin has ended (default 10)
-    #[argh(option, default = "Duration::from_secs(10)", from_str_fn(secs))]
+    #[argh(
+        option,
+        default = "Duration::from_secs(10)",
+        from_str_fn(common::cli::secs)
+    )]
     timeout: Duration,
     /// use UDP: the message is one datagram (with --stdin, each line is one)
     #[argh(switch)]
@@ -38,10 +42,6 @@ struct Args {
     /// errors only on stderr
     #[argh(switch, short = 'q')]
     quiet: bool,
-}
-
-fn secs(text: &str) -> Result<Duration, String> {
-    echo::parse_secs(text)
 }
 
 fn main() -> ExitCode {

@@ -29,10 +29,18 @@ struct Args {
     max_connections: usize,
     /// close a connection that neither sent nor read anything for SECS seconds; 0 = never
     /// (default 300)
-    #[argh(option, default = "Duration::from_secs(300)", from_str_fn(secs))]
+    #[argh(
+        option,
+        default = "Duration::from_secs(300)",
+        from_str_fn(common::cli::secs)
+    )]
     idle_timeout: Duration,
     /// after SIGINT/SIGTERM, let in-flight echoes finish for up to SECS seconds (default 5)
-    #[argh(option, default = "Duration::from_secs(5)", from_str_fn(secs))]
+    #[argh(
+        option,
+        default = "Duration::from_secs(5)",
+        from_str_fn(common::cli::secs)
+    )]
     grace: Duration,
     /// echo UDP datagrams instead: each goes back to its sender
     #[argh(switch)]
@@ -46,10 +54,6 @@ struct Args {
     /// errors only on stderr
     #[argh(switch, short = 'q')]
     quiet: bool,
-}
-
-fn secs(text: &str) -> Result<Duration, String> {
-    echo::parse_secs(text)
 }
 
 fn main() -> ExitCode {
@@ -70,13 +74,12 @@ fn serve(args: &Args) -> Result<(), Error> {
     }
     if !args.udp {
         // Room for every connection, plus a few descriptors for the process itself.
-        match echo::raise_fd_limit(args.max_connections as u64 + 64) {
-            Ok(limit) if limit < args.max_connections as u64 + 16 => tracing::warn!(
+        let limit = common::limits::raise_fd_limit();
+        if limit < args.max_connections as u64 + 16 {
+            tracing::warn!(
                 "the open-file limit is {limit}: fewer than --max-connections {} can be served",
                 args.max_connections
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+            );
         }
     }
     let runtime = if args.threads == 1 {

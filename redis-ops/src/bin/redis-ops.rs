@@ -440,13 +440,7 @@ fn usage(message: &str) -> Error {
 
 /// A positive number of seconds.
 fn seconds(flag: &str, value: f64) -> Result<Duration, Error> {
-    if value.is_finite() && value > 0.0 && value <= 1e9 {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(usage(&format!(
-            "{flag} must be a positive number of seconds, not {value}"
-        )))
-    }
+    common::cli::duration_from_secs(value, false).map_err(|e| usage(&format!("{flag}: {e}")))
 }
 
 fn shutdown() -> Result<impl std::future::Future<Output = common::shutdown::Signal>, Error> {
