@@ -26,6 +26,7 @@ pub mod limits;
 pub mod logging;
 pub mod redact;
 pub mod shutdown;
+pub mod testing;
 
 pub use addr::{AddrError, parse_connect_addr, parse_listen_addr};
 pub use exit::{ExitStatus, Failure, report};
