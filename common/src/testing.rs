@@ -1,7 +1,10 @@
 //! Support for the crates' integration tests: checks every binary's `--help` and `--version` the
 //! same way. (Test code, but a plain module: integration tests only see a crate's public API.)
 
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::process::Command;
+
+use rustix::net::{AddressFamily, SocketType, bind, getsockname, socket};
 
 /// Runs `bin args`, expects exit 0 and nothing on stderr, returns stdout.
 ///
@@ -41,4 +44,40 @@ pub fn check_help(bin: &str, name: &str, description: &str, version: &str) {
         stdout_of(bin, &["--version"]),
         format!("{name} {version}\n")
     );
+}
+
+/// A TCP address on 127.0.0.1 where nothing listens, so connecting is refused, and where nothing
+/// will listen for as long as this process lives: the port is held by a socket that is bound but
+/// never listens (the kernel answers a connection to it with a reset). The socket is leaked on
+/// purpose. A port merely found free and released could be taken by a test running in parallel.
+///
+/// # Panics
+/// When no socket can be made or bound.
+pub fn refused_addr() -> SocketAddr {
+    let fd = socket(AddressFamily::INET, SocketType::STREAM, None).expect("a TCP socket");
+    bind(
+        &fd,
+        &SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)),
+    )
+    .expect("bind 127.0.0.1:0");
+    let addr = getsockname(&fd).expect("its address");
+    let addr = SocketAddr::try_from(addr).expect("an IPv4 address");
+    std::mem::forget(fd);
+    addr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_addr_is_refused_and_reserved() {
+        let addr = refused_addr();
+        let err = std::net::TcpStream::connect(addr).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert!(
+            std::net::TcpListener::bind(addr).is_err(),
+            "the port is still free"
+        );
+    }
 }

@@ -138,15 +138,6 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A port where nothing listens (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A fake server on a thread: for each of `connections` clients, reads `len` bytes and
 /// answers with `reply(bytes)`.
 fn fake_server(
@@ -243,7 +234,7 @@ fn udp_server_and_client() {
 
 #[test]
 fn refused_connection_prints_goodbye_and_exits_1() {
-    let port = free_port().to_string();
+    let port = common::testing::refused_addr().port().to_string();
     let out = run(CLIENT, &[&port], b"");
     assert_eq!(stdout(&out), "Connection failed - goodbye!\n");
     assert_eq!(out.status.code(), Some(1));

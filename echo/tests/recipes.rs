@@ -152,12 +152,8 @@ fn the_recipes_talk_to_each_other_and_the_server_stops_on_ctrl_c() {
 
 #[test]
 fn the_client_recipe_says_goodbye_when_nothing_listens() {
-    // A port that was free a moment ago: nothing listens there now.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port where nothing listens, reserved for this test.
+    let port = common::testing::refused_addr().port();
     let out = client(&[&format!("127.0.0.1:{port}")]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),

@@ -16,10 +16,9 @@ fn bin() -> Command {
     c
 }
 
-/// A local port nothing listens on.
+/// A local port nothing listens on, reserved for the test.
 fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    common::testing::refused_addr().port()
 }
 
 /// The test broker's URL with other credentials or vhost.

@@ -87,11 +87,9 @@ pub async fn proxy_server(config: poetry::proxy::Config) -> Running<poetry::prox
     start(poetry::proxy::run, config).await
 }
 
-/// An address where nothing listens: connecting is refused.
+/// An address where nothing listens: connecting is refused (the port stays reserved).
 pub fn refused_addr() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-    // The listener closes here; the port stays free for the test's lifetime in practice.
+    common::testing::refused_addr()
 }
 
 /// A server whose kernel accepts connections but which never sends anything: a client times

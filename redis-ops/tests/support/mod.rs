@@ -208,15 +208,15 @@ pub fn signal(pid: u32, name: &str) {
     assert!(ok, "kill -s {name} {pid} failed");
 }
 
-/// A TCP port on 127.0.0.1 where nothing listens (bound, then closed).
+/// A TCP port on 127.0.0.1 where nothing listens, reserved for the test (see common::testing).
 pub fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    common::testing::refused_addr().port()
 }
 
 /// A free TCP port on 127.0.0.1 (bound to port 0, then released).
 pub fn free_port() -> u16 {
-    closed_port()
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 /// A private redis-server child on its own port and temp dir (never the shared one), killed
