@@ -14,7 +14,8 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), echo::Error> {
-//! //!
+//! use std::time::Duration;
+//!
 //! let listener = echo::server::bind("127.0.0.1:0".parse().unwrap())?;
 //! let addr = listener.local_addr().unwrap();
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
