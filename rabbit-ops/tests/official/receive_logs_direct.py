@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Tutorial 4 consumer (routing): our Python 3 version of the official receive_logs_direct.py.
+
+Declares the direct exchange `direct_logs` and a server-named exclusive queue bound once per
+severity given on the command line (at least one, else usage on stderr and exit 1), and prints
+` [x] <routing key>:<repr of the body bytes>` as the official program does, e.g.
+` [x] error:b'Run. Run.'`. Test overrides (environment only): TUTORIAL_AMQP_URL,
+TUTORIAL_EXCHANGE, TUTORIAL_MAX_MESSAGES (exit 0 after that many deliveries).
+"""
+import os
+import sys
+
+import pika
+
+
+def connection_parameters():
+    url = os.environ.get("TUTORIAL_AMQP_URL")
+    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+
+
+def max_messages():
+    value = os.environ.get("TUTORIAL_MAX_MESSAGES")
+    return int(value) if value else None
+
+
+exchange = os.environ.get("TUTORIAL_EXCHANGE") or "direct_logs"
+limit = max_messages()
+seen = 0
+
+connection = pika.BlockingConnection(connection_parameters())
+channel = connection.channel()
+
+channel.exchange_declare(exchange=exchange, exchange_type="direct")
+
+result = channel.queue_declare(queue="", exclusive=True)
+queue_name = result.method.queue
+
+severities = sys.argv[1:]
+if not severities:
+    sys.stderr.write("Usage: %s [info] [warning] [error]\n" % sys.argv[0])
+    sys.exit(1)
+
+for severity in severities:
+    channel.queue_bind(exchange=exchange, queue=queue_name, routing_key=severity)
+
+print(" [*] Waiting for logs. To exit press CTRL+C", flush=True)
+
+
+def on_log(ch, method, properties, body):
+    global seen
+    print(f" [x] {method.routing_key}:{body}", flush=True)
+    seen += 1
+    if limit is not None and seen >= limit:
+        ch.stop_consuming()
+
+
+channel.basic_consume(queue=queue_name, on_message_callback=on_log, auto_ack=True)
+
+channel.start_consuming()
+connection.close()
