@@ -30,15 +30,16 @@ pub fn parse_from<T: FromArgs>(args: &[OsString], version: &str) -> Parsed<T> {
         match a.to_str() {
             Some(s) => strings.push(s),
             None => {
-                return Parsed::Usage(format!(
-                    "error: argument {} is not valid UTF-8",
-                    a.to_string_lossy()
+                return Parsed::Usage(usage_text(
+                    &format!("argument {} is not valid UTF-8", a.to_string_lossy()),
+                    &program_name(),
+                    None,
                 ));
             }
         }
     }
     let Some((prog, rest)) = strings.split_first() else {
-        return Parsed::Usage("error: no program name".into());
+        return Parsed::Usage(usage_text("no program name", "the tool", None));
     };
     let name = std::path::Path::new(prog)
         .file_name()
@@ -65,16 +66,69 @@ pub fn parse_from<T: FromArgs>(args: &[OsString], version: &str) -> Parsed<T> {
     match T::from_args(&[name], &expanded) {
         Ok(t) => Parsed::Run(t),
         Err(early) if early.status.is_ok() => Parsed::Print(early.output),
-        Err(early) => {
-            let out = early.output.trim_end();
-            let out = if out.starts_with("error") || out.starts_with("Usage") {
-                out.to_owned()
-            } else {
-                format!("error: {out}")
-            };
-            Parsed::Usage(format!("{out}\nRun {name} --help for more information.\n"))
-        }
+        Err(early) => Parsed::Usage(usage_text(&argh_message(&early.output), name, None)),
     }
+}
+
+/// argh's usage message folded into one line without a prefix of its own:
+/// `Required options not provided:\n    --x` becomes `required options not provided: --x`.
+fn argh_message(output: &str) -> String {
+    let text = output.trim();
+    let text = text.strip_prefix("error:").unwrap_or(text).trim();
+    let folded = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    // `Error parsing option '--port' with value 'x': why` -> `invalid value 'x' for --port: why`
+    if let Some(rest) = folded.strip_prefix("Error parsing option '")
+        && let Some((option, rest)) = rest.split_once("' with value '")
+        && let Some((value, why)) = rest.split_once("': ")
+    {
+        return format!("invalid value '{value}' for {option}: {why}");
+    }
+    let mut chars = folded.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => "bad usage".to_owned(),
+    }
+}
+
+/// The usage error text: `error: <what>` and the line saying where the help is.
+pub fn usage_text(what: &str, tool: &str, command: Option<&str>) -> String {
+    format!(
+        "error: {}\n{}\n",
+        crate::redact::redact_all(what),
+        help_hint_for(tool, command)
+    )
+}
+
+/// `Run '<tool> [<command>] --help' for usage.`
+fn help_hint_for(tool: &str, command: Option<&str>) -> String {
+    match command {
+        Some(c) => format!("Run '{tool} {c} --help' for usage."),
+        None => format!("Run '{tool} --help' for usage."),
+    }
+}
+
+/// The help line for this process: `Run '<tool> [<command>] --help' for usage.`, the tool's
+/// name taken from the command line.
+pub fn help_hint(command: Option<&str>) -> String {
+    help_hint_for(&program_name(), command)
+}
+
+/// This program's name, as the user called it (without the folder).
+pub fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_name)
+        .map_or_else(
+            || "the tool".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
 }
 
 /// Parses the process's arguments into `T`, or prints help/version (exit 0) or the usage error
@@ -84,11 +138,13 @@ pub fn parse<T: FromArgs>(version: &str) -> T {
     match parse_from(&args, version) {
         Parsed::Run(t) => t,
         Parsed::Print(text) => {
-            print!("{text}");
+            use std::io::Write;
+            // `tool --help | head -1`: a closed stdout is not an error.
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
             exit(0);
         }
         Parsed::Usage(text) => {
-            eprint!("{text}");
+            crate::exit::say(text.trim_end());
             exit(i32::from(USAGE));
         }
     }
@@ -141,9 +197,10 @@ pub fn positive_secs(text: &str) -> Result<Duration, String> {
     parse_secs(text, false)
 }
 
-/// Exits with a usage error (status 2) and a one-line message on stderr.
+/// Exits with a usage error (status 2): `error: <message>` and the help line on stderr.
+/// `message` carries no prefix of its own.
 pub fn usage_error(message: &str) -> ! {
-    eprintln!("{}", crate::redact::redact_all(message));
+    crate::exit::say(usage_text(message, &program_name(), None).trim_end());
     exit(i32::from(USAGE))
 }
 
@@ -195,8 +252,15 @@ mod tests {
         let Parsed::Usage(text) = run(&["demo", "--port", "x"]) else {
             panic!("not a usage error")
         };
-        assert!(text.starts_with("error"), "{text}");
+        assert!(text.starts_with("error: "), "{text}");
+        assert!(!text.starts_with("error: error"), "{text}");
         assert!(text.contains("--port"), "{text}");
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(text.lines().nth(1), Some("Run 'demo --help' for usage."));
+        assert_eq!(
+            text.lines().next(),
+            Some("error: invalid value 'x' for --port: invalid digit found in string")
+        );
         let Parsed::Usage(text) = run(&["demo", "--nope"]) else {
             panic!("not a usage error")
         };

@@ -3,6 +3,7 @@
 //! - [`SUCCESS`] (0): it worked.
 //! - [`FAILURE`] (1): a runtime failure: unreachable server, lost data, a check that disagreed.
 //! - [`USAGE`] (2): bad usage: argh's own errors, a bad address, a missing file.
+//! - [`INTERRUPTED`] (130): a job cut short by Ctrl-C or SIGTERM, after cleaning up.
 //!
 //! A failure prints exactly one line on stderr, `error: <message>: <cause>: <cause>`, with every
 //! URL password redacted; no panic, no backtrace.
@@ -16,6 +17,10 @@ pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 /// Bad usage.
 pub const USAGE: u8 = 2;
+/// A long-running command stopped by SIGINT or SIGTERM before it finished its job (128 + 2, the
+/// shell's convention for Ctrl-C). It cleaned up and said what it did first. A command whose job
+/// is to run until stopped (a server, a consumer without `--count`) exits [`SUCCESS`] instead.
+pub const INTERRUPTED: u8 = 130;
 
 /// An error that knows which exit code it deserves.
 pub trait ExitStatus {
@@ -68,6 +73,14 @@ impl Failure {
         }
     }
 
+    /// A job cut short by a signal (exit 130).
+    pub fn interrupted(error: impl Into<Box<dyn Error + Send + Sync + 'static>>) -> Self {
+        Self {
+            code: INTERRUPTED,
+            error: error.into(),
+        }
+    }
+
     /// A usage error (exit 2).
     pub fn usage(error: impl Into<Box<dyn Error + Send + Sync + 'static>>) -> Self {
         Self {
@@ -87,16 +100,34 @@ impl<E: Error + ExitStatus + Send + Sync + 'static> From<E> for Failure {
 }
 
 /// Ends `main`: `Ok` exits 0; an error prints its one-line [`report`] on stderr and exits with
-/// its code.
+/// its code. A closed standard output ([`crate::output::is_closed`]) is not a failure of a
+/// command whose job is printing: it exits 0 and prints nothing. A usage error ([`USAGE`]) gets
+/// a second line saying where the help is.
 pub fn finish<E: Into<Failure>>(result: Result<(), E>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let f: Failure = e.into();
-            eprintln!("{}", report(f.error.as_ref()));
+            if crate::output::is_closed(f.error.as_ref()) {
+                return ExitCode::SUCCESS;
+            }
+            let mut text = report(f.error.as_ref());
+            if f.code == USAGE {
+                text.push('\n');
+                text.push_str(&crate::cli::help_hint(None));
+            }
+            say(&text);
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Writes `line` and a newline on stderr, ignoring a closed stderr (a server whose stderr is a
+/// closed pipe still stops cleanly: `eprintln!` would panic).
+pub fn say(line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Pieces every lesson binary shares: address parsing ([`addr`]), logging set-up ([`logging`]),
 //! the shutdown signal ([`shutdown`]), exit codes and the one-line error report ([`exit`]),
-//! open-file limits ([`limits`]), and secret redaction ([`redact`]).
+//! open-file limits ([`limits`]), secret redaction ([`redact`]), the one runtime builder
+//! ([`runtime`]), the one reconnect backoff ([`retry`]), listeners and the shared accept loop
+//! ([`net`]), durations in words ([`fmt`]) and the stdout writer ([`output`]).
 //!
 //! ```
 //! use common::addr::{parse_connect_addr, parse_listen_addr};
@@ -22,9 +24,15 @@
 pub mod addr;
 pub mod cli;
 pub mod exit;
+pub mod fmt;
 pub mod limits;
 pub mod logging;
+pub mod net;
+pub mod output;
+pub mod probe;
 pub mod redact;
+pub mod retry;
+pub mod runtime;
 pub mod shutdown;
 pub mod testing;
 

@@ -1,0 +1,365 @@
+//! Readiness checks for CI (`redis-ops ping`, `rabbit-ops ping`, `echo-client --wait`,
+//! `poetry-client --wait`): several targets checked at once, each tried again with the shared
+//! [`Backoff`](crate::retry::Backoff) until it passes or `--wait` runs out, one report line each.
+//!
+//! A tool supplies the check itself (one attempt against one target, answering [`Passed`] or a
+//! [`Refusal`] that says whether waiting could help); this module does the rest: deadlines,
+//! retries, concurrency, the lines and the JSON objects.
+//!
+//! An attempt in progress is never cancelled half-way (it would leave its key or queue behind):
+//! a signal stops the waiting between attempts, and each attempt is bounded by its own timeout.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::fmt::duration;
+use crate::redact::redact_all;
+use crate::retry::Backoff;
+
+/// How to check.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    /// Keep trying until this much time has gone; `None`: one try.
+    pub wait: Option<Duration>,
+    /// The bound of one attempt (connect, every exchange, clean-up).
+    pub timeout: Duration,
+}
+
+/// One attempt that passed.
+#[derive(Debug, Clone)]
+pub struct Passed {
+    /// The server and its version, as it says (`Redis 7.0.15`).
+    pub server: String,
+    /// How long the data took to go there and back.
+    pub round_trip: Duration,
+}
+
+/// One attempt that did not pass.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// Why, in a few words (`connection refused`, `wrong password`).
+    pub reason: String,
+    /// `true` when waiting may help (nothing listening yet, still loading, booting); `false`
+    /// for a permanent answer (a wrong password, not the expected protocol).
+    pub not_ready: bool,
+}
+
+impl Refusal {
+    /// Waiting may help.
+    pub fn not_ready(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            not_ready: true,
+        }
+    }
+
+    /// A permanent answer: waiting will not help.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            not_ready: false,
+        }
+    }
+}
+
+/// What happened to one target in the end.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The target, password redacted.
+    pub target: String,
+    /// The last attempt's answer.
+    pub result: Result<Passed, Refusal>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Time from the start to the end of the last attempt.
+    pub waited: Duration,
+    /// `true` when a signal ended the waiting.
+    pub interrupted: bool,
+    /// `true` when the probe was allowed to wait.
+    pub waiting: bool,
+}
+
+impl Outcome {
+    /// Did the target pass?
+    pub fn ok(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    /// The line for a person: `ok <target>: <server>, round trip 0.4 ms` (for stdout) or the
+    /// error text without its `error: ` prefix (`<target> not ready after 30.0 s: connection
+    /// refused`, `<target>: wrong password`), for [`crate::exit`]'s report.
+    pub fn line(&self) -> String {
+        match &self.result {
+            Ok(p) => format!(
+                "ok {}: {}, round trip {}",
+                self.target,
+                p.server,
+                duration(p.round_trip)
+            ),
+            Err(r) if self.interrupted => {
+                format!(
+                    "{} not ready when interrupted after {:.1} s: {}",
+                    self.target,
+                    self.waited.as_secs_f64(),
+                    r.reason
+                )
+            }
+            Err(r) if self.waiting && r.not_ready => format!(
+                "{} not ready after {:.1} s: {}",
+                self.target,
+                self.waited.as_secs_f64(),
+                r.reason
+            ),
+            Err(r) => format!("{}: {}", self.target, r.reason),
+        }
+    }
+
+    /// One JSON object: `{"target", "ok", "server", "round_trip_ms", "attempts", "waited_s",
+    /// "error"}` (absent values are `null`).
+    pub fn json(&self) -> String {
+        let (server, rtt, error) = match &self.result {
+            Ok(p) => (
+                serde_json::Value::from(p.server.clone()),
+                serde_json::Value::from(round3(p.round_trip.as_secs_f64() * 1e3)),
+                serde_json::Value::Null,
+            ),
+            Err(_) => (
+                serde_json::Value::Null,
+                serde_json::Value::Null,
+                serde_json::Value::from(self.line()),
+            ),
+        };
+        serde_json::json!({
+            "target": self.target,
+            "ok": self.ok(),
+            "server": server,
+            "round_trip_ms": rtt,
+            "attempts": self.attempts,
+            "waited_s": round3(self.waited.as_secs_f64()),
+            "error": error,
+        })
+        .to_string()
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Checks every target at once with `check` and answers their outcomes in the targets' order.
+/// `stop` (a signal) ends the waiting between attempts.
+pub async fn check_all<C, F>(
+    targets: &[String],
+    probe: Probe,
+    check: C,
+    stop: impl Future,
+) -> Vec<Outcome>
+where
+    C: Fn(String) -> F,
+    F: Future<Output = Result<Passed, Refusal>>,
+{
+    let stop_token = tokio_util::sync::CancellationToken::new();
+    let runs = targets
+        .iter()
+        .map(|t| check_one(t.clone(), probe, &check, stop_token.clone()));
+    let all = futures::future::join_all(runs);
+    tokio::pin!(all);
+    let mut stop = std::pin::pin!(stop);
+    tokio::select! {
+        outcomes = &mut all => outcomes,
+        _ = &mut stop => {
+            stop_token.cancel();
+            all.await
+        }
+    }
+}
+
+/// One target: attempts until it passes, a permanent refusal, the wait runs out, or `stop`.
+async fn check_one<C, F>(
+    target: String,
+    probe: Probe,
+    check: &C,
+    stop: tokio_util::sync::CancellationToken,
+) -> Outcome
+where
+    C: Fn(String) -> F,
+    F: Future<Output = Result<Passed, Refusal>>,
+{
+    let start = Instant::now();
+    let deadline = probe.wait.map(|w| start + w);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+    let mut attempts = 0;
+    let shown = redact_all(&target);
+    loop {
+        attempts += 1;
+        let result = match tokio::time::timeout(probe.timeout, check(target.clone())).await {
+            Ok(r) => r,
+            Err(_) => Err(Refusal::not_ready(format!(
+                "no answer within {}",
+                duration(probe.timeout)
+            ))),
+        };
+        let give_up = match &result {
+            Ok(_) => true,
+            Err(r) => !r.not_ready,
+        };
+        let delay = match deadline {
+            Some(d) if !give_up => backoff.next_delay_until(d),
+            _ => None,
+        };
+        let outcome = |interrupted| Outcome {
+            target: shown.clone(),
+            result: result.clone(),
+            attempts,
+            waited: start.elapsed(),
+            interrupted,
+            waiting: probe.wait.is_some(),
+        };
+        let Some(delay) = delay else {
+            return outcome(false);
+        };
+        tracing::debug!(
+            "{shown}: attempt {attempts}: {}; again in {}",
+            result.as_ref().err().map_or("", |r| r.reason.as_str()),
+            duration(delay)
+        );
+        tokio::select! {
+            () = stop.cancelled() => return outcome(true),
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn passed() -> Passed {
+        Passed {
+            server: "Demo 1.0".into(),
+            round_trip: Duration::from_micros(400),
+        }
+    }
+
+    #[tokio::test]
+    async fn passes_after_not_ready_attempts_and_reports() {
+        let tries = AtomicU32::new(0);
+        let probe = Probe {
+            wait: Some(Duration::from_secs(5)),
+            timeout: Duration::from_secs(1),
+        };
+        let out = check_all(
+            &["redis://:pw@h:1/0".to_owned()],
+            probe,
+            |_| {
+                let n = tries.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 2 {
+                        Err(Refusal::not_ready("connection refused"))
+                    } else {
+                        Ok(passed())
+                    }
+                }
+            },
+            std::future::pending::<()>(),
+        )
+        .await;
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].attempts, 3);
+        assert_eq!(
+            out[0].line(),
+            "ok redis://:***@h:1/0: Demo 1.0, round trip 0.4 ms"
+        );
+        let json: serde_json::Value = serde_json::from_str(&out[0].json()).unwrap();
+        assert_eq!(json["ok"], true);
+        assert_eq!(json["round_trip_ms"], 0.4);
+        assert_eq!(json["attempts"], 3);
+        assert_eq!(json["error"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_refusal_stops_at_once_and_waiting_is_bounded() {
+        let probe = Probe {
+            wait: Some(Duration::from_millis(300)),
+            timeout: Duration::from_millis(100),
+        };
+        let start = Instant::now();
+        let out = check_all(
+            &["a".to_owned(), "b".to_owned(), "c".to_owned()],
+            probe,
+            |t| async move {
+                match t.as_str() {
+                    "a" => Err(Refusal::failed("wrong password")),
+                    "b" => Err(Refusal::not_ready("connection refused")),
+                    _ => std::future::pending().await,
+                }
+            },
+            std::future::pending::<()>(),
+        )
+        .await;
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(out[0].attempts, 1);
+        assert_eq!(out[0].line(), "a: wrong password");
+        assert!(out[1].attempts > 1);
+        assert!(
+            out[1]
+                .line()
+                .starts_with("b not ready after 0.3 s: connection refused")
+                || out[1]
+                    .line()
+                    .starts_with("b not ready after 0.4 s: connection refused"),
+            "{}",
+            out[1].line()
+        );
+        assert!(
+            out[2].line().ends_with("no answer within 100.0 ms"),
+            "{}",
+            out[2].line()
+        );
+        let json: serde_json::Value = serde_json::from_str(&out[0].json()).unwrap();
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["error"], "a: wrong password");
+    }
+
+    #[tokio::test]
+    async fn one_try_without_wait_and_a_signal_ends_waiting() {
+        let probe = Probe {
+            wait: None,
+            timeout: Duration::from_secs(1),
+        };
+        let out = check_all(
+            &["x".to_owned()],
+            probe,
+            |_| async { Err(Refusal::not_ready("connection refused")) },
+            std::future::pending::<()>(),
+        )
+        .await;
+        assert_eq!(out[0].attempts, 1);
+        assert_eq!(out[0].line(), "x: connection refused");
+
+        let probe = Probe {
+            wait: Some(Duration::from_mins(1)),
+            timeout: Duration::from_secs(1),
+        };
+        let start = Instant::now();
+        let out = check_all(
+            &["x".to_owned()],
+            probe,
+            |_| async { Err(Refusal::not_ready("connection refused")) },
+            tokio::time::sleep(Duration::from_millis(200)),
+        )
+        .await;
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(out[0].interrupted);
+        assert!(
+            out[0].line().contains("not ready when interrupted"),
+            "{}",
+            out[0].line()
+        );
+    }
+}
