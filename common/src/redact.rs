@@ -5,48 +5,134 @@
 
 use std::fmt;
 
-/// The URL with its password (if any) replaced by `***`.
+/// The URL with its password (if any) replaced by `***`, whatever its shape: the text is taken
+/// as one URL, so everything between `://` (or the start) and the last `@` is the user part,
+/// even when the password holds `/`, `?`, `#`, spaces or `@`; a `password=` (or `pass=`,
+/// `pwd=`, `secret=`, `token=`) value in the query is hidden too. Redact before parsing: this
+/// never fails, whatever the text.
 pub fn redact_url(url: &str) -> String {
-    redact_all(url)
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let mut out = String::with_capacity(url.len());
+    out.push_str(scheme);
+    let tail = match rest.rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            match userinfo.find(':') {
+                Some(colon) => {
+                    out.push_str(&userinfo[..=colon]);
+                    out.push_str("***");
+                }
+                // `user@host`: a user name alone is no secret, unless it is more than a name.
+                None if userinfo.contains(['/', '?', '#', ' ']) => out.push_str("***"),
+                None => out.push_str(userinfo),
+            }
+            &rest[at..]
+        }
+        None => rest,
+    };
+    out.push_str(&redact_query(tail));
+    out
 }
 
-/// A display wrapper that redacts the URL it holds.
+/// The names of query parameters whose values are secrets.
+const SECRET_KEYS: [&str; 6] = ["password", "pass", "passwd", "pwd", "secret", "token"];
+
+/// Hides the values of secret query parameters (`?password=x` -> `?password=***`).
+fn redact_query(text: &str) -> String {
+    let Some(q) = text.find('?') else {
+        return text.to_owned();
+    };
+    let (head, query) = text.split_at(q + 1);
+    let (query, fragment) = match query.find('#') {
+        Some(h) => query.split_at(h),
+        None => (query, ""),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s)) => {
+                format!("{k}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{head}{}{fragment}", pairs.join("&"))
+}
+
+/// A display wrapper that redacts the URL it holds (see [`redact_url`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Redacted<'a>(pub &'a str);
 
 impl fmt::Display for Redacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact_all(self.0))
+        f.write_str(&redact_url(self.0))
     }
 }
 
-/// Redacts the password of every `scheme://user:password@host` URL found in a text.
+/// Where a URL written in running text ends: white space or a quote closes it.
+fn url_end(text: &str) -> usize {
+    text.find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '<' | '>'))
+        .unwrap_or(text.len())
+}
+
+/// Redacts the password of every URL found in a text (a log line, an error message), whatever
+/// its shape (see [`redact_url`]). A URL ends at white space or a quote, except that a user part
+/// with a space (`redis://:pw x@host`) runs on to its `@`.
 pub fn redact_all(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
-        let (head, tail) = rest.split_at(pos + 3);
-        out.push_str(head);
-        // The authority ends at the first '/', '?', '#' or white space.
-        let end = tail
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace())
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        out.push_str(&userinfo[..=colon]);
-                        out.push_str("***");
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
+        // The scheme: the letters (and + - .) just before `://`.
+        let scheme_start = rest[..pos]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        out.push_str(&rest[..scheme_start]);
+        let after = &rest[pos + 3..];
+        let mut end = pos + 3 + url_end(after);
+        let token = &rest[pos + 3..end];
+        if !token.contains('@') && token.contains(':') {
+            // `redis://:pw x@host`: the password may hold spaces; it ends at an `@` on the same
+            // line, before any quote or other URL.
+            let line_end = after.find(['\n', '\'', '"', '`']).unwrap_or(after.len());
+            let line = &after[..line_end];
+            if let Some(at) = line.find('@')
+                && !line[..at].contains("://")
+            {
+                end = pos + 3 + at + url_end(&after[at..]);
             }
-            None => out.push_str(authority),
         }
-        rest = &tail[end..];
+        out.push_str(&redact_url(&rest[scheme_start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    redact_bare(&out)
+}
+
+/// A bare `:password@host` (a Redis URL without its scheme) anywhere in a text.
+fn redact_bare(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(colon) = rest.find(':') {
+        let word_start = colon == 0
+            || rest[..colon]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '='));
+        let word = &rest[colon..colon + url_end(&rest[colon..])];
+        match word.rfind('@') {
+            Some(at) if word_start && at > 1 => {
+                out.push_str(&rest[..colon]);
+                out.push_str(":***");
+                rest = &rest[colon + at..];
+            }
+            _ => {
+                out.push_str(&rest[..=colon]);
+                rest = &rest[colon + 1..];
+            }
+        }
     }
     out.push_str(rest);
     out
@@ -76,10 +162,13 @@ mod tests {
 
     #[test]
     fn urls_without_password_are_unchanged() {
+        // Ambiguous shapes are hidden rather than shown: `redis://h:6379/0?x=a:b@c` could be a
+        // password `6379/0?x=a:b` typed without escaping.
+        assert_eq!(redact_url("redis://h:6379/0?x=a:b@c"), "redis://h:***@c");
         for u in [
             "redis://127.0.0.1:6379/0",
             "amqp://guest@h:5672/%2f",
-            "redis://h:6379/0?x=a:b@c",
+            "redis://h:6379/0?x=a:b",
             "no url here",
         ] {
             assert_eq!(redact_url(u), u);
@@ -93,5 +182,36 @@ mod tests {
             "tried redis://:***@x:1 then amqp://g:***@y:2/v, gave up"
         );
         assert_eq!(Redacted("redis://:pw@h").to_string(), "redis://:***@h");
+    }
+
+    /// Every malformed shape a user may type: the password never shows.
+    #[test]
+    fn odd_shapes_hide_the_password() {
+        for (url, want) in [
+            ("redis://:pw/x@host", "redis://:***@host"),
+            ("redis://:pw x@host", "redis://:***@host"),
+            ("redis://:pw?x@host", "redis://:***@host"),
+            ("redis://:pw#x@host", "redis://:***@host"),
+            (":pw@host:6379", ":***@host:6379"),
+            (
+                "redis://h:6379/0?password=pw",
+                "redis://h:6379/0?password=***",
+            ),
+            ("redis://h/0?db=1&Pass=pw#f", "redis://h/0?db=1&Pass=***#f"),
+            (
+                "redis+unix:///tmp/r.sock?db=0&pass=pw",
+                "redis+unix:///tmp/r.sock?db=0&pass=***",
+            ),
+            ("amqp://u:p@ss@h:5672/%2f", "amqp://u:***@h:5672/%2f"),
+        ] {
+            assert_eq!(redact_url(url), want, "{url}");
+            let line = format!("error: bad URL '{url}': nope");
+            let shown = redact_all(&line);
+            assert!(!shown.contains("pw"), "{line} -> {shown}");
+            assert!(!shown.contains("p@ss"), "{line} -> {shown}");
+            // The same text without quotes around it.
+            let shown = redact_all(&format!("cannot parse {url}: nope"));
+            assert!(!shown.contains("pw"), "{url} -> {shown}");
+        }
     }
 }
