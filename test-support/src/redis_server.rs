@@ -1,0 +1,403 @@
+//! [`PrivateRedis`]: a redis-server of the test's own.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::net::candidate_port;
+use crate::process::{STEP, Signal};
+
+/// How long a redis-server may take to answer after its start (2 shared cores, other tests
+/// compiling).
+const BOOT: Duration = Duration::from_secs(30);
+
+/// How many candidate ports a start tries before giving up.
+const ATTEMPTS: u32 = 30;
+
+/// What redis-server logs when its port (or its cluster bus port) is taken.
+const PORT_TAKEN: &str = "Address already in use";
+
+/// A redis-server child on a port of its own (never the shared Redis), with its folder in a
+/// temporary directory, no persistence, and killed (SIGKILL) when dropped, pass or fail.
+///
+/// The port: redis-server is started on a candidate port; when it cannot bind it (its log says
+/// `Address already in use`: another process has it, or the cluster bus port `port + 10000`),
+/// it is started again on another candidate. Ready means it answers PING and `INFO server`
+/// names this very child's process id, so a server of someone else on the same port is never
+/// taken for it.
+///
+/// ```no_run
+/// let mut r = test_support::PrivateRedis::start();
+/// let mut conn = r.conn();
+/// redis::cmd("SET").arg("k").arg("v").query::<()>(&mut conn).unwrap();
+/// r.restart(std::time::Duration::from_millis(200)); // same port, empty again
+/// ```
+pub struct PrivateRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    extra: Vec<String>,
+    child: Option<Child>,
+    /// How many times redis-server was spawned: each spawn logs to `redis-<n>.log`.
+    spawns: u32,
+}
+
+impl std::fmt::Debug for PrivateRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PrivateRedis(127.0.0.1:{})", self.port)
+    }
+}
+
+impl PrivateRedis {
+    /// Starts one and waits until it answers.
+    ///
+    /// # Panics
+    /// When redis-server is not installed, fails for another reason than a taken port (the
+    /// message has its log), or is not ready in time.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`PrivateRedis::start`], with more redis-server arguments (`--cluster-enabled yes`,
+    /// `--maxmemory 1mb`...), given again at each restart. Not `--requirepass`: readiness is
+    /// checked without a password.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let mut r = Self {
+            port: 0,
+            dir: tempfile::Builder::new()
+                .prefix("private-redis-")
+                .tempdir()
+                .expect("a temporary folder"),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+            child: None,
+            spawns: 0,
+        };
+        for _ in 0..ATTEMPTS {
+            r.port = candidate_port();
+            if r.boot() {
+                return r;
+            }
+        }
+        panic!(
+            "redis-server found {ATTEMPTS} candidate ports taken; last log:\n{}",
+            r.log()
+        );
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Its folder (`--dir`): its logs (`redis-<n>.log`), a cluster's `nodes.conf`...
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The process id of the running redis-server, if one runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// A connection to it; reads and writes time out after [`STEP`].
+    ///
+    /// # Panics
+    /// When it does not take connections.
+    pub fn conn(&self) -> redis::Connection {
+        self.try_conn(Duration::from_secs(5), STEP)
+            .unwrap_or_else(|e| panic!("private redis-server on port {}: {e}", self.port))
+    }
+
+    /// `INFO <section>`.
+    ///
+    /// # Panics
+    /// When it does not answer.
+    pub fn info(&self, section: &str) -> String {
+        redis::cmd("INFO")
+            .arg(section)
+            .query(&mut self.conn())
+            .unwrap_or_else(|e| panic!("INFO {section} on port {}: {e}", self.port))
+    }
+
+    /// Waits until it has processed at least `n` commands (`total_commands_processed`).
+    ///
+    /// # Panics
+    /// When it has not within `within`.
+    pub fn wait_commands(&self, n: u64, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let done: u64 = self
+                .info("stats")
+                .lines()
+                .find_map(|l| l.strip_prefix("total_commands_processed:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if done >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {done} of {n} commands after {within:?}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until it answers PING as itself (its own process id in `INFO server`).
+    ///
+    /// # Panics
+    /// When it is not running, exits, or does not answer within `within`.
+    pub fn wait_ready(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let Some(child) = self.child.as_mut() else {
+                panic!("private redis-server on port {} is not running", self.port);
+            };
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "private redis-server on port {} exited ({status}):\n{}",
+                    self.port,
+                    self.log()
+                );
+            }
+            if self.answers_as_itself() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "private redis-server on port {} did not answer within {within:?}:\n{}",
+                self.port,
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills it (SIGKILL) and waits until it is gone. Nothing was persisted: a restart is empty.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills it, then starts it again on the same port after `down`, empty, and waits until it
+    /// answers.
+    ///
+    /// # Panics
+    /// When the port was taken while it was down and stays taken for 10 s (clients know the
+    /// port, so no other is tried), or as [`PrivateRedis::start`].
+    pub fn restart(&mut self, down: Duration) {
+        self.kill();
+        thread::sleep(down);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.boot() {
+            assert!(
+                Instant::now() < deadline,
+                "port {} was taken while the private redis-server was down:\n{}",
+                self.port,
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Freezes it (SIGSTOP): connections stay open and nothing answers, a stalled server. Until
+    /// [`PrivateRedis::resume`] (dropping it kills it anyway).
+    pub fn pause(&self) {
+        self.signal(Signal::Stop);
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal(Signal::Cont);
+    }
+
+    fn signal(&self, sig: Signal) {
+        let child = self
+            .child
+            .as_ref()
+            .unwrap_or_else(|| panic!("private redis-server on port {} is not running", self.port));
+        crate::process::send_signal(child.id(), sig);
+    }
+
+    /// The log of the latest spawn.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path(self.spawns)).unwrap_or_default()
+    }
+
+    fn log_path(&self, n: u32) -> std::path::PathBuf {
+        self.dir.path().join(format!("redis-{n}.log"))
+    }
+
+    /// Spawns redis-server on `self.port` and waits until it answers as itself: `true`; `false`
+    /// when the port is taken (it exited saying so).
+    fn boot(&mut self) -> bool {
+        self.spawns += 1;
+        let log = File::create(self.log_path(self.spawns)).expect("a log file");
+        let log_err = log.try_clone().expect("a log file");
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): install it (apt-get install redis-server, \
+                     or scripts/setup)"
+                )
+            });
+        let pid = child.id();
+        self.child = Some(child);
+        let deadline = Instant::now() + BOOT;
+        loop {
+            let child = self.child.as_mut().expect("just spawned");
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                let log = self.log();
+                if log.contains(PORT_TAKEN) {
+                    return false;
+                }
+                panic!(
+                    "redis-server {} exited while starting ({status}):\n{log}",
+                    self.extra.join(" ")
+                );
+            }
+            if self.answers_as_itself() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                panic!(
+                    "redis-server (pid {pid}, port {}) did not answer within {BOOT:?}:\n{}",
+                    self.port,
+                    self.log()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the server on the port answers PING and is our child.
+    fn answers_as_itself(&self) -> bool {
+        let Some(pid) = self.pid() else {
+            return false;
+        };
+        let short = Duration::from_secs(1);
+        let Ok(mut conn) = self.try_conn(short, short) else {
+            return false;
+        };
+        let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut conn) else {
+            return false;
+        };
+        let theirs = info
+            .lines()
+            .find_map(|l| l.strip_prefix("process_id:"))
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        theirs == Some(pid) && redis::cmd("PING").query::<String>(&mut conn).is_ok()
+    }
+
+    fn try_conn(&self, connect: Duration, io: Duration) -> redis::RedisResult<redis::Connection> {
+        let conn = redis::Client::open(self.url())?.get_connection_with_timeout(connect)?;
+        conn.set_read_timeout(Some(io))?;
+        conn.set_write_timeout(Some(io))?;
+        Ok(conn)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        // SIGKILL ends a paused (SIGSTOPped) server too.
+        self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpStream;
+
+    use super::*;
+
+    fn get(conn: &mut redis::Connection, key: &str) -> Option<String> {
+        redis::cmd("GET").arg(key).query(conn).unwrap()
+    }
+
+    #[test]
+    fn a_private_redis_starts_restarts_and_stops() {
+        let mut r = PrivateRedis::start();
+        let port = r.port();
+        assert!((20_000..30_000).contains(&port));
+        assert_ne!(port, 6379);
+        let mut c = r.conn();
+        redis::cmd("SET")
+            .arg("k")
+            .arg("v")
+            .query::<()>(&mut c)
+            .unwrap();
+        assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+
+        r.restart(Duration::from_millis(50));
+        assert_eq!(r.port(), port);
+        assert_eq!(get(&mut r.conn(), "k"), None, "nothing persisted");
+
+        r.kill();
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+        assert!(r.pid().is_none());
+    }
+
+    #[test]
+    fn a_taken_port_makes_it_try_another() {
+        // Two servers whose candidate ports collide: the second cannot bind, and moves on.
+        let a = PrivateRedis::start();
+        let mut b = PrivateRedis::start_with(&[]);
+        b.kill();
+        b.port = a.port();
+        assert!(!b.boot(), "the port of `a` is taken");
+        assert!(b.log().contains(PORT_TAKEN));
+        assert!(b.child.is_none());
+        drop(a);
+        assert!(b.boot(), "the port is free again");
+    }
+
+    #[test]
+    fn extra_arguments_reach_the_server_and_pause_stalls_it() {
+        let r = PrivateRedis::start_with(&["--maxmemory", "7mb"]);
+        assert!(r.info("memory").contains("maxmemory:7340032"));
+        let mut c = r.conn();
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        r.pause();
+        let stalled = redis::cmd("PING").query::<String>(&mut c);
+        assert!(stalled.is_err(), "a paused server does not answer");
+        r.resume();
+        assert_eq!(
+            redis::cmd("PING").query::<String>(&mut r.conn()).unwrap(),
+            "PONG"
+        );
+        r.wait_commands(2, STEP);
+    }
+
+    #[test]
+    fn wait_ready_after_kill_says_it_is_not_running() {
+        let mut r = PrivateRedis::start();
+        r.kill();
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            r.wait_ready(Duration::from_secs(1));
+        }))
+        .expect_err("not running");
+        let text = e.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(text.contains("is not running"), "{text}");
+    }
+}
