@@ -9,9 +9,10 @@
 //!
 //! Prints `Server said: hello alex!` and exits 0; prints `Connection failed - goodbye!` (and an
 //! `error:` line on stderr) and exits 1 when it cannot connect within 5 seconds; exits 1 with an
-//! `error:` line when the whole echo does not come back within 5 more seconds.
+//! `error:` line when the whole echo does not come back within 5 more seconds. A closed stdout
+//! (`| head -c0`) ends it quietly with 0 once the echo is back; `println!` would panic there.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,17 +40,17 @@ async fn main() -> ExitCode {
     // The exchange under the same deadline: if it is late, the future is dropped (cancelled).
     match tokio::time::timeout(TIMEOUT, talk(&mut stream, message.as_bytes())).await {
         Ok(Ok(reply)) => {
-            println!("Server said: {}", String::from_utf8_lossy(&reply));
-            ExitCode::SUCCESS
+            let said = String::from_utf8_lossy(&reply);
+            match writeln!(io::stdout(), "Server said: {said}") {
+                // The reader went away (`| head -c0`): the echo came back all the same.
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    fail(&format!("cannot print: {e}"))
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
-        Ok(Err(e)) => {
-            eprintln!("error: {addr}: {e}");
-            ExitCode::FAILURE
-        }
-        Err(_) => {
-            eprintln!("error: {addr}: no reply within 5 s");
-            ExitCode::FAILURE
-        }
+        Ok(Err(e)) => fail(&format!("{addr}: {e}")),
+        Err(_) => fail(&format!("{addr}: no reply within 5 s")),
     }
     // transport.loseConnection(): the stream is dropped, the connection closes, and returning
     // from main is reactor.stop().
@@ -57,8 +58,13 @@ async fn main() -> ExitCode {
 
 /// The notes' `clientConnectionFailed`: say goodbye, and why.
 fn connection_failed(addr: &str, why: &str) -> ExitCode {
-    println!("Connection failed - goodbye!");
-    eprintln!("error: cannot connect to {addr}: {why}");
+    let _ = writeln!(io::stdout(), "Connection failed - goodbye!");
+    fail(&format!("cannot connect to {addr}: {why}"))
+}
+
+/// The one `error:` line on stderr (a closed stderr is ignored), and exit 1.
+fn fail(what: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "error: {what}");
     ExitCode::FAILURE
 }
 

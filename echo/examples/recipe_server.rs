@@ -9,9 +9,11 @@
 //!
 //! The first line on stdout is `listening on 127.0.0.1:PORT`. Ctrl-C (SIGINT) stops it: it
 //! prints `stopped after N connection(s)` and exits 0. It exits 1 with an `error:` line when it
-//! cannot listen (the port is taken), 2 for a port that is not a number.
+//! cannot listen (the port is taken), 2 for a port that is not a number. A closed stdout or
+//! stderr does not stop it (`println!` would panic there: `say` and `warn` do not).
 
-use std::io;
+use std::fmt::Arguments;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,17 +28,29 @@ async fn main() -> ExitCode {
         None => 1234,
         Some(Ok(port)) => port,
         Some(Err(_)) => {
-            eprintln!("error: the port must be a number from 0 to 65535");
+            warn(format_args!(
+                "error: the port must be a number from 0 to 65535"
+            ));
             return ExitCode::from(2);
         }
     };
     match serve(port).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            warn(format_args!("error: {e}"));
             ExitCode::FAILURE
         }
     }
+}
+
+/// A line on stdout; a reader that went away (`| head -1`) is no reason to stop serving.
+fn say(line: Arguments<'_>) {
+    let _ = writeln!(io::stdout(), "{line}");
+}
+
+/// A line on stderr, the same way.
+fn warn(line: Arguments<'_>) {
+    let _ = writeln!(io::stderr(), "{line}");
 }
 
 /// Listens on 127.0.0.1:`port` and echoes until Ctrl-C.
@@ -47,7 +61,7 @@ async fn serve(port: u16) -> io::Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    println!("listening on {}", listener.local_addr()?);
+    say(format_args!("listening on {}", listener.local_addr()?));
 
     // The Factory: the accept loop, which starts one Protocol (a task) per connection.
     let mut connections = 0u64;
@@ -58,17 +72,17 @@ async fn serve(port: u16) -> io::Result<()> {
                     connections += 1;
                     tokio::spawn(async move {
                         if let Err(e) = echo(stream).await {
-                            eprintln!("{peer}: {e}");
+                            warn(format_args!("{peer}: {e}"));
                         }
                     });
                 }
-                Err(e) => eprintln!("accept failed: {e}"),
+                Err(e) => warn(format_args!("accept failed: {e}")),
             },
             _ = interrupt.recv() => break,
         }
     }
     // Returning ends main and the runtime: connections still open are dropped (closed).
-    println!("stopped after {connections} connection(s)");
+    say(format_args!("stopped after {connections} connection(s)"));
     Ok(())
 }
 

@@ -17,6 +17,8 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout_at};
 
+use common::net::describe_io;
+
 use crate::Error;
 
 /// Sizes up to this are written then read; larger ones are written while being read.
@@ -27,6 +29,16 @@ const EXTRA: usize = 1024;
 
 /// How long after the end a connection may take to get its last echo back.
 const LAST_ECHO_GRACE: Duration = Duration::from_secs(2);
+
+/// How long all the connections may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections one run opens (`--connections`): far beyond what one machine's ports
+/// and descriptors allow, and small enough that the bookkeeping for them is a few MB.
+pub const MAX_CONNECTIONS: usize = 100_000;
+
+/// The largest message (`--size`): 16 MiB.
+pub const MAX_SIZE: usize = 16 * 1024 * 1024;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -44,18 +56,18 @@ pub struct Config {
 impl Config {
     /// Refuses settings that cannot run (a usage error, exit 2).
     pub fn check(&self) -> Result<(), Error> {
-        if self.connections == 0 {
-            return Err(Error::Usage(
-                "error: --connections must be at least 1".into(),
-            ));
+        if !(1..=MAX_CONNECTIONS).contains(&self.connections) {
+            return Err(Error::usage(format!(
+                "--connections must be between 1 and {MAX_CONNECTIONS}"
+            )));
         }
-        if self.size == 0 || self.size > 16 * 1024 * 1024 {
-            return Err(Error::Usage(
-                "error: --size must be between 1 and 16777216 bytes".into(),
-            ));
+        if !(1..=MAX_SIZE).contains(&self.size) {
+            return Err(Error::usage(format!(
+                "--size must be between 1 and {MAX_SIZE} bytes"
+            )));
         }
         if self.duration.is_zero() {
-            return Err(Error::Usage("error: --duration must be more than 0".into()));
+            return Err(Error::usage("--duration must be more than 0"));
         }
         Ok(())
     }
@@ -202,7 +214,7 @@ impl Recorder {
 pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Error> {
     config.check()?;
     let addr = config.addr;
-    let connect_deadline = Instant::now() + Duration::from_secs(10);
+    let connect_deadline = Instant::now() + CONNECT_TIMEOUT;
     let mut streams = Vec::with_capacity(config.connections);
     let mut connecting = JoinSet::new();
     for _ in 0..config.connections {
@@ -211,14 +223,14 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
     while let Some(r) = connecting.join_next().await {
         let stream = match r.expect("a connect task does not panic") {
             Ok(Ok(s)) => s,
-            Ok(Err(source)) => return Err(Error::Connect { addr, source }),
+            Ok(Err(cause)) => return Err(Error::Connect { addr, cause }),
             Err(_) => {
                 return Err(Error::Connect {
                     addr,
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "connections not all established within 10 s",
-                    ),
+                    cause: std::io::Error::other(format!(
+                        "connections not all established within {}",
+                        common::fmt::duration(CONNECT_TIMEOUT)
+                    )),
                 });
             }
         };
@@ -263,8 +275,8 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
                 tasks.abort_all();
                 errors += stuck;
                 first_error.get_or_insert(format!(
-                    "{stuck} connection(s) got no echo within {}s of the end",
-                    LAST_ECHO_GRACE.as_secs()
+                    "{stuck} connection(s) got no echo within {} of the end",
+                    common::fmt::duration(LAST_ECHO_GRACE)
                 ));
                 break;
             }
@@ -348,7 +360,8 @@ async fn ping_pong(
         } else {
             let (mut rd, mut wr) = stream.split();
             let (w, r) = tokio::join!(wr.write_all(&msg), read_full(&mut rd, &mut buf));
-            w.map_err(|e| format!("write failed: {e}")).and(r)
+            w.map_err(|e| format!("write failed: {}", describe_io(&e)))
+                .and(r)
         };
         if let Err(e) = exchanged {
             break Some(e);
@@ -375,7 +388,7 @@ async fn exchange(stream: &mut TcpStream, msg: &[u8], buf: &mut [u8]) -> Result<
     stream
         .write_all(msg)
         .await
-        .map_err(|e| format!("write failed: {e}"))?;
+        .map_err(|e| format!("write failed: {}", describe_io(&e)))?;
     read_full(stream, buf).await
 }
 
@@ -391,7 +404,7 @@ async fn read_full<R: AsyncReadExt + Unpin>(rd: &mut R, buf: &mut [u8]) -> Resul
                 ));
             }
             Ok(n) => got += n,
-            Err(e) => return Err(format!("read failed: {e}")),
+            Err(e) => return Err(format!("read failed: {}", describe_io(&e))),
         }
     }
     if got > size {

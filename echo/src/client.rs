@@ -1,14 +1,14 @@
 //! The echo client: send a message and check that exactly it comes back ([`echo_once`],
 //! [`echo_once_udp`]), or stream an input to the server and the echoes to an output like `nc`
-//! ([`relay`], [`relay_udp`]).
+//! ([`relay`], [`relay_udp`]). What comes back goes to the program's output through
+//! [`Out`], so a closed stdout ends the relay quietly ([`Error::Print`]).
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::io::{
-    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
-};
+use common::output::Out;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
@@ -18,7 +18,7 @@ use crate::Error;
 pub const MAX_DATAGRAM: usize = 65_507;
 
 /// Connects within `deadline`; a refusal or a time-out is a [`Error::Connect`].
-async fn connect(
+pub(crate) async fn connect(
     addr: SocketAddr,
     deadline: Instant,
     timeout: Duration,
@@ -28,13 +28,13 @@ async fn connect(
             let _ = stream.set_nodelay(true);
             Ok(stream)
         }
-        Ok(Err(source)) => Err(Error::Connect { addr, source }),
+        Ok(Err(cause)) => Err(Error::Connect { addr, cause }),
         Err(_) => Err(Error::Connect {
             addr,
-            source: io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no answer within {}s", timeout.as_secs_f64()),
-            ),
+            cause: io::Error::other(format!(
+                "no answer within {}",
+                common::fmt::duration(timeout)
+            )),
         }),
     }
 }
@@ -100,20 +100,16 @@ pub async fn echo_once(
     Ok(echo)
 }
 
-/// Streams `input` to the server and everything the server sends to `output` (flushed as it
+/// Streams `input` to the server and everything the server sends to `out` (flushed as it
 /// comes), like `nc`. When `input` ends, shuts the write side (half-close) and goes on reading
 /// until the server closes; that last stretch may not stay silent for longer than `timeout`.
 /// Also ends, successfully, when the server closes first. Returns the bytes received.
-pub async fn relay<I, O>(
+pub async fn relay(
     addr: SocketAddr,
-    mut input: I,
-    mut output: O,
+    mut input: impl AsyncRead + Unpin,
+    out: &mut Out<impl Write>,
     timeout: Duration,
-) -> Result<u64, Error>
-where
-    I: AsyncRead + Unpin,
-    O: AsyncWrite + Unpin,
-{
+) -> Result<u64, Error> {
     let mut stream = connect(addr, Instant::now() + timeout, timeout).await?;
     let (mut rd, mut wr) = stream.split();
     let send = async {
@@ -155,19 +151,9 @@ where
             break;
         }
         received += n as u64;
-        output
-            .write_all(&buf[..n])
-            .await
-            .map_err(|e| Error::io("cannot write the output", e))?;
-        output
-            .flush()
-            .await
-            .map_err(|e| Error::io("cannot write the output", e))?;
+        out.bytes(&buf[..n])?;
+        out.flush()?;
     }
-    output
-        .flush()
-        .await
-        .map_err(|e| Error::io("cannot write the output", e))?;
     Ok(received)
 }
 
@@ -183,7 +169,7 @@ async fn udp_socket(addr: SocketAddr) -> Result<UdpSocket, Error> {
     socket
         .connect(addr)
         .await
-        .map_err(|source| Error::Connect { addr, source })?;
+        .map_err(|cause| Error::Connect { addr, cause })?;
     Ok(socket)
 }
 
@@ -196,16 +182,16 @@ async fn udp_exchange(
     buf: &mut [u8],
 ) -> Result<usize, Error> {
     if message.len() > MAX_DATAGRAM {
-        return Err(Error::Usage(format!(
-            "error: a UDP message holds at most {MAX_DATAGRAM} bytes, not {}",
+        return Err(Error::usage(format!(
+            "a UDP message holds at most {MAX_DATAGRAM} bytes, not {}",
             message.len()
         )));
     }
-    let refused = |source: io::Error| {
-        if source.kind() == io::ErrorKind::ConnectionRefused {
-            Error::Connect { addr, source }
+    let refused = |cause: io::Error| {
+        if cause.kind() == io::ErrorKind::ConnectionRefused {
+            Error::Connect { addr, cause }
         } else {
-            Error::io(format!("cannot talk to {addr}"), source)
+            Error::io(format!("cannot talk to {addr}"), cause)
         }
     };
     let deadline = Instant::now() + timeout;
@@ -248,17 +234,13 @@ pub async fn echo_once_udp(
 }
 
 /// Over UDP: each line of `input` (with its newline) goes out as one datagram; its echo, checked,
-/// goes to `output`. Returns the lines echoed.
-pub async fn relay_udp<I, O>(
+/// goes to `out`. Returns the lines echoed.
+pub async fn relay_udp(
     addr: SocketAddr,
-    mut input: I,
-    mut output: O,
+    mut input: impl AsyncBufRead + Unpin,
+    out: &mut Out<impl Write>,
     timeout: Duration,
-) -> Result<u64, Error>
-where
-    I: AsyncBufRead + Unpin,
-    O: AsyncWrite + Unpin,
-{
+) -> Result<u64, Error> {
     let socket = udp_socket(addr).await?;
     let mut buf = vec![0u8; MAX_DATAGRAM + 1];
     let mut line = Vec::new();
@@ -273,14 +255,8 @@ where
             return Ok(lines);
         }
         let got = udp_exchange(&socket, addr, &line, timeout, &mut buf).await?;
-        output
-            .write_all(&buf[..got])
-            .await
-            .map_err(|e| Error::io("cannot write the output", e))?;
-        output
-            .flush()
-            .await
-            .map_err(|e| Error::io("cannot write the output", e))?;
+        out.bytes(&buf[..got])?;
+        out.flush()?;
         lines += 1;
     }
 }

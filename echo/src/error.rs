@@ -4,43 +4,46 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// What went wrong, naming what the user asked for; the cause is chained as the source.
+use common::fmt::Short;
+use common::net::describe_io;
+
+/// What went wrong, naming what the user asked for, in one line. An I/O cause is put in short
+/// words ([`describe_io`]) in the message itself.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A bad address argument (exit 2).
     #[error(transparent)]
     Addr(#[from] common::AddrError),
 
-    /// Another usage mistake, such as `--connections 0` (exit 2).
+    /// Another usage mistake, such as `--connections 0` (exit 2). The message carries no
+    /// `error:` prefix of its own.
     #[error("{0}")]
     Usage(String),
 
     /// The server could not listen.
-    #[error("cannot listen on {addr}")]
+    #[error("cannot listen on {addr}: {}", describe_io(.cause))]
     Bind {
         /// Where it tried to listen.
         addr: SocketAddr,
         /// Why it could not.
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
 
     /// The server's socket failed in a way that stops it.
-    #[error("the server stopped on an error")]
-    Serve(#[source] io::Error),
+    #[error("the server stopped on an error: {}", describe_io(.0))]
+    Serve(io::Error),
 
     /// No connection to the server (refused, unreachable).
-    #[error("cannot connect to {addr}")]
+    #[error("cannot connect to {addr}: {}", describe_io(.cause))]
     Connect {
         /// The server.
         addr: SocketAddr,
         /// Why it failed.
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
 
     /// The whole echo did not come back in time.
-    #[error("no complete echo from {addr} within {}s ({got} of {want} bytes came back)", secs(*.timeout))]
+    #[error("no complete echo from {addr} within {} ({got} of {want} bytes came back)", Short(*.timeout))]
     Timeout {
         /// The server.
         addr: SocketAddr,
@@ -53,7 +56,7 @@ pub enum Error {
     },
 
     /// After the input ended, the server stayed silent too long without closing.
-    #[error("{addr} sent nothing for {}s after the input ended, and did not close", secs(*.timeout))]
+    #[error("{addr} sent nothing for {} after the input ended, and did not close", Short(*.timeout))]
     Silent {
         /// The server.
         addr: SocketAddr,
@@ -81,36 +84,45 @@ pub enum Error {
         want: usize,
     },
 
-    /// An I/O error while talking to a server, or on stdin/stdout.
-    #[error("{what}")]
+    /// An I/O error while talking to a server, or on stdin.
+    #[error("{what}: {}", describe_io(.cause))]
     Io {
         /// What was being done.
         what: String,
         /// The cause.
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
+
+    /// Standard output could not be written ([`common::output::Closed`] when its reader went
+    /// away: the program then stops quietly).
+    #[error("{0}")]
+    Print(#[from] common::output::PrintError),
 
     /// The benchmark saw errors (mismatched echoes, dropped connections).
     #[error("{0} error(s) during the benchmark, first: {1}")]
     BenchErrors(u64, String),
 }
 
-fn secs(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}")
-    } else {
-        format!("{s}")
+impl Error {
+    /// An I/O error while doing `what`.
+    pub fn io(what: impl Into<String>, cause: io::Error) -> Self {
+        Self::Io {
+            what: what.into(),
+            cause,
+        }
+    }
+
+    /// A usage mistake, `message` without any `error:` prefix.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::Usage(message.into())
     }
 }
 
-impl Error {
-    /// An I/O error while doing `what`.
-    pub fn io(what: impl Into<String>, source: io::Error) -> Self {
-        Self::Io {
-            what: what.into(),
-            source,
+impl From<common::net::BindError> for Error {
+    fn from(e: common::net::BindError) -> Self {
+        Self::Bind {
+            addr: e.addr,
+            cause: e.source,
         }
     }
 }
@@ -121,5 +133,35 @@ impl common::ExitStatus for Error {
             Self::Addr(_) | Self::Usage(_) => common::exit::USAGE,
             _ => common::exit::FAILURE,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_with_the_cause_in_short_words() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let e = Error::Connect {
+            addr,
+            cause: io::Error::from_raw_os_error(111),
+        };
+        assert_eq!(
+            common::report(&e),
+            "error: cannot connect to 127.0.0.1:9: connection refused"
+        );
+        let e = Error::Timeout {
+            addr,
+            timeout: Duration::from_millis(500),
+            got: 0,
+            want: 11,
+        };
+        assert_eq!(
+            common::report(&e),
+            "error: no complete echo from 127.0.0.1:9 within 500.0 ms (0 of 11 bytes came back)"
+        );
+        let e = Error::usage("--threads must be at least 1");
+        assert_eq!(common::report(&e), "error: --threads must be at least 1");
     }
 }

@@ -4,9 +4,11 @@
 //! receives) and a client that sends `hello alex!` and prints `Server said: ...`. This crate holds
 //! the logic of the three binaries:
 //!
-//! - [`server::run`] (TCP) and [`server::run_udp`]: the echo server, `echo-server`;
+//! - [`server::run`] (TCP, on the workspace's accept loop [`common::net::serve`]) and
+//!   [`server::run_udp`]: the echo server, `echo-server`;
 //! - [`client`]: one echo, or stdin streamed like `nc`, `echo-client`;
-//! - [`bench`](mod@bench): a closed-loop ping-pong load generator, `echo-bench`.
+//! - [`bench`](mod@bench): a closed-loop ping-pong load generator, `echo-bench`;
+//! - [`cli`]: the three command lines, checked and run (the binaries are a few lines each).
 //!
 //! The notes' exchange, in a few lines: a server on a free port of 127.0.0.1, one echo of
 //! `hello alex!`, then the server is told to stop and reports what it did.
@@ -16,7 +18,7 @@
 //! # async fn main() -> Result<(), echo::Error> {
 //! use std::time::Duration;
 //!
-//! let listener = echo::server::bind("127.0.0.1:0".parse().unwrap())?;
+//! let listener = common::net::bind("127.0.0.1:0".parse().unwrap())?;
 //! let addr = listener.local_addr().unwrap();
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 //! let server = tokio::spawn(echo::server::run(
@@ -39,6 +41,7 @@
 //! ```
 
 pub mod bench;
+pub mod cli;
 pub mod client;
 mod error;
 pub mod server;

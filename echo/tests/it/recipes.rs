@@ -47,9 +47,14 @@ fn finish(mut child: Child, limit: Duration) -> Output {
 
 /// Runs the client example with `args`, bounded in time.
 fn client(args: &[&str]) -> Output {
+    client_to(args, Stdio::piped())
+}
+
+/// Runs the client example with `args` and its stdout going to `stdout`, bounded in time.
+fn client_to(args: &[&str], stdout: Stdio) -> Output {
     let child = Command::new(example("recipe_client"))
         .args(args)
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .expect("start recipe_client");
@@ -211,4 +216,35 @@ fn the_server_recipe_refuses_a_taken_port_and_a_bad_one() {
             "{arg}: {out:?}"
         );
     }
+}
+
+#[test]
+fn the_recipes_do_not_panic_on_a_closed_stdout() {
+    let mut server = Server::start();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = client_to(&[&server.addr], Stdio::from(writer));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (code, _) = server.interrupt();
+    assert_eq!(code, Some(0));
+
+    // The server with a closed stdout serves on, and stops on Ctrl-C with 0.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = Command::new(example("recipe_server"))
+        .arg("0")
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start recipe_server");
+    crate::support::wait_for_handler(child.id(), 2);
+    let status = Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let out = finish(child, Duration::from_secs(20));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
 }

@@ -21,7 +21,7 @@ struct Server {
 
 impl Server {
     fn start(config: Config) -> Self {
-        let listener = server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = common::net::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(server::run(listener, config, async move {

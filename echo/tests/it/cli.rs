@@ -1,164 +1,9 @@
 //! The binaries as a user runs them: what they print, and their exit codes.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::thread;
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_echo-server");
-const CLIENT: &str = env!("CARGO_BIN_EXE_echo-client");
-const BENCH: &str = env!("CARGO_BIN_EXE_echo-bench");
-
-/// A running echo-server binary, killed if the test ends without stopping it.
-struct ServerProcess {
-    child: Option<Child>,
-    addr: SocketAddr,
-    first_line: String,
-    _stdout: ChildStdout,
-}
-
-impl ServerProcess {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(SERVER)
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send((line, reader.into_inner()));
-        });
-        let Ok((line, stdout)) = rx.recv_timeout(Duration::from_secs(20)) else {
-            let _ = child.kill();
-            panic!("echo-server printed no first line within 20 s");
-        };
-        let line = line.trim_end().to_owned();
-        let addr = line
-            .strip_prefix("listening on ")
-            .and_then(|rest| rest.split(' ').next())
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .parse()
-            .unwrap();
-        Self {
-            child: Some(child),
-            addr,
-            first_line: line,
-            _stdout: stdout,
-        }
-    }
-
-    /// Sends a signal (by name: TERM, INT), waits for the exit, returns (code, stderr).
-    fn signal(&mut self, sig: &str) -> (Option<i32>, String) {
-        let mut child = self.child.take().unwrap();
-        let status = Command::new("kill")
-            .args(["-s", sig, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let status = wait_for(&mut child, Duration::from_secs(20));
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        (status, stderr)
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Waits for a child at most `limit`, killing it after that (then the test fails).
-fn wait_for(child: &mut Child, limit: Duration) -> Option<i32> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the process did not exit within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Runs a binary with `stdin` fed in, within 30 s.
-fn run(bin: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let feeder = thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let (tx, rx) = mpsc::channel();
-    let pid = child.id();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("{bin} {args:?} did not finish within 30 s")
-        })
-        .unwrap();
-    feeder.join().unwrap();
-    out
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A fake server on a thread: for each of `connections` clients, reads `len` bytes and
-/// answers with `reply(bytes)`.
-fn fake_server(
-    connections: usize,
-    len: usize,
-    reply: fn(Vec<u8>) -> Vec<u8>,
-) -> (SocketAddr, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let handle = thread::spawn(move || {
-        for _ in 0..connections {
-            let (mut s, _) = listener.accept().unwrap();
-            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            let mut buf = vec![0u8; len];
-            if s.read_exact(&mut buf).is_ok() {
-                let _ = s.write_all(&reply(buf));
-            }
-        }
-    });
-    (addr, handle)
-}
+use crate::support::{BENCH, CLIENT, SERVER, ServerProcess, fake_server, run, stderr, stdout};
 
 #[test]
 fn the_client_against_the_server_prints_server_said() {
@@ -264,15 +109,22 @@ fn no_echo_within_the_timeout_exits_1() {
     assert_eq!(stdout(&out), "");
     assert_eq!(
         stderr(&out).trim_end(),
-        format!("error: no complete echo from {addr} within 0.5s (0 of 11 bytes came back)")
+        format!("error: no complete echo from {addr} within 500.0 ms (0 of 11 bytes came back)")
     );
+}
+
+/// `echo-client` against a fake server that reads the 11 bytes of `hello alex!` and answers
+/// `reply(them)`.
+fn client_against(reply: fn(Vec<u8>) -> Vec<u8>) -> (std::net::SocketAddr, std::process::Output) {
+    let (addr, handle) = fake_server(1, 11, reply);
+    let out = run(CLIENT, &[&addr.to_string()], b"");
+    handle.join().unwrap();
+    (addr, out)
 }
 
 #[test]
 fn a_different_echo_exits_1() {
-    let (addr, handle) = fake_server(1, 11, |b| b.to_ascii_uppercase());
-    let out = run(CLIENT, &[&addr.to_string()], b"");
-    handle.join().unwrap();
+    let (addr, out) = client_against(|b| b.to_ascii_uppercase());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     assert_eq!(
@@ -283,9 +135,7 @@ fn a_different_echo_exits_1() {
 
 #[test]
 fn a_server_that_hangs_up_early_exits_1() {
-    let (addr, handle) = fake_server(1, 11, |b| b[..5].to_vec());
-    let out = run(CLIENT, &[&addr.to_string()], b"");
-    handle.join().unwrap();
+    let (addr, out) = client_against(|b| b[..5].to_vec());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim_end(),

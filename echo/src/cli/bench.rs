@@ -1,0 +1,155 @@
+//! `echo-bench`: its arguments, their checks, the run and its progress bar.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use argh::FromArgs;
+use common::exit::Failure;
+use common::output::Out;
+
+use crate::Error;
+use crate::bench::{self, Config};
+
+/// Echo benchmark: each connection sends a message, waits for all of it to come back, checks
+/// every byte, and sends the next, for --duration seconds. Prints messages/s, MB/s, latency
+/// percentiles and errors; exits 1 if any echo was wrong or lost.
+#[derive(FromArgs)]
+#[argh(
+    example = "50 connections x 512 B against 127.0.0.1:1234 for 10 s:\n$ {command_name}",
+    example = "Port 4000, 200 connections x 4 KiB for 3 s, as JSON:\n$ {command_name} 4000 --connections 200 --size 4096 --duration 3 --json",
+    note = "Exit codes: 0 every echo checked, 1 any error (wrong or lost echo), 2 bad usage. --version prints the version. Guide: docs/echo.md."
+)]
+pub struct Args {
+    /// the server: PORT or HOST:PORT (default 127.0.0.1:1234)
+    #[argh(positional)]
+    addr: Option<String>,
+    /// connections, each with one message in flight (default 50, at most 100000)
+    #[argh(option, default = "50")]
+    connections: usize,
+    /// bytes per message (default 512, at most 16777216)
+    #[argh(option, default = "512")]
+    size: usize,
+    /// seconds to run (default 10)
+    #[argh(
+        option,
+        default = "Duration::from_secs(10)",
+        from_str_fn(common::cli::positive_secs)
+    )]
+    duration: Duration,
+    /// print one JSON object instead of text
+    #[argh(switch)]
+    json: bool,
+    /// threads driving the connections (default 1, at most 1024)
+    #[argh(option, default = "1")]
+    threads: usize,
+    /// more logs on stderr (-v info, -vv debug)
+    #[argh(switch, short = 'v')]
+    pub verbose: u8,
+    /// errors only on stderr
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+}
+
+/// What to run, checked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The load.
+    pub config: Config,
+    /// Runtime threads, 1 to [`common::runtime::MAX_THREADS`].
+    pub threads: usize,
+    /// One JSON object instead of text.
+    pub json: bool,
+}
+
+impl TryFrom<Args> for Options {
+    type Error = Error;
+
+    fn try_from(args: Args) -> Result<Self, Error> {
+        let addr =
+            common::addr::parse_connect_addr(args.addr.as_deref().unwrap_or(super::DEFAULT_ADDR))?;
+        let config = Config {
+            addr,
+            connections: args.connections,
+            size: args.size,
+            duration: args.duration,
+        };
+        config.check()?;
+        Ok(Self {
+            config,
+            threads: super::threads(args.threads)?,
+            json: args.json,
+        })
+    }
+}
+
+/// Runs the benchmark and prints its report on `out`. A closed `out` ends quietly unless an
+/// echo was wrong or lost: that is still an error (exit 1).
+pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
+    let Options {
+        config,
+        threads,
+        json,
+    } = Options::try_from(args)?;
+    super::fd_limit_for(
+        config.connections as u64 + 64,
+        format_args!("fewer than {} connections may open", config.connections),
+    );
+    let runtime = common::runtime::start(threads)?;
+    let progress = Arc::new(AtomicU64::new(0));
+    let report = runtime.block_on(async {
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(|| tokio::spawn(show_progress(Arc::clone(&progress), config.duration)));
+        let report = bench::run(&config, progress).await;
+        if let Some(bar) = bar {
+            bar.abort();
+            let _ = bar.await;
+        }
+        report
+    })?;
+    let printed = if json {
+        out.line(format_args!("{}", report.to_json()))
+    } else {
+        out.bytes(report.to_text().as_bytes())
+            .and_then(|()| out.flush())
+    };
+    if report.errors > 0 {
+        return Err(
+            Error::BenchErrors(report.errors, report.first_error.unwrap_or_default()).into(),
+        );
+    }
+    printed.map_err(|e| Error::from(e).into())
+}
+
+/// A progress bar on stderr (only called when stderr is a terminal).
+async fn show_progress(messages: Arc<AtomicU64>, duration: Duration) {
+    let bar = indicatif::ProgressBar::new(duration.as_millis() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {elapsed}/{duration} {msg}")
+            .expect("a valid template"),
+    );
+    let bar = ClearOnDrop(bar);
+    let start = tokio::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        let elapsed = start.elapsed();
+        let n = messages.load(Ordering::Relaxed);
+        bar.0.set_position(elapsed.as_millis() as u64);
+        bar.0.set_message(format!(
+            "{:.0} messages/s",
+            n as f64 / elapsed.as_secs_f64().max(1e-3)
+        ));
+    }
+}
+
+/// Clears the bar when the task ends or is aborted.
+struct ClearOnDrop(indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}

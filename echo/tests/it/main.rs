@@ -1,0 +1,15 @@
+//! The echo crate's one integration test binary: a module per area.
+//!
+//! - `cli`: the binaries as a user runs them (output, exit codes, usage errors);
+//! - `conventions`: the workspace's conventions, exactly: one-line errors, usage errors with
+//!   the help line, a closed stdout;
+//! - `server`: the server library on real sockets;
+//! - `recipes`: the two recipe examples of docs/recipes.md;
+//! - `help`: every binary's `--help` and `--version`.
+
+mod cli;
+mod conventions;
+mod help;
+mod recipes;
+mod server;
+mod support;
