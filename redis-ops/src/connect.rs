@@ -26,6 +26,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use common::fmt::duration;
+use common::retry::Backoff;
 use deadpool_redis::{Hook, HookError, Manager, Pool, Runtime};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::aio::{MultiplexedConnection, PubSub};
@@ -36,13 +38,19 @@ use redis::{
     Pipeline, RedisFuture, RedisResult, Value,
 };
 
-use crate::error::{Error, describe, secs};
+use crate::error::{Error, describe};
 
 /// Where `--url` points when neither it nor `$REDIS_URL` is given.
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
 
 /// The default connect timeout (`--timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The backoff between reconnection attempts of every long run (`bench`, `subscribe`, `pool`):
+/// 50 ms doubling to 1 s, the shared [`Backoff`] with this crate's bounds.
+pub fn backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(50), Duration::from_secs(1))
+}
 
 /// The URL to use: `--url`, else `$REDIS_URL`, else [`DEFAULT_URL`].
 pub fn url_from(flag: Option<String>) -> String {
@@ -373,10 +381,10 @@ impl Redis {
         match tokio::time::timeout(self.timeout, attempt).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) if e.is_timeout() => {
-                Err(fail(format!("timed out after {}", secs(self.timeout))))
+                Err(fail(format!("timed out after {}", duration(self.timeout))))
             }
             Ok(Err(e)) => Err(fail(describe(&e))),
-            Err(_) => Err(fail(format!("timed out after {}", secs(self.timeout)))),
+            Err(_) => Err(fail(format!("timed out after {}", duration(self.timeout)))),
         }
     }
 }

@@ -4,6 +4,9 @@
 use std::time::Duration;
 
 use common::exit::{ExitStatus, FAILURE, USAGE};
+use common::fmt::duration;
+use common::net::describe_io;
+use common::output::PrintError;
 use common::redact::redact_all;
 
 /// What went wrong.
@@ -69,7 +72,7 @@ pub enum Error {
     },
 
     /// Something that must happen within a bounded time did not.
-    #[error("timed out after {}: {what}", secs(*.after))]
+    #[error("timed out after {}: {what}", duration(*.after))]
     TimedOut {
         /// What we were waiting for.
         what: String,
@@ -81,15 +84,19 @@ pub enum Error {
     #[error("interrupted{0}")]
     Interrupted(String),
 
-    /// Reading stdin or writing stdout failed.
-    #[error("{what}: {source}")]
+    /// Reading stdin, installing the signal handlers or starting the runtime failed.
+    #[error("{what}: {}", describe_io(.cause))]
     Io {
         /// What we were doing.
         what: &'static str,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (printed in short words, not as a second cause).
+        cause: std::io::Error,
     },
+
+    /// Standard output could not be written: closed by its reader (a command whose job is
+    /// printing then ends quietly, exit 0) or another failure.
+    #[error("{0}")]
+    Print(#[from] PrintError),
 }
 
 impl Error {
@@ -112,18 +119,9 @@ impl ExitStatus for Error {
     }
 }
 
-/// `5s`, `1.5s`, `0.25s`.
-pub(crate) fn secs(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}s")
-    } else {
-        format!("{}s", format!("{s:.3}").trim_end_matches('0'))
-    }
-}
-
 /// A redis error as one short line: the server's own words (`WRONGTYPE Operation against a key
-/// holding the wrong kind of value`), or the I/O failure in lower case (`connection refused`).
+/// holding the wrong kind of value`), or an I/O failure in [`describe_io`]'s words
+/// (`connection refused`, `connection reset by peer`).
 pub fn describe(e: &redis::RedisError) -> String {
     if let (Some(code), Some(detail)) = (e.code(), e.detail()) {
         return format!("{code} {detail}");
@@ -131,11 +129,8 @@ pub fn describe(e: &redis::RedisError) -> String {
     if e.code().is_some() {
         return e.to_string();
     }
-    if e.is_connection_refusal() {
-        return "connection refused".into();
-    }
-    if e.is_timeout() {
-        return "timed out".into();
+    if let Some(io) = io_cause(e) {
+        return describe_io(&io);
     }
     if e.is_connection_dropped() {
         return "the server closed the connection".into();
@@ -144,7 +139,6 @@ pub fn describe(e: &redis::RedisError) -> String {
     // "password authentication failed - AuthenticationFailed": the words, not the kind.
     let kind = format!(" - {:?}", e.kind());
     let text = text.strip_suffix(&kind).unwrap_or(&text).to_owned();
-    // "Connection reset by peer (os error 104)" -> "connection reset by peer (os error 104)"
     if text.starts_with("Redis") {
         return text;
     }
@@ -155,9 +149,27 @@ pub fn describe(e: &redis::RedisError) -> String {
     }
 }
 
+/// The I/O error inside a redis error, rebuilt from what the crate shows of it: its kind
+/// (refused, timed out) or its operating-system error number.
+fn io_cause(e: &redis::RedisError) -> Option<std::io::Error> {
+    use std::io::{Error as IoError, ErrorKind};
+    if e.is_connection_refusal() {
+        return Some(ErrorKind::ConnectionRefused.into());
+    }
+    if e.is_timeout() {
+        return Some(ErrorKind::TimedOut.into());
+    }
+    if !e.is_io_error() {
+        return None;
+    }
+    let text = e.to_string();
+    let code = text.split("(os error ").nth(1)?.split(')').next()?;
+    code.parse().ok().map(IoError::from_raw_os_error)
+}
+
 /// Io error constructor for `map_err`.
 pub(crate) fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| Error::Io { what, source }
+    move |cause| Error::Io { what, cause }
 }
 
 #[cfg(test)]
@@ -165,10 +177,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seconds_print_short() {
-        assert_eq!(secs(Duration::from_secs(5)), "5s");
-        assert_eq!(secs(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(secs(Duration::from_millis(250)), "0.25s");
+    fn io_causes_in_short_words() {
+        let refused = redis::RedisError::from(std::io::Error::from_raw_os_error(111));
+        assert_eq!(describe(&refused), "connection refused");
+        let reset = redis::RedisError::from(std::io::Error::from_raw_os_error(104));
+        assert_eq!(describe(&reset), "connection reset by peer");
+        let e = Error::TimedOut {
+            what: "1 of 3 messages received".into(),
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(
+            e.to_string(),
+            "timed out after 1.0 s: 1 of 3 messages received"
+        );
+        let e = io("cannot read the value from stdin")(std::io::ErrorKind::BrokenPipe.into());
+        assert_eq!(
+            common::exit::report(&e),
+            "error: cannot read the value from stdin: the peer closed the connection"
+        );
     }
 
     #[test]

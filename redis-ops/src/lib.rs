@@ -2,6 +2,7 @@
 //!
 //! The binary `redis-ops` is a thin shell over this library:
 //!
+//! - [`cli`]: the command line: argh's structs, their checks into typed options, the run;
 //! - [`connect`]: the one place where a URL becomes connections (shared multiplexed, dedicated
 //!   for blocking commands, another database, subscriber, pool), with the connect timeout and
 //!   the `cannot connect to ...` errors;
@@ -32,6 +33,7 @@
 //! ```
 
 pub mod bench;
+pub mod cli;
 pub mod connect;
 pub mod error;
 pub mod iter;

@@ -4,11 +4,13 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
+use common::fmt::duration;
+use common::output::Out;
 use futures::StreamExt;
 use redis::AsyncTypedCommands;
 
 use crate::connect::Redis;
-use crate::error::{Error, describe, io};
+use crate::error::{Error, describe};
 
 /// Publishes `message` on `channel`; answers how many subscribers received it.
 pub async fn publish(redis: &Redis, channel: &str, message: &[u8]) -> Result<usize, Error> {
@@ -52,19 +54,15 @@ pub enum Event {
     },
 }
 
-/// The backoff between reconnection attempts: 50 ms doubling to 1 s.
-pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(50u64.saturating_mul(1 << attempt.min(5))).min(Duration::from_secs(1))
-}
-
 /// Subscribes, reports [`Event::Subscribed`] once the server confirmed, then writes
 /// `channel: message` lines to `out` until `count` messages, the timeout, or `shutdown`.
-/// When the connection breaks it reconnects (backoff 50 ms to 1 s) and subscribes again, for
-/// at most `retry_for` each time; then it fails. Answers how many messages arrived.
-pub async fn subscribe(
+/// When the connection breaks it reconnects ([`crate::connect::backoff`]) and subscribes again, for at most
+/// `retry_for` each time; then it fails. Answers how many messages arrived. A closed `out` ends
+/// it with [`Error::Print`].
+pub async fn subscribe<W: Write>(
     redis: &Redis,
     listen: &Listen,
-    out: &mut dyn Write,
+    out: &mut Out<W>,
     mut notify: impl FnMut(Event),
     retry_for: Duration,
     shutdown: impl Future,
@@ -110,7 +108,8 @@ pub async fn subscribe(
                         line.extend_from_slice(b": ");
                         line.extend_from_slice(msg.get_payload_bytes());
                         line.push(b'\n');
-                        out.write_all(&line).and_then(|()| out.flush()).map_err(io("cannot write a message"))?;
+                        out.bytes(&line)?;
+                        out.flush()?;
                         got += 1;
                         if got >= wanted {
                             return Ok(got);
@@ -126,9 +125,10 @@ pub async fn subscribe(
         let down_since = tokio::time::Instant::now();
         let give_up = down_since + retry_for;
         let mut attempts = 0;
+        let mut backoff = crate::connect::backoff();
         sub = loop {
             tokio::select! {
-                () = tokio::time::sleep(backoff(attempts)) => {}
+                () = tokio::time::sleep(backoff.next_delay()) => {}
                 () = &mut expired => return end(got, false),
                 _ = &mut shutdown => return end(got, true),
             }
@@ -144,8 +144,8 @@ pub async fn subscribe(
                     return Err(Error::Command {
                         command: what(),
                         reason: format!(
-                            "{lost}; gave up reconnecting after {attempts} attempts in {:.1}s ({e}); {got} message(s) received",
-                            down_since.elapsed().as_secs_f64()
+                            "{lost}; gave up reconnecting after {attempts} attempts in {} ({e}); {got} message(s) received",
+                            duration(down_since.elapsed())
                         ),
                     });
                 }
@@ -183,19 +183,5 @@ async fn subscribed(
             what: what(),
             after: redis.timeout(),
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_bounded() {
-        assert_eq!(backoff(0), Duration::from_millis(50));
-        assert_eq!(backoff(1), Duration::from_millis(100));
-        assert_eq!(backoff(4), Duration::from_millis(800));
-        assert_eq!(backoff(5), Duration::from_secs(1));
-        assert_eq!(backoff(500), Duration::from_secs(1));
     }
 }

@@ -34,6 +34,7 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
+use common::output::{Out, PrintError};
 use common::shutdown::Signal;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 
@@ -41,7 +42,7 @@ use crate::connect::Conn;
 use redis::{Cmd, Pipeline, Value};
 
 use crate::connect::Redis;
-use crate::error::{Error, describe, io};
+use crate::error::{Error, describe};
 use crate::reply::{Expect, show_command, show_reply};
 
 /// The lesson groups, in the order `all` runs them.
@@ -121,14 +122,26 @@ pub struct Summary {
     pub steps: usize,
 }
 
+/// Where a transcript goes, a line at a time: an [`Out`] (stdout, or a test's buffer).
+pub trait Transcript {
+    /// Writes `text` and a newline.
+    fn line(&mut self, text: &str) -> Result<(), PrintError>;
+}
+
+impl<W: Write> Transcript for Out<W> {
+    fn line(&mut self, text: &str) -> Result<(), PrintError> {
+        Out::line(self, format_args!("{text}"))
+    }
+}
+
 /// Runs `groups` against `redis`, writing the transcript to `out`. Whatever happens (a reply
-/// that disagrees, a lost connection, `shutdown` resolving), every key under the run's prefix is
-/// deleted before this returns.
+/// that disagrees, a lost connection, a closed `out`, `shutdown` resolving), every key under the
+/// run's prefix is deleted before this returns.
 pub async fn run(
     redis: &Redis,
     groups: &[Group],
     options: &Options,
-    out: &mut dyn Write,
+    out: &mut dyn Transcript,
     shutdown: impl Future<Output = Signal>,
 ) -> Result<Summary, Error> {
     let prefix = format!("{{lesson:{:08x}}}:", rand::random::<u32>());
@@ -152,8 +165,11 @@ pub async fn run(
     };
 
     // The group future is gone (dropped mid-command if interrupted): clean up on a fresh
-    // footing, whatever the outcome.
-    let cleaned = l.cleanup().await;
+    // footing, whatever the outcome; say so unless the transcript's reader went away.
+    let mut cleaned = l.delete_keys().await;
+    if let (Ok(n), false) = (&cleaned, matches!(outcome, Err(Error::Print(_)))) {
+        cleaned = l.said_cleanup(*n);
+    }
     match (outcome, cleaned) {
         (Ok(()), Ok(_)) => Ok(Summary {
             prefix,
@@ -178,7 +194,7 @@ pub struct Lesson<'a> {
     pub conn: Conn,
     prefix: String,
     group: &'static str,
-    out: &'a mut dyn Write,
+    out: &'a mut dyn Transcript,
     pause: Duration,
     steps: usize,
 }
@@ -201,7 +217,8 @@ impl Lesson<'_> {
             // Each group starts from an empty prefix, so KEYS and SCAN see only its keys. (The
             // last group's keys go in the final cleanup, which runs whatever happens.)
             if i + 1 < groups.len() {
-                self.cleanup().await?;
+                let n = self.delete_keys().await?;
+                self.said_cleanup(n)?;
             }
         }
         Ok(())
@@ -243,9 +260,7 @@ impl Lesson<'_> {
     }
 
     fn line(&mut self, text: &str) -> Result<(), Error> {
-        writeln!(self.out, "{text}")
-            .and_then(|()| self.out.flush())
-            .map_err(io("cannot write the lesson"))
+        Ok(self.out.line(text)?)
     }
 
     /// Runs `cmd` on the shared connection: prints it, prints the reply, checks it.
@@ -377,7 +392,7 @@ impl Lesson<'_> {
     /// Deletes every key under the prefix, in the URL's database and in [`Lesson::other_db`]
     /// (where MOVE sends one). SCAN, not KEYS: it never blocks the server for long. On a
     /// cluster, SCAN walks one node: the master of the run's slot, where all its keys are.
-    async fn cleanup(&mut self) -> Result<usize, Error> {
+    async fn delete_keys(&mut self) -> Result<usize, Error> {
         let pattern = format!("{}*", self.prefix);
         let node = self.slot_node().await?;
         let mut deleted = delete_matching(&mut node.connect().await?, &pattern).await?;
@@ -385,10 +400,13 @@ impl Lesson<'_> {
             let mut other = self.redis.connect_db(self.other_db()).await?;
             deleted += delete_matching(&mut other, &pattern).await?;
         }
-        self.say(&format!(
-            "cleanup: deleted {deleted} key(s) under {}",
-            self.prefix
-        ))?;
+        Ok(deleted)
+    }
+
+    /// Says how many keys [`Lesson::delete_keys`] deleted; answers that count.
+    fn said_cleanup(&mut self, deleted: usize) -> Result<usize, Error> {
+        let text = format!("cleanup: deleted {deleted} key(s) under {}", self.prefix);
+        self.say(&text)?;
         Ok(deleted)
     }
 }

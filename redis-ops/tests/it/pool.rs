@@ -1,13 +1,11 @@
 //! `redis-ops pool`: 64 tasks share the pool, and the server never sees more connections
 //! than the pool's size.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use redis_ops::Redis;
 use redis_ops::pool::{PoolOptions, run};
-use support::*;
 
 fn field<'a>(stdout: &'a str, label: &str) -> &'a str {
     stdout
@@ -51,7 +49,7 @@ fn the_pool_never_exceeds_its_size_under_64_tasks() {
 }
 
 fn run_args(args: &[&str]) -> std::process::Output {
-    support::run(args)
+    crate::support::run(args)
 }
 
 /// Through the library, with a pool of 2: the CLIENT LIST sampler saw the pool's connections
@@ -94,6 +92,6 @@ fn a_pool_of_size_zero_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: --size and --tasks must be at least 1\n"
+        "error: --size and --tasks must be at least 1\nRun 'redis-ops --help' for usage.\n"
     );
 }

@@ -1,12 +1,10 @@
 //! `redis-ops lesson`: every group passes against the real Redis, and no key of the run
 //! survives it (after success, a reply that disagreed, or Ctrl-C).
 
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 /// The `{lesson:<hex>}:` prefix the run announced on its first line (the braces are a Redis
 /// Cluster hash tag).
@@ -120,7 +118,7 @@ fn unknown_lesson_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: unknown lesson 'geo': choose strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all\n"
+        "error: unknown lesson 'geo': choose strings, hashes, lists, sets, zsets, keys, pipeline, pubsub or all\nRun 'redis-ops --help' for usage.\n"
     );
     assert!(out.stdout.is_empty());
 }

@@ -7,7 +7,9 @@
 //! connections with that name in `CLIENT LIST` while the tasks run. That count is what the
 //! server saw, and it must never exceed `size`.
 
-use std::fmt;
+mod failures;
+mod report;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -16,6 +18,9 @@ use std::time::{Duration, Instant};
 use common::shutdown::Signal;
 use redis::AsyncTypedCommands;
 use tokio::task::JoinSet;
+
+use failures::{Failures, Streak};
+pub use report::PoolReport;
 
 use crate::connect::Redis;
 use crate::error::{Error, describe};
@@ -34,125 +39,6 @@ pub struct PoolOptions {
     /// After the server went away: how long a task keeps retrying (failed INCRs are counted,
     /// with a backoff of 50 ms to 1 s between them) before the run fails.
     pub retry_for: Duration,
-}
-
-/// What `pool` measured.
-#[derive(Debug, Clone)]
-pub struct PoolReport {
-    /// The options it ran with.
-    pub options: PoolOptions,
-    /// The CLIENT SETNAME given to the pool's connections.
-    pub name: String,
-    /// The most connections with that name `CLIENT LIST` showed at once.
-    pub peak_connections: usize,
-    /// How many `CLIENT LIST` samples were taken.
-    pub samples: usize,
-    /// The shared counter after the pooled run (must equal `ops`).
-    pub counter: i64,
-    /// Time taken by the pooled run.
-    pub pooled: Duration,
-    /// The counter after the connect-per-operation run (must equal `baseline_ops`).
-    pub baseline_counter: i64,
-    /// Time taken by the connect-per-operation run.
-    pub baseline: Duration,
-    /// Time taken by the same `ops` INCRs from the same tasks on one shared multiplexed
-    /// connection (no pool at all).
-    pub multiplexed: Duration,
-    /// INCRs that failed (server gone, no reply) in the pooled, connect-per-operation and
-    /// multiplexed runs.
-    pub failed: [usize; 3],
-    /// The first failure.
-    pub first_error: Option<String>,
-    /// The server restarted during the run (its `run_id` changed): counters were not checked.
-    pub restarted: bool,
-}
-
-impl PoolReport {
-    /// Pooled operations per second.
-    pub fn pooled_rate(&self) -> f64 {
-        rate(self.options.ops, self.pooled)
-    }
-
-    /// Connect-per-operation operations per second.
-    pub fn baseline_rate(&self) -> f64 {
-        rate(self.options.baseline_ops, self.baseline)
-    }
-
-    /// Operations per second on one shared multiplexed connection.
-    pub fn multiplexed_rate(&self) -> f64 {
-        rate(self.options.ops, self.multiplexed)
-    }
-
-    /// How many times faster the pool is.
-    pub fn ratio(&self) -> f64 {
-        self.pooled_rate() / self.baseline_rate().max(f64::MIN_POSITIVE)
-    }
-}
-
-fn rate(ops: usize, took: Duration) -> f64 {
-    ops as f64 / took.as_secs_f64().max(1e-9)
-}
-
-impl fmt::Display for PoolReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let o = &self.options;
-        writeln!(
-            f,
-            "pool: size {}, {} tasks, {} INCRs in {:.3} s = {:.0} ops/s",
-            o.size,
-            o.tasks,
-            o.ops,
-            self.pooled.as_secs_f64(),
-            self.pooled_rate()
-        )?;
-        writeln!(
-            f,
-            "server connections used: {} (CLIENT LIST name={}, peak of {} samples; pool size {})",
-            self.peak_connections, self.name, self.samples, o.size
-        )?;
-        if self.restarted {
-            writeln!(
-                f,
-                "counter: {} (not checked: the server restarted during the run and lost it)",
-                self.counter
-            )?;
-        } else {
-            writeln!(f, "counter: {} (expected {})", self.counter, o.ops)?;
-        }
-        if self.failed.iter().any(|&n| n > 0) {
-            writeln!(
-                f,
-                "failed INCRs (server unreachable, retried with backoff): pool {}, connect-per-operation {}, multiplexed {}; first: {}",
-                self.failed[0],
-                self.failed[1],
-                self.failed[2],
-                self.first_error.as_deref().unwrap_or("?")
-            )?;
-        }
-        writeln!(
-            f,
-            "connect-per-operation: {} tasks, {} INCRs in {:.3} s = {:.0} ops/s (counter {})",
-            o.tasks,
-            o.baseline_ops,
-            self.baseline.as_secs_f64(),
-            self.baseline_rate(),
-            self.baseline_counter
-        )?;
-        writeln!(
-            f,
-            "ratio pool / connect-per-operation: {:.1}x",
-            self.ratio()
-        )?;
-        write!(
-            f,
-            "one shared multiplexed connection, no pool: {} tasks, {} INCRs in {:.3} s = {:.0} ops/s ({:.1}x the pool)",
-            o.tasks,
-            o.ops,
-            self.multiplexed.as_secs_f64(),
-            self.multiplexed_rate(),
-            self.multiplexed_rate() / self.pooled_rate().max(f64::MIN_POSITIVE)
-        )
-    }
 }
 
 /// Runs the pooled INCRs and the connect-per-operation INCRs, then checks what the server
@@ -254,7 +140,7 @@ async fn measure(
         let (pool, next, key, ops) = (pool.clone(), next.clone(), key.to_owned(), options.ops);
         let (redis, failures) = (redis.clone(), failures.clone());
         tasks.spawn(async move {
-            let mut streak = 0;
+            let mut streak = Streak::default();
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 let attempt = async {
                     let mut conn = pool.get().await.map_err(|e| redis.pool_error(&e))?;
@@ -291,7 +177,7 @@ async fn measure(
         );
         let failures = failures.clone();
         tasks.spawn(async move {
-            let mut streak = 0;
+            let mut streak = Streak::default();
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 let attempt = async {
                     let mut conn = redis.connect().await?;
@@ -319,7 +205,7 @@ async fn measure(
         );
         let failures = failures.clone();
         tasks.spawn(async move {
-            let mut streak = 0;
+            let mut streak = Streak::default();
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 let attempt = conn
                     .incr(&key, 1)
@@ -383,69 +269,6 @@ async fn run_id(conn: &mut redis::aio::ConnectionManager) -> Option<String> {
     info.lines()
         .find_map(|l| l.strip_prefix("run_id:"))
         .map(|s| s.trim().to_owned())
-}
-
-/// Failed INCRs of the three runs, shared by the tasks.
-#[derive(Clone)]
-struct Failures {
-    counts: Arc<[AtomicUsize; 3]>,
-    first: Arc<std::sync::Mutex<Option<String>>>,
-    retry_for: Duration,
-}
-
-impl Failures {
-    fn new(retry_for: Duration) -> Self {
-        Self {
-            counts: Arc::new([
-                AtomicUsize::new(0),
-                AtomicUsize::new(0),
-                AtomicUsize::new(0),
-            ]),
-            first: Arc::new(std::sync::Mutex::new(None)),
-            retry_for,
-        }
-    }
-
-    /// Counts a failed INCR of run `which` and waits the backoff (`streak` failures in a row
-    /// so far); after failing for longer than `retry_for` in a row, the error ends the run.
-    async fn outcome(
-        &self,
-        which: usize,
-        result: Result<(), Error>,
-        streak: &mut u32,
-    ) -> Result<(), Error> {
-        let Err(e) = result else {
-            *streak = 0;
-            return Ok(());
-        };
-        if matches!(e, Error::BadUrl { .. } | Error::Usage(_)) {
-            return Err(e);
-        }
-        self.counts[which].fetch_add(1, Ordering::Relaxed);
-        self.first
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get_or_insert_with(|| e.to_string());
-        // The time spent failing in a row: the sum of the backoffs so far.
-        let failing_for: Duration = (0..*streak).map(crate::pubsub::backoff).sum();
-        if failing_for >= self.retry_for {
-            return Err(e);
-        }
-        tokio::time::sleep(crate::pubsub::backoff(*streak)).await;
-        *streak += 1;
-        Ok(())
-    }
-
-    fn counts(&self) -> [usize; 3] {
-        [0, 1, 2].map(|i| self.counts[i].load(Ordering::Relaxed))
-    }
-
-    fn first(&self) -> Option<String> {
-        self.first
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
 }
 
 /// How many `CLIENT LIST` lines carry `name=<name>`.

@@ -6,12 +6,10 @@
 //! every check on it in turn (one cluster start instead of one per check); a Drop guard kills
 //! the six servers whatever happens.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// Six redis-server children in temp dirs; dropped: all killed.
 struct Cluster {

@@ -2,11 +2,9 @@
 //! redis-server (its own port and temp dir) that the test kills and starts again. The shared
 //! Redis is never touched.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 /// `redis-ops --url <private>` ...
 fn on(r: &PrivateRedis, args: &[&str]) -> std::process::Command {
@@ -101,7 +99,7 @@ fn bench_gives_up_when_the_server_stays_away() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("gave up reconnecting after 1s") && stderr.contains("not sent"),
+        stderr.contains("gave up reconnecting after 1.0 s") && stderr.contains("not sent"),
         "{stderr}"
     );
     assert!(stderr.contains("GET: "), "the partial figures: {stderr}");

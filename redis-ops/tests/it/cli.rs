@@ -1,13 +1,11 @@
 //! `set`, `get`, `incr`, and the command line's errors: unreachable server, timeout,
 //! redaction, malformed URL, wrong types, conflicting flags.
 
-mod support;
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use redis::Commands;
-use support::*;
 
 struct Cleanup(Vec<String>);
 impl Drop for Cleanup {
@@ -132,15 +130,15 @@ fn conflicting_or_missing_set_arguments_are_usage_errors() {
     for (args, message) in [
         (
             vec!["--ex", "1", "--px", "5"],
-            "error: set: give --ex or --px, not both\n",
+            "error: set: give --ex or --px, not both\nRun 'redis-ops --help' for usage.\n",
         ),
         (
             vec!["--nx", "--xx"],
-            "error: set: give --nx or --xx, not both\n",
+            "error: set: give --nx or --xx, not both\nRun 'redis-ops --help' for usage.\n",
         ),
         (
             vec!["--ex", "0"],
-            "error: set: the expiry must be at least 1\n",
+            "error: set: the expiry must be at least 1\nRun 'redis-ops --help' for usage.\n",
         ),
     ] {
         let mut all = vec!["set", "k", "v"];
@@ -151,7 +149,10 @@ fn conflicting_or_missing_set_arguments_are_usage_errors() {
     }
     let out = run(&["set", "k"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stderr), "error: set: give a VALUE (or --stdin)\n");
+    assert_eq!(
+        text(&out.stderr),
+        "error: set: give a VALUE (or --stdin)\nRun 'redis-ops --help' for usage.\n"
+    );
 }
 
 #[test]
@@ -198,7 +199,9 @@ fn a_malformed_url_is_a_usage_error() {
         assert_eq!(out.status.code(), Some(2), "{url}");
         let err = text(&out.stderr);
         assert!(
-            err.starts_with(&format!("error: bad Redis URL '{url}': ")) && err.lines().count() == 1,
+            err.starts_with(&format!("error: bad Redis URL '{url}': "))
+                && err.lines().count() == 2
+                && err.ends_with("\nRun 'redis-ops --help' for usage.\n"),
             "{err}"
         );
     }
@@ -235,7 +238,7 @@ fn a_silent_server_times_out_instead_of_hanging() {
         assert_eq!(out.status.code(), Some(1), "{command:?}");
         assert_eq!(
             text(&out.stderr),
-            format!("error: cannot connect to {url}: timed out after 1s\n"),
+            format!("error: cannot connect to {url}: timed out after 1.0 s\n"),
             "{command:?}"
         );
         // Bounded by the timeout (with room for a loaded machine), not a hang.

@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: the binary, the real Redis, bounded waits.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
@@ -324,15 +323,6 @@ pub fn spawn_lines(mut command: Command) -> (Child, Receiver<String>, Receiver<S
     let out = lines_of(child.stdout.take().unwrap());
     let err = lines_of(child.stderr.take().unwrap());
     (child, out, err)
-}
-
-/// Everything left on a line channel once its writer has exited.
-pub fn drain(lines: &Receiver<String>) -> Vec<String> {
-    let mut v = Vec::new();
-    while let Ok(l) = lines.recv_timeout(Duration::from_secs(5)) {
-        v.push(l);
-    }
-    v
 }
 
 /// Waits until the private server has processed at least `n` commands (10 s at most).

@@ -1,12 +1,10 @@
 //! `publish` / `subscribe`: messages arrive in order, `--count` and `--timeout` end it.
 
-mod support;
-
 use std::process::Stdio;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 /// Starts `subscribe ARGS` and waits until it says it is subscribed; the rest of its stderr
 /// comes through the receiver.
@@ -87,7 +85,7 @@ fn too_few_messages_before_the_timeout_is_exit_1() {
     let rest: Vec<String> = stderr.iter().collect();
     assert_eq!(
         rest,
-        ["error: timed out after 1s: 1 of 3 messages received"]
+        ["error: timed out after 1.0 s: 1 of 3 messages received"]
     );
 }
 
@@ -106,6 +104,6 @@ fn subscribe_needs_a_channel() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: subscribe: name at least one channel\n"
+        "error: subscribe: name at least one channel\nRun 'redis-ops --help' for usage.\n"
     );
 }

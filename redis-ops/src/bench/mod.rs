@@ -1,0 +1,170 @@
+//! `redis-ops bench`: `redis-benchmark`'s tests, flags and `-q` lines, from Rust.
+//!
+//! Against one server it works the way `redis-benchmark` does: `-c` connections on one thread
+//! (the caller runs it on a current-thread runtime), each sending `-P` pre-encoded commands at a
+//! time straight to its socket and reading back exactly as many replies with the small strict
+//! parser of [`crate::resp`] (each reply's type is checked: SET must answer `+OK`, INCR an
+//! integer...; an error reply is counted). No redis-crate machinery per command: that is what
+//! made the difference (see docs/redis.md, "bench").
+//!
+//! With `--cluster` the same tests go through the redis crate's async cluster client, which
+//! routes each command to the master of its key's slot.
+//!
+//! The server going away: the batch in flight when a connection breaks (or gets no answer
+//! within the timeout) is counted in `errors`, the connection is made again with the shared
+//! backoff ([`common::retry::Backoff`], 50 ms doubling to 1 s), and the run goes on. A client
+//! that cannot reconnect for `retry_for` gives up; the requests never sent are reported and the
+//! command fails.
+//!
+//! The parts: [`catalogue`] (the tests, their commands and the replies they accept), [`raw`]
+//! (the RESP client on raw sockets), [`reconnect`] (connecting, and again after a break),
+//! [`cluster`] (the cluster backend), [`tally`] (the counters a test's connections share),
+//! [`keys`] (the run's keys and their deletion) and [`report`] (the `-q` line, the block, JSON).
+
+pub mod catalogue;
+mod cluster;
+pub mod keys;
+mod raw;
+mod reconnect;
+pub mod report;
+mod tally;
+
+use std::time::Duration;
+
+use common::fmt::duration;
+
+pub use catalogue::Test;
+pub use keys::Keys;
+pub use report::{TestReport, json};
+
+use crate::connect::Redis;
+use crate::error::Error;
+
+/// The most connections `-c` takes (redis-server's default `maxclients`).
+pub const MAX_CLIENTS: usize = 10_000;
+
+/// The most memory the pre-encoded batches of a run may take, `-c` x `-P` x (`-d` + the command),
+/// in bytes: 1 GiB.
+pub const MAX_BATCH_BYTES: u64 = 1 << 30;
+
+/// The flags of `bench`, as `redis-benchmark` spells them.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// `-c`: parallel connections.
+    pub clients: usize,
+    /// `-n`: requests per test.
+    pub requests: u64,
+    /// `-P`: commands sent at once by each connection.
+    pub pipeline: usize,
+    /// `-d`: bytes in SET/GET values.
+    pub data_size: usize,
+    /// `-t`: the tests.
+    pub tests: Vec<Test>,
+    /// How long a connection keeps trying to come back before giving up.
+    pub retry_for: Duration,
+}
+
+impl BenchOptions {
+    /// Checks the bounds before anything is allocated or connected: `-c` from 1 to
+    /// [`MAX_CLIENTS`], `-n` and `-P` at least 1, and the batches within [`MAX_BATCH_BYTES`].
+    pub fn check(&self) -> Result<(), Error> {
+        let usage = |what: String| Err(Error::Usage(format!("bench: {what}")));
+        if self.clients == 0 || self.pipeline == 0 || self.requests == 0 {
+            return usage("-c, -n and -P must be at least 1".into());
+        }
+        if self.clients > MAX_CLIENTS {
+            return usage(format!("-c is at most {MAX_CLIENTS}"));
+        }
+        let per_command = self.data_size as u64 + 64;
+        let bytes = (self.clients as u64)
+            .saturating_mul(self.pipeline as u64)
+            .saturating_mul(per_command);
+        if bytes > MAX_BATCH_BYTES {
+            return usage(format!(
+                "-c {} x -P {} x -d {} needs {} MiB of batches; at most {} MiB",
+                self.clients,
+                self.pipeline,
+                self.data_size,
+                bytes >> 20,
+                MAX_BATCH_BYTES >> 20
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Runs the tests and answers their reports; the run's keys are deleted at the end, whatever
+/// happened. Must run inside a `tokio::task::LocalSet` (one thread, like `redis-benchmark`).
+pub async fn run(redis: &Redis, o: &BenchOptions) -> Result<Vec<TestReport>, Error> {
+    o.check()?;
+    let keys = Keys::new(redis.is_cluster());
+    let mut reports = Vec::new();
+    let mut outcome = Ok(());
+    for &test in &o.tests {
+        let r = if redis.is_cluster() {
+            cluster::run_cluster(redis, o, &keys, test).await
+        } else {
+            raw::run_raw(redis, o, &keys, test).await
+        };
+        match r {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    keys::cleanup(redis, &keys, o.clients).await;
+    outcome?;
+    if let Some(r) = reports.iter().find(|r| r.unsent > 0) {
+        let lines: Vec<String> = reports.iter().map(TestReport::quiet_line).collect();
+        return Err(Error::Connect {
+            url: redis.url().to_owned(),
+            reason: format!(
+                "{}: gave up reconnecting after {}; {} request(s) not sent ({} failed)\n{}",
+                r.test.name().to_ascii_uppercase(),
+                duration(o.retry_for),
+                r.unsent,
+                r.errors,
+                lines.join("\n")
+            ),
+        });
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(clients: usize, pipeline: usize, data_size: usize) -> BenchOptions {
+        BenchOptions {
+            clients,
+            requests: 10,
+            pipeline,
+            data_size,
+            tests: vec![Test::Set],
+            retry_for: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn bounds_are_checked_before_anything_runs() {
+        assert!(options(50, 16, 3).check().is_ok());
+        assert!(options(0, 1, 3).check().is_err());
+        assert_eq!(
+            options(MAX_CLIENTS + 1, 1, 3)
+                .check()
+                .unwrap_err()
+                .to_string(),
+            "bench: -c is at most 10000"
+        );
+        assert_eq!(
+            options(1000, 1000, 1 << 20)
+                .check()
+                .unwrap_err()
+                .to_string(),
+            "bench: -c 1000 x -P 1000 x -d 1048576 needs 1000061 MiB of batches; at most 1024 MiB"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! A raw connection of its own, and making it again: connect, `TCP_NODELAY`, AUTH and SELECT
+//! when the URL asks for them, all within the timeout; after a break, attempts spaced by the
+//! shared [`Backoff`] (50 ms doubling to 1 s) for at most `--retry-for`.
+
+use std::time::{Duration, Instant};
+
+use common::fmt::duration;
+use common::net::describe_io;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::tally::Shared;
+use crate::connect::Redis;
+use crate::resp::{self, Kind};
+
+/// How a raw connection sets itself up: AUTH and SELECT when the URL asks for them.
+pub(super) struct Handshake {
+    bytes: Vec<u8>,
+    replies: usize,
+}
+
+impl Handshake {
+    pub(super) fn new(redis: &Redis) -> Self {
+        let mut bytes = Vec::new();
+        let mut replies = 0;
+        match redis.credentials() {
+            (Some(user), Some(pass)) => {
+                resp::encode(&mut bytes, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
+                replies += 1;
+            }
+            (None, Some(pass)) => {
+                resp::encode(&mut bytes, &[b"AUTH", pass.as_bytes()]);
+                replies += 1;
+            }
+            _ => {}
+        }
+        if redis.db() != 0 {
+            resp::encode(&mut bytes, &[b"SELECT", redis.db().to_string().as_bytes()]);
+            replies += 1;
+        }
+        Self { bytes, replies }
+    }
+}
+
+/// A connection of its own: connect, TCP_NODELAY, AUTH/SELECT, all within `timeout`.
+async fn open(dialer: &Dialer) -> Result<TcpStream, String> {
+    let (addr, hs, timeout) = (&dialer.addr, &dialer.hs, dialer.timeout);
+    let attempt = async {
+        let mut s = TcpStream::connect((addr.0.as_str(), addr.1))
+            .await
+            .map_err(|e| describe_io(&e))?;
+        s.set_nodelay(true).map_err(|e| describe_io(&e))?;
+        if hs.replies > 0 {
+            s.write_all(&hs.bytes).await.map_err(|e| describe_io(&e))?;
+            let mut buf = Vec::with_capacity(256);
+            let mut seen = 0;
+            let mut at = 0;
+            while seen < hs.replies {
+                if s.read_buf(&mut buf).await.map_err(|e| describe_io(&e))? == 0 {
+                    return Err("the server closed the connection".to_owned());
+                }
+                while let Some(r) = resp::parse(&buf[at..]).map_err(|e| e.to_string())? {
+                    let reply = &buf[at..at + r.len];
+                    if r.kind != Kind::Status {
+                        return Err(resp::line_text(reply));
+                    }
+                    at += r.len;
+                    seen += 1;
+                }
+            }
+        }
+        Ok(s)
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("timed out after {}", duration(timeout))),
+    }
+}
+
+/// Where and how a raw client connects (again).
+pub(super) struct Dialer {
+    pub(super) addr: (String, u16),
+    pub(super) hs: Handshake,
+    pub(super) timeout: Duration,
+    pub(super) retry_for: Duration,
+}
+
+impl Dialer {
+    /// The first connection.
+    pub(super) async fn open(&self) -> Result<TcpStream, String> {
+        open(self).await
+    }
+
+    /// Connects again after a break, for at most `retry_for`; counts the reconnect in `shared`.
+    /// `None`: gave up (the first error says why).
+    pub(super) async fn reconnect(&self, shared: &Shared) -> Option<TcpStream> {
+        let deadline = Instant::now() + self.retry_for;
+        let mut backoff = crate::connect::backoff();
+        loop {
+            tokio::time::sleep(backoff.next_delay()).await;
+            match self.open().await {
+                Ok(s) => {
+                    shared.reconnects.set(shared.reconnects.get() + 1);
+                    return Some(s);
+                }
+                Err(why) => {
+                    tracing::debug!("reconnect failed: {why}");
+                    if Instant::now() >= deadline {
+                        let mut first = shared.first_error.borrow_mut();
+                        if first.is_none() {
+                            *first = Some(format!("cannot reconnect: {why}"));
+                        }
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Running a checked command: the runtime, the signal handlers, the library call, and what is
+//! printed (through [`Out`]: a closed stdout ends a printing command quietly).
+
+use std::future::Future;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use common::exit::say;
+use common::output::Out;
+
+use super::validate::{BenchFormat, Job, Options, Value};
+use crate::connect::Redis;
+use crate::error::{Error, io};
+use crate::pubsub::Event;
+use crate::{bench, kv, lesson, pool, pubsub};
+
+/// Runs `options`, printing on `out`. `Ok` carries the exit code of a run that already said
+/// what it had to (`get` of a missing key: `(nil)` on stderr, exit 1).
+pub fn execute<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, Error> {
+    // bench runs like redis-benchmark: every connection on one thread.
+    let threads = match options.job {
+        Job::Bench { .. } => 1,
+        _ => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    };
+    let runtime = common::runtime::build(threads.min(common::runtime::MAX_THREADS))
+        .map_err(io("cannot start the async runtime"))?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, job(options, out))
+}
+
+async fn job<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, Error> {
+    let Options { redis, job, quiet } = options;
+    tracing::debug!(
+        default = crate::connect::DEFAULT_URL,
+        "connecting to {}",
+        common::redact::Redacted(redis.url())
+    );
+    match job {
+        Job::Set {
+            key,
+            value,
+            expiry,
+            condition,
+        } => {
+            let value = match value {
+                Value::Given(v) => v,
+                Value::Stdin => {
+                    let mut buf = Vec::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_to_end(&mut buf)
+                        .map_err(io("cannot read the value from stdin"))?;
+                    buf
+                }
+            };
+            let mut conn = redis.conn().await?;
+            kv::set(&mut conn, &key, &value, expiry, condition).await?;
+            out.line(format_args!("OK"))?;
+        }
+        Job::Get { key, terminal } => {
+            let mut conn = redis.conn().await?;
+            let Some(value) = kv::get(&mut conn, &key).await? else {
+                say("(nil)");
+                return Ok(ExitCode::from(common::exit::FAILURE));
+            };
+            out.bytes(&value)?;
+            if terminal {
+                out.bytes(b"\n")?;
+            }
+            out.flush()?;
+        }
+        Job::Incr { key, by } => {
+            let mut conn = redis.conn().await?;
+            let n = kv::incr(&mut conn, &key, by).await?;
+            out.line(format_args!("{n}"))?;
+        }
+        Job::Pool(options) => {
+            let report = pool::run(&redis, options, shutdown()?).await?;
+            out.line(format_args!("{report}"))?;
+        }
+        Job::Lesson {
+            name,
+            groups,
+            options,
+        } => {
+            let summary = lesson::run(&redis, &groups, &options, out, shutdown()?).await?;
+            out.line(format_args!(
+                "\nlesson {name}: {} replies checked, all as expected",
+                summary.steps
+            ))?;
+        }
+        Job::Publish { channel, message } => {
+            // A producer: the message is sent whatever happens to stdout; a reader that went
+            // away only misses the count.
+            let n = pubsub::publish(&redis, &channel, message.as_bytes()).await?;
+            match out.line(format_args!("(integer) {n}")) {
+                Ok(()) | Err(common::output::PrintError::Closed(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Job::Subscribe { listen, retry_for } => {
+            let names = listen.channels.join(", ");
+            let notify = move |event: Event| match event {
+                Event::Subscribed if !quiet => say(&format!("subscribed to {names}")),
+                Event::Lost(why) => say(&format!("connection lost ({why}); reconnecting")),
+                Event::Resubscribed { attempts, down } => say(&format!(
+                    "resubscribed to {names} after {} ({attempts} attempt(s)); messages published meanwhile were missed",
+                    common::fmt::duration(down)
+                )),
+                Event::Subscribed => {}
+            };
+            pubsub::subscribe(&redis, &listen, out, notify, retry_for, shutdown()?).await?;
+        }
+        Job::Bench { options, format } => bench(&redis, &options, format, out).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench<W: Write>(
+    redis: &Redis,
+    options: &bench::BenchOptions,
+    format: BenchFormat,
+    out: &mut Out<W>,
+) -> Result<(), Error> {
+    let reports = bench::run(redis, options).await?;
+    match format {
+        BenchFormat::Json => out.line(format_args!("{}", bench::json(&reports)))?,
+        BenchFormat::Quiet => {
+            for r in &reports {
+                out.line(format_args!("{}", r.quiet_line()))?;
+            }
+        }
+        BenchFormat::Long => {
+            for r in &reports {
+                out.line(format_args!("{}\n", r.long(options)))?;
+            }
+        }
+    }
+    for r in reports.iter().filter(|r| r.errors > 0) {
+        say(&format!(
+            "{}: {} request(s) failed, {} reconnect(s); first: {}",
+            r.test.name().to_ascii_uppercase(),
+            r.errors,
+            r.reconnects,
+            r.first_error.as_deref().unwrap_or("?")
+        ));
+    }
+    Ok(())
+}
+
+fn shutdown() -> Result<impl Future<Output = common::shutdown::Signal>, Error> {
+    common::shutdown::install().map_err(io("cannot install the signal handlers"))
+}

@@ -1,0 +1,347 @@
+//! The command line, checked: argh's structs become typed options, every bound checked and every
+//! URL parsed, before anything connects. A mistake here is a usage error (exit 2).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::args::{Args, BenchArgs, Command, LessonArgs, PoolArgs, SetArgs, SubscribeArgs};
+use crate::bench::{BenchOptions, Test};
+use crate::connect::{Redis, url_from};
+use crate::error::Error;
+use crate::kv::{Condition, Expiry};
+use crate::lesson::{self, Group};
+use crate::pool::PoolOptions;
+use crate::pubsub::Listen;
+
+/// The most milliseconds `lesson --pause` takes.
+pub const MAX_PAUSE_MS: u64 = 5000;
+
+/// The most connections `pool --size` opens.
+pub const MAX_POOL_SIZE: usize = 1024;
+
+/// The most tasks `pool --tasks` starts.
+pub const MAX_POOL_TASKS: usize = 100_000;
+
+/// The command line, checked.
+#[derive(Debug)]
+pub struct Options {
+    /// The server (or the cluster, with `--cluster`).
+    pub redis: Redis,
+    /// What to do.
+    pub job: Job,
+    /// `-q`: errors only.
+    pub quiet: bool,
+}
+
+/// Where `set` takes its value from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// The command line's VALUE.
+    Given(Vec<u8>),
+    /// Standard input, byte for byte (`--stdin`).
+    Stdin,
+}
+
+/// How `bench` prints its reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchFormat {
+    /// A block per test.
+    Long,
+    /// `-q`: one line per test.
+    Quiet,
+    /// `--json`: one object.
+    Json,
+}
+
+/// One command, checked.
+#[derive(Debug)]
+pub enum Job {
+    /// `set KEY VALUE [--ex|--px] [--nx|--xx]`.
+    Set {
+        /// The key.
+        key: String,
+        /// The value.
+        value: Value,
+        /// EX or PX.
+        expiry: Option<Expiry>,
+        /// NX or XX.
+        condition: Option<Condition>,
+    },
+    /// `get KEY`.
+    Get {
+        /// The key.
+        key: String,
+        /// Standard output is a terminal: add a newline after the value.
+        terminal: bool,
+    },
+    /// `incr KEY [--by N]`.
+    Incr {
+        /// The key.
+        key: String,
+        /// How much to add.
+        by: i64,
+    },
+    /// `pool`.
+    Pool(PoolOptions),
+    /// `lesson GROUP`.
+    Lesson {
+        /// The name given (`all`, `strings`...).
+        name: String,
+        /// The groups it selects.
+        groups: Vec<Group>,
+        /// `--pause`.
+        options: lesson::Options,
+    },
+    /// `publish CHANNEL MESSAGE`.
+    Publish {
+        /// The channel.
+        channel: String,
+        /// The message.
+        message: String,
+    },
+    /// `subscribe CHANNEL...`.
+    Subscribe {
+        /// Channels, count, timeout.
+        listen: Listen,
+        /// `--retry-for`.
+        retry_for: Duration,
+    },
+    /// `bench`.
+    Bench {
+        /// The flags.
+        options: BenchOptions,
+        /// How to print.
+        format: BenchFormat,
+    },
+}
+
+impl TryFrom<Args> for Options {
+    type Error = Error;
+
+    fn try_from(args: Args) -> Result<Self, Error> {
+        let seeds: Vec<String> = args
+            .cluster
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let cluster = !seeds.is_empty();
+        if cluster && args.url.is_some() {
+            return Err(usage("give --url or --cluster, not both"));
+        }
+        let single_only = |what: &str| {
+            if cluster {
+                Err(usage(&format!(
+                    "{what} does not run on a cluster (--cluster): use --url with one node"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        match &args.command {
+            Command::Pool(_) => single_only("pool")?,
+            Command::Subscribe(_) => single_only("subscribe")?,
+            _ => {}
+        }
+        let redis = if cluster {
+            Redis::cluster(&seeds, args.timeout)?
+        } else {
+            Redis::new(&url_from(args.url), args.timeout)?
+        };
+        let job = match args.command {
+            Command::Set(a) => set(a)?,
+            Command::Get(a) => Job::Get {
+                key: a.key,
+                terminal: std::io::stdout().is_terminal(),
+            },
+            Command::Incr(a) => Job::Incr {
+                key: a.key,
+                by: a.by,
+            },
+            Command::Pool(a) => Job::Pool(pool(&a)?),
+            Command::Lesson(a) => lesson(a)?,
+            Command::Publish(a) => Job::Publish {
+                channel: a.channel,
+                message: a.message,
+            },
+            Command::Subscribe(a) => subscribe(a)?,
+            Command::Bench(a) => bench(&a)?,
+        };
+        Ok(Self {
+            redis,
+            job,
+            quiet: args.quiet,
+        })
+    }
+}
+
+fn set(a: SetArgs) -> Result<Job, Error> {
+    let expiry = match (a.ex, a.px) {
+        (Some(_), Some(_)) => return Err(usage("set: give --ex or --px, not both")),
+        (Some(0), None) | (None, Some(0)) => {
+            return Err(usage("set: the expiry must be at least 1"));
+        }
+        (Some(s), None) => Some(Expiry::Seconds(s)),
+        (None, Some(ms)) => Some(Expiry::Millis(ms)),
+        (None, None) => None,
+    };
+    let condition = match (a.nx, a.xx) {
+        (true, true) => return Err(usage("set: give --nx or --xx, not both")),
+        (true, false) => Some(Condition::IfMissing),
+        (false, true) => Some(Condition::IfExists),
+        (false, false) => None,
+    };
+    let value = match (a.value, a.stdin) {
+        (Some(v), false) => Value::Given(v.into_bytes()),
+        (None, true) => Value::Stdin,
+        (Some(_), true) => return Err(usage("set: give a VALUE or --stdin, not both")),
+        (None, false) => return Err(usage("set: give a VALUE (or --stdin)")),
+    };
+    Ok(Job::Set {
+        key: a.key,
+        value,
+        expiry,
+        condition,
+    })
+}
+
+fn pool(a: &PoolArgs) -> Result<PoolOptions, Error> {
+    if a.size == 0 || a.tasks == 0 {
+        return Err(usage("--size and --tasks must be at least 1"));
+    }
+    if a.size > MAX_POOL_SIZE || a.tasks > MAX_POOL_TASKS {
+        return Err(usage(&format!(
+            "pool: --size is at most {MAX_POOL_SIZE} and --tasks at most {MAX_POOL_TASKS}"
+        )));
+    }
+    Ok(PoolOptions {
+        size: a.size,
+        tasks: a.tasks,
+        ops: a.ops,
+        baseline_ops: a.baseline_ops.unwrap_or(a.ops.min(1000)),
+        retry_for: a.retry_for,
+    })
+}
+
+fn lesson(a: LessonArgs) -> Result<Job, Error> {
+    let groups = Group::parse(&a.group)?;
+    if a.pause > MAX_PAUSE_MS {
+        return Err(usage(&format!(
+            "lesson: --pause is at most {MAX_PAUSE_MS} ms"
+        )));
+    }
+    Ok(Job::Lesson {
+        name: a.group,
+        groups,
+        options: lesson::Options {
+            pause: Duration::from_millis(a.pause),
+        },
+    })
+}
+
+fn subscribe(a: SubscribeArgs) -> Result<Job, Error> {
+    if a.channels.is_empty() {
+        return Err(usage("subscribe: name at least one channel"));
+    }
+    Ok(Job::Subscribe {
+        listen: Listen {
+            channels: a.channels,
+            patterns: a.pattern,
+            count: a.count,
+            timeout: a.timeout,
+        },
+        retry_for: a.retry_for,
+    })
+}
+
+fn bench(a: &BenchArgs) -> Result<Job, Error> {
+    let tests = match &a.tests {
+        Some(list) => Test::parse_list(list)?,
+        None => Test::ALL.to_vec(),
+    };
+    let options = BenchOptions {
+        clients: a.clients,
+        requests: a.requests,
+        pipeline: a.pipeline,
+        data_size: a.data_size,
+        tests,
+        retry_for: a.retry_for,
+    };
+    options.check()?;
+    let format = if a.json {
+        BenchFormat::Json
+    } else if a.quiet {
+        BenchFormat::Quiet
+    } else {
+        BenchFormat::Long
+    };
+    Ok(Job::Bench { options, format })
+}
+
+fn usage(message: &str) -> Error {
+    Error::Usage(message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Args;
+    use std::ffi::OsString;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        let args: Vec<OsString> = std::iter::once("redis-ops")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        match common::cli::parse_from::<Args>(&args, "0") {
+            common::cli::Parsed::Run(a) => Options::try_from(a).map_err(|e| e.to_string()),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn conflicts_and_bounds_are_usage_errors() {
+        let err = |args: &[&str]| parse(args).unwrap_err();
+        assert_eq!(
+            err(&[
+                "--url",
+                "redis://h:1/0",
+                "--cluster",
+                "redis://h:2",
+                "get",
+                "k"
+            ]),
+            "give --url or --cluster, not both"
+        );
+        assert_eq!(
+            err(&["--cluster", "redis://h:2", "pool"]),
+            "pool does not run on a cluster (--cluster): use --url with one node"
+        );
+        assert_eq!(
+            err(&["lesson", "all", "--pause", "5001"]),
+            "lesson: --pause is at most 5000 ms"
+        );
+        assert_eq!(
+            err(&["pool", "--size", "5000"]),
+            "pool: --size is at most 1024 and --tasks at most 100000"
+        );
+        assert_eq!(
+            err(&["bench", "-c", "0"]),
+            "bench: -c, -n and -P must be at least 1"
+        );
+        assert!(err(&["--timeout", "0", "get", "k"]).contains("--timeout"));
+    }
+
+    #[test]
+    fn seconds_become_durations() {
+        let o = parse(&["--timeout", "0.5", "subscribe", "ch", "--timeout", "2"]).unwrap();
+        assert_eq!(o.redis.timeout(), Duration::from_millis(500));
+        let Job::Subscribe { listen, retry_for } = o.job else {
+            panic!("not subscribe")
+        };
+        assert_eq!(listen.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(retry_for, Duration::from_secs(30));
+    }
+}

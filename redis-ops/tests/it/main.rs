@@ -1,0 +1,13 @@
+//! The integration tests of redis-ops: one test binary, one module per area. Most need the
+//! shared Redis (`scripts/services up`, or `$REDIS_URL`) and fail loudly without it; `restart`,
+//! `cluster` and `ping` start private redis-servers of their own.
+
+mod cli;
+mod cluster;
+mod help;
+mod lesson;
+mod output;
+mod pool;
+mod pubsub;
+mod restart;
+mod support;
