@@ -1,26 +1,28 @@
 //! The binaries as a user runs them: what they print, and their exit codes.
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use crate::support::{BENCH, CLIENT, SERVER, ServerProcess, fake_server, run, stderr, stdout};
+use test_support::{Signal, silent_listener};
+
+use crate::support::{BENCH, CLIENT, SERVER, ServerProcess, fake_server, run};
 
 #[test]
 fn the_client_against_the_server_prints_server_said() {
-    let mut server = ServerProcess::start(&[]);
+    let server = ServerProcess::start(&[]);
     assert_eq!(server.first_line, format!("listening on {}", server.addr));
     let addr = server.addr.to_string();
 
     let out = run(CLIENT, &[&addr], b"");
-    assert_eq!(stdout(&out), "Server said: hello alex!\n");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout_text(), "Server said: hello alex!\n");
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
 
     let out = run(CLIENT, &[&addr, "--message", "bonjour, 世界"], b"");
-    assert_eq!(stdout(&out), "Server said: bonjour, 世界\n");
+    assert_eq!(out.stdout_text(), "Server said: bonjour, 世界\n");
     assert_eq!(out.status.code(), Some(0));
 
     // SIGTERM: exit 0 and a one-line summary on stderr.
-    let (code, err) = server.signal("TERM");
+    let stopped = server.stop(Signal::Term);
+    let (code, err) = (stopped.code(), stopped.stderr);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         err.trim_end(),
@@ -38,13 +40,13 @@ fn stdin_is_streamed_like_nc() {
     // A bare port means 127.0.0.1.
     let port = server.addr.port().to_string();
     let out = run(CLIENT, &["--stdin", &port], b"a\nb\n");
-    assert_eq!(stdout(&out), "a\nb\n");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout_text(), "a\nb\n");
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
 
     // Binary data, larger than any buffer, comes back whole.
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
     let out = run(CLIENT, &["--stdin", &port], &data);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
     assert!(out.stdout == data, "the streamed echo differs");
 
     // Empty stdin: nothing sent, nothing printed, success.
@@ -55,21 +57,22 @@ fn stdin_is_streamed_like_nc() {
 
 #[test]
 fn udp_server_and_client() {
-    let mut server = ServerProcess::start(&["--udp"]);
+    let server = ServerProcess::start(&["--udp"]);
     assert_eq!(
         server.first_line,
         format!("listening on {} (udp)", server.addr)
     );
     let addr = server.addr.to_string();
     let out = run(CLIENT, &["--udp", &addr], b"");
-    assert_eq!(stdout(&out), "Server said: hello alex!\n");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout_text(), "Server said: hello alex!\n");
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
 
     let out = run(CLIENT, &["--udp", "--stdin", &addr], b"one\ntwo\n");
-    assert_eq!(stdout(&out), "one\ntwo\n");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout_text(), "one\ntwo\n");
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
 
-    let (code, err) = server.signal("INT");
+    let stopped = server.stop(Signal::Int);
+    let (code, err) = (stopped.code(), stopped.stderr);
     assert_eq!(code, Some(0));
     assert_eq!(
         err.trim_end(),
@@ -79,11 +82,11 @@ fn udp_server_and_client() {
 
 #[test]
 fn refused_connection_prints_goodbye_and_exits_1() {
-    let port = common::testing::refused_addr().port().to_string();
+    let port = test_support::refused_addr().port().to_string();
     let out = run(CLIENT, &[&port], b"");
-    assert_eq!(stdout(&out), "Connection failed - goodbye!\n");
+    assert_eq!(out.stdout_text(), "Connection failed - goodbye!\n");
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
+    let err = out.stderr.clone();
     assert!(
         err.starts_with(&format!("error: cannot connect to 127.0.0.1:{port}: ")),
         "{err}"
@@ -93,29 +96,29 @@ fn refused_connection_prints_goodbye_and_exits_1() {
 
     // UDP: the refusal arrives as an ICMP error.
     let out = run(CLIENT, &["--udp", "--timeout", "5", &port], b"");
-    assert_eq!(stdout(&out), "Connection failed - goodbye!\n");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.stdout_text(), "Connection failed - goodbye!\n");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
 }
 
 #[test]
 fn no_echo_within_the_timeout_exits_1() {
     // Listening (the kernel completes the handshake) but never answering.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap().to_string();
+    let (_silent, addr) = silent_listener();
+    let addr = addr.to_string();
     let start = Instant::now();
     let out = run(CLIENT, &[&addr, "--timeout", "0.5"], b"");
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
+    assert_eq!(out.stdout_text(), "");
     assert_eq!(
-        stderr(&out).trim_end(),
+        out.stderr.trim_end(),
         format!("error: no complete echo from {addr} within 500.0 ms (0 of 11 bytes came back)")
     );
 }
 
 /// `echo-client` against a fake server that reads the 11 bytes of `hello alex!` and answers
 /// `reply(them)`.
-fn client_against(reply: fn(Vec<u8>) -> Vec<u8>) -> (std::net::SocketAddr, std::process::Output) {
+fn client_against(reply: fn(Vec<u8>) -> Vec<u8>) -> (std::net::SocketAddr, test_support::Run) {
     let (addr, handle) = fake_server(1, 11, reply);
     let out = run(CLIENT, &[&addr.to_string()], b"");
     handle.join().unwrap();
@@ -126,9 +129,9 @@ fn client_against(reply: fn(Vec<u8>) -> Vec<u8>) -> (std::net::SocketAddr, std::
 fn a_different_echo_exits_1() {
     let (addr, out) = client_against(|b| b.to_ascii_uppercase());
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
+    assert_eq!(out.stdout_text(), "");
     assert_eq!(
-        stderr(&out).trim_end(),
+        out.stderr.trim_end(),
         format!("error: the echo from {addr} differs from what was sent, first at byte 0")
     );
 }
@@ -138,7 +141,7 @@ fn a_server_that_hangs_up_early_exits_1() {
     let (addr, out) = client_against(|b| b[..5].to_vec());
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        stderr(&out).trim_end(),
+        out.stderr.trim_end(),
         format!("error: {addr} closed the connection after echoing 5 of 11 bytes")
     );
 }
@@ -162,27 +165,31 @@ fn usage_errors_exit_2() {
     ];
     for (bin, args, needle) in cases {
         let out = run(bin, args, b"");
-        let err = stderr(&out);
+        let err = out.stderr.clone();
         assert_eq!(out.status.code(), Some(2), "{bin} {args:?}: {err}");
         assert!(err.starts_with("error"), "{bin} {args:?}: {err}");
         assert!(err.contains(needle), "{bin} {args:?}: {err}");
-        assert_eq!(stdout(&out), "", "{bin} {args:?}");
+        assert_eq!(out.stdout_text(), "", "{bin} {args:?}");
     }
     for bin in [SERVER, CLIENT, BENCH] {
         let out = run(bin, &["--help"], b"");
         assert_eq!(out.status.code(), Some(0));
-        assert!(stdout(&out).starts_with("Usage: "), "{}", stdout(&out));
+        assert!(
+            out.stdout_text().starts_with("Usage: "),
+            "{}",
+            out.stdout_text()
+        );
     }
 }
 
 #[test]
 fn a_port_in_use_exits_1() {
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
+    let (_taken, addr) = silent_listener();
+    let port = addr.port().to_string();
     let out = run(SERVER, &["--port", &port], b"");
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout(&out), "");
-    let err = stderr(&out);
+    assert_eq!(out.stdout_text(), "");
+    let err = out.stderr.clone();
     assert!(
         err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")),
         "{err}"
@@ -207,10 +214,10 @@ fn the_bench_reports_in_json_and_text() {
         ],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
     // Not a terminal: no progress on stderr.
-    assert_eq!(stderr(&out), "");
-    let text = stdout(&out);
+    assert_eq!(out.stderr, "");
+    let text = out.stdout_text();
     assert_eq!(text.lines().count(), 1, "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["connections"], 3);
@@ -226,8 +233,8 @@ fn the_bench_reports_in_json_and_text() {
         &[&addr, "--connections", "2", "--duration", "0.2"],
         b"",
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    let text = out.stdout_text();
     for start in [
         "echo-bench: ",
         "messages/s ",
@@ -264,10 +271,14 @@ fn the_bench_catches_a_wrong_echo() {
         b"",
     );
     handle.join().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).contains("errors       1"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stdout_text().contains("errors       1"),
+        "{}",
+        out.stdout_text()
+    );
     assert_eq!(
-        stderr(&out).trim_end(),
+        out.stderr.trim_end(),
         "error: 1 error(s) during the benchmark, first: message 0 on connection 0 came back different at byte 31"
     );
 }

@@ -2,13 +2,13 @@
 //! one line `error: <what>: <cause>` with exit 1; a usage error is `error: <what>` and the help
 //! line with exit 2, never a double prefix; a closed stdout never panics.
 
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use test_support::{STEP, silent_listener};
+
 use crate::support::{
-    BENCH, CLIENT, SERVER, ServerProcess, run, run_with_closed_stdout, stderr, stdout, wait_for,
-    wait_for_handler,
+    BENCH, CLIENT, SERVER, ServerProcess, finish, run, run_with_closed_stdout,
+    spawn_with_closed_stdout, wait_for_handler,
 };
 
 /// `bin args` exits 2 with exactly `error: <message>` and the help line on stderr, nothing on
@@ -21,12 +21,12 @@ fn usage(bin: &str, args: &[&str], message: &str) {
         .to_str()
         .unwrap();
     assert_eq!(
-        stderr(&out),
+        out.stderr,
         format!("error: {message}\nRun '{name} --help' for usage.\n"),
         "{name} {args:?}"
     );
     assert_eq!(out.status.code(), Some(2), "{name} {args:?}");
-    assert_eq!(stdout(&out), "", "{name} {args:?}");
+    assert_eq!(out.stdout_text(), "", "{name} {args:?}");
 }
 
 #[test]
@@ -88,38 +88,38 @@ fn usage_errors_are_one_prefix_and_the_help_line() {
 
 #[test]
 fn runtime_errors_are_one_line_with_the_cause_in_short_words() {
-    let refused = common::testing::refused_addr();
+    let refused = test_support::refused_addr();
 
     let out = run(CLIENT, &[&refused.to_string()], b"");
-    assert_eq!(stdout(&out), "Connection failed - goodbye!\n");
+    assert_eq!(out.stdout_text(), "Connection failed - goodbye!\n");
     assert_eq!(
-        stderr(&out),
+        out.stderr,
         format!("error: cannot connect to {refused}: connection refused\n")
     );
     assert_eq!(out.status.code(), Some(1));
 
     let out = run(BENCH, &[&refused.to_string(), "--duration", "0.2"], b"");
     assert_eq!(
-        stderr(&out),
+        out.stderr,
         format!("error: cannot connect to {refused}: connection refused\n")
     );
-    assert_eq!(stdout(&out), "");
+    assert_eq!(out.stdout_text(), "");
     assert_eq!(out.status.code(), Some(1));
 
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
+    let (_taken, addr) = silent_listener();
+    let port = addr.port().to_string();
     let out = run(SERVER, &["--port", &port], b"");
     assert_eq!(
-        stderr(&out),
+        out.stderr,
         format!("error: cannot listen on 127.0.0.1:{port}: address already in use\n")
     );
-    assert_eq!(stdout(&out), "");
+    assert_eq!(out.stdout_text(), "");
     assert_eq!(out.status.code(), Some(1));
 }
 
 /// Exit 0, nothing on stderr (no panic, no `error:` about the pipe).
 fn quiet_success(out: &std::process::Output, what: &str) {
-    assert_eq!(stderr(out), "", "{what}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{what}");
     assert_eq!(out.status.code(), Some(0), "{what}");
 }
 
@@ -148,10 +148,10 @@ fn a_closed_stdout_ends_the_printing_quietly() {
     quiet_success(&out, "echo-bench --json | head -c0");
 
     // A failure is still reported, on stderr, with its exit code.
-    let refused = common::testing::refused_addr().to_string();
+    let refused = test_support::refused_addr().to_string();
     let out = run_with_closed_stdout(CLIENT, &[&refused], b"");
     assert_eq!(
-        stderr(&out),
+        String::from_utf8_lossy(&out.stderr),
         format!("error: cannot connect to {refused}: connection refused\n")
     );
     assert_eq!(out.status.code(), Some(1));
@@ -159,31 +159,14 @@ fn a_closed_stdout_ends_the_printing_quietly() {
 
 #[test]
 fn a_server_whose_stdout_is_closed_still_serves_and_stops_cleanly() {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let mut child = Command::new(SERVER)
-        .args(["--port", "0"])
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_with_closed_stdout(test_support::command(SERVER).args(["--port", "0"]));
     wait_for_handler(child.id(), 15);
     std::thread::sleep(Duration::from_millis(100));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "echo-server stopped when its stdout was closed"
-    );
-    let status = Command::new("kill")
-        .args(["-s", "TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let code = wait_for(&mut child, Duration::from_secs(20));
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    test_support::send_signal(child.id(), test_support::Signal::Term);
+    let out = finish(child, STEP);
     assert_eq!(
-        err,
+        String::from_utf8_lossy(&out.stderr),
         "echo-server: stopped; 0 connections served, 0 bytes echoed\n"
     );
-    assert_eq!(code, Some(0));
+    assert_eq!(out.status.code(), Some(0));
 }

@@ -3,18 +3,17 @@
 //!
 //! `cargo test -p echo` and `cargo nextest run -p echo` build the package's examples next to its
 //! tests, in `target/<profile>/examples/`; this test finds them there from its own path. Beware
-//! `--test recipes`: it builds this test alone and would run examples built earlier; to run only
-//! these tests, filter at run time instead: `cargo nextest run -p echo -E 'binary(recipes)'`.
+//! `--test it`: it builds this test alone and would run examples built earlier; to run only
+//! these tests, filter at run time instead: `cargo nextest run -p echo recipes::`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-/// `target/<profile>/examples/<name>`, from this test's `target/<profile>/deps/recipes-<hash>`.
+use test_support::{Proc, Run, STEP, Signal, command, refused_addr, silent_listener};
+
+use crate::support::{finish, spawn_with_closed_stdout, wait_for_handler};
+
+/// `target/<profile>/examples/<name>`, from this test's `target/<profile>/deps/it-<hash>`.
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let profile_dir = exe
@@ -31,123 +30,51 @@ fn example(name: &str) -> PathBuf {
     path
 }
 
-/// Waits for `child` to exit within `limit`, killing it otherwise; returns its output.
-fn finish(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{child:?} did not exit within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("the output")
-}
-
 /// Runs the client example with `args`, bounded in time.
-fn client(args: &[&str]) -> Output {
-    client_to(args, Stdio::piped())
-}
-
-/// Runs the client example with `args` and its stdout going to `stdout`, bounded in time.
-fn client_to(args: &[&str], stdout: Stdio) -> Output {
-    let child = Command::new(example("recipe_client"))
-        .args(args)
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start recipe_client");
-    finish(child, Duration::from_secs(20))
+fn client(args: &[&str]) -> Run {
+    test_support::run(command(example("recipe_client")).args(args), b"", STEP)
 }
 
 /// The server example on port 0, and the address from its first line.
 struct Server {
-    child: Option<Child>,
+    proc: Proc,
     addr: String,
-    /// The rest of stdout, sent once the server has exited.
-    rest: mpsc::Receiver<String>,
 }
 
 impl Server {
     fn start() -> Self {
-        let mut child = Command::new(example("recipe_server"))
-            .arg("0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start recipe_server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            let _ = tx.send(first);
-            // The rest (the `stopped` line) is read after the exit.
-            let mut rest = String::new();
-            let _ = reader.read_to_string(&mut rest);
-            let _ = tx.send(rest);
-        });
-        let first = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("recipe_server printed no first line within 20 s")
-            });
-        let Some(port) = first.trim_end().strip_prefix("listening on 127.0.0.1:") else {
+        let mut proc = Proc::spawn(command(example("recipe_server")).arg("0"));
+        let first = proc.first_line(STEP);
+        let Some(port) = first.strip_prefix("listening on 127.0.0.1:") else {
             panic!("unexpected first line {first:?}")
         };
         let addr = format!("127.0.0.1:{port}");
-        Self {
-            child: Some(child),
-            addr,
-            rest: rx,
-        }
+        Self { proc, addr }
     }
 
     /// Ctrl-C (SIGINT): returns the exit code and the rest of stdout.
-    fn interrupt(&mut self) -> (Option<i32>, String) {
-        let child = self.child.take().expect("running");
-        let status = Command::new("kill")
-            .args(["-s", "INT", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -s INT failed");
-        let output = finish(child, Duration::from_secs(20));
-        let rest = self
-            .rest
-            .recv_timeout(Duration::from_secs(5))
-            .expect("the rest of the server's stdout");
-        (output.status.code(), rest)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    fn interrupt(mut self) -> (Option<i32>, String) {
+        self.proc.signal(Signal::Int);
+        let run = self.proc.finish(STEP);
+        let text = run.stdout_text();
+        let rest = text
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .to_owned();
+        (run.code(), rest)
     }
 }
 
 #[test]
 fn the_recipes_talk_to_each_other_and_the_server_stops_on_ctrl_c() {
-    let mut server = Server::start();
+    let server = Server::start();
 
     let out = client(&[&server.addr]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Server said: hello alex!\n"
-    );
+    assert_eq!(out.stdout_text(), "Server said: hello alex!\n");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 
     let out = client(&[&server.addr, "hi there"]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Server said: hi there\n"
-    );
+    assert_eq!(out.stdout_text(), "Server said: hi there\n");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 
     let (code, rest) = server.interrupt();
@@ -158,13 +85,10 @@ fn the_recipes_talk_to_each_other_and_the_server_stops_on_ctrl_c() {
 #[test]
 fn the_client_recipe_says_goodbye_when_nothing_listens() {
     // A port where nothing listens, reserved for this test.
-    let port = common::testing::refused_addr().port();
+    let port = refused_addr().port();
     let out = client(&[&format!("127.0.0.1:{port}")]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Connection failed - goodbye!\n"
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.stdout_text(), "Connection failed - goodbye!\n");
+    let stderr = &out.stderr;
     assert!(
         stderr.starts_with(&format!("error: cannot connect to 127.0.0.1:{port}: ")),
         "{stderr}"
@@ -175,21 +99,18 @@ fn the_client_recipe_says_goodbye_when_nothing_listens() {
 #[test]
 fn the_client_recipe_gives_up_after_5_seconds_without_a_reply() {
     // A listener that accepts (the kernel does it) but never answers.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = silent.local_addr().unwrap().to_string();
+    let (_silent, addr) = silent_listener();
+    let addr = addr.to_string();
     let out = client(&[&addr]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!("error: {addr}: no reply within 5 s\n")
-    );
+    assert_eq!(out.stdout_text(), "");
+    assert_eq!(out.stderr, format!("error: {addr}: no reply within 5 s\n"));
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn the_server_recipe_refuses_a_taken_port_and_a_bad_one() {
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
+    let (_taken, addr) = silent_listener();
+    let port = addr.port().to_string();
     for (arg, code, stderr) in [
         (
             port.as_str(),
@@ -202,49 +123,32 @@ fn the_server_recipe_refuses_a_taken_port_and_a_bad_one() {
             "error: the port must be a number from 0 to 65535".to_owned(),
         ),
     ] {
-        let child = Command::new(example("recipe_server"))
-            .arg(arg)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start recipe_server");
-        let out = finish(child, Duration::from_secs(20));
+        let out = test_support::run(command(example("recipe_server")).arg(arg), b"", STEP);
         assert_eq!(out.status.code(), Some(code), "{arg}: {out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{arg}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).starts_with(&stderr),
-            "{arg}: {out:?}"
-        );
+        assert_eq!(out.stdout_text(), "", "{arg}");
+        assert!(out.stderr.starts_with(&stderr), "{arg}: {out:?}");
     }
 }
 
 #[test]
 fn the_recipes_do_not_panic_on_a_closed_stdout() {
-    let mut server = Server::start();
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = client_to(&[&server.addr], Stdio::from(writer));
+    let server = Server::start();
+    let child = spawn_with_closed_stdout(
+        command(example("recipe_client"))
+            .arg(&server.addr)
+            .stdin(Stdio::null()),
+    );
+    let out = finish(child, STEP);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let (code, _) = server.interrupt();
     assert_eq!(code, Some(0));
 
     // The server with a closed stdout serves on, and stops on Ctrl-C with 0.
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let child = Command::new(example("recipe_server"))
-        .arg("0")
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start recipe_server");
-    crate::support::wait_for_handler(child.id(), 2);
-    let status = Command::new("kill")
-        .args(["-s", "INT", &child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
-    let out = finish(child, Duration::from_secs(20));
+    let child = spawn_with_closed_stdout(command(example("recipe_server")).arg("0"));
+    wait_for_handler(child.id(), 2);
+    test_support::send_signal(child.id(), Signal::Int);
+    let out = finish(child, STEP);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
