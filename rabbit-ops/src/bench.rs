@@ -14,14 +14,14 @@ use std::sync::{Arc, Barrier, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use amiquip::{AmqpProperties, QueueDeclareOptions, QueueDeleteOptions};
+use common::output::Out;
 use hdrhistogram::Histogram;
 
 use crate::broker::{Broker, declare_queue};
-use crate::cli;
-use crate::consume::{Flow, Limits, Stop, recovering};
+use crate::consume::{Flow, Limits, recovering};
 use crate::error::Error;
 use crate::publish::{Options, Outgoing, Publisher};
-use crate::say;
+use crate::stop::{Stop, StopHandle};
 use crate::work::PERSISTENT;
 
 /// The smallest body: sequence number and timestamp.
@@ -32,7 +32,7 @@ pub const HEADER: usize = 16;
 pub struct Config {
     /// Messages in all.
     pub messages: u64,
-    /// Bytes per message (at least [`HEADER`]).
+    /// Bytes per message (at least [`HEADER`]: `cli` checks it).
     pub size: usize,
     /// Publishing connections.
     pub producers: u64,
@@ -46,21 +46,6 @@ pub struct Config {
     pub prefetch: u16,
     /// One JSON object instead of lines.
     pub json: bool,
-}
-
-impl From<cli::Bench> for Config {
-    fn from(c: cli::Bench) -> Self {
-        Self {
-            messages: c.messages,
-            size: usize::try_from(c.size).unwrap_or(usize::MAX),
-            producers: c.producers,
-            consumers: c.consumers,
-            persistent: c.persistent,
-            confirm: c.confirm,
-            prefetch: u16::try_from(c.prefetch).unwrap_or(u16::MAX),
-            json: c.json,
-        }
-    }
 }
 
 /// The figures.
@@ -117,7 +102,19 @@ struct Tally {
     duplicates: AtomicU64,
     last_nanos: AtomicU64,
     latency: Mutex<Histogram<u64>>,
-    done: Mutex<Option<crate::consume::StopHandle>>,
+    done: Mutex<Option<StopHandle>>,
+}
+
+impl Tally {
+    /// Lets the consumers go: every message arrived, or nothing more will come.
+    fn release(&self) {
+        drop(
+            self.done
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+    }
 }
 
 fn histogram() -> Histogram<u64> {
@@ -129,13 +126,8 @@ fn histogram() -> Histogram<u64> {
 pub fn run(
     broker: &Broker,
     config: &Config,
-    out: &mut dyn std::io::Write,
+    out: &mut Out<impl std::io::Write>,
 ) -> Result<Report, Error> {
-    if config.size < HEADER {
-        return Err(Error::Usage(format!(
-            "error: --size must be at least {HEADER} (sequence number and timestamp)"
-        )));
-    }
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -153,49 +145,37 @@ pub fn run(
     admin.close()?;
     let report = result?;
     if config.json {
-        say(out, format_args!("{}", report.json()))?;
+        out.line(format_args!("{}", report.json()))?;
     } else {
-        say(
-            out,
-            format_args!(
-                "bench: {} messages of {} bytes, {} producer(s), {} consumer(s), prefetch {}, \
+        out.line(format_args!(
+            "bench: {} messages of {} bytes, {} producer(s), {} consumer(s), prefetch {}, \
                  {}, {}",
-                config.messages,
-                config.size,
-                config.producers,
-                config.consumers,
-                config.prefetch,
-                if config.persistent {
-                    "persistent"
-                } else {
-                    "transient"
-                },
-                if config.confirm {
-                    "confirms"
-                } else {
-                    "no confirms"
-                }
-            ),
-        )?;
-        say(
-            out,
-            format_args!("publish: {:.0} msg/s", report.publish_per_s),
-        )?;
-        say(
-            out,
-            format_args!("consume: {:.0} msg/s", report.consume_per_s),
-        )?;
-        say(
-            out,
-            format_args!(
-                "latency: p50 {:.3} ms, p99 {:.3} ms",
-                report.p50_ms, report.p99_ms
-            ),
-        )?;
-        say(
-            out,
-            format_args!("lost: {}, duplicates: {}", report.lost, report.duplicates),
-        )?;
+            config.messages,
+            config.size,
+            config.producers,
+            config.consumers,
+            config.prefetch,
+            if config.persistent {
+                "persistent"
+            } else {
+                "transient"
+            },
+            if config.confirm {
+                "confirms"
+            } else {
+                "no confirms"
+            }
+        ))?;
+        out.line(format_args!("publish: {:.0} msg/s", report.publish_per_s))?;
+        out.line(format_args!("consume: {:.0} msg/s", report.consume_per_s))?;
+        out.line(format_args!(
+            "latency: p50 {:.3} ms, p99 {:.3} ms",
+            report.p50_ms, report.p99_ms
+        ))?;
+        out.line(format_args!(
+            "lost: {}, duplicates: {}",
+            report.lost, report.duplicates
+        ))?;
     }
     if report.lost > 0 {
         return Err(Error::Lost {
@@ -259,13 +239,7 @@ fn measure(
                 Err(e) => {
                     first_error.get_or_insert(e);
                     // Nothing more will come: let the consumers go.
-                    drop(
-                        tally
-                            .done
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .take(),
-                    );
+                    tally.release();
                 }
             }
         }
@@ -394,13 +368,7 @@ fn consume(
                 unacked = Some(delivery);
             }
             if last {
-                drop(
-                    tally
-                        .done
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .take(),
-                );
+                tally.release();
             }
             Ok(Flow::Continue)
         },

@@ -7,21 +7,19 @@
 //!    the last ones.
 //!
 //! Confirms carry the channel's delivery tag (1, 2, ...) and may cover every earlier tag
-//! (`multiple`); [`Tracker`] keeps the unconfirmed messages by tag, so every message ends up
-//! confirmed or reported (`Message with body ... has been nack-ed`).
+//! (`multiple`); the one [`Tracker`] keeps the unconfirmed messages by tag, so every message
+//! ends up confirmed or reported (`Message with body ... has been nack-ed`).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use amiquip::{
-    Channel, Confirm, ConfirmPayload, Exchange, Publish, QueueDeclareOptions, QueueDeleteOptions,
-};
+use amiquip::{Channel, Confirm, Exchange, Publish, QueueDeclareOptions, QueueDeleteOptions};
+use common::output::Out;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::broker::{Broker, declare_queue};
 use crate::error::Error;
-use crate::say;
+use crate::publish::Tracker;
 
 /// The tutorial's message count.
 pub const MESSAGES: u64 = 10_000;
@@ -76,96 +74,20 @@ pub fn thousands(n: u128) -> String {
     out
 }
 
-/// The unconfirmed messages of one channel, by delivery tag.
-#[derive(Debug)]
-pub struct Tracker {
-    next_tag: u64,
-    outstanding: BTreeMap<u64, String>,
-    acked: u64,
-    nacked: Vec<(u64, String, bool)>,
-}
-
-impl Default for Tracker {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Tracker {
-    /// A tracker for a channel that has not published yet (first tag 1).
-    pub fn new() -> Self {
-        Self {
-            next_tag: 1,
-            outstanding: BTreeMap::new(),
-            acked: 0,
-            nacked: Vec::new(),
-        }
-    }
-
-    /// Records a publish; returns its delivery tag.
-    pub fn published(&mut self, body: String) -> u64 {
-        let tag = self.next_tag;
-        self.outstanding.insert(tag, body);
-        self.next_tag += 1;
-        tag
-    }
-
-    /// Applies one confirm from the broker.
-    pub fn confirm(&mut self, confirm: Confirm) {
-        let (payload, ok) = match confirm {
-            Confirm::Ack(p) => (p, true),
-            Confirm::Nack(p) => (p, false),
-        };
-        let ConfirmPayload {
-            delivery_tag,
-            multiple,
-        } = payload;
-        let tags: Vec<u64> = if multiple {
-            self.outstanding
-                .range(..=delivery_tag)
-                .map(|(t, _)| *t)
-                .collect()
-        } else {
-            vec![delivery_tag]
-        };
-        for tag in tags {
-            if let Some(body) = self.outstanding.remove(&tag) {
-                if ok {
-                    self.acked += 1;
-                } else {
-                    self.nacked.push((tag, body, multiple));
-                }
-            }
-        }
-    }
-
-    /// Messages not confirmed yet.
-    pub fn outstanding(&self) -> usize {
-        self.outstanding.len()
-    }
-
-    /// Messages acked.
-    pub fn acked(&self) -> u64 {
-        self.acked
-    }
-
-    /// Nack-ed messages: (tag, body, multiple).
-    pub fn nacked(&self) -> &[(u64, String, bool)] {
-        &self.nacked
-    }
-}
-
-/// One channel in confirm mode publishing to one queue.
-struct Publisher<'a> {
+/// One channel in confirm mode publishing to one queue, as the tutorial's strategies do.
+struct ConfirmingChannel<'a> {
     exchange: Exchange<'a>,
     queue: String,
     confirms: Receiver<Confirm>,
-    tracker: Tracker,
+    tracker: Tracker<String>,
+    acked: u64,
+    /// Nack-ed messages: (tag, body, multiple).
+    nacked: Vec<(u64, String, bool)>,
     strategy: Strategy,
     timeout: Duration,
 }
 
-impl Publisher<'_> {
+impl ConfirmingChannel<'_> {
     fn publish(&mut self, body: String) -> Result<(), Error> {
         self.exchange
             .publish(Publish::new(body.as_bytes(), self.queue.clone()))
@@ -174,24 +96,35 @@ impl Publisher<'_> {
         Ok(())
     }
 
+    fn settle(&mut self, confirm: &Confirm) {
+        let (acked, nacked) = (&mut self.acked, &mut self.nacked);
+        self.tracker.confirm(confirm, |s| {
+            if s.acked {
+                *acked += 1;
+            } else {
+                nacked.push((s.tag, s.item, s.multiple));
+            }
+        });
+    }
+
     /// Handles the confirms already there, without waiting.
     fn drain(&mut self) {
         while let Ok(c) = self.confirms.try_recv() {
-            self.tracker.confirm(c);
+            self.settle(&c);
         }
     }
 
     /// Waits until every published message is confirmed.
     fn wait_all(&mut self) -> Result<(), Error> {
         let deadline = Instant::now() + self.timeout;
-        while self.tracker.outstanding() > 0 {
+        while self.tracker.waiting() > 0 {
             match self.confirms.recv_deadline(deadline) {
-                Ok(c) => self.tracker.confirm(c),
+                Ok(c) => self.settle(&c),
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(Error::ConfirmTimeout {
                         strategy: self.strategy.name(),
-                        missing: self.tracker.outstanding(),
-                        published: self.tracker.next_tag - 1,
+                        missing: self.tracker.waiting(),
+                        published: self.tracker.published_count(),
                         waited: self.timeout,
                     });
                 }
@@ -223,7 +156,7 @@ fn run_strategy(
     messages: u64,
     queue: Option<&str>,
     timeout: Duration,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Outcome, Error> {
     let q = if let Some(name) = queue {
         declare_queue(channel, name, QueueDeclareOptions::default(), "queue")?
@@ -240,11 +173,13 @@ fn run_strategy(
     channel
         .enable_publisher_confirms()
         .map_err(|e| Error::amqp("enabling publisher confirms", e))?;
-    let mut p = Publisher {
+    let mut p = ConfirmingChannel {
         exchange: Exchange::direct(channel),
         queue: q.name().to_owned(),
         confirms,
         tracker: Tracker::new(),
+        acked: 0,
+        nacked: Vec::new(),
         strategy,
         timeout,
     };
@@ -253,25 +188,22 @@ fn run_strategy(
         p.publish(i.to_string())?;
         match strategy {
             Strategy::Individually => p.wait_all()?,
-            Strategy::Batch if p.tracker.outstanding() >= BATCH => p.wait_all()?,
+            Strategy::Batch if p.tracker.waiting() >= BATCH => p.wait_all()?,
             Strategy::Batch => {}
             Strategy::Async => p.drain(),
         }
     }
     p.wait_all()?;
     let elapsed = start.elapsed();
-    say(
-        out,
-        format_args!("{}", strategy.line(messages, elapsed.as_millis())),
-    )?;
-    for (tag, body, multiple) in p.tracker.nacked() {
-        say(
-            out,
-            format_args!(
-                "Message with body {body} has been nack-ed. Sequence number: {tag}, multiple: \
-                 {multiple}"
-            ),
-        )?;
+    out.line(format_args!(
+        "{}",
+        strategy.line(messages, elapsed.as_millis())
+    ))?;
+    for (tag, body, multiple) in &p.nacked {
+        out.line(format_args!(
+            "Message with body {body} has been nack-ed. Sequence number: {tag}, multiple: \
+             {multiple}"
+        ))?;
     }
     if queue.is_none() {
         q.delete(QueueDeleteOptions::default())
@@ -280,8 +212,8 @@ fn run_strategy(
     Ok(Outcome {
         strategy,
         published: messages,
-        acked: p.tracker.acked(),
-        nacked: p.tracker.nacked().len(),
+        acked: p.acked,
+        nacked: p.nacked.len(),
         elapsed,
     })
 }
@@ -293,7 +225,7 @@ pub fn run(
     messages: u64,
     queue: Option<&str>,
     timeout: Duration,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Vec<Outcome>, Error> {
     let mut connection = broker.connect()?;
     let mut outcomes = Vec::with_capacity(3);
@@ -325,13 +257,6 @@ pub fn run(
 mod tests {
     use super::*;
 
-    fn ack(tag: u64, multiple: bool) -> Confirm {
-        Confirm::Ack(ConfirmPayload {
-            delivery_tag: tag,
-            multiple,
-        })
-    }
-
     #[test]
     fn thousands_separators() {
         assert_eq!(thousands(0), "0");
@@ -339,25 +264,6 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(10_000), "10,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-
-    #[test]
-    fn tracker_handles_multiple_out_of_order_and_nacks() {
-        let mut t = Tracker::new();
-        for i in 1..=6 {
-            assert_eq!(t.published(format!("m{i}")), i);
-        }
-        t.confirm(ack(2, false));
-        t.confirm(ack(3, true)); // covers 1 and 3; 2 already done
-        assert_eq!((t.acked(), t.outstanding()), (3, 3));
-        t.confirm(Confirm::Nack(ConfirmPayload {
-            delivery_tag: 5,
-            multiple: true,
-        }));
-        assert_eq!(t.nacked(), [(4, "m4".into(), true), (5, "m5".into(), true)]);
-        t.confirm(ack(5, false)); // already settled: ignored
-        t.confirm(ack(6, false));
-        assert_eq!((t.acked(), t.outstanding()), (4, 0));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! seconds of silence, or Ctrl-C, whichever comes first.
 //!
 //! amiquip hands deliveries over a crossbeam channel; the Ctrl-C handler (a plain thread, from
-//! `common::shutdown::on_signal`) drops the sender of another channel, and one `select!` waits
-//! on both and on the idle timer. No polling, no async runtime.
+//! `common::shutdown::on_signal`) drops the sender of another channel ([`Stop`]), and one
+//! `select!` waits on both and on the idle timer. No polling, no async runtime.
 //!
 //! [`recovering`] wraps that loop for the long-running consumers: when the connection goes away
 //! (broker restarted, node stopped, socket closed), it reconnects through
@@ -12,81 +12,17 @@
 //! that were not acknowledged on the lost connection go back to their queue: the broker
 //! delivers them again (at least once, so a task may be done twice; never lost).
 
+use std::cell::RefCell;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use amiquip::{Channel, Consumer, ConsumerMessage, ConsumerOptions, Delivery};
-use crossbeam_channel::{Receiver, Sender, TryRecvError, at, never, select};
-use tracing::debug;
+use common::output::Out;
+use crossbeam_channel::{at, never, select};
 
 use crate::broker::{Broker, Reconnected, Session};
 use crate::error::Error;
-
-/// The stop request: Ctrl-C/SIGTERM in the binary, a handle in tests.
-///
-/// Stopping drops the sender, so every clone of the receiver sees it, forever.
-#[derive(Debug, Clone)]
-pub struct Stop {
-    rx: Receiver<()>,
-    // Keeps the channel open for [`Stop::never`].
-    _keep: Option<Sender<()>>,
-}
-
-/// Stops the [`Stop`] it was made with when dropped or [`StopHandle::stop`]ped.
-#[derive(Debug)]
-pub struct StopHandle(Sender<()>);
-
-impl StopHandle {
-    /// Asks the loops to stop.
-    pub fn stop(self) {
-        drop(self.0);
-    }
-}
-
-impl Stop {
-    /// Stops on the first SIGINT (Ctrl-C) or SIGTERM; the handlers are installed now.
-    pub fn on_signal() -> Result<Self, Error> {
-        let (handle, stop) = Self::manual();
-        common::shutdown::on_signal(move |signal| {
-            debug!("{signal:?}: stopping");
-            handle.stop();
-        })
-        .map_err(Error::Signal)?;
-        Ok(stop)
-    }
-
-    /// Never stops (for one-shot commands).
-    pub fn never() -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(0);
-        Self {
-            rx,
-            _keep: Some(tx),
-        }
-    }
-
-    /// A stop request and the handle that makes it.
-    pub fn manual() -> (StopHandle, Self) {
-        let (tx, rx) = crossbeam_channel::bounded(0);
-        (StopHandle(tx), Self { rx, _keep: None })
-    }
-
-    /// Whether a stop was requested.
-    pub fn requested(&self) -> bool {
-        matches!(self.rx.try_recv(), Err(TryRecvError::Disconnected))
-    }
-
-    /// Ready (disconnected) once a stop was requested: for `select!`.
-    pub fn receiver(&self) -> &Receiver<()> {
-        &self.rx
-    }
-
-    /// Sleeps for `d` unless a stop is requested first; returns whether it slept the whole time.
-    pub fn sleep(&self, d: Duration) -> bool {
-        matches!(
-            self.rx.recv_timeout(d),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout)
-        )
-    }
-}
+use crate::stop::Stop;
 
 /// `--count` and `--timeout`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -207,6 +143,37 @@ pub fn recovering(
     }
 }
 
+/// A [`recovering`] consumer that prints: `waiting` once its queue is ready, then whatever
+/// `handle` prints for each delivery. A closed stdout ends it (quietly, in the binary) before
+/// the delivery it could not print is acknowledged.
+pub fn printing<W: Write>(
+    broker: &Broker,
+    limits: Limits,
+    stop: &Stop,
+    out: &mut Out<W>,
+    waiting: &str,
+    setup: impl FnMut(&Channel) -> Result<String, Error>,
+    mut handle: impl FnMut(&mut Out<W>, &Consumer<'_>, Delivery) -> Result<Flow, Error>,
+) -> Result<Ended, Error> {
+    let out = RefCell::new(out);
+    recovering(
+        broker,
+        limits,
+        stop,
+        setup,
+        || Ok(out.borrow_mut().line(format_args!("{waiting}"))?),
+        |consumer, delivery| handle(&mut out.borrow_mut(), consumer, delivery),
+    )
+}
+
+/// Acknowledges a delivery that was handled (its line printed): the end of most handlers.
+pub fn ack(consumer: &Consumer<'_>, delivery: Delivery) -> Result<Flow, Error> {
+    consumer
+        .ack(delivery)
+        .map_err(|e| Error::amqp("acknowledging a message", e))?;
+    Ok(Flow::Continue)
+}
+
 /// Cancels a consumer and waits for the cancellation to come back to it.
 ///
 /// amiquip answers `cancel()` first and hands `ClientCancelled` to the consumer's receiver
@@ -269,38 +236,5 @@ fn deliveries(
                 });
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    fn stop_reaches_every_clone_and_interrupts_sleep() {
-        let (handle, stop) = Stop::manual();
-        let clone = stop.clone();
-        assert!(!stop.requested());
-        assert!(stop.sleep(Duration::from_millis(10)));
-        let t = std::thread::spawn(move || {
-            let start = Instant::now();
-            let slept = clone.sleep(Duration::from_secs(30));
-            (slept, start.elapsed())
-        });
-        std::thread::sleep(Duration::from_millis(50));
-        handle.stop();
-        let (slept, took) = t.join().unwrap();
-        assert!(!slept);
-        assert!(took < Duration::from_secs(5), "{took:?}");
-        assert!(stop.requested());
-        assert!(stop.requested(), "a stop stays requested");
-    }
-
-    #[test]
-    fn never_never_stops() {
-        let stop = Stop::never();
-        assert!(!stop.requested());
-        assert!(stop.sleep(Duration::from_millis(1)));
     }
 }

@@ -3,15 +3,24 @@
 
 use std::time::Duration;
 
-use common::exit::{ExitStatus, FAILURE, USAGE};
+use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
+use common::fmt::Short;
+use common::output::PrintError;
+
+use crate::publish::Left;
 
 /// Everything that can go wrong in `rabbit-ops`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A usage mistake the argument parser cannot see (missing binding keys, `--count 0`...).
-    /// Printed as it is, without the `error: ` prefix, like the tutorials' `Usage:` lines.
-    #[error("{0}")]
-    Usage(String),
+    /// A usage mistake the argument parser cannot see (missing binding keys, `--size 8`...):
+    /// printed as `error: <what>`, then where the help of `command` (else the tool's) is.
+    #[error("{what}")]
+    Usage {
+        /// What is wrong, without any prefix.
+        what: String,
+        /// The subcommand whose `--help` explains it.
+        command: Option<&'static str>,
+    },
 
     /// The `--url` (or `$AMQP_URL`) is not an AMQP URL we can use.
     #[error("bad AMQP URL '{url}': {reason}")]
@@ -29,6 +38,9 @@ pub enum Error {
         url: String,
         /// Why, with what to do when there is something to do.
         reason: String,
+        /// Waiting will not help (bad credentials, no such vhost, not AMQP); `false` for what
+        /// may pass (refused, silent, a node booting).
+        permanent: bool,
     },
 
     /// A queue or exchange exists with other settings (RabbitMQ's PRECONDITION_FAILED).
@@ -59,7 +71,7 @@ pub enum Error {
     },
 
     /// `--timeout`: nothing arrived in time.
-    #[error("no message within {} (received {received} before)", secs(*.waited))]
+    #[error("no message within {} (received {received} before)", Short(*.waited))]
     Idle {
         /// The `--timeout`.
         waited: Duration,
@@ -81,7 +93,7 @@ pub enum Error {
     /// `rpc-client`: no answer in time.
     #[error(
         "no answer to fib({n}) within {} on queue '{queue}': is rpc-server running?",
-        secs(*.waited)
+        Short(*.waited)
     )]
     RpcTimeout {
         /// The request.
@@ -109,7 +121,7 @@ pub enum Error {
     },
 
     /// `publisher-confirms`: confirms missing at the deadline.
-    #[error("{missing} of {published} messages not confirmed within {} ({strategy})", secs(*.waited))]
+    #[error("{missing} of {published} messages not confirmed within {} ({strategy})", Short(*.waited))]
     ConfirmTimeout {
         /// Which strategy.
         strategy: &'static str,
@@ -140,7 +152,7 @@ pub enum Error {
     },
 
     /// The connection was lost and did not come back in time.
-    #[error("gave up reconnecting after {}: {last}", secs(*.after))]
+    #[error("gave up reconnecting after {}: {last}", Short(*.after))]
     GaveUp {
         /// How long we kept trying (`--retry-for`).
         after: Duration,
@@ -164,7 +176,7 @@ pub enum Error {
     },
 
     /// Confirmed publishing: confirms still missing at the deadline.
-    #[error("{missing} of {published} messages not confirmed within {}", secs(*.waited))]
+    #[error("{missing} of {published} messages not confirmed within {}", Short(*.waited))]
     Unconfirmed {
         /// Messages still unconfirmed.
         missing: usize,
@@ -187,9 +199,28 @@ pub enum Error {
     #[error("cannot read messages from stdin")]
     Input(#[source] std::io::Error),
 
-    /// stdout is gone (closed pipe, full disk).
-    #[error("cannot write to stdout")]
-    Output(#[source] std::io::Error),
+    /// Printing failed: the reader closed stdout (a printing command then ends quietly, exit 0)
+    /// or another write error.
+    #[error("{0}")]
+    Output(#[from] PrintError),
+
+    /// A producer whose stdout was closed stopped: what it did not send.
+    #[error("standard output was closed: {sent} sent, {left} not sent")]
+    NotSent {
+        /// Messages sent (and confirmed, with confirms) before stopping.
+        sent: u64,
+        /// Messages not sent.
+        left: Left,
+    },
+
+    /// `ping`: a target did not pass (the line names it and says why).
+    #[error("{line}")]
+    Ping {
+        /// The target's report line.
+        line: String,
+        /// A signal ended the waiting (exit 130).
+        interrupted: bool,
+    },
 
     /// The Ctrl-C handler could not be installed.
     #[error("cannot install the Ctrl-C handler")]
@@ -199,7 +230,10 @@ pub enum Error {
 impl ExitStatus for Error {
     fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::BadUrl { .. } => USAGE,
+            Error::Usage { .. } | Error::BadUrl { .. } => USAGE,
+            Error::Ping {
+                interrupted: true, ..
+            } => INTERRUPTED,
             _ => FAILURE,
         }
     }
@@ -226,6 +260,14 @@ impl Error {
         }
     }
 
+    /// A usage error, explained by `command --help`.
+    pub fn usage(command: &'static str, what: impl Into<String>) -> Self {
+        Error::Usage {
+            what: what.into(),
+            command: Some(command),
+        }
+    }
+
     /// Wraps an amiquip error with what we were doing.
     pub fn amqp(doing: impl Into<String>, cause: amiquip::Error) -> Self {
         Error::Amqp {
@@ -233,11 +275,6 @@ impl Error {
             cause: Box::new(cause),
         }
     }
-}
-
-/// A duration the way a user typed it: `5s`, `0.5s`.
-pub(crate) fn secs(d: Duration) -> String {
-    format!("{}s", d.as_secs_f64())
 }
 
 /// amiquip's error, in words a user can act on where we know them.
@@ -265,7 +302,7 @@ mod tests {
 
     #[test]
     fn usage_is_exit_2_and_runtime_is_exit_1() {
-        assert_eq!(Error::Usage("Usage: x".into()).exit_code(), USAGE);
+        assert_eq!(Error::usage("send", "x").exit_code(), USAGE);
         assert_eq!(
             Error::BadUrl {
                 url: "x".into(),
@@ -275,11 +312,5 @@ mod tests {
             USAGE
         );
         assert_eq!(Error::ConnectionLost.exit_code(), FAILURE);
-    }
-
-    #[test]
-    fn durations_read_like_the_flags() {
-        assert_eq!(secs(Duration::from_secs(5)), "5s");
-        assert_eq!(secs(Duration::from_millis(500)), "0.5s");
     }
 }

@@ -4,19 +4,27 @@
 use std::io::Write;
 
 use amiquip::{Exchange, Publish, QueueDeclareOptions};
+use common::output::Out;
 
 use crate::broker::{Broker, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, recovering};
+use crate::consume::{Ended, Limits, ack, printing};
 use crate::error::Error;
-use crate::say;
+use crate::stop::Stop;
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "hello";
 /// The tutorial's message.
 pub const MESSAGE: &str = "Hello World!";
+/// What a consumer of a queue prints once it is ready (tutorials 1 and 2).
+pub const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 
 /// `send`: declares the queue, publishes `message` to it, prints ` [x] Sent 'Hello World!'`.
-pub fn send(broker: &Broker, queue: &str, message: &str, out: &mut dyn Write) -> Result<(), Error> {
+pub fn send(
+    broker: &Broker,
+    queue: &str,
+    message: &str,
+    out: &mut Out<impl Write>,
+) -> Result<(), Error> {
     let session = broker.session()?;
     declare_queue(
         &session.channel,
@@ -27,47 +35,36 @@ pub fn send(broker: &Broker, queue: &str, message: &str, out: &mut dyn Write) ->
     Exchange::direct(&session.channel)
         .publish(Publish::new(message.as_bytes(), queue))
         .map_err(|e| Error::amqp(format!("publishing to queue '{queue}'"), e))?;
-    say(out, format_args!(" [x] Sent '{message}'"))?;
+    out.line(format_args!(" [x] Sent '{message}'"))?;
     session.close()
 }
 
-/// `receive`: declares the queue, prints ` [*] Waiting for messages. To exit press CTRL+C`, then
-/// ` [x] Received '...'` per message.
+/// `receive`: declares the queue, prints [`WAITING`], then ` [x] Received '...'` per message.
 ///
 /// The tutorial consumes with automatic acks; we ack right after printing, so that `--count N`
-/// never takes an (N+1)th message off the queue without printing it.
+/// never takes an (N+1)th message off the queue without printing it, and a closed stdout takes
+/// nothing it could not print.
 pub fn receive(
     broker: &Broker,
     queue: &str,
     limits: Limits,
     stop: &Stop,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
-    let out = std::cell::RefCell::new(out);
-    recovering(
+    printing(
         broker,
         limits,
         stop,
+        out,
+        WAITING,
         |channel| {
             declare_queue(channel, queue, QueueDeclareOptions::default(), "queue")?;
             Ok(queue.to_owned())
         },
-        || {
-            say(
-                &mut **out.borrow_mut(),
-                format_args!(" [*] Waiting for messages. To exit press CTRL+C"),
-            )
-        },
-        |consumer, delivery| {
-            let body = String::from_utf8_lossy(&delivery.body).into_owned();
-            say(
-                &mut **out.borrow_mut(),
-                format_args!(" [x] Received '{body}'"),
-            )?;
-            consumer
-                .ack(delivery)
-                .map_err(|e| Error::amqp("acknowledging a message", e))?;
-            Ok(Flow::Continue)
+        |out, consumer, delivery| {
+            let body = String::from_utf8_lossy(&delivery.body);
+            out.line(format_args!(" [x] Received '{body}'"))?;
+            ack(consumer, delivery)
         },
     )
 }

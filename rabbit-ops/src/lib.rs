@@ -12,7 +12,7 @@
 //! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`logs`] |
 //!
 //! amiquip is blocking: everything here runs on plain threads (amiquip's own I/O thread, the
-//! Ctrl-C thread of [`consume::Stop`], and the caller's), never inside an async task.
+//! Ctrl-C thread of [`stop::Stop`], and the caller's), never inside an async task.
 //! Connections are made in one place, [`broker::Broker::connect`], and remade after a loss by
 //! [`broker::Broker::reconnect`]: consumers through [`consume::recovering`], publishers through
 //! [`publish::Publisher`] (confirms, republishing what was not confirmed).
@@ -46,19 +46,11 @@ pub mod hello;
 pub mod logs;
 pub mod publish;
 pub mod rpc;
+pub mod stop;
 pub mod url;
 pub mod work;
 
 pub use broker::{Broker, Session};
-pub use consume::{Ended, Limits, Stop};
+pub use consume::{Ended, Limits};
 pub use error::Error;
-
-use std::fmt;
-use std::io::Write;
-
-/// Writes one line of program output (stdout in the binary).
-pub(crate) fn say(out: &mut dyn Write, line: fmt::Arguments<'_>) -> Result<(), Error> {
-    writeln!(out, "{line}")
-        .and_then(|()| out.flush())
-        .map_err(Error::Output)
-}
+pub use stop::Stop;

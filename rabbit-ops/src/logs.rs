@@ -8,17 +8,17 @@
 //! - headers (`headers_logs`): the routing key is ignored, the message's headers are matched
 //!   against the binding's, all of them (`x-match: all`) or any one (`x-match: any`).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use amiquip::{AmqpProperties, AmqpValue, Delivery, ExchangeType, FieldTable, QueueDeclareOptions};
+use common::output::Out;
 
 use crate::broker::{Broker, bind, declare_exchange, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, recovering};
+use crate::consume::{Ended, Limits, ack, printing};
 use crate::error::Error;
-use crate::publish::{self, Outgoing, Publisher};
-use crate::say;
+use crate::publish::{self, Messages, Outgoing, Publisher};
+use crate::stop::Stop;
 
 /// Which of the four tutorials: the exchange type and how a received message is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,40 +124,32 @@ pub fn emit(
     exchange: &str,
     envelope: &Envelope,
     options: publish::Options,
-    messages: impl IntoIterator<Item = Result<String, Error>>,
-    out: &mut dyn Write,
+    messages: Messages,
+    out: &mut Out<impl Write>,
 ) -> Result<publish::Published, Error> {
-    let mut publisher = Publisher::new(broker, options, |channel| {
+    let publisher = Publisher::new(broker, options, |channel| {
         declare_exchange(channel, exchange, kind.exchange_type()).map(drop)
     })?;
     let mut properties = AmqpProperties::default();
     if !envelope.headers.is_empty() {
         properties = properties.with_headers(header_table(&envelope.headers));
     }
-    for message in messages {
-        let message = message?;
-        publisher.publish(Outgoing {
+    // What the Sent line shows before the message: the routing key, or the headers.
+    let shown = match kind {
+        Kind::Fanout => String::new(),
+        Kind::Direct | Kind::Topic => format!("{}:", envelope.routing_key),
+        Kind::Headers => format!("{}:", headers_text(&header_table(&envelope.headers))),
+    };
+    publisher.send_all(messages, out, |message| {
+        let line = format!(" [x] Sent {shown}{message}");
+        let outgoing = Outgoing {
             exchange: exchange.to_owned(),
             routing_key: envelope.routing_key.clone(),
-            body: message.clone().into_bytes(),
+            body: message.into_bytes(),
             properties: properties.clone(),
-        })?;
-        match kind {
-            Kind::Fanout => say(out, format_args!(" [x] Sent {message}"))?,
-            Kind::Direct | Kind::Topic => say(
-                out,
-                format_args!(" [x] Sent {}:{message}", envelope.routing_key),
-            )?,
-            Kind::Headers => {
-                let table = header_table(&envelope.headers);
-                say(
-                    out,
-                    format_args!(" [x] Sent {}:{message}", headers_text(&table)),
-                )?;
-            }
-        }
-    }
-    publisher.finish()
+        };
+        (outgoing, line)
+    })
 }
 
 /// One binding of the receiver's queue: a routing key (or pattern) and arguments.
@@ -194,13 +186,14 @@ pub fn receive(
     bindings: &[Binding],
     limits: Limits,
     stop: &Stop,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
-    let out = RefCell::new(out);
-    recovering(
+    printing(
         broker,
         limits,
         stop,
+        out,
+        " [*] Waiting for logs. To exit press CTRL+C",
         |channel| {
             let ex = declare_exchange(channel, exchange, kind.exchange_type())?;
             let exclusive = QueueDeclareOptions {
@@ -213,21 +206,9 @@ pub fn receive(
             }
             Ok(q.name().to_owned())
         },
-        || {
-            say(
-                &mut **out.borrow_mut(),
-                format_args!(" [*] Waiting for logs. To exit press CTRL+C"),
-            )
-        },
-        |consumer, delivery| {
-            say(
-                &mut **out.borrow_mut(),
-                format_args!("{}", kind.line(&delivery)),
-            )?;
-            consumer
-                .ack(delivery)
-                .map_err(|e| Error::amqp("acknowledging a message", e))?;
-            Ok(Flow::Continue)
+        |out, consumer, delivery| {
+            out.line(format_args!("{}", kind.line(&delivery)))?;
+            ack(consumer, delivery)
         },
     )
 }

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use amiquip::{
     AmqpProperties, ConsumerMessage, ConsumerOptions, Exchange, Publish, QueueDeclareOptions,
 };
+use common::output::Out;
 use crossbeam_channel::{at, select};
 use tracing::{debug, warn};
 
 use crate::broker::{Broker, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, consume};
+use crate::consume::{Ended, Flow, Limits, consume};
 use crate::error::Error;
-use crate::say;
+use crate::stop::Stop;
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "rpc_queue";
@@ -68,7 +69,7 @@ pub fn server(
     queue: &str,
     limits: Limits,
     stop: &Stop,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
     let session = broker.session()?;
     session.prefetch(1)?;
@@ -79,10 +80,10 @@ pub fn server(
             .consume(ConsumerOptions::default())
             .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
         let replies = Exchange::direct(channel);
-        say(out, format_args!(" [x] Awaiting RPC requests"))?;
+        out.line(format_args!(" [x] Awaiting RPC requests"))?;
         consume(consumer, queue, limits, stop, |consumer, delivery| {
             let body = String::from_utf8_lossy(&delivery.body).trim().to_owned();
-            say(out, format_args!(" [.] fib({body})"))?;
+            out.line(format_args!(" [.] fib({body})"))?;
             let reply = match answer(&body) {
                 Ok(v) => v.to_string(),
                 Err(why) => {
@@ -129,7 +130,7 @@ pub fn client(
     n: &str,
     concurrency: usize,
     timeout: Duration,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Vec<u128>, Error> {
     let session = broker.session()?;
     let channel = &session.channel;
@@ -164,7 +165,7 @@ pub fn client(
                     properties,
                 })
                 .map_err(|e| Error::amqp(format!("publishing to queue '{queue}'"), e))?;
-            say(out, format_args!(" [x] Requesting fib({n})"))?;
+            out.line(format_args!(" [x] Requesting fib({n})"))?;
             pending.insert(id);
         }
         let deadline = Instant::now() + timeout;
@@ -179,7 +180,7 @@ pub fn client(
                         if !pending.remove(&id) {
                             debug!("ignoring an answer with correlation id '{id}': {body}");
                         } else if let Ok(v) = body.trim().parse::<u128>() {
-                            say(out, format_args!(" [.] Got {v}"))?;
+                            out.line(format_args!(" [.] Got {v}"))?;
                             answers.push(v);
                         } else {
                             let why = body.strip_prefix(ERROR_PREFIX).unwrap_or(&body);

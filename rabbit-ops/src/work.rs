@@ -3,17 +3,18 @@
 //! "works" one second per `.` in the message, then acknowledges it, so that a task survives a
 //! worker that dies mid-way.
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::time::Duration;
 
 use amiquip::{AmqpProperties, AmqpValue, FieldTable, QueueDeclareOptions};
+use common::output::Out;
 
 use crate::broker::{Broker, declare_queue};
-use crate::consume::{Ended, Flow, Limits, Stop, recovering};
+use crate::consume::{Ended, Flow, Limits, ack, printing};
 use crate::error::Error;
-use crate::publish::{self, Outgoing, Publisher};
-use crate::say;
+use crate::hello::WAITING;
+use crate::publish::{self, Messages, Outgoing, Publisher};
+use crate::stop::Stop;
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "task_queue";
@@ -54,29 +55,29 @@ pub fn new_task(
     queue: &str,
     quorum: bool,
     options: publish::Options,
-    tasks: impl IntoIterator<Item = Result<String, Error>>,
-    out: &mut dyn Write,
+    tasks: Messages,
+    out: &mut Out<impl Write>,
 ) -> Result<publish::Published, Error> {
-    let mut publisher = Publisher::new(broker, options, |channel| {
+    let publisher = Publisher::new(broker, options, |channel| {
         declare_queue(channel, queue, task_queue(quorum), "queue").map(drop)
     })?;
-    for task in tasks {
-        let task = task?;
-        publisher.publish(Outgoing {
+    publisher.send_all(tasks, out, |task| {
+        let line = format!(" [x] Sent {task}");
+        let message = Outgoing {
             exchange: String::new(),
             routing_key: queue.to_owned(),
-            body: task.clone().into_bytes(),
+            body: task.into_bytes(),
             properties: AmqpProperties::default().with_delivery_mode(PERSISTENT),
-        })?;
-        say(out, format_args!(" [x] Sent {task}"))?;
-    }
-    publisher.finish()
+        };
+        (message, line)
+    })
 }
 
-/// `worker`: prints ` [x] Received ...`, works, prints ` [x] Done`, acknowledges.
+/// `worker`: prints ` [x] Received ...`, works, prints ` [x] Done`, acknowledges (a task whose
+/// Done line could not be printed, stdout being closed, is not acknowledged).
 ///
 /// Ctrl-C during the work leaves the task unacknowledged: the broker gives it to another worker.
-/// A lost connection is recovered (see [`recovering`]); the task being worked on then comes
+/// A lost connection is recovered (see [`crate::consume::recovering`]); the task being worked on then comes
 /// back from the broker, so it may be done twice.
 pub fn worker(
     broker: &Broker,
@@ -85,13 +86,14 @@ pub fn worker(
     dot: Duration,
     limits: Limits,
     stop: &Stop,
-    out: &mut dyn Write,
+    out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
-    let out = RefCell::new(out);
-    recovering(
+    printing(
         broker,
         limits,
         stop,
+        out,
+        WAITING,
         |channel| {
             channel
                 .qos(0, 1, false)
@@ -99,26 +101,14 @@ pub fn worker(
             declare_queue(channel, queue, task_queue(quorum), "queue")?;
             Ok(queue.to_owned())
         },
-        || {
-            say(
-                &mut **out.borrow_mut(),
-                format_args!(" [*] Waiting for messages. To exit press CTRL+C"),
-            )
-        },
-        |consumer, delivery| {
+        |out, consumer, delivery| {
             let body = String::from_utf8_lossy(&delivery.body).into_owned();
-            say(
-                &mut **out.borrow_mut(),
-                format_args!(" [x] Received {body}"),
-            )?;
+            out.line(format_args!(" [x] Received {body}"))?;
             if !stop.sleep(work_time(&body, dot)) {
                 return Ok(Flow::Stop);
             }
-            say(&mut **out.borrow_mut(), format_args!(" [x] Done"))?;
-            consumer
-                .ack(delivery)
-                .map_err(|e| Error::amqp("acknowledging a message", e))?;
-            Ok(Flow::Continue)
+            out.line(format_args!(" [x] Done"))?;
+            ack(consumer, delivery)
         },
     )
 }

@@ -2,14 +2,21 @@
 
 use std::process::ExitCode;
 
+use common::cli::{program_name, usage_text};
+use common::exit::{USAGE, finish, say};
+use common::output::Out;
 use rabbit_ops::Error;
 use rabbit_ops::cli::{Args, init_logging, run};
 
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
     init_logging(args.verbose, args.quiet);
-    match run(args, &mut std::io::stdout().lock()) {
-        Err(Error::Usage(line)) => common::cli::usage_error(&line),
-        result => common::exit::finish(result),
+    match run(args, &mut Out::stdout()) {
+        // `error: <what>` and the help line of the command that was misused.
+        Err(Error::Usage { what, command }) => {
+            say(usage_text(&what, &program_name(), command).trim_end());
+            ExitCode::from(USAGE)
+        }
+        result => finish(result),
     }
 }

@@ -2,17 +2,15 @@
 //! Every test uses its own queue/exchange names (or server-named exclusive queues) and
 //! deletes what it declared.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Cleanup, Proc, STEP, connect, rabbit};
 use amiquip::{Exchange, Publish, QueueDeclareOptions};
-use support::{Cleanup, Proc, STEP, connect, rabbit};
 
 const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 const WAITING_LOGS: &str = " [*] Waiting for logs. To exit press CTRL+C";
 
-fn ok(run: &support::Run) {
+fn ok(run: &crate::support::Run) {
     assert_eq!(run.code(), Some(0), "{run:?}");
 }
 
@@ -495,14 +493,16 @@ fn rpc_client_times_out_without_server() {
     assert_eq!(run.code(), Some(1), "{run:?}");
     assert_eq!(
         run.stderr,
-        format!("error: no answer to fib(30) within 1s on queue '{q}': is rpc-server running?\n")
+        format!(
+            "error: no answer to fib(30) within 1.0 s on queue '{q}': is rpc-server running?\n"
+        )
     );
     assert!(run.took < Duration::from_secs(8), "{:?}", run.took);
     let _ = ch.close();
     let _ = conn.close();
 
     // No queue at all: the broker returns the request at once.
-    let missing = support::unique("no-such-queue");
+    let missing = crate::support::unique("no-such-queue");
     let run = rabbit(&["rpc-client", "--queue", &missing, "--timeout", "30"]);
     assert_eq!(run.code(), Some(1), "{run:?}");
     assert_eq!(

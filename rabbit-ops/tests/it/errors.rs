@@ -1,14 +1,12 @@
 //! What a user sees when something is wrong: one line on stderr, the right exit code, and no
 //! wait longer than the timeout.
 
-mod support;
-
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Cleanup, amqp_url, rabbit, run};
+use crate::support::{Cleanup, amqp_url, rabbit, run};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rabbit-ops"));
@@ -81,7 +79,7 @@ fn silent_peer_times_out() {
     assert_eq!(
         r.stderr,
         format!(
-            "error: cannot connect to amqp://127.0.0.1:{port}: no AMQP handshake within 1s: \
+            "error: cannot connect to amqp://127.0.0.1:{port}: no AMQP handshake within 1.0 s: \
              is this a RabbitMQ port?\n"
         )
     );
@@ -143,7 +141,7 @@ fn bad_credentials_say_what_to_check() {
 #[test]
 fn missing_vhost_says_how_to_create_it() {
     let _c = Cleanup::new();
-    let vhost = support::unique("vhost");
+    let vhost = crate::support::unique("vhost");
     let base = rabbit_ops::url::AmqpUrl::parse(&amqp_url()).unwrap();
     let url = with(&format!("{}:{}", base.user, base.password), &vhost);
     let mut c = bin();
@@ -205,32 +203,89 @@ fn consumer_timeout_exits_1() {
     );
     assert_eq!(
         r.stderr,
-        "error: no message within 0.5s (received 0 before)\n"
+        "error: no message within 500.0 ms (received 0 before)\n"
     );
+}
+
+/// `error: <what>` and the help line of `command`, as stderr shows them.
+fn usage_text(what: &str, command: &str) -> String {
+    format!("error: {what}\nRun 'rabbit-ops {command} --help' for usage.\n")
 }
 
 #[test]
 fn usage_errors_exit_2_before_connecting() {
     // A URL nobody answers: a usage error must come first.
     let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", closed_port());
-    let cases: [(&[&str], Option<&str>); 8] = [
+    let cases: [(&[&str], Option<String>); 12] = [
         (
             &["receive-logs-direct"],
-            Some("Usage: rabbit-ops receive-logs-direct [info] [warning] [error]\n"),
+            Some(usage_text(
+                "no severity given: name the ones to receive, like info warning error",
+                "receive-logs-direct",
+            )),
         ),
         (
             &["receive-logs-topic"],
-            Some("Usage: rabbit-ops receive-logs-topic [binding_key]...\n"),
+            Some(usage_text(
+                "no binding key given: name at least one, like kern.* or *.critical or #",
+                "receive-logs-topic",
+            )),
         ),
         (
             &["receive-logs-headers"],
-            Some("Usage: rabbit-ops receive-logs-headers [--match all|any] KEY=VALUE...\n"),
+            Some(usage_text(
+                "no header to match: give at least one KEY=VALUE, like format=pdf",
+                "receive-logs-headers",
+            )),
         ),
-        (&["receive", "--count", "0"], None),
+        (
+            &["receive-logs-headers", "plain"],
+            Some(usage_text(
+                "'plain' is not a header to match: write KEY=VALUE, like format=pdf",
+                "receive-logs-headers",
+            )),
+        ),
+        (
+            &["receive-logs-headers", "--match", "some", "a=b"],
+            Some(usage_text(
+                "--match must be all or any, not 'some'",
+                "receive-logs-headers",
+            )),
+        ),
+        (
+            &["emit-log-headers", "x-match=any", "hi"],
+            Some(usage_text(
+                "header 'x-match': names starting with x- are the broker's (use --match for \
+                 x-match)",
+                "emit-log-headers",
+            )),
+        ),
+        (
+            &["emit-log", "--stdin", "hello"],
+            Some(usage_text(
+                "emit-log --stdin reads the messages from stdin; remove 'hello' from the \
+                 arguments",
+                "emit-log",
+            )),
+        ),
+        (
+            &["bench", "--size", "8"],
+            Some(usage_text(
+                "--size must be at least 16 (sequence number and timestamp), not 8",
+                "bench",
+            )),
+        ),
+        (
+            &["receive", "--count", "0"],
+            Some(
+                "error: invalid value '0' for --count: expected a whole number above 0, not '0'\n\
+                 Run 'rabbit-ops --help' for usage.\n"
+                    .to_owned(),
+            ),
+        ),
         (&["worker", "--timeout", "soon"], None),
         (&["no-such-command"], None),
         (&["rpc-client", "--concurrency", "0"], None),
-        (&["emit-log-headers", "x-match=any", "hi"], None),
     ];
     for (args, exact) in cases {
         let mut c = bin();
@@ -239,8 +294,13 @@ fn usage_errors_exit_2_before_connecting() {
         assert_eq!(r.code(), Some(2), "{args:?}: {r:?}");
         assert_eq!(r.stdout, "", "{args:?}");
         assert!(!r.stderr.contains("cannot connect"), "{args:?}: {r:?}");
-        if let Some(line) = exact {
-            assert_eq!(r.stderr, line, "{args:?}");
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {r:?}");
+        assert!(lines[0].starts_with("error: "), "{args:?}: {r:?}");
+        assert!(!lines[0].starts_with("error: error"), "{args:?}: {r:?}");
+        assert!(lines[1].starts_with("Run 'rabbit-ops "), "{args:?}: {r:?}");
+        if let Some(text) = exact {
+            assert_eq!(r.stderr, text, "{args:?}");
         }
     }
     // A bad URL is a usage error too, with the password hidden.
@@ -250,7 +310,8 @@ fn usage_errors_exit_2_before_connecting() {
     assert_eq!(r.code(), Some(2), "{r:?}");
     assert_eq!(
         r.stderr,
-        "error: bad AMQP URL 'amqp://u:***@h:port/%2f': Ports must be integers (got 'port').\n"
+        "error: bad AMQP URL 'amqp://u:***@h:port/%2f': Ports must be integers (got 'port').\n\
+         Run 'rabbit-ops --help' for usage.\n"
     );
 }
 

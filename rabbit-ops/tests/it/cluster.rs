@@ -2,14 +2,12 @@
 //! queue, three workers and a confirming publisher given every node's URL, one node stopped
 //! mid-run. Zero tasks lost; the ones done twice are counted and reported.
 
-mod support;
-
 use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::node::{BOOT, Home, Node};
-use support::{Proc, STEP, tally, worker_tasks};
+use crate::support::node::{BOOT, Home, Node};
+use crate::support::{Proc, STEP, tally, worker_tasks};
 
 const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 

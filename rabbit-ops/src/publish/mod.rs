@@ -9,19 +9,31 @@
 //! goes on (so a message may arrive twice, never zero times). Without confirms, messages handed
 //! to a connection that then dies are lost without a word: that is what confirms are for.
 //!
-//! Confirms carry the channel's delivery tag; a new channel starts again at 1. Returns carry no
-//! tag, so each message gets a `message_id` (its sequence number) to match a return to it.
+//! Confirms carry the channel's delivery tag, kept by the one [`Tracker`]; a new channel starts
+//! again at 1. Returns carry no tag, so each message gets a `message_id` (its sequence number)
+//! to match a return to it.
+//!
+//! [`Publisher::send_all`] is the loop of the producing commands: publish, print a line; when
+//! stdout is closed, it stops and says how many messages it did not send ([`Error::NotSent`]).
 
-use std::collections::{HashSet, VecDeque};
+mod messages;
+mod tracker;
+
+pub use messages::{Left, Messages};
+pub use tracker::{Settled, Tracker};
+
+use std::collections::HashSet;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use amiquip::{AmqpProperties, Channel, Confirm, Publish, Return};
+use common::output::{Out, PrintError};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use tracing::{debug, error};
 
 use crate::broker::{Broker, Reconnected, Session};
-use crate::consume::Stop;
 use crate::error::Error;
+use crate::stop::Stop;
 
 /// At most this many messages wait for their confirm before publishing pauses.
 pub const WINDOW: usize = 4096;
@@ -61,19 +73,14 @@ pub struct Published {
     pub reconnections: u32,
 }
 
-struct Pending {
-    tag: u64,
-    seq: u64,
-    done: bool,
-    message: Outgoing,
-}
+/// How long a producer that stops early counts the messages it did not send.
+const COUNT_LEFT_FOR: Duration = Duration::from_secs(1);
 
 /// One connection's channel, in confirm mode or not.
 struct Link {
     session: Session,
     confirms: Option<Receiver<Confirm>>,
     returns: Option<Receiver<Return>>,
-    next_tag: u64,
 }
 
 /// A publisher (see the module documentation). `setup` declares what the messages need on each
@@ -84,7 +91,10 @@ pub struct Publisher<'a, S: FnMut(&Channel) -> Result<(), Error>> {
     stop: Stop,
     setup: S,
     link: Option<Link>,
-    pending: VecDeque<Pending>,
+    /// Messages waiting for their confirm (sequence number, message), by delivery tag.
+    pending: Tracker<(u64, Outgoing)>,
+    /// Messages a failed republish did not get to send, for the next channel.
+    unsent: Vec<(u64, Outgoing)>,
     returned: HashSet<u64>,
     next_seq: u64,
     nacked: usize,
@@ -101,7 +111,8 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
             stop: Stop::never(),
             setup,
             link: None,
-            pending: VecDeque::new(),
+            pending: Tracker::new(),
+            unsent: Vec::new(),
             returned: HashSet::new(),
             next_seq: 1,
             nacked: 0,
@@ -133,7 +144,6 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
             session,
             confirms,
             returns,
-            next_tag: 1,
         })
     }
 
@@ -144,14 +154,9 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
         self.stats.messages += 1;
         loop {
             match self.send(&message, seq) {
-                Ok(tag) => {
+                Ok(()) => {
                     if self.options.confirm {
-                        self.pending.push_back(Pending {
-                            tag,
-                            seq,
-                            done: false,
-                            message,
-                        });
+                        self.pending.published((seq, message));
                     }
                     break;
                 }
@@ -160,12 +165,44 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
             }
         }
         if self.options.confirm {
-            self.settle(self.pending.len() >= WINDOW)?;
+            self.settle(self.pending.waiting() >= WINDOW)?;
         }
         Ok(())
     }
 
-    fn send(&mut self, message: &Outgoing, seq: u64) -> Result<u64, Error> {
+    /// The loop of a producing command: publishes each of `messages` (`prepare` makes the
+    /// message and the line that says it was sent), printing each line, then waits for the
+    /// confirms. When stdout is closed, it stops: with nothing left to send, that is the end of
+    /// the job; else [`Error::NotSent`] says how many messages were not sent.
+    pub fn send_all<W: Write>(
+        mut self,
+        mut messages: Messages,
+        out: &mut Out<W>,
+        mut prepare: impl FnMut(String) -> (Outgoing, String),
+    ) -> Result<Published, Error> {
+        for text in messages.by_ref() {
+            let (message, line) = prepare(text?);
+            self.publish(message)?;
+            match out.line(format_args!("{line}")) {
+                Ok(()) => {}
+                Err(PrintError::Closed(_)) => {
+                    let sent = self.finish()?;
+                    let left = messages.left(COUNT_LEFT_FOR);
+                    if left.is_none() {
+                        return Ok(sent);
+                    }
+                    return Err(Error::NotSent {
+                        sent: sent.messages,
+                        left,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.finish()
+    }
+
+    fn send(&mut self, message: &Outgoing, seq: u64) -> Result<(), Error> {
         let confirm = self.options.confirm;
         let link = self.link.as_mut().ok_or(Error::ConnectionLost)?;
         let mut properties = message.properties.clone();
@@ -182,10 +219,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
         link.session
             .channel
             .basic_publish(message.exchange.as_str(), publish)
-            .map_err(|e| Error::amqp(format!("publishing to {}", target(message)), e))?;
-        let tag = link.next_tag;
-        link.next_tag += 1;
-        Ok(tag)
+            .map_err(|e| Error::amqp(format!("publishing to {}", target(message)), e))
     }
 
     /// Handles the confirms that are there; with `wait`, waits until at least one more message
@@ -202,7 +236,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                     Ok(c) => Ok(Some(c)),
                     Err(RecvTimeoutError::Timeout) => {
                         return Err(Error::Unconfirmed {
-                            missing: self.pending.len(),
+                            missing: self.pending.waiting(),
                             published: self.stats.messages,
                             waited: self.options.retry_for,
                         });
@@ -224,7 +258,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     self.recover(&e)?;
-                    wait = wait && !self.pending.is_empty();
+                    wait = wait && self.pending.waiting() > 0;
                 }
             }
         }
@@ -254,39 +288,26 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                 );
             }
         }
-        let (payload, ok) = match confirm {
-            Confirm::Ack(p) => (p, true),
-            Confirm::Nack(p) => (p, false),
-        };
-        for p in &mut self.pending {
-            let covered = if payload.multiple {
-                p.tag <= payload.delivery_tag
-            } else {
-                p.tag == payload.delivery_tag
-            };
-            if p.tag > payload.delivery_tag {
-                break;
-            }
-            if !covered || p.done {
-                continue;
-            }
-            p.done = true;
-            if !ok {
-                self.nacked += 1;
+        let (returned, nacked, unroutable, confirmed) = (
+            &mut self.returned,
+            &mut self.nacked,
+            &mut self.unroutable,
+            &mut self.stats.confirmed,
+        );
+        self.pending.confirm(confirm, |settled| {
+            let (seq, message) = settled.item;
+            if !settled.acked {
+                *nacked += 1;
                 error!(
-                    "message {} nack-ed by the broker: {}",
-                    p.seq,
-                    String::from_utf8_lossy(&p.message.body)
+                    "message {seq} nack-ed by the broker: {}",
+                    String::from_utf8_lossy(&message.body)
                 );
-            } else if self.returned.remove(&p.seq) {
-                self.unroutable += 1;
+            } else if returned.remove(&seq) {
+                *unroutable += 1;
             } else {
-                self.stats.confirmed += 1;
+                *confirmed += 1;
             }
-        }
-        while self.pending.front().is_some_and(|p| p.done) {
-            self.pending.pop_front();
-        }
+        });
     }
 
     /// Reconnects (bounded by `--retry-for`), sets the channel up again and republishes every
@@ -330,46 +351,25 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
         }
     }
 
+    /// On a new channel: publishes again, in order, every message still waiting for its confirm
+    /// and those a failed attempt did not get to.
     fn republish(&mut self) -> Result<(), Error> {
         self.returned.clear();
-        let unsettled: Vec<(u64, Outgoing)> = self
-            .pending
-            .drain(..)
-            .filter(|p| !p.done)
-            .map(|p| (p.seq, p.message))
-            .collect();
-        if !unsettled.is_empty() {
-            debug!("republishing {} unconfirmed messages", unsettled.len());
+        let mut todo = self.pending.restart();
+        todo.append(&mut self.unsent);
+        if !todo.is_empty() {
+            debug!("republishing {} unconfirmed messages", todo.len());
         }
-        let mut rest = unsettled.into_iter();
+        let mut rest = todo.into_iter();
         while let Some((seq, message)) = rest.next() {
-            match self.send(&message, seq) {
-                Ok(tag) => {
-                    self.stats.republished += 1;
-                    self.pending.push_back(Pending {
-                        tag,
-                        seq,
-                        done: false,
-                        message,
-                    });
-                }
-                Err(e) => {
-                    // Keep what was not sent for the next attempt.
-                    self.pending.push_back(Pending {
-                        tag: 0,
-                        seq,
-                        done: false,
-                        message,
-                    });
-                    self.pending.extend(rest.map(|(seq, message)| Pending {
-                        tag: 0,
-                        seq,
-                        done: false,
-                        message,
-                    }));
-                    return Err(e);
-                }
+            if let Err(e) = self.send(&message, seq) {
+                // Keep what was not sent for the next attempt.
+                self.unsent.push((seq, message));
+                self.unsent.extend(rest);
+                return Err(e);
             }
+            self.stats.republished += 1;
+            self.pending.published((seq, message));
         }
         Ok(())
     }
@@ -377,7 +377,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
     /// Waits for every confirm, then closes the channel and connection. Nack-ed or returned
     /// messages make it an error ([`Error::NotDelivered`]), after each was logged.
     pub fn finish(mut self) -> Result<Published, Error> {
-        while self.options.confirm && !self.pending.is_empty() {
+        while self.options.confirm && self.pending.waiting() > 0 {
             self.settle(true)?;
         }
         if let Some(link) = self.link.take() {

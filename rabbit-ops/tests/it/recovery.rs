@@ -5,15 +5,13 @@
 //! Booting a node takes seconds, and nextest runs each test in its own process, so the
 //! connection-drop and restart scenarios share one test (one node), run side by side.
 
-mod support;
-
 use std::io::Write;
 use std::process::{ChildStdin, Command};
 use std::time::{Duration, Instant};
 
+use crate::support::node::{BOOT, Home, Node};
+use crate::support::{Cleanup, Proc, STEP, cmd, tally, worker_tasks};
 use amiquip::{Connection, QueueDeclareOptions};
-use support::node::{BOOT, Home, Node};
-use support::{Cleanup, Proc, STEP, cmd, tally, worker_tasks};
 
 const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 const WAITING_LOGS: &str = " [*] Waiting for logs. To exit press CTRL+C";
@@ -130,7 +128,11 @@ fn worker_killed_mid_task_loses_nothing() {
         w.interrupt();
         assert_eq!(w.finish(STEP).code(), Some(0));
     }
-    assert_eq!(depth(&mut support::connect(), &q), 0, "the queue is empty");
+    assert_eq!(
+        depth(&mut crate::support::connect(), &q),
+        0,
+        "the queue is empty"
+    );
     println!(
         "1000 tasks, worker 0 killed after {victim_done} (in the middle of {in_flight}): \
          0 lost, {duplicates} done twice"
@@ -145,8 +147,8 @@ fn at(url: &str, args: &[&str]) -> Command {
     c
 }
 
-fn run_at(url: &str, args: &[&str]) -> support::Run {
-    support::run(at(url, args))
+fn run_at(url: &str, args: &[&str]) -> crate::support::Run {
+    crate::support::run(at(url, args))
 }
 
 /// Publishes with `emit-log --confirm` until a receiver takes it (an unroutable message is

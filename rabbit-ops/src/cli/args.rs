@@ -1,0 +1,419 @@
+//! The argh structs: `rabbit-ops [--url URL]... [--connect-timeout SECS] [-v] <command>`, one
+//! subcommand per tutorial program. Nothing here is checked beyond what argh and the parsers
+//! below do: [`super::validate`] turns these into the library's options.
+
+use std::time::Duration;
+
+use argh::FromArgs;
+use common::cli::positive_secs;
+
+use crate::logs::Kind;
+use crate::{confirms, hello, rpc, work};
+
+/// Every RabbitMQ tutorial as one tool: hello world, work queues, publish/subscribe, routing,
+/// topics, RPC, publisher confirms, and a headers exchange. Consumers run until Ctrl-C, or
+/// --count N messages (exit 0), or --timeout SECS without a message (exit 1).
+#[derive(FromArgs, Debug)]
+#[argh(
+    example = "Tutorial 1, in two terminals: a receiver, then Hello World!\n$ {command_name} receive\n$ {command_name} send",
+    example = "Tutorial 2: two workers share the tasks; each dot is a second of work:\n$ {command_name} worker\n$ {command_name} new-task First message.",
+    note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage. `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md."
+)]
+pub struct Args {
+    /// broker URL; repeat it for the nodes of a cluster, tried in turn (default: $AMQP_URL,
+    /// which may list several separated by commas, else amqp://guest:guest@127.0.0.1:5672/%2f)
+    #[argh(option)]
+    pub url: Vec<String>,
+    /// seconds allowed for the TCP connection and the AMQP handshake (default 5)
+    #[argh(option, default = "Duration::from_secs(5)", from_str_fn(positive_secs))]
+    pub connect_timeout: Duration,
+    /// more logs: -v info, -vv debug, -vvv trace
+    #[argh(switch, short = 'v')]
+    pub verbose: u8,
+    /// errors only
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+    /// the tutorial program to run
+    #[argh(subcommand)]
+    pub command: Command,
+}
+
+/// The tutorial programs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+#[allow(missing_docs)]
+pub enum Command {
+    Send(Send),
+    Receive(Receive),
+    NewTask(NewTask),
+    Worker(Worker),
+    EmitLog(EmitLog),
+    ReceiveLogs(ReceiveLogs),
+    EmitLogDirect(EmitLogDirect),
+    ReceiveLogsDirect(ReceiveLogsDirect),
+    EmitLogTopic(EmitLogTopic),
+    ReceiveLogsTopic(ReceiveLogsTopic),
+    EmitLogHeaders(EmitLogHeaders),
+    ReceiveLogsHeaders(ReceiveLogsHeaders),
+    RpcServer(RpcServer),
+    RpcClient(RpcClient),
+    PublisherConfirms(PublisherConfirms),
+    Bench(Bench),
+}
+
+/// Tutorial 1: send 'Hello World!' to the queue hello.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "send")]
+pub struct Send {
+    /// queue (default hello)
+    #[argh(option, default = "default_str(hello::QUEUE)")]
+    pub queue: String,
+    /// the message (default: Hello World!)
+    #[argh(positional, greedy)]
+    pub message: Vec<String>,
+}
+
+/// Tutorial 1: print the messages of the queue hello.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "receive")]
+pub struct Receive {
+    /// queue (default hello)
+    #[argh(option, default = "default_str(hello::QUEUE)")]
+    pub queue: String,
+    /// exit 0 after N messages
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no message arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+}
+
+/// Tutorial 2: put a persistent task on the durable queue task_queue.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "new-task")]
+pub struct NewTask {
+    /// queue (default task_queue)
+    #[argh(option, default = "default_str(work::QUEUE)")]
+    pub queue: String,
+    /// declare the queue as a quorum queue (replicated over a cluster's nodes)
+    #[argh(switch)]
+    pub quorum: bool,
+    /// do not wait for publisher confirms (a task lost with the connection goes unnoticed)
+    #[argh(switch)]
+    pub no_confirm: bool,
+    /// read tasks from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(
+        option,
+        default = "Duration::from_secs(60)",
+        from_str_fn(positive_secs)
+    )]
+    pub retry_for: Duration,
+    /// the task; each '.' is a second of work (default: Hello World!)
+    #[argh(positional, greedy)]
+    pub message: Vec<String>,
+}
+
+/// Tutorial 2: take tasks one at a time from task_queue, work, acknowledge.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "worker")]
+pub struct Worker {
+    /// queue (default task_queue)
+    #[argh(option, default = "default_str(work::QUEUE)")]
+    pub queue: String,
+    /// declare the queue as a quorum queue (as new-task --quorum does)
+    #[argh(switch)]
+    pub quorum: bool,
+    /// milliseconds of work per '.' in a task (default 1000)
+    #[argh(option, default = "Duration::from_secs(1)", from_str_fn(millis))]
+    pub dot_ms: Duration,
+    /// exit 0 after N tasks
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no task arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+}
+
+/// Tutorial 3: publish a log message to the fanout exchange logs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "emit-log")]
+pub struct EmitLog {
+    /// exchange (default logs)
+    #[argh(option, default = "default_str(Kind::Fanout.default_exchange())")]
+    pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(
+        option,
+        default = "Duration::from_secs(60)",
+        from_str_fn(positive_secs)
+    )]
+    pub retry_for: Duration,
+    /// the message (default: info: Hello World!)
+    #[argh(positional, greedy)]
+    pub message: Vec<String>,
+}
+
+/// Tutorial 3: print every message of the fanout exchange logs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "receive-logs")]
+pub struct ReceiveLogs {
+    /// exchange (default logs)
+    #[argh(option, default = "default_str(Kind::Fanout.default_exchange())")]
+    pub exchange: String,
+    /// exit 0 after N messages
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no message arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+}
+
+/// Tutorial 4: publish a message with a severity to the direct exchange direct_logs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "emit-log-direct")]
+pub struct EmitLogDirect {
+    /// exchange (default direct_logs)
+    #[argh(option, default = "default_str(Kind::Direct.default_exchange())")]
+    pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(
+        option,
+        default = "Duration::from_secs(60)",
+        from_str_fn(positive_secs)
+    )]
+    pub retry_for: Duration,
+    /// the severity (default info), then the message (default: Hello World!)
+    #[argh(positional, greedy)]
+    pub words: Vec<String>,
+}
+
+/// Tutorial 4: print the messages of the given severities from direct_logs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "receive-logs-direct")]
+pub struct ReceiveLogsDirect {
+    /// exchange (default direct_logs)
+    #[argh(option, default = "default_str(Kind::Direct.default_exchange())")]
+    pub exchange: String,
+    /// exit 0 after N messages
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no message arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+    /// severities to receive: info, warning, error...
+    #[argh(positional)]
+    pub severities: Vec<String>,
+}
+
+/// Tutorial 5: publish a message with a routing key to the topic exchange topic_logs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "emit-log-topic")]
+pub struct EmitLogTopic {
+    /// exchange (default topic_logs)
+    #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
+    pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(
+        option,
+        default = "Duration::from_secs(60)",
+        from_str_fn(positive_secs)
+    )]
+    pub retry_for: Duration,
+    /// the routing key (default anonymous.info), then the message (default: Hello World!)
+    #[argh(positional, greedy)]
+    pub words: Vec<String>,
+}
+
+/// Tutorial 5: print the messages of topic_logs matching the binding keys (* one word, # any).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "receive-logs-topic")]
+pub struct ReceiveLogsTopic {
+    /// exchange (default topic_logs)
+    #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
+    pub exchange: String,
+    /// exit 0 after N messages
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no message arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+    /// binding keys, like kern.* or *.critical or #
+    #[argh(positional)]
+    pub binding_keys: Vec<String>,
+}
+
+/// Beyond the tutorials: publish a message with headers to the headers exchange headers_logs.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "emit-log-headers")]
+pub struct EmitLogHeaders {
+    /// exchange (default headers_logs)
+    #[argh(option, default = "default_str(Kind::Headers.default_exchange())")]
+    pub exchange: String,
+    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
+    /// messages no queue takes (exit 1)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// read messages from stdin, one per line, instead of the arguments
+    #[argh(switch)]
+    pub stdin: bool,
+    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+    #[argh(
+        option,
+        default = "Duration::from_secs(60)",
+        from_str_fn(positive_secs)
+    )]
+    pub retry_for: Duration,
+    /// KEY=VALUE headers, then the message (default: Hello World!)
+    #[argh(positional, greedy)]
+    pub words: Vec<String>,
+}
+
+/// Beyond the tutorials: print the messages of headers_logs whose headers match.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "receive-logs-headers")]
+pub struct ReceiveLogsHeaders {
+    /// exchange (default headers_logs)
+    #[argh(option, default = "default_str(Kind::Headers.default_exchange())")]
+    pub exchange: String,
+    /// x-match: all (every header must match, the default) or any (one is enough)
+    #[argh(option, long = "match", default = "default_str(\"all\")")]
+    pub match_: String,
+    /// exit 0 after N messages
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no message arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+    /// KEY=VALUE headers to match
+    #[argh(positional)]
+    pub headers: Vec<String>,
+}
+
+/// Tutorial 6: answer fib(n) requests from the queue rpc_queue.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "rpc-server")]
+pub struct RpcServer {
+    /// queue (default rpc_queue)
+    #[argh(option, default = "default_str(rpc::QUEUE)")]
+    pub queue: String,
+    /// exit 0 after N requests
+    #[argh(option, from_str_fn(positive))]
+    pub count: Option<u64>,
+    /// exit 1 when no request arrives for SECS seconds
+    #[argh(option, from_str_fn(positive_secs))]
+    pub timeout: Option<Duration>,
+}
+
+/// Tutorial 6: ask the rpc-server for fib(N) and print the answer.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "rpc-client")]
+pub struct RpcClient {
+    /// queue of the server (default rpc_queue)
+    #[argh(option, default = "default_str(rpc::QUEUE)")]
+    pub queue: String,
+    /// seconds to wait for the answers (default 10)
+    #[argh(
+        option,
+        default = "Duration::from_secs(10)",
+        from_str_fn(positive_secs)
+    )]
+    pub timeout: Duration,
+    /// send K requests at once on one connection (default 1, at most 100000)
+    #[argh(option, default = "1", from_str_fn(positive))]
+    pub concurrency: u64,
+    /// n (default 30); sent as given, so a bad one reaches the server (use -- before -1)
+    #[argh(positional, default = "default_str(\"30\")")]
+    pub n: String,
+}
+
+/// Tutorial 7: publish with confirms three ways (individually, in batches, asynchronously).
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "publisher-confirms")]
+pub struct PublisherConfirms {
+    /// messages per strategy (default 10000, at most 100000000)
+    #[argh(option, default = "confirms::MESSAGES", from_str_fn(positive))]
+    pub messages: u64,
+    /// publish into this queue (kept) instead of a temporary queue per strategy
+    #[argh(option)]
+    pub queue: Option<String>,
+    /// seconds to wait for outstanding confirms (default 60)
+    #[argh(
+        option,
+        default = "Duration::from_secs(60)",
+        from_str_fn(positive_secs)
+    )]
+    pub timeout: Duration,
+}
+
+/// Beyond the tutorials: measure publish and consume rates and end-to-end latency.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "bench")]
+pub struct Bench {
+    /// messages in all (default 100000, at most 100000000)
+    #[argh(option, default = "100_000", from_str_fn(positive))]
+    pub messages: u64,
+    /// bytes per message, 16 to 134217728 (default 100)
+    #[argh(option, default = "100", from_str_fn(positive))]
+    pub size: u64,
+    /// publishing connections (default 1, at most 1000)
+    #[argh(option, default = "1", from_str_fn(positive))]
+    pub producers: u64,
+    /// consuming connections (default 1, at most 1000)
+    #[argh(option, default = "1", from_str_fn(positive))]
+    pub consumers: u64,
+    /// persistent messages on a durable queue
+    #[argh(switch)]
+    pub persistent: bool,
+    /// publisher confirms (every message confirmed before the publish rate is taken)
+    #[argh(switch)]
+    pub confirm: bool,
+    /// unacknowledged messages per consumer (default 500, at most 65535)
+    #[argh(option, default = "500", from_str_fn(positive))]
+    pub prefetch: u64,
+    /// print one JSON object instead of lines
+    #[argh(switch)]
+    pub json: bool,
+}
+
+/// Parses milliseconds (0 allowed).
+fn millis(s: &str) -> Result<Duration, String> {
+    s.parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| format!("expected whole milliseconds, like 1000, not '{s}'"))
+}
+
+/// Parses a positive count.
+pub(super) fn positive(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a whole number above 0, not '{s}'")),
+    }
+}
+
+fn default_str(s: &str) -> String {
+    s.to_owned()
+}

@@ -1,0 +1,88 @@
+//! Runs a checked command: the one place that maps a [`Job`] to the library function that does
+//! it, with the Ctrl-C handler for the commands that run until stopped.
+
+use std::io::Write;
+
+use common::output::Out;
+
+use crate::broker::Broker;
+use crate::error::Error;
+use crate::publish::Messages;
+use crate::stop::Stop;
+use crate::{bench, confirms, hello, logs, rpc, work};
+
+use super::args::Args;
+use super::validate::{Job, Options, Source, validate};
+
+/// Runs a command; `out` gets the program's output lines. Usage errors come before any
+/// connection attempt.
+pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
+    let Options { broker, job } = validate(args)?;
+    execute(&broker, job, out)
+}
+
+/// Runs a checked command against `broker`.
+pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), Error> {
+    match job {
+        Job::Send { queue, message } => hello::send(b, &queue, &message, out),
+        Job::Receive { queue, limits } => {
+            hello::receive(b, &queue, limits, &Stop::on_signal()?, out).map(drop)
+        }
+        Job::NewTask {
+            queue,
+            quorum,
+            publish,
+            messages,
+        } => work::new_task(b, &queue, quorum, publish, source(messages), out).map(drop),
+        Job::Worker {
+            queue,
+            quorum,
+            dot,
+            limits,
+        } => {
+            let stop = Stop::on_signal()?;
+            work::worker(b, &queue, quorum, dot, limits, &stop, out).map(drop)
+        }
+        Job::Emit {
+            kind,
+            exchange,
+            envelope,
+            publish,
+            messages,
+        } => {
+            let messages = source(messages);
+            logs::emit(b, kind, &exchange, &envelope, publish, messages, out).map(drop)
+        }
+        Job::ReceiveLogs {
+            kind,
+            exchange,
+            bindings,
+            limits,
+        } => {
+            let stop = Stop::on_signal()?;
+            logs::receive(b, kind, &exchange, &bindings, limits, &stop, out).map(drop)
+        }
+        Job::RpcServer { queue, limits } => {
+            rpc::server(b, &queue, limits, &Stop::on_signal()?, out).map(drop)
+        }
+        Job::RpcClient {
+            queue,
+            n,
+            concurrency,
+            timeout,
+        } => rpc::client(b, &queue, &n, concurrency, timeout, out).map(drop),
+        Job::PublisherConfirms {
+            messages,
+            queue,
+            timeout,
+        } => confirms::run(b, messages, queue.as_deref(), timeout, out).map(drop),
+        Job::Bench(config) => bench::run(b, &config, out).map(drop),
+    }
+}
+
+fn source(messages: Source) -> Messages {
+    match messages {
+        Source::Words(text) => Messages::one(text),
+        Source::Stdin => Messages::stdin(),
+    }
+}

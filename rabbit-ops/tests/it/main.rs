@@ -1,0 +1,11 @@
+//! rabbit-ops' integration tests: one test binary, one module per area. The tests that need the
+//! shared broker fail loudly when there is none (`scripts/services up` starts it); those that
+//! stop, restart or cluster a broker start private nodes of their own.
+
+mod cluster;
+mod errors;
+mod help;
+mod output;
+mod recovery;
+mod support;
+mod tutorials;
