@@ -1,10 +1,11 @@
 //! The crate's one error type: what the user asked for that could not be done, with the cause.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use common::exit::{ExitStatus, FAILURE, USAGE};
+use common::net::{BindError, describe_io};
+use common::output::{Closed, PrintError};
 
 /// What went wrong, named after what the user did or what failed.
 #[derive(Debug, thiserror::Error)]
@@ -19,35 +20,47 @@ pub enum Error {
     #[error("No such file: {}", .0.display())]
     NoSuchFile(PathBuf),
     /// The poem file exists but cannot be read.
-    #[error("cannot read the poem file {}", .path.display())]
+    #[error("cannot read the poem file {}: {}", .path.display(), describe_io(.cause))]
     ReadPoem {
         /// The file as given.
         path: PathBuf,
         /// Why.
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
-    /// The listening socket could not be set up.
-    #[error("cannot listen on {addr}")]
-    Listen {
-        /// Where we tried to listen.
-        addr: SocketAddr,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    /// The listening socket could not be set up (`cannot listen on <addr>: <why>`).
+    #[error("{0}")]
+    Listen(BindError),
     /// A listener handed to `run` could not be watched by the runtime.
-    #[error("cannot watch the listening socket")]
-    Listener(#[source] io::Error),
+    #[error("cannot watch the listening socket: {}", describe_io(.0))]
+    Listener(io::Error),
     /// SIGINT/SIGTERM handlers could not be installed.
-    #[error("cannot install the signal handlers")]
-    Signals(#[source] io::Error),
-    /// The poems could not be written to stdout.
-    #[error("cannot write the poems to stdout")]
-    Stdout(#[source] io::Error),
+    #[error("cannot install the signal handlers: {}", describe_io(.0))]
+    Signals(io::Error),
     /// The async runtime could not start.
-    #[error("cannot start the async runtime")]
-    Runtime(#[source] io::Error),
+    #[error("cannot start the async runtime: {}", describe_io(.0))]
+    Runtime(io::Error),
+    /// Standard output was closed by its reader (`poetry-client ... | head -c1`): the program
+    /// stops quietly with exit 0 (`common::exit::finish` knows [`Closed`] in the chain).
+    #[error("{0}")]
+    StdoutClosed(#[source] Closed),
+    /// The poems could not be printed (a full disk, say).
+    #[error("{0}")]
+    Print(PrintError),
+}
+
+impl From<BindError> for Error {
+    fn from(e: BindError) -> Self {
+        Self::Listen(e)
+    }
+}
+
+impl From<PrintError> for Error {
+    fn from(e: PrintError) -> Self {
+        match e {
+            PrintError::Closed(closed) => Self::StdoutClosed(closed),
+            other @ PrintError::Io(_) => Self::Print(other),
+        }
+    }
 }
 
 impl ExitStatus for Error {

@@ -7,9 +7,10 @@
 //! - [`proxy`]: fetches the upstream poem once, caches it and serves it;
 //! - [`netstring`]: the framing the transformation service speaks.
 //!
-//! Each server is `run(listener, config, shutdown) -> Result<Stats, Error>`: tests hand it a
-//! listener on `127.0.0.1:0` and their own shutdown trigger; the binaries in `src/bin` parse
-//! arguments, bind, print the first line and call it.
+//! Each server is `run(listener, config, shutdown) -> Result<Stats, Error>` on
+//! `common::net::serve`, the workspace's accept loop: tests hand it a listener on `127.0.0.1:0`
+//! and their own shutdown trigger. [`cli`] holds the four command lines (checked into typed
+//! options, then run); the binaries in `src/bin` only parse and call it.
 //!
 //! ```
 //! use poetry::netstring::{decode, encode, Frame};
@@ -25,13 +26,12 @@
 
 pub mod cli;
 pub mod client;
+mod conn;
 mod error;
 pub mod limits;
 pub mod netstring;
 pub mod proxy;
-mod serve;
 pub mod server;
 pub mod transform;
 
 pub use error::Error;
-pub use serve::bind;

@@ -17,9 +17,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use common::net::Ctx;
+
 use crate::Error;
 use crate::client;
-use crate::serve::{self, peer_name};
+use crate::conn::{self, peer_name};
 
 /// The proxy's settings.
 #[derive(Debug, Clone)]
@@ -74,7 +76,6 @@ impl std::fmt::Display for Stats {
 
 #[derive(Default)]
 struct Counters {
-    connections: AtomicU64,
     poems: AtomicU64,
     failed: AtomicU64,
     fetches: AtomicU64,
@@ -163,8 +164,7 @@ pub async fn run(
         state: Mutex::new(State::Empty),
         counters: Counters::default(),
     });
-    let on_accept = |stream: std::net::TcpStream, permit, ctx: &serve::Ctx| {
-        cache.counters.connections.fetch_add(1, Relaxed);
+    let on_accept = |stream: std::net::TcpStream, permit, ctx: &Ctx| {
         let (cache, tracker, abort) = (cache.clone(), ctx.tracker.clone(), ctx.abort.clone());
         ctx.tracker.spawn(async move {
             let served = serve_one(stream, &cache, &tracker, &abort).await;
@@ -177,10 +177,12 @@ pub async fn run(
             drop(permit);
         });
     };
-    serve::serve(listener, max_connections, grace, shutdown, on_accept).await?;
+    let served = common::net::serve(listener, max_connections, grace, shutdown, on_accept)
+        .await
+        .map_err(Error::Listener)?;
     let c = &cache.counters;
     Ok(Stats {
-        connections: c.connections.load(Relaxed),
+        connections: served.accepted,
         poems: c.poems.load(Relaxed),
         failed: c.failed.load(Relaxed),
         fetches: c.fetches.load(Relaxed),
@@ -202,11 +204,11 @@ async fn serve_one(
         tracing::debug!("closing {} without a poem", peer_name(stream.peer_addr()));
         return false;
     };
-    match serve::write_all(&mut stream, &poem, cache.config.timeout, abort).await {
+    match conn::write_all(&mut stream, &poem, cache.config.timeout, abort).await {
         Ok(()) => true,
         Err(cut) => {
             tracing::debug!("cut {} short: {cut}", peer_name(stream.peer_addr()));
-            serve::reset(stream);
+            conn::reset(stream);
             false
         }
     }

@@ -18,8 +18,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
+use common::net::Ctx;
+
 use crate::Error;
-use crate::serve::{self, Ctx, Cut, peer_name};
+use crate::conn::{self, Cut, peer_name};
 
 /// How the poem is written.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,7 +100,6 @@ impl std::fmt::Display for Stats {
 
 #[derive(Default)]
 struct Counters {
-    connections: AtomicU64,
     poems: AtomicU64,
     bytes: AtomicU64,
     cut_short: AtomicU64,
@@ -115,9 +116,9 @@ impl Counters {
         self.bytes.fetch_add(bytes as u64, Relaxed);
     }
 
-    fn stats(&self) -> Stats {
+    fn stats(&self, connections: u64) -> Stats {
         Stats {
-            connections: self.connections.load(Relaxed),
+            connections,
             poems: self.poems.load(Relaxed),
             bytes: self.bytes.load(Relaxed),
             cut_short: self.cut_short.load(Relaxed),
@@ -130,9 +131,9 @@ pub fn load_poem(path: &Path) -> Result<Bytes, Error> {
     match std::fs::read(path) {
         Ok(poem) => Ok(Bytes::from(poem)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::NoSuchFile(path.to_owned())),
-        Err(source) => Err(Error::ReadPoem {
+        Err(cause) => Err(Error::ReadPoem {
             path: path.to_owned(),
-            source,
+            cause,
         }),
     }
 }
@@ -152,9 +153,8 @@ pub async fn run(
         grace,
         stall_timeout,
     } = config;
-    let on_accept = |stream: std::net::TcpStream, permit: OwnedSemaphorePermit, ctx: &Ctx| {
-        counters.connections.fetch_add(1, Relaxed);
-        match mode {
+    let on_accept =
+        |stream: std::net::TcpStream, permit: OwnedSemaphorePermit, ctx: &Ctx| match mode {
             Mode::Fast => serve_fast(stream, permit, &poem, stall_timeout, &counters, ctx),
             Mode::Slow { delay, num_bytes } => {
                 let (poem, counters, abort) = (poem.clone(), counters.clone(), ctx.abort.clone());
@@ -168,10 +168,11 @@ pub async fn run(
                     drop(permit);
                 });
             }
-        }
-    };
-    serve::serve(listener, max_connections, grace, shutdown, on_accept).await?;
-    Ok(counters.stats())
+        };
+    let served = common::net::serve(listener, max_connections, grace, shutdown, on_accept)
+        .await
+        .map_err(Error::Listener)?;
+    Ok(counters.stats(served.accepted))
 }
 
 /// Fast mode: a fresh socket's send buffer is empty, so one `send` almost always takes the whole
@@ -212,11 +213,11 @@ fn serve_fast(
                 return;
             }
         };
-        match serve::write_all(&mut stream, &poem[sent..], stall, &abort).await {
+        match conn::write_all(&mut stream, &poem[sent..], stall, &abort).await {
             Ok(()) => counters.delivered(poem.len()),
             Err(cut) => {
                 log_cut(stream.peer_addr(), &cut);
-                serve::reset(stream);
+                conn::reset(stream);
                 counters.cut(sent);
             }
         }
@@ -247,7 +248,7 @@ async fn serve_slow(
                 }
             }
             let end = piece_end(poem, sent, num_bytes);
-            serve::write_all(&mut stream, &poem[sent..end], stall, abort).await?;
+            conn::write_all(&mut stream, &poem[sent..end], stall, abort).await?;
             sent = end;
         }
         Ok(())
@@ -256,7 +257,7 @@ async fn serve_slow(
         Ok(()) => Ok(()),
         Err(cut) => {
             log_cut(stream.peer_addr(), &cut);
-            serve::reset(stream);
+            conn::reset(stream);
             Err(sent)
         }
     }

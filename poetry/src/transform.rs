@@ -18,9 +18,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use common::net::{Ctx, describe_io};
+
 use crate::Error;
+use crate::conn::{self, Cut, peer_name};
 use crate::netstring::{self, Frame, NetstringError};
-use crate::serve::{self, Cut, peer_name};
 
 /// The transforms the service knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,10 +81,10 @@ pub enum TransformError {
     #[error("timed out after {0:?}")]
     TimedOut(Duration),
     /// The connection could not be made.
-    #[error("{}", crate::client::describe_connect_error(.0))]
-    Connect(#[source] io::Error),
+    #[error("{}", describe_io(.0))]
+    Connect(io::Error),
     /// The connection failed.
-    #[error("{0}")]
+    #[error("{}", describe_io(.0))]
     Io(#[from] io::Error),
 }
 
@@ -151,7 +153,6 @@ impl std::fmt::Display for Stats {
 
 #[derive(Default)]
 struct Counters {
-    connections: AtomicU64,
     transformed: AtomicU64,
     rejected: AtomicU64,
 }
@@ -163,8 +164,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stats, Error> {
     let counters = Arc::new(Counters::default());
-    let on_accept = |stream: std::net::TcpStream, permit, ctx: &serve::Ctx| {
-        counters.connections.fetch_add(1, Relaxed);
+    let on_accept = |stream: std::net::TcpStream, permit, ctx: &Ctx| {
         let (counters, abort, config) = (counters.clone(), ctx.abort.clone(), config.clone());
         ctx.tracker.spawn(async move {
             let peer = stream.peer_addr();
@@ -185,16 +185,17 @@ pub async fn run(
             drop(permit);
         });
     };
-    serve::serve(
+    let served = common::net::serve(
         listener,
         config.max_connections,
         config.grace,
         shutdown,
         on_accept,
     )
-    .await?;
+    .await
+    .map_err(Error::Listener)?;
     Ok(Stats {
-        connections: counters.connections.load(Relaxed),
+        connections: served.accepted,
         transformed: counters.transformed.load(Relaxed),
         rejected: counters.rejected.load(Relaxed),
     })
@@ -233,10 +234,10 @@ async fn handle(
         }
     };
     let reply = netstring::encode(&[transform.apply(poem).as_bytes()]);
-    match serve::write_all(&mut stream, &reply, config.timeout, abort).await {
+    match conn::write_all(&mut stream, &reply, config.timeout, abort).await {
         Ok(()) => Ok(transform),
         Err(cut) => {
-            serve::reset(stream);
+            conn::reset(stream);
             Err(Refused::Cut(cut))
         }
     }

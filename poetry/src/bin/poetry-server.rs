@@ -1,84 +1,12 @@
 //! poetry-server: serves one poem file to every client that connects, then closes.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use argh::FromArgs;
-use poetry::server::{self, Config, load_poem};
-use poetry::{Error, cli};
-
-/// Serve one poem file to every client that connects, then close the connection (the Twisted
-/// tutorial's Fast Poetry Server). With --delay, the slow server: --num-bytes at a time,
-/// --delay seconds apart. Prints `Serving <file> on <ip>:<port>.` first; stops on SIGINT or
-/// SIGTERM, letting poems in progress finish for --grace seconds.
-#[derive(FromArgs)]
-#[argh(
-    example = "The fast server on 127.0.0.1:9000 (then: poetry-client 9000):\n$ {command_name} poetry/poems/ecstasy.txt",
-    example = "The slow server, 10 bytes every 0.7 s, on port 9002:\n$ {command_name} --port 9002 --delay 0.7 --num-bytes 10 poetry/poems/alla_sera.txt",
-    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage (no file, two files, a missing file). --version prints the version. Guide: docs/poetry.md."
-)]
-struct Args {
-    /// the poem file to serve
-    #[argh(positional, arg_name = "POEM_FILE")]
-    files: Vec<String>,
-    /// the port to listen on (default 9000; 0 picks a free port)
-    #[argh(option, default = "9000")]
-    port: u16,
-    /// the interface to listen on (default localhost)
-    #[argh(option, default = "String::from(\"localhost\")")]
-    iface: String,
-    /// slow mode: seconds between two pieces of the poem
-    #[argh(option)]
-    delay: Option<f64>,
-    /// slow mode: bytes per piece (default 10; a UTF-8 character is never split)
-    #[argh(option, default = "10")]
-    num_bytes: usize,
-    /// connections served at once; more wait (default 10000, fewer under a low open-file limit)
-    #[argh(option)]
-    max_connections: Option<usize>,
-    /// seconds poems in progress get to finish after SIGINT/SIGTERM (default 5)
-    #[argh(option, default = "5.0")]
-    grace: f64,
-    /// worker threads (default 1: the fastest on a small machine)
-    #[argh(option, default = "1")]
-    threads: usize,
-    /// more logs: -v info (each signal, each cut), -vv debug (each client)
-    #[argh(switch, short = 'v')]
-    verbose: u8,
-    /// errors only
-    #[argh(switch, short = 'q')]
-    quiet: bool,
-}
+use common::output::Out;
+use poetry::cli::server::{Args, run};
 
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
     common::logging::init(args.verbose, args.quiet);
-    common::exit::finish(serve(&args))
-}
-
-fn serve(args: &Args) -> Result<(), Error> {
-    let [file] = args.files.as_slice() else {
-        return Err(Error::Usage("Provide exactly one poetry file.".into()));
-    };
-    let poem = load_poem(Path::new(file))?;
-    if poem.is_empty() {
-        tracing::warn!("{file} is empty: clients will report an empty poem");
-    }
-    let addr = common::addr::listen_addr(&args.iface, args.port)?;
-    if args.num_bytes == 0 {
-        return Err(Error::Usage("--num-bytes must be 1 or more".into()));
-    }
-    let mut config = Config::new(poem);
-    config.grace = cli::seconds("--grace", args.grace)?;
-    if let Some(delay) = args.delay {
-        config = config.slow(cli::seconds("--delay", delay)?, args.num_bytes);
-    }
-    config.max_connections = cli::max_connections(args.max_connections)?;
-    cli::serve(
-        "poetry-server",
-        args.threads,
-        addr,
-        |local| format!("Serving {file} on {local}."),
-        |listener, shutdown| server::run(listener, config, shutdown),
-    )
+    common::exit::finish(run(&args, &mut Out::stdout()))
 }

@@ -1,8 +1,6 @@
 //! poetry-proxy: the poem fetched once and cached, one fetch shared by the clients that arrive
 //! while it is under way, failures not cached.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,10 +9,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use poetry::client::{FetchError, get_poem};
 use poetry::proxy::Config;
-use support::{Background, PROXY, poem, poetry_server, proxy_server, run_bin};
+use test_support::{Signal, refused_addr};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use super::support::{Background, PROXY, poem, poetry_server, proxy_server, run_bin};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -161,7 +161,7 @@ async fn a_failed_fetch_closes_its_waiting_clients_and_is_not_cached() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_is_retried_by_each_new_client() {
-    let proxy = proxy_server(Config::new(support::refused_addr())).await;
+    let proxy = proxy_server(Config::new(refused_addr())).await;
     for _ in 0..2 {
         assert!(matches!(
             get_poem(proxy.addr, T, |_| {}).await,
@@ -193,7 +193,7 @@ async fn the_binary_announces_the_upstream_and_serves_its_poem() {
     );
     assert_eq!(get_poem(bg.addr(), T, |_| {}).await.unwrap(), poem);
     assert_eq!(get_poem(bg.addr(), T, |_| {}).await.unwrap(), poem);
-    let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal("INT"))
+    let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal(Signal::Int))
         .await
         .unwrap();
     assert_eq!(code, Some(0), "{stderr}");
@@ -204,7 +204,7 @@ async fn the_binary_announces_the_upstream_and_serves_its_poem() {
 #[test]
 fn a_bad_upstream_address_exits_2() {
     let out = run_bin(PROXY, &["localhost:poem".into()]);
-    assert_eq!(out.code, Some(2));
+    assert_eq!(out.code(), Some(2));
     assert!(
         out.stderr.contains("Ports must be integers."),
         "{}",

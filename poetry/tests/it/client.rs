@@ -1,22 +1,19 @@
 //! poetry-client: the per-task lines, stdout in argument order, failures told apart from whole
 //! poems, exit codes, many addresses, the transform with its fallback.
 
-mod support;
-
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use poetry::client::{FetchError, Observer, Options, TaskReport, download_all, get_poem};
 use poetry::server::Config;
-use support::{
-    CLIENT, empty_server, poem, poetry_server, refused_addr, resetting_server, run_bin_async,
-    silent_server, transform_server,
-};
+use test_support::{refused_addr, silent_listener};
 
-fn args(list: &[&dyn ToString]) -> Vec<String> {
-    list.iter().map(|a| a.to_string()).collect()
-}
+use super::support::{
+    CLIENT, args, empty_server, poem, poetry_server, resetting_server, run_bin_async,
+    transform_server,
+};
 
 #[tokio::test]
 async fn refused_timed_out_reset_and_empty_servers_fail_while_the_others_succeed() {
@@ -25,7 +22,7 @@ async fn refused_timed_out_reset_and_empty_servers_fail_while_the_others_succeed
     let good1 = poetry_server(Config::new(ecstasy.clone())).await;
     let good2 = poetry_server(Config::new(alla_sera.clone())).await;
     let refused = refused_addr();
-    let (_keep, silent) = silent_server();
+    let (_keep, silent) = silent_listener();
     let reset = resetting_server(ecstasy.clone(), 1000).await;
     let empty = empty_server().await;
 
@@ -45,7 +42,7 @@ async fn refused_timed_out_reset_and_empty_servers_fail_while_the_others_succeed
     )
     .await;
 
-    assert_eq!(out.code, Some(1), "some downloads failed: {}", out.stderr);
+    assert_eq!(out.code(), Some(1), "some downloads failed: {}", out.stderr);
     // Only whole poems, in argument order.
     assert_eq!(out.stdout, [&ecstasy[..], &alla_sera, &ecstasy].concat());
     let lines: Vec<&str> = out.stderr.lines().collect();
@@ -101,7 +98,7 @@ async fn all_good_exits_0_with_the_poems_alone_on_stdout() {
     let port = server.addr.port().to_string();
     // A bare port means 127.0.0.1.
     let out = run_bin_async(CLIENT, vec![port.clone(), format!("localhost:{port}")]).await;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert_eq!(out.stdout, [&poem[..], &poem].concat());
     assert!(
         out.stderr
@@ -132,7 +129,7 @@ async fn bad_addresses_and_usage_exit_2() {
         ),
     ] {
         let out = run_bin_async(CLIENT, argv.iter().map(ToString::to_string).collect()).await;
-        assert_eq!(out.code, Some(2), "{argv:?}: {}", out.stderr);
+        assert_eq!(out.code(), Some(2), "{argv:?}: {}", out.stderr);
         assert!(out.stderr.contains(says), "{argv:?}: {}", out.stderr);
         assert!(out.stdout.is_empty());
     }
@@ -146,7 +143,7 @@ async fn three_thousand_addresses_at_bounded_concurrency_all_succeed() {
     argv.extend(["--concurrency".into(), "200".into()]);
     let out = run_bin_async(CLIENT, argv).await;
     assert_eq!(
-        out.code,
+        out.code(),
         Some(0),
         "{}",
         &out.stderr[..out.stderr.len().min(2000)]
@@ -194,9 +191,12 @@ async fn downloads_run_at_most_concurrency_at_once_and_come_out_in_order() {
         transform: None,
     };
     let mut out = Vec::new();
-    let summary = download_all(addrs, &options, recorder.clone(), &mut out)
-        .await
-        .unwrap();
+    let summary = download_all(addrs, &options, recorder.clone(), |settled| {
+        out.extend_from_slice(&settled.poem.unwrap_or_default());
+        Ok::<_, Infallible>(())
+    })
+    .await
+    .unwrap();
     assert_eq!((summary.got, summary.failed), (5, 0));
     let (s, f) = (poem("science.txt"), poem("fascination.txt"));
     assert_eq!(out, [&s[..], &f, &s, &f, &f].concat());
@@ -225,7 +225,7 @@ async fn only_a_clean_close_completes_a_poem() {
         get_poem(empty_server().await, t, |_| {}).await,
         Err(FetchError::Empty)
     ));
-    let (_keep, silent) = silent_server();
+    let (_keep, silent) = silent_listener();
     assert!(matches!(
         get_poem(silent, Duration::from_millis(200), |_| {}).await,
         Err(FetchError::TimedOut { got: 0, .. })
@@ -249,7 +249,7 @@ async fn transform_cummingsifies_and_falls_back_to_the_original_poem() {
         args(&[&s1.addr, &s2.addr, &"--transform", &service.addr]),
     )
     .await;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     let lower = |p: &[u8]| std::str::from_utf8(p).unwrap().to_lowercase();
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -268,7 +268,12 @@ async fn transform_cummingsifies_and_falls_back_to_the_original_poem() {
     // The service is gone: the original poems, and a word about it.
     let gone = refused_addr();
     let out = run_bin_async(CLIENT, args(&[&s1.addr, &s2.addr, &"--transform", &gone])).await;
-    assert_eq!(out.code, Some(0), "the poems still arrived: {}", out.stderr);
+    assert_eq!(
+        out.code(),
+        Some(0),
+        "the poems still arrived: {}",
+        out.stderr
+    );
     assert_eq!(out.stdout, [&ecstasy[..], &alla_sera].concat());
     assert!(
         out.stderr.contains(&format!(
@@ -289,7 +294,7 @@ async fn transform_cummingsifies_and_falls_back_to_the_original_poem() {
         args(&[&s1.addr, &s2.addr, &"--transform", &strict.addr]),
     )
     .await;
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(ecstasy.to_vec()).unwrap() + &lower(&alla_sera),
@@ -320,7 +325,7 @@ async fn progress_bars_appear_when_stderr_is_a_terminal() {
     let command = format!("{CLIENT} {} 2>&1 >/dev/null", slow.addr);
     let out = run_bin_async("script", args(&[&"-qec", &command, &"/dev/null"])).await;
     let terminal = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.code, Some(0), "{terminal}");
+    assert_eq!(out.code(), Some(0), "{terminal}");
     assert!(
         terminal.contains(&format!(" B from {}", slow.addr)),
         "a spinner for the download: {terminal:?}"

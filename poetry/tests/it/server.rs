@@ -1,15 +1,13 @@
 //! poetry-server's library `run()`: byte-exact poems, slow mode's pieces, many clients at once,
 //! the connection limit, graceful shutdown.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::support::{poem, poetry_server};
 use bytes::Bytes;
 use poetry::client::{FetchError, get_poem};
 use poetry::server::{Config, piece_end};
-use support::{poem, poetry_server};
 use tokio::io::AsyncReadExt;
 
 const T: Duration = Duration::from_secs(10);

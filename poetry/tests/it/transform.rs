@@ -1,12 +1,12 @@
 //! poetry-transform: the netstring protocol on real sockets, each rejected input, the binary.
 
-mod support;
-
 use std::time::Duration;
 
 use poetry::transform::{Config, Transform, TransformError, request};
-use support::{Background, TRANSFORM, read_all, transform_server};
+use test_support::Signal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::support::{Background, TRANSFORM, read_all, transform_server};
 
 #[tokio::test]
 async fn the_tutorial_request_gets_the_tutorial_reply() {
@@ -154,7 +154,7 @@ fn the_binary_announces_itself_logs_rejections_and_stops_on_sigterm() {
         );
         assert!(read_all(addr, b"7:shout.x,").await.unwrap().is_empty());
     });
-    let (code, stderr) = bg.signal("TERM");
+    let (code, stderr) = bg.signal(Signal::Term);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("rejected a request from 127.0.0.1:")

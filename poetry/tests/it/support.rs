@@ -1,18 +1,20 @@
-//! Helpers shared by the integration tests: the poems, servers run in-process with `run()`, the
-//! real binaries, and small misbehaving servers.
+//! What the poetry tests share beyond `test_support`: the poems, servers run in-process with
+//! `run()`, small misbehaving servers, and the crate's binaries run with bounded waits.
 
-#![allow(dead_code)]
-
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
+use test_support::{Proc, Run, STEP, addr_in, command};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+pub const SERVER: &str = env!("CARGO_BIN_EXE_poetry-server");
+pub const CLIENT: &str = env!("CARGO_BIN_EXE_poetry-client");
+pub const TRANSFORM: &str = env!("CARGO_BIN_EXE_poetry-transform");
+pub const PROXY: &str = env!("CARGO_BIN_EXE_poetry-proxy");
 
 /// A poem shipped in `poetry/poems/`.
 pub fn poem_path(name: &str) -> PathBuf {
@@ -24,6 +26,16 @@ pub fn poem_path(name: &str) -> PathBuf {
 /// The bytes of a poem shipped in `poetry/poems/`.
 pub fn poem(name: &str) -> Bytes {
     Bytes::from(std::fs::read(poem_path(name)).expect("the poem files ship with the crate"))
+}
+
+/// `["a", "b"]` as owned arguments.
+pub fn s(list: &[&str]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
+}
+
+/// Anything printable as arguments: addresses, numbers, words.
+pub fn args(list: &[&dyn ToString]) -> Vec<String> {
+    list.iter().map(|a| a.to_string()).collect()
 }
 
 /// A server running in this process, stopped by [`Running::stop`].
@@ -47,8 +59,9 @@ impl<S> Running<S> {
     }
 }
 
-/// Binds 127.0.0.1:0 and runs `run(listener, config, shutdown)` on a task.
-pub async fn start<C, S, F>(
+/// Runs `run(listener, config, shutdown)` on a task, on `listener` (see [`local`]).
+pub fn start_on<C, S, F>(
+    listener: TcpListener,
     run: impl FnOnce(TcpListener, C, futures::future::BoxFuture<'static, ()>) -> F,
     config: C,
 ) -> Running<S>
@@ -56,7 +69,6 @@ where
     F: std::future::Future<Output = Result<S, poetry::Error>> + Send + 'static,
     S: Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown: futures::future::BoxFuture<'static, ()> = Box::pin(async move {
@@ -70,34 +82,26 @@ where
     }
 }
 
+/// A listener on 127.0.0.1, on a free port.
+pub async fn local() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
 /// A poetry server (fast mode unless the config says slow) on a free port.
 pub async fn poetry_server(config: poetry::server::Config) -> Running<poetry::server::Stats> {
-    start(poetry::server::run, config).await
+    start_on(local().await, poetry::server::run, config)
 }
 
 /// A transform service on a free port.
 pub async fn transform_server(
     config: poetry::transform::Config,
 ) -> Running<poetry::transform::Stats> {
-    start(poetry::transform::run, config).await
+    start_on(local().await, poetry::transform::run, config)
 }
 
 /// A proxy on a free port.
 pub async fn proxy_server(config: poetry::proxy::Config) -> Running<poetry::proxy::Stats> {
-    start(poetry::proxy::run, config).await
-}
-
-/// An address where nothing listens: connecting is refused (the port stays reserved).
-pub fn refused_addr() -> SocketAddr {
-    common::testing::refused_addr()
-}
-
-/// A server whose kernel accepts connections but which never sends anything: a client times
-/// out. Keep the listener alive as long as the address is used.
-pub fn silent_server() -> (std::net::TcpListener, SocketAddr) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    (l, addr)
+    start_on(local().await, poetry::proxy::run, config)
 }
 
 /// A server that sends the first `send` bytes of `poem` to each client, then resets the
@@ -136,104 +140,43 @@ pub async fn empty_server() -> SocketAddr {
     addr
 }
 
-/// What a finished binary did.
-#[derive(Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: Vec<u8>,
-    pub stderr: String,
-}
-
-/// Runs a binary of the crate to the end (on a blocking thread: call it from async tests
-/// through `spawn_blocking` or from plain tests).
-pub fn run_bin(bin: &str, args: &[String]) -> Output {
-    let out = Command::new(bin)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
-    Output {
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// Runs a binary of the crate to the end (at most [`STEP`]), stdin empty.
+pub fn run_bin(bin: &str, args: &[String]) -> Run {
+    test_support::run(command(bin).args(args), b"", STEP)
 }
 
 /// Runs a binary from an async test.
-pub async fn run_bin_async(bin: &'static str, args: Vec<String>) -> Output {
+pub async fn run_bin_async(bin: &'static str, args: Vec<String>) -> Run {
     tokio::task::spawn_blocking(move || run_bin(bin, &args))
         .await
         .unwrap()
 }
 
-pub const SERVER: &str = env!("CARGO_BIN_EXE_poetry-server");
-pub const CLIENT: &str = env!("CARGO_BIN_EXE_poetry-client");
-pub const TRANSFORM: &str = env!("CARGO_BIN_EXE_poetry-transform");
-pub const PROXY: &str = env!("CARGO_BIN_EXE_poetry-proxy");
-
-/// A server binary running in the background; killed when dropped.
+/// A server binary running in the background, with the address of its first line; killed
+/// when dropped.
 pub struct Background {
-    pub child: Child,
+    pub proc: Proc,
     pub first_line: String,
 }
 
 impl Background {
-    /// Starts `bin` and waits for its first stdout line.
+    /// Starts `bin` and waits (at most [`STEP`]) for its first stdout line.
     pub fn start(bin: &str, args: &[String]) -> Self {
-        let mut child = Command::new(bin)
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .expect("a first line");
-        Self {
-            child,
-            first_line: line.trim_end().to_owned(),
-        }
+        let mut proc = Proc::spawn(command(bin).args(args));
+        let first_line = proc.first_line(STEP);
+        Self { proc, first_line }
     }
 
-    /// The `ip:port` in the first line.
+    /// The `ip:port` the first line ends with (`Proxying <upstream> on <this>.`).
     pub fn addr(&self) -> SocketAddr {
-        let word = self
-            .first_line
-            .split_whitespace()
-            .last()
-            .expect("an address in the first line");
-        word.trim_end_matches('.')
-            .parse()
-            .unwrap_or_else(|_| panic!("no address in {:?}", self.first_line))
+        addr_in(self.first_line.rsplit(' ').next().unwrap_or_default())
     }
 
-    /// Sends a signal (`TERM`, `INT`) and waits for the exit: code and stderr.
-    pub fn signal(mut self, sig: &str) -> (Option<i32>, String) {
-        let status = Command::new("kill")
-            .args(["-s", sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let code = self.child.wait().unwrap().code();
-        let mut err = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        (code, err)
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Sends SIGTERM or SIGINT and waits (at most [`STEP`]) for the exit: code and stderr.
+    pub fn signal(mut self, sig: test_support::Signal) -> (Option<i32>, String) {
+        self.proc.signal(sig);
+        let run = self.proc.finish(STEP);
+        (run.code(), run.stderr)
     }
 }
 
@@ -247,15 +190,4 @@ pub async fn read_all(addr: SocketAddr, send: &[u8]) -> std::io::Result<Vec<u8>>
         .await
         .expect("the server closes")?;
     Ok(out)
-}
-
-/// Writes a file in a temporary folder (kept alive by the returned guard).
-pub fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(name);
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(bytes)
-        .unwrap();
-    (dir, path)
 }

@@ -1,113 +1,16 @@
-//! The Get Poetry Now! client: downloads poems from many servers at once.
-//!
-//! The protocol has no framing: the poem is every byte up to the server's close. So only a
-//! clean close (FIN) completes a poem; a reset, a timeout or a close before any byte is a failed
-//! download (the tutorial's clients accept a reset mid-poem as a whole poem).
+//! Every address at once: at most `concurrency` downloads in progress, each settled download
+//! handed on in the addresses' order as soon as the ones before it are settled; each download
+//! optionally followed by a transform.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::Error;
+use super::{FetchError, get_poem};
 use crate::transform::{self, Transform, TransformError};
-
-/// Why a download failed.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// The connection could not be made.
-    #[error("{}", describe_connect_error(.0))]
-    Connect(#[source] io::Error),
-    /// The connection was not made within the timeout.
-    #[error("timed out connecting ({0:?})")]
-    ConnectTimedOut(Duration),
-    /// The server sent nothing for the timeout.
-    #[error("timed out: nothing received for {timeout:?} after {got} bytes")]
-    TimedOut {
-        /// The timeout.
-        timeout: Duration,
-        /// Bytes received before.
-        got: usize,
-    },
-    /// The server reset the connection: the poem is incomplete.
-    #[error("connection reset after {got} bytes: the poem is incomplete")]
-    Reset {
-        /// Bytes received before.
-        got: usize,
-    },
-    /// Reading failed otherwise.
-    #[error("read failed after {got} bytes: {source}")]
-    Read {
-        /// Bytes received before.
-        got: usize,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
-    /// The server closed the connection without sending anything.
-    #[error("the server closed the connection without sending a poem")]
-    Empty,
-}
-
-/// The words for a failed connection: `connection refused` rather than the operating system's
-/// `Connection refused (os error 111)`.
-pub fn describe_connect_error(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
-        io::ErrorKind::HostUnreachable => "host unreachable".to_owned(),
-        io::ErrorKind::NetworkUnreachable => "network unreachable".to_owned(),
-        io::ErrorKind::AddrNotAvailable => {
-            "no local address available (out of ephemeral ports?)".to_owned()
-        }
-        _ => format!("cannot connect: {e}"),
-    }
-}
-
-/// Downloads one poem: connects, reads until the server's clean close. `timeout` bounds the
-/// connection and every wait for more bytes (a slow server may take minutes in all, as long as
-/// it keeps sending). `on_bytes` hears the running total after each read.
-pub async fn get_poem(
-    addr: SocketAddr,
-    timeout: Duration,
-    on_bytes: impl FnMut(usize),
-) -> Result<Bytes, FetchError> {
-    let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
-        .await
-        .map_err(|_| FetchError::ConnectTimedOut(timeout))?
-        .map_err(FetchError::Connect)?;
-    read_poem(stream, timeout, on_bytes).await
-}
-
-/// Reads a poem from a connected stream (the part of [`get_poem`] after connecting).
-async fn read_poem(
-    mut stream: impl AsyncRead + Unpin,
-    timeout: Duration,
-    mut on_bytes: impl FnMut(usize),
-) -> Result<Bytes, FetchError> {
-    let mut poem = BytesMut::with_capacity(4096);
-    loop {
-        let got = poem.len();
-        if poem.capacity() == poem.len() {
-            poem.reserve(poem.len().max(4096));
-        }
-        match tokio::time::timeout(timeout, stream.read_buf(&mut poem)).await {
-            Err(_) => return Err(FetchError::TimedOut { timeout, got }),
-            Ok(Ok(0)) if got == 0 => return Err(FetchError::Empty),
-            Ok(Ok(0)) => return Ok(poem.freeze()),
-            Ok(Ok(_)) => on_bytes(poem.len()),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
-                return Err(FetchError::Reset { got });
-            }
-            Ok(Err(source)) => return Err(FetchError::Read { got, source }),
-        }
-    }
-}
 
 /// How to download.
 #[derive(Debug, Clone)]
@@ -119,6 +22,15 @@ pub struct Options {
     /// A transformation service to cummingsify every poem through (the original poem is kept
     /// when that fails).
     pub transform: Option<SocketAddr>,
+}
+
+/// One download, settled, as [`download_all`] hands it on (in the addresses' order).
+#[derive(Debug)]
+pub struct Settled {
+    /// The task's number, from 1, in argument order.
+    pub task: usize,
+    /// The poem, when it arrived whole (transformed when that was asked for and worked).
+    pub poem: Option<Bytes>,
 }
 
 /// What happened to one download, for the lines on stderr.
@@ -219,18 +131,19 @@ impl Summary {
     }
 }
 
-/// Downloads a poem from every address, at most `options.concurrency` at a time, and writes the
-/// poems that arrived whole to `out` in the addresses' order (each as soon as the ones before it
-/// are settled). Failures are reported to `observer`, and leave nothing in `out`.
-pub async fn download_all<W: AsyncWrite + Unpin>(
+/// Downloads a poem from every address, at most `options.concurrency` at a time, and hands each
+/// download to `deliver` once settled, in the addresses' order (each as soon as the ones before
+/// it are settled). Reports go to `observer` as the downloads end. Stops at the first error
+/// `deliver` answers (the reader of the poems went away, say) and returns it.
+pub async fn download_all<E>(
     addrs: Vec<SocketAddr>,
     options: &Options,
     observer: Arc<dyn Observer>,
-    out: &mut W,
-) -> Result<Summary, Error> {
+    mut deliver: impl FnMut(Settled) -> Result<(), E>,
+) -> Result<Summary, E> {
     let start = Instant::now();
     let n = addrs.len();
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Option<Bytes>)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Settled>();
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let spawner = {
         let options = options.clone();
@@ -243,36 +156,30 @@ pub async fn download_all<W: AsyncWrite + Unpin>(
                     .expect("the semaphore is never closed");
                 let (tx, observer, options) = (tx.clone(), observer.clone(), options.clone());
                 tokio::spawn(async move {
-                    let (report, poem) = one_task(i + 1, addr, &options, &*observer).await;
+                    let (report, settled) = one_task(i + 1, addr, &options, &*observer).await;
                     drop(permit);
                     observer.finished(&report);
-                    let _ = tx.send((i, poem));
+                    let _ = tx.send(settled);
                 });
             }
         })
     };
 
-    // Poems arrive in any order; they leave in argument order.
-    let mut out = tokio::io::BufWriter::with_capacity(64 * 1024, out);
-    let mut waiting: Vec<Option<Option<Bytes>>> = vec![None; n];
+    // Downloads settle in any order; they are handed on in argument order.
+    let mut waiting: Vec<Option<Settled>> = std::iter::repeat_with(|| None).take(n).collect();
     let (mut next, mut got) = (0, 0);
     while next < n {
-        let Some((i, poem)) = rx.recv().await else {
+        let Some(settled) = rx.recv().await else {
             break; // a task panicked: what it had is lost
         };
-        waiting[i] = Some(poem);
+        let at = settled.task - 1;
+        waiting[at] = Some(settled);
         while let Some(settled) = waiting.get_mut(next).and_then(Option::take) {
-            if let Some(poem) = settled {
-                out.write_all(&poem).await.map_err(Error::Stdout)?;
-                got += 1;
-            }
+            got += usize::from(settled.poem.is_some());
             next += 1;
-        }
-        if rx.is_empty() {
-            out.flush().await.map_err(Error::Stdout)?;
+            deliver(settled)?;
         }
     }
-    out.flush().await.map_err(Error::Stdout)?;
     let _ = spawner.await;
     Ok(Summary {
         got,
@@ -286,7 +193,7 @@ async fn one_task(
     addr: SocketAddr,
     options: &Options,
     observer: &dyn Observer,
-) -> (TaskReport, Option<Bytes>) {
+) -> (TaskReport, Settled) {
     observer.started(task, addr);
     let started = Instant::now();
     let fetched = get_poem(addr, options.timeout, |bytes| {
@@ -299,16 +206,18 @@ async fn one_task(
         result: Err(FetchError::Empty),
         transform: None,
     };
+    let mut settled = Settled { task, poem: None };
     let poem = match fetched {
         Ok(poem) => poem,
         Err(e) => {
             report.result = Err(e);
-            return (report, None);
+            return (report, settled);
         }
     };
     report.result = Ok((poem.len(), started.elapsed()));
     let Some(via) = options.transform else {
-        return (report, Some(poem));
+        settled.poem = Some(poem);
+        return (report, settled);
     };
     match transform::request(via, Transform::Cummingsify, &poem, options.timeout).await {
         Ok(new) => {
@@ -316,11 +225,12 @@ async fn one_task(
                 via,
                 bytes: new.len(),
             });
-            (report, Some(new))
+            settled.poem = Some(new);
         }
         Err(error) => {
             report.transform = Some(TransformOutcome::Failed { via, error });
-            (report, Some(poem))
+            settled.poem = Some(poem);
         }
     }
+    (report, settled)
 }

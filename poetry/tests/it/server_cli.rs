@@ -1,13 +1,9 @@
 //! The poetry-server binary: its first line, its usage errors, its signals, and a round trip
 //! through the poetry-client binary.
 
-mod support;
+use test_support::{Signal, silent_listener, temp_file};
 
-use support::{Background, CLIENT, SERVER, poem, poem_path, run_bin, temp_file};
-
-fn s(list: &[&str]) -> Vec<String> {
-    list.iter().map(ToString::to_string).collect()
-}
+use super::support::{Background, CLIENT, SERVER, poem, poem_path, run_bin, s};
 
 #[test]
 fn serves_a_poem_to_the_client_binary_byte_for_byte_and_stops_on_sigterm() {
@@ -22,10 +18,10 @@ fn serves_a_poem_to_the_client_binary_byte_for_byte_and_stops_on_sigterm() {
     );
     let addr = bg.addr().to_string();
     let out = run_bin(CLIENT, &s(&[&addr, &addr]));
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     let poem = poem("alla_sera.txt");
     assert_eq!(out.stdout, [&poem[..], &poem].concat());
-    let (code, stderr) = bg.signal("TERM");
+    let (code, stderr) = bg.signal(Signal::Term);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains(
@@ -51,9 +47,9 @@ fn slow_mode_and_sigint() {
         ]),
     );
     let out = run_bin(CLIENT, &[bg.addr().to_string()]);
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.code(), Some(0), "{}", out.stderr);
     assert_eq!(out.stdout, poem("science.txt"));
-    let (code, stderr) = bg.signal("INT");
+    let (code, stderr) = bg.signal(Signal::Int);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("served 1 poem(s)"), "{stderr}");
 }
@@ -78,7 +74,7 @@ fn usage_errors_exit_2_with_the_tutorials_words() {
         (s(&[poem, "--port", "x"]), "--port"),
     ] {
         let out = run_bin(SERVER, &args);
-        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert_eq!(out.code(), Some(2), "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
         assert!(out.stdout.is_empty(), "{args:?}");
     }
@@ -86,11 +82,11 @@ fn usage_errors_exit_2_with_the_tutorials_words() {
 
 #[test]
 fn a_port_in_use_exits_1() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
+    let (_taken, addr) = silent_listener();
+    let port = addr.port().to_string();
     let poem = poem_path("science.txt");
     let out = run_bin(SERVER, &s(&["--port", &port, poem.to_str().unwrap()]));
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(out.code(), Some(1), "{}", out.stderr);
     assert!(
         out.stderr
             .starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")),
@@ -104,7 +100,7 @@ fn an_empty_poem_file_is_served_but_clients_call_it_a_failure() {
     let (_dir, path) = temp_file("empty.txt", b"");
     let bg = Background::start(SERVER, &s(&["--port", "0", path.to_str().unwrap()]));
     let out = run_bin(CLIENT, &[bg.addr().to_string()]);
-    assert_eq!(out.code, Some(1));
+    assert_eq!(out.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(
         out.stderr

@@ -1,0 +1,76 @@
+//! The four binaries' command lines: each `Args` (argh) is checked and turned into the typed
+//! options of the library before anything is connected, then run; `src/bin/*.rs` only parse,
+//! set up logging, call `run` and map its result to an exit code.
+//!
+//! - [`server`], [`transform`], [`proxy`]: the servers, which share one life (`serve`): listen,
+//!   print the first line scripts wait for, serve until SIGINT or SIGTERM, print a summary;
+//! - [`client`]: poetry-client, its progress on stderr (`console`) and its poems on
+//!   stdout.
+
+pub mod client;
+mod console;
+pub mod proxy;
+pub mod server;
+pub mod transform;
+
+use std::fmt::Display;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use common::output::Out;
+use tokio::net::TcpListener;
+
+use crate::Error;
+
+/// A server's `--max-connections`: at least 1; by default 10,000, or fewer when the open-file
+/// limit (raised to its hard limit first) is lower.
+fn max_connections(arg: Option<usize>) -> Result<usize, Error> {
+    let fd_limit = crate::limits::raise_fd_limit();
+    match arg {
+        Some(0) => Err(Error::Usage("--max-connections must be 1 or more".into())),
+        Some(n) => Ok(n),
+        None => Ok(crate::limits::default_max_connections(fd_limit)),
+    }
+}
+
+/// The shutdown trigger handed to a server's `run`.
+type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What the three server binaries do once their options are checked: start the runtime
+/// (`threads` workers), arm the signal handlers, listen on `addr`, print
+/// `first_line(<the address listened on>)` on `out`, run the server until SIGINT or SIGTERM,
+/// and print `<name>: <its stats>` on stderr.
+///
+/// The first line is only an announcement: when stdout is closed (`poetry-server ... | head
+/// -1`), the server goes on serving.
+fn serve<S, F>(
+    name: &str,
+    threads: usize,
+    addr: SocketAddr,
+    first_line: impl FnOnce(SocketAddr) -> String,
+    run: impl FnOnce(TcpListener, Shutdown) -> F,
+    out: &mut Out<impl Write>,
+) -> Result<(), Error>
+where
+    S: Display,
+    F: Future<Output = Result<S, Error>>,
+{
+    let runtime = common::runtime::build(threads).map_err(Error::Runtime)?;
+    runtime.block_on(async {
+        let signal = common::shutdown::install().map_err(Error::Signals)?;
+        let shutdown: Shutdown = Box::pin(async move {
+            let which = signal.await;
+            tracing::info!("{which:?}: shutting down");
+        });
+        let listener = common::net::bind(addr)?;
+        let line = first_line(listener.local_addr().unwrap_or(addr));
+        if let Err(e) = out.line(format_args!("{line}")) {
+            tracing::debug!("cannot print the first line: {e}");
+        }
+        let stats = run(listener, shutdown).await?;
+        common::exit::say(&format!("{name}: {stats}"));
+        Ok(())
+    })
+}

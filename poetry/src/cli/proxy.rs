@@ -1,0 +1,70 @@
+//! poetry-proxy's command line.
+
+use std::io::Write;
+use std::time::Duration;
+
+use argh::FromArgs;
+use common::cli::{positive_secs, secs};
+use common::output::Out;
+
+use crate::Error;
+use crate::proxy::{self, Config};
+
+/// Serve the poem of an upstream poetry server, fetched once and cached (the Twisted tutorial's
+/// poetry proxy). Clients arriving during the first fetch share it; a failed fetch is not cached
+/// (the next client tries again) and the clients waiting on it are closed without a poem.
+/// Prints `Proxying <upstream> on <ip>:<port>.` first; stops on SIGINT or SIGTERM.
+#[derive(FromArgs, Debug)]
+#[argh(
+    example = "The poetry server on port 9002 behind a proxy on port 8000; three clients, one upstream fetch:\n$ {command_name} 9002 --port 8000\n$ poetry-client 8000 8000 8000",
+    example = "An upstream on another machine, a free port (shown in the first line), each fetch logged:\n$ {command_name} 192.0.2.7:9000 -v",
+    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
+)]
+pub struct Args {
+    /// the upstream poetry server: PORT (meaning 127.0.0.1:PORT) or HOST:PORT
+    #[argh(positional, arg_name = "UPSTREAM")]
+    upstream: String,
+    /// the port to listen on (default 0: a free port)
+    #[argh(option, default = "0")]
+    port: u16,
+    /// the interface to listen on (default localhost)
+    #[argh(option, default = "String::from(\"localhost\")")]
+    iface: String,
+    /// seconds the upstream server may stay silent (default 10)
+    #[argh(
+        option,
+        default = "Duration::from_secs(10)",
+        from_str_fn(positive_secs)
+    )]
+    timeout: Duration,
+    /// connections served at once (default 10000, fewer under a low open-file limit)
+    #[argh(option)]
+    max_connections: Option<usize>,
+    /// seconds poems in progress get to finish after SIGINT/SIGTERM (default 5)
+    #[argh(option, default = "Duration::from_secs(5)", from_str_fn(secs))]
+    grace: Duration,
+    /// more logs: -v info (each fetch), -vv debug (each client)
+    #[argh(switch, short = 'v')]
+    pub verbose: u8,
+    /// errors only
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Checks the arguments, then proxies the upstream until SIGINT or SIGTERM.
+pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
+    let upstream = common::parse_connect_addr(&args.upstream)?;
+    let addr = common::addr::listen_addr(&args.iface, args.port)?;
+    let mut config = Config::new(upstream);
+    config.timeout = args.timeout;
+    config.grace = args.grace;
+    config.max_connections = super::max_connections(args.max_connections)?;
+    super::serve(
+        "poetry-proxy",
+        1,
+        addr,
+        |local| format!("Proxying {upstream} on {local}."),
+        |listener, shutdown| proxy::run(listener, config, shutdown),
+        out,
+    )
+}

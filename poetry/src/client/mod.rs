@@ -1,0 +1,99 @@
+//! The Get Poetry Now! client: downloads poems from many servers at once.
+//!
+//! The protocol has no framing: the poem is every byte up to the server's close. So only a
+//! clean close (FIN) completes a poem; a reset, a timeout or a close before any byte is a failed
+//! download (the tutorial's clients accept a reset mid-poem as a whole poem).
+//!
+//! - here: one download ([`get_poem`]) and why it failed ([`FetchError`]);
+//! - [`download`]: every address at once, bounded, the poems handed on in the addresses' order.
+
+pub mod download;
+
+pub use download::{
+    Observer, Options, Settled, Summary, TaskReport, TransformOutcome, download_all,
+};
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use common::net::describe_io;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::TcpStream;
+
+/// Why a download failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The connection could not be made.
+    #[error("{}", describe_io(.0))]
+    Connect(io::Error),
+    /// The connection was not made within the timeout.
+    #[error("timed out connecting ({0:?})")]
+    ConnectTimedOut(Duration),
+    /// The server sent nothing for the timeout.
+    #[error("timed out: nothing received for {timeout:?} after {got} bytes")]
+    TimedOut {
+        /// The timeout.
+        timeout: Duration,
+        /// Bytes received before.
+        got: usize,
+    },
+    /// The server reset the connection: the poem is incomplete.
+    #[error("connection reset after {got} bytes: the poem is incomplete")]
+    Reset {
+        /// Bytes received before.
+        got: usize,
+    },
+    /// Reading failed otherwise.
+    #[error("read failed after {got} bytes: {}", describe_io(.cause))]
+    Read {
+        /// Bytes received before.
+        got: usize,
+        /// Why.
+        cause: io::Error,
+    },
+    /// The server closed the connection without sending anything.
+    #[error("the server closed the connection without sending a poem")]
+    Empty,
+}
+
+/// Downloads one poem: connects, reads until the server's clean close. `timeout` bounds the
+/// connection and every wait for more bytes (a slow server may take minutes in all, as long as
+/// it keeps sending). `on_bytes` hears the running total after each read.
+pub async fn get_poem(
+    addr: SocketAddr,
+    timeout: Duration,
+    on_bytes: impl FnMut(usize),
+) -> Result<Bytes, FetchError> {
+    let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| FetchError::ConnectTimedOut(timeout))?
+        .map_err(FetchError::Connect)?;
+    read_poem(stream, timeout, on_bytes).await
+}
+
+/// Reads a poem from a connected stream (the part of [`get_poem`] after connecting).
+async fn read_poem(
+    mut stream: impl AsyncRead + Unpin,
+    timeout: Duration,
+    mut on_bytes: impl FnMut(usize),
+) -> Result<Bytes, FetchError> {
+    let mut poem = BytesMut::with_capacity(4096);
+    loop {
+        let got = poem.len();
+        if poem.capacity() == poem.len() {
+            poem.reserve(poem.len().max(4096));
+        }
+        match tokio::time::timeout(timeout, stream.read_buf(&mut poem)).await {
+            Err(_) => return Err(FetchError::TimedOut { timeout, got }),
+            Ok(Ok(0)) if got == 0 => return Err(FetchError::Empty),
+            Ok(Ok(0)) => return Ok(poem.freeze()),
+            Ok(Ok(_)) => on_bytes(poem.len()),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {
+                return Err(FetchError::Reset { got });
+            }
+            Ok(Err(cause)) => return Err(FetchError::Read { got, cause }),
+        }
+    }
+}

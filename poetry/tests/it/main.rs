@@ -1,0 +1,11 @@
+//! The poetry crate's integration tests, one binary: real sockets, servers run in-process with
+//! `run()` on port 0, and the real binaries (through `test_support`, every wait bounded).
+
+mod client;
+mod errors;
+mod help;
+mod proxy;
+mod server;
+mod server_cli;
+mod support;
+mod transform;
