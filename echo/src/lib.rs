@@ -8,6 +8,8 @@
 //!   [`server::run_udp`]: the echo server, `echo-server`;
 //! - [`client`]: one echo, or stdin streamed like `nc`, `echo-client`;
 //! - [`bench`](mod@bench): a closed-loop ping-pong load generator, `echo-bench`;
+//! - [`check`]: the readiness check of `echo-client --wait` and `--json` (issue 15): a random
+//!   line there and back, for [`common::probe::check_all`];
 //! - [`cli`]: the three command lines, checked and run (the binaries are a few lines each).
 //!
 //! The notes' exchange, in a few lines: a server on a free port of 127.0.0.1, one echo of
@@ -41,6 +43,7 @@
 //! ```
 
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod client;
 mod error;

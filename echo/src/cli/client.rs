@@ -1,4 +1,5 @@
-//! `echo-client`: its arguments, their checks, and the run.
+//! `echo-client`: its arguments, their checks, and the run: one echo, stdin relayed like `nc`,
+//! or the readiness check of one or several servers (`--wait`, `--json`, several addresses).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -7,22 +8,31 @@ use std::time::Duration;
 use argh::FromArgs;
 use common::exit::Failure;
 use common::output::Out;
+use common::probe::{Outcome, Probe, Refusal};
 
-use crate::{Error, client};
+use crate::{Error, check, client};
 
 /// Echo client: sends a message, waits until all of it has come back, prints
 /// `Server said: <message>`. With --stdin, streams stdin to the server and the echoes to stdout
 /// like nc. Exits 1 when the server is unreachable, too slow, or sends back something else.
+/// With --wait, --json or several addresses, checks instead that each server echoes a random
+/// line (all at once) and prints one line per server that passed:
+/// `ok 127.0.0.1:1234: echo server, round trip 0.1 ms`.
 #[derive(FromArgs)]
 #[argh(
     example = "Send `hello alex!` to 127.0.0.1:1234, print `Server said: hello alex!`:\n$ {command_name}",
     example = "Another message to port 4000; stdin streamed like nc:\n$ {command_name} 4000 --message 'hi there'\n$ printf 'a\\nb\\n' | {command_name} --stdin 4000",
-    note = "Exit codes: 0 echo complete, 1 unreachable/timeout/different echo, 2 bad usage. --version prints the version. Guide: docs/echo.md."
+    example = "In CI: wait up to 30 s until two echo servers answer; the same as JSON lines:\n$ {command_name} --wait 30 4000 4001\n$ {command_name} --wait 30 --json 4000 4001",
+    note = "Exit codes: 0 echo complete (every server checked passed), 1 unreachable/timeout/different echo (any server not ready), 2 bad usage, 130 interrupted while waiting. --version prints the version. Guide: docs/echo.md."
+)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each bool is a switch of the command line"
 )]
 pub struct Args {
-    /// the server: PORT or HOST:PORT (default 127.0.0.1:1234)
+    /// the server: PORT or HOST:PORT (default 127.0.0.1:1234); several are checked at once
     #[argh(positional)]
-    addr: Option<String>,
+    addr: Vec<String>,
     /// the message to send (default "hello alex!")
     #[argh(option)]
     message: Option<String>,
@@ -30,7 +40,7 @@ pub struct Args {
     #[argh(switch)]
     stdin: bool,
     /// seconds allowed for the whole echo, connecting included; with --stdin, to connect
-    /// and for the longest silence once stdin has ended (default 10)
+    /// and for the longest silence once stdin has ended; with --wait, for each try (default 10)
     #[argh(
         option,
         default = "Duration::from_secs(10)",
@@ -40,6 +50,13 @@ pub struct Args {
     /// use UDP: the message is one datagram (with --stdin, each line is one)
     #[argh(switch)]
     udp: bool,
+    /// check readiness: try again until an echo round trip passes or SECS seconds have gone
+    #[argh(option, from_str_fn(common::cli::secs))]
+    wait: Option<Duration>,
+    /// check readiness, printing one JSON object per server per line (target, ok, server,
+    /// round_trip_ms, attempts, waited_s, error)
+    #[argh(switch)]
+    json: bool,
     /// more logs on stderr (-v info, -vv debug)
     #[argh(switch, short = 'v')]
     pub verbose: u8,
@@ -53,23 +70,37 @@ pub struct Args {
 pub enum Mode {
     /// Send `message`, check its echo, print `Server said: <message>`.
     Echo {
+        /// The server.
+        addr: SocketAddr,
         /// The text sent.
         message: String,
+        /// One datagram instead of a TCP connection.
+        udp: bool,
     },
     /// Stream stdin to the server and the echoes to stdout (`--stdin`).
-    Relay,
+    Relay {
+        /// The server.
+        addr: SocketAddr,
+        /// One datagram per line instead of a TCP connection.
+        udp: bool,
+    },
+    /// Check that every server echoes (`--wait`, `--json`, several addresses).
+    Check {
+        /// The servers.
+        addrs: Vec<SocketAddr>,
+        /// How long to keep trying (`--wait`); `None`: one try.
+        wait: Option<Duration>,
+        /// One JSON object per server instead of the `ok` lines.
+        json: bool,
+    },
 }
 
 /// The command line, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
-    /// The server.
-    pub addr: SocketAddr,
     /// What to do.
     pub mode: Mode,
-    /// UDP instead of TCP.
-    pub udp: bool,
-    /// The bound of the exchange (see `--timeout`).
+    /// The bound of an exchange (see `--timeout`).
     pub timeout: Duration,
 }
 
@@ -77,29 +108,63 @@ impl TryFrom<Args> for Options {
     type Error = Error;
 
     fn try_from(args: Args) -> Result<Self, Error> {
-        let addr =
-            common::addr::parse_connect_addr(args.addr.as_deref().unwrap_or(super::DEFAULT_ADDR))?;
-        let mode = match (args.stdin, args.message) {
-            (true, Some(_)) => return Err(Error::usage("give --message or --stdin, not both")),
-            (true, None) => Mode::Relay,
-            (false, message) => Mode::Echo {
-                message: message.unwrap_or_else(|| "hello alex!".to_owned()),
-            },
+        let mut addrs = args
+            .addr
+            .iter()
+            .map(|a| common::addr::parse_connect_addr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        if addrs.is_empty() {
+            addrs.push(common::addr::parse_connect_addr(super::DEFAULT_ADDR)?);
+        }
+        let mode = if args.wait.is_some() || args.json || addrs.len() > 1 {
+            let not_with_check = [
+                (args.stdin, "--stdin"),
+                (args.message.is_some(), "--message"),
+                (args.udp, "--udp"),
+            ];
+            if let Some((_, option)) = not_with_check.iter().find(|(given, _)| *given) {
+                return Err(Error::usage(format!(
+                    "{option} cannot be used with --wait, --json or several addresses \
+                     (the readiness check sends a line of its own over TCP)"
+                )));
+            }
+            Mode::Check {
+                addrs,
+                wait: args.wait,
+                json: args.json,
+            }
+        } else {
+            let (addr, udp) = (addrs[0], args.udp);
+            match (args.stdin, args.message) {
+                (true, Some(_)) => return Err(Error::usage("give --message or --stdin, not both")),
+                (true, None) => Mode::Relay { addr, udp },
+                (false, message) => Mode::Echo {
+                    addr,
+                    message: message.unwrap_or_else(|| "hello alex!".to_owned()),
+                    udp,
+                },
+            }
         };
         Ok(Self {
-            addr,
             mode,
-            udp: args.udp,
             timeout: args.timeout,
         })
     }
 }
 
-/// Talks to the server as `args` say; what comes back goes to `out`.
+/// Talks to the server(s) as `args` say; what comes back goes to `out`.
 pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
-    let options = Options::try_from(args)?;
+    let Options { mode, timeout } = Options::try_from(args)?;
     let runtime = common::runtime::start(1)?;
-    let result = runtime.block_on(talk(&options, out));
+    if let Mode::Check { addrs, wait, json } = &mode {
+        let probe = Probe {
+            wait: *wait,
+            timeout,
+        };
+        let outcomes = runtime.block_on(check_all(addrs, probe))?;
+        return report(&outcomes, *json, out);
+    }
+    let result = runtime.block_on(talk(&mode, timeout, out));
     // A read of a terminal's stdin may still be blocked: do not wait for it.
     runtime.shutdown_background();
     if let Err(Error::Connect { .. }) = &result {
@@ -110,27 +175,115 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     Ok(result?)
 }
 
-async fn talk(options: &Options, out: &mut Out<impl Write>) -> Result<(), Error> {
-    let Options {
-        addr, udp, timeout, ..
-    } = *options;
-    match &options.mode {
-        Mode::Relay if udp => {
+/// One echo or the relay.
+async fn talk(mode: &Mode, timeout: Duration, out: &mut Out<impl Write>) -> Result<(), Error> {
+    match mode {
+        &Mode::Relay { addr, udp: true } => {
             let input = tokio::io::BufReader::new(tokio::io::stdin());
             client::relay_udp(addr, input, out, timeout).await?;
         }
-        Mode::Relay => {
+        &Mode::Relay { addr, udp: false } => {
             client::relay(addr, tokio::io::stdin(), out, timeout).await?;
         }
-        Mode::Echo { message } => {
-            if udp {
-                client::echo_once_udp(addr, message.as_bytes(), timeout).await?;
+        Mode::Echo { addr, message, udp } => {
+            if *udp {
+                client::echo_once_udp(*addr, message.as_bytes(), timeout).await?;
             } else {
-                client::echo_once(addr, message.as_bytes(), timeout).await?;
+                client::echo_once(*addr, message.as_bytes(), timeout).await?;
             }
             // The echo is byte for byte the message (checked), so print the message.
             out.line(format_args!("Server said: {message}"))?;
         }
+        Mode::Check { .. } => unreachable!("checks are run by `check_all`"),
     }
     Ok(())
+}
+
+/// Checks every server at once, each until it passes or `probe.wait` runs out; SIGINT or
+/// SIGTERM ends the waiting.
+async fn check_all(addrs: &[SocketAddr], probe: Probe) -> Result<Vec<Outcome>, Error> {
+    let stop = common::shutdown::install()
+        .map_err(|e| Error::io("cannot install the signal handlers", e))?;
+    let targets: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    let attempt = |target: String| async move {
+        match target.parse() {
+            Ok(addr) => check::check(addr).await,
+            Err(_) => Err(Refusal::failed("not an address")),
+        }
+    };
+    Ok(common::probe::check_all(&targets, probe, attempt, stop).await)
+}
+
+/// The `ok` lines (or every JSON object) on `out`; an `error:` line on stderr for each server
+/// that did not pass (the last one through [`common::exit::finish`]), and exit 1 if any did not,
+/// 130 if a signal ended the waiting. A closed `out` hides no failure.
+fn report(outcomes: &[Outcome], json: bool, out: &mut Out<impl Write>) -> Result<(), Failure> {
+    let printed = outcomes.iter().try_for_each(|o| {
+        if json {
+            out.line(format_args!("{}", o.json()))
+        } else if o.ok() {
+            out.line(format_args!("{}", o.line()))
+        } else {
+            Ok(())
+        }
+    });
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    let Some((last, others)) = failed.split_last() else {
+        return printed.map_err(|e| Error::from(e).into());
+    };
+    for o in others {
+        common::exit::say(&format!("error: {}", o.line()));
+    }
+    Err(if outcomes.iter().any(|o| o.interrupted) {
+        Failure::interrupted(last.line())
+    } else {
+        Failure::runtime(last.line())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(args: &[&str]) -> Result<Options, Error> {
+        let args = Args::from_args(&["echo-client"], args).expect("arguments argh takes");
+        Options::try_from(args)
+    }
+
+    #[test]
+    fn one_address_without_wait_or_json_is_the_echo_of_the_notes() {
+        let o = options(&[]).unwrap();
+        assert_eq!(
+            o.mode,
+            Mode::Echo {
+                addr: "127.0.0.1:1234".parse().unwrap(),
+                message: "hello alex!".into(),
+                udp: false
+            }
+        );
+        assert_eq!(o.timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn wait_json_or_several_addresses_check_readiness() {
+        let check = |args: &[&str]| match options(args).unwrap().mode {
+            Mode::Check { addrs, wait, json } => (addrs.len(), wait, json),
+            other => panic!("{args:?}: {other:?}"),
+        };
+        assert_eq!(
+            check(&["--wait", "30"]),
+            (1, Some(Duration::from_secs(30)), false)
+        );
+        assert_eq!(check(&["--json", "4000"]), (1, None, true));
+        assert_eq!(check(&["4000", "4001", "[::1]:4002"]), (3, None, false));
+        for (args, option) in [
+            (&["--wait", "1", "--stdin"][..], "--stdin"),
+            (&["--json", "--message", "x"][..], "--message"),
+            (&["4000", "4001", "--udp"][..], "--udp"),
+        ] {
+            let e = options(args).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{args:?}");
+            assert!(e.to_string().starts_with(option), "{e}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The echo crate's one integration test binary: a module per area.
 //!
+//! - `check`: `echo-client --wait`, `--json` and several addresses, the readiness check;
 //! - `cli`: the binaries as a user runs them (output, exit codes, usage errors);
 //! - `conventions`: the workspace's conventions, exactly: one-line errors, usage errors with
 //!   the help line, a closed stdout;
@@ -7,6 +8,7 @@
 //! - `recipes`: the two recipe examples of docs/recipes.md;
 //! - `help`: every binary's `--help` and `--version`.
 
+mod check;
 mod cli;
 mod conventions;
 mod help;
