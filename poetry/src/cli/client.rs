@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use argh::FromArgs;
 use common::cli::positive_secs;
-use common::exit::{FAILURE, say};
+use common::exit::{FAILURE, INTERRUPTED, say};
 use common::output::{Closed, Out, PrintError};
+use common::probe::Outcome;
 
 use super::console::Console;
+use crate::client::download::Checks;
 use crate::client::{Options, Settled, Summary, download_all};
 use crate::{Error, limits};
 
@@ -28,7 +30,8 @@ use crate::{Error, limits};
 #[argh(
     example = "Three downloads at once from ports 9000-9002, the poems into a file:\n$ {command_name} 9000 9001 9002 > poems.txt",
     example = "Lowercased by the poetry-transform service on port 10000:\n$ {command_name} --transform 10000 9000",
-    note = "--version prints the version. Guide: docs/poetry.md."
+    example = "In CI, once the servers are up (at most 30 s), one JSON line per server:\n$ {command_name} --wait 30 --json 9000 9001",
+    note = "--wait SECS tries a server that is not ready yet (nothing listening, a close or a reset before any byte, silence for --timeout) again until SECS have gone, then prints the poems as usual; a poem cut short is a failure at once. A server never ready ends with `error: <addr> not ready after <SECS> s: <why>` (exit 1; 130 when SIGINT/SIGTERM stops the waiting).\n--json prints one object per address instead of the poems: target, ok, server, round_trip_ms, attempts, waited_s, error.\n--version prints the version. Guide: docs/poetry.md."
 )]
 pub struct Args {
     /// the poetry servers: PORT (meaning 127.0.0.1:PORT) or HOST:PORT
@@ -48,7 +51,14 @@ pub struct Args {
     /// fails, the original poem is kept)
     #[argh(option)]
     transform: Option<String>,
-    /// more logs: -v info, -vv debug
+    /// try a server that is not ready yet again, until this many seconds have gone since its
+    /// download began
+    #[argh(option, from_str_fn(positive_secs))]
+    wait: Option<Duration>,
+    /// print one JSON object per address (the check's outcome) instead of the poems
+    #[argh(switch)]
+    json: bool,
+    /// more logs: -v info, -vv debug (each try, with --wait)
     #[argh(switch, short = 'v')]
     pub verbose: u8,
     /// errors only
@@ -63,6 +73,8 @@ pub enum Done {
     AllGot,
     /// Some failed (exit 1); the others were printed.
     SomeFailed,
+    /// A signal stopped the waiting of `--wait` (exit 130).
+    Interrupted,
 }
 
 impl Done {
@@ -71,6 +83,7 @@ impl Done {
         match self {
             Done::AllGot => ExitCode::SUCCESS,
             Done::SomeFailed => ExitCode::from(FAILURE),
+            Done::Interrupted => ExitCode::from(INTERRUPTED),
         }
     }
 }
@@ -79,6 +92,7 @@ impl Done {
 struct Job {
     addrs: Vec<SocketAddr>,
     options: Options,
+    json: bool,
 }
 
 fn validate(args: &Args) -> Result<Job, Error> {
@@ -105,6 +119,11 @@ fn validate(args: &Args) -> Result<Job, Error> {
         .as_deref()
         .map(common::parse_connect_addr)
         .transpose()?;
+    if args.json && transform.is_some() {
+        return Err(Error::Usage(
+            "--transform has no use with --json, which prints no poems".into(),
+        ));
+    }
     let fd_limit = limits::raise_fd_limit();
     let concurrency = match args.concurrency {
         Some(0) => return Err(Error::Usage("--concurrency must be 1 or more".into())),
@@ -118,19 +137,29 @@ fn validate(args: &Args) -> Result<Job, Error> {
         Some(n) => n,
         None => limits::default_concurrency(fd_limit),
     };
+    let checks = (args.wait.is_some() || args.json).then(|| Checks {
+        wait: args.wait,
+        stop: tokio_util::sync::CancellationToken::new(),
+    });
     Ok(Job {
         addrs,
         options: Options {
             timeout: args.timeout,
             concurrency,
             transform,
+            checks,
         },
+        json: args.json,
     })
 }
 
-/// Downloads everything and prints the poems on `out`.
+/// Downloads everything and prints it on `out`: the poems, or with `--json` the checks.
 pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<Done, Error> {
-    let Job { addrs, options } = validate(args)?;
+    let Job {
+        addrs,
+        options,
+        json,
+    } = validate(args)?;
     let runtime = common::runtime::build(1).map_err(Error::Runtime)?;
     let console = Arc::new(Console::new(addrs.len()));
     let (tx, rx) = std::sync::mpsc::channel::<Settled>();
@@ -138,39 +167,79 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<Done, Error> {
     let downloads = std::thread::Builder::new()
         .name("downloads".into())
         .spawn(move || {
-            let deliver = |s| tx.send(s).map_err(|_| Closed);
-            // An error here is the printer gone (stdout closed): nothing more to do.
-            runtime
-                .block_on(download_all(addrs, &options, observer, deliver))
-                .ok()
+            runtime.block_on(async {
+                if let Some(Checks {
+                    wait: Some(_),
+                    stop,
+                }) = &options.checks
+                {
+                    stop_on_signal(stop.clone())?;
+                }
+                // An error here is the printer gone (stdout closed): nothing more to do.
+                let summary = download_all(addrs, &options, observer, |s| {
+                    tx.send(s).map_err(|_| Closed)
+                })
+                .await;
+                Ok::<_, Error>(summary.ok())
+            })
         })
         .map_err(Error::Runtime)?;
     // On a closed stdout, return at once: the downloads still running end with the process.
-    print(&rx, out)?;
+    let failed = print(&rx, out, json)?;
     let summary: Option<Summary> = downloads
         .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     let Some(summary) = summary else {
         return Err(Error::StdoutClosed(Closed));
     };
     console.done();
     say(&summary.line());
-    Ok(if summary.failed > 0 {
+    for outcome in &failed {
+        say(&format!("error: {}", outcome.line()));
+    }
+    Ok(if failed.iter().any(|o| o.interrupted) {
+        Done::Interrupted
+    } else if summary.failed > 0 {
         Done::SomeFailed
     } else {
         Done::AllGot
     })
 }
 
+/// Cancels `stop` on SIGINT or SIGTERM (which then end the waiting of `--wait`).
+fn stop_on_signal(stop: tokio_util::sync::CancellationToken) -> Result<(), Error> {
+    let signal = common::shutdown::install().map_err(Error::Signals)?;
+    tokio::spawn(async move {
+        let which = signal.await;
+        tracing::info!("{which:?}: no more waiting");
+        stop.cancel();
+    });
+    Ok(())
+}
+
 /// Poems gathered before a write, as a buffered writer would (many small poems, few writes).
 const BATCH: usize = 64 * 1024;
 
-/// Prints the poems the downloads settle, in order, until they are all done.
-fn print(settled: &Receiver<Settled>, out: &mut Out<impl Write>) -> Result<(), PrintError> {
+/// Prints what the downloads settle, in order, until they are all done: the poems, or with
+/// `json` one object per check. Answers the checks that failed.
+fn print(
+    settled: &Receiver<Settled>,
+    out: &mut Out<impl Write>,
+    json: bool,
+) -> Result<Vec<Outcome>, PrintError> {
+    let mut failed = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
     let mut next = settled.recv().ok();
-    while let Some(Settled { poem, .. }) = next {
-        if let Some(poem) = poem {
+    while let Some(Settled { poem, check, .. }) = next {
+        if let Some(outcome) = check {
+            if json {
+                out.line(format_args!("{}", outcome.json()))?;
+            }
+            if !outcome.ok() {
+                failed.push(outcome);
+            }
+        }
+        if let Some(poem) = poem.filter(|_| !json) {
             batch.extend_from_slice(&poem);
         }
         next = match settled.try_recv() {
@@ -191,5 +260,5 @@ fn print(settled: &Receiver<Settled>, out: &mut Out<impl Write>) -> Result<(), P
     }
     out.bytes(&batch)?;
     out.flush()?;
-    Ok(())
+    Ok(failed)
 }

@@ -4,8 +4,8 @@
 //!
 //! - [`server`], [`transform`], [`proxy`]: the servers, which share one life (`serve`): listen,
 //!   print the first line scripts wait for, serve until SIGINT or SIGTERM, print a summary;
-//! - [`client`]: poetry-client, its progress on stderr (`console`) and its poems on
-//!   stdout.
+//! - [`client`]: poetry-client, its progress on stderr (`console`) and its poems (or, with
+//!   `--json`, its checks) on stdout.
 
 pub mod client;
 mod console;

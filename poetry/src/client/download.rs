@@ -1,15 +1,17 @@
 //! Every address at once: at most `concurrency` downloads in progress, each settled download
 //! handed on in the addresses' order as soon as the ones before it are settled; each download
-//! optionally followed by a transform.
+//! optionally a readiness check ([`Checks`]) and followed by a transform.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::probe::Outcome;
 use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
 
-use super::{FetchError, get_poem};
+use super::{FetchError, check, get_poem};
 use crate::transform::{self, Transform, TransformError};
 
 /// How to download.
@@ -22,6 +24,19 @@ pub struct Options {
     /// A transformation service to cummingsify every poem through (the original poem is kept
     /// when that fails).
     pub transform: Option<SocketAddr>,
+    /// Each download as a readiness check (`--wait`, `--json`); `None`: plain downloads.
+    pub checks: Option<Checks>,
+}
+
+/// Downloads as readiness checks: each goes through `common::probe::check_all` (see
+/// [`super::check`]), which tries a server that is not ready again until `wait` has gone.
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// How long a download may keep trying a server that is not ready, from its start;
+    /// `None`: one try.
+    pub wait: Option<Duration>,
+    /// Cancelled (by a signal) to stop the waiting: what is not ready then stays a failure.
+    pub stop: CancellationToken,
 }
 
 /// One download, settled, as [`download_all`] hands it on (in the addresses' order).
@@ -31,6 +46,8 @@ pub struct Settled {
     pub task: usize,
     /// The poem, when it arrived whole (transformed when that was asked for and worked).
     pub poem: Option<Bytes>,
+    /// The check's outcome, when the downloads are checks ([`Options::checks`]).
+    pub check: Option<Outcome>,
 }
 
 /// What happened to one download, for the lines on stderr.
@@ -40,7 +57,7 @@ pub struct TaskReport {
     pub task: usize,
     /// The server.
     pub addr: SocketAddr,
-    /// The poem's size and the download's time, or why it failed.
+    /// The poem's size and the download's time, or why it failed (the last try, for a check).
     pub result: Result<(usize, Duration), FetchError>,
     /// What the transformation service did, when one was asked for and the download worked.
     pub transform: Option<TransformOutcome>,
@@ -196,17 +213,25 @@ async fn one_task(
 ) -> (TaskReport, Settled) {
     observer.started(task, addr);
     let started = Instant::now();
-    let fetched = get_poem(addr, options.timeout, |bytes| {
-        observer.received(task, bytes);
-    })
-    .await;
+    let on_bytes = |bytes| observer.received(task, bytes);
+    let (fetched, outcome) = match &options.checks {
+        None => (get_poem(addr, options.timeout, on_bytes).await, None),
+        Some(checks) => {
+            let (fetched, outcome) = check::checked(addr, options.timeout, checks, on_bytes).await;
+            (fetched, Some(outcome))
+        }
+    };
     let mut report = TaskReport {
         task,
         addr,
         result: Err(FetchError::Empty),
         transform: None,
     };
-    let mut settled = Settled { task, poem: None };
+    let mut settled = Settled {
+        task,
+        poem: None,
+        check: outcome,
+    };
     let poem = match fetched {
         Ok(poem) => poem,
         Err(e) => {

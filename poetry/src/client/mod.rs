@@ -5,8 +5,11 @@
 //! download (the tutorial's clients accept a reset mid-poem as a whole poem).
 //!
 //! - here: one download ([`get_poem`]) and why it failed ([`FetchError`]);
-//! - [`download`]: every address at once, bounded, the poems handed on in the addresses' order.
+//! - [`download`]: every address at once, bounded, the poems handed on in the addresses' order;
+//! - [`check`]: one download as a readiness check (`--wait`, `--json`), for
+//!   `common::probe::check_all`.
 
+pub mod check;
 pub mod download;
 
 pub use download::{
@@ -56,6 +59,17 @@ pub enum FetchError {
     /// The server closed the connection without sending anything.
     #[error("the server closed the connection without sending a poem")]
     Empty,
+}
+
+impl FetchError {
+    /// The bytes that had arrived when the download failed: 0 means the server never began a
+    /// poem (nothing listening, a close or a reset before any byte, silence).
+    pub fn got(&self) -> usize {
+        match self {
+            Self::TimedOut { got, .. } | Self::Reset { got } | Self::Read { got, .. } => *got,
+            Self::Connect(_) | Self::ConnectTimedOut(_) | Self::Empty => 0,
+        }
+    }
 }
 
 /// Downloads one poem: connects, reads until the server's clean close. `timeout` bounds the

@@ -189,6 +189,7 @@ async fn downloads_run_at_most_concurrency_at_once_and_come_out_in_order() {
         timeout: Duration::from_secs(10),
         concurrency: 2,
         transform: None,
+        checks: None,
     };
     let mut out = Vec::new();
     let summary = download_all(addrs, &options, recorder.clone(), |settled| {

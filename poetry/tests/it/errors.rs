@@ -69,6 +69,7 @@ fn poetry_server_usage_errors() {
 #[test]
 fn poetry_client_usage_errors() {
     let timeout = bad_secs("0", "--timeout", "more than 0");
+    let wait = bad_secs("-2", "--wait", "more than 0");
     usage(
         CLIENT,
         "poetry-client",
@@ -78,6 +79,11 @@ fn poetry_client_usage_errors() {
                 "give at least one address to download from, [host:]port",
             ),
             (&["9000", "--timeout", "0"], &timeout),
+            (&["9000", "--wait", "-2"], &wait),
+            (
+                &["9000", "--json", "--transform", "10000"],
+                "--transform has no use with --json, which prints no poems",
+            ),
             (
                 &["9000", "--concurrency", "0"],
                 "--concurrency must be 1 or more",

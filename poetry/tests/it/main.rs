@@ -9,3 +9,4 @@ mod server;
 mod server_cli;
 mod support;
 mod transform;
+mod wait;
