@@ -1,13 +1,12 @@
 //! The one error type of the crate: every variant names what the user did or what failed, and
 //! says what to do about it where there is something to do.
 
+use std::fmt;
 use std::time::Duration;
 
 use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
 use common::fmt::Short;
 use common::output::PrintError;
-
-use crate::publish::Left;
 
 /// Everything that can go wrong in `rabbit-ops`.
 #[derive(Debug, thiserror::Error)]
@@ -225,6 +224,31 @@ pub enum Error {
     /// The Ctrl-C handler could not be installed.
     #[error("cannot install the Ctrl-C handler")]
     Signal(#[source] std::io::Error),
+}
+
+/// How many messages a producer did not send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Left {
+    /// This many.
+    Exactly(u64),
+    /// At least this many: stdin was still open when counting stopped.
+    AtLeast(u64),
+}
+
+impl Left {
+    /// Nothing was left.
+    pub fn is_none(self) -> bool {
+        self == Left::Exactly(0)
+    }
+}
+
+impl fmt::Display for Left {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Left::Exactly(n) => write!(f, "{n}"),
+            Left::AtLeast(n) => write!(f, "at least {n} (stdin still open)"),
+        }
+    }
 }
 
 impl ExitStatus for Error {

@@ -18,7 +18,6 @@ use common::fmt::duration;
 use common::net::describe_io;
 use tracing::{debug, info};
 
-use super::Broker;
 use super::guard::{FirstFrameCheck, NOT_AMQP, Watchdog};
 use crate::error::Error;
 use crate::url::AmqpUrl;
@@ -43,13 +42,6 @@ impl Failed {
             reason: reason.into(),
             permanent: true,
         }
-    }
-}
-
-impl Broker {
-    /// Opens a connection: TCP within the timeout, then the AMQP handshake within what is left.
-    pub(super) fn connect_to(&self, url: &AmqpUrl) -> Result<Connection, Error> {
-        handshake(url, self.connect_timeout).map(|(connection, _)| connection)
     }
 }
 

@@ -16,9 +16,10 @@ mod connect;
 mod guard;
 mod session;
 
-pub use session::{Session, bind, declare_exchange, declare_queue};
+pub(crate) use connect::handshake;
 #[allow(unused_imports)] // for `ping`
-pub(crate) use {connect::handshake, guard::Watchdog};
+pub(crate) use guard::Watchdog;
+pub use session::{Session, bind, declare_exchange, declare_queue};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -155,6 +156,11 @@ impl Broker {
         }
     }
 
+    /// Opens a connection: TCP within the timeout, then the AMQP handshake within what is left.
+    fn connect_to(&self, url: &AmqpUrl) -> Result<Connection, Error> {
+        handshake(url, self.connect_timeout).map(|(connection, _)| connection)
+    }
+
     /// Connects and opens one channel.
     pub fn session(&self) -> Result<Session, Error> {
         Session::open(self.connect()?)
@@ -167,7 +173,7 @@ mod tests {
 
     /// A port held by a socket that is bound but never listens: connections are refused.
     fn refused_port() -> u16 {
-        common::testing::refused_addr().port()
+        test_support::refused_addr().port()
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The argh structs: `rabbit-ops [--url URL]... [--connect-timeout SECS] [-v] <command>`, one
 //! subcommand per tutorial program. Nothing here is checked beyond what argh and the parsers
-//! below do: [`super::validate`] turns these into the library's options.
+//! below do: the `validate` module next to this one turns them into the library's options.
 
 use std::time::Duration;
 

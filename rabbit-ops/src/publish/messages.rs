@@ -2,13 +2,12 @@
 //! (`--stdin`), read on a thread of their own so that a producer that stops early can say how
 //! many it did not send without waiting forever on a stdin that never ends.
 
-use std::fmt;
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use crate::error::Error;
+use crate::error::{Error, Left};
 
 /// Lines read ahead of the publisher.
 const READ_AHEAD: usize = 1024;
@@ -17,31 +16,6 @@ const READ_AHEAD: usize = 1024;
 #[derive(Debug)]
 pub struct Messages {
     rx: Receiver<Result<String, Error>>,
-}
-
-/// How many messages a producer did not send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Left {
-    /// This many.
-    Exactly(u64),
-    /// At least this many: stdin was still open when counting stopped.
-    AtLeast(u64),
-}
-
-impl Left {
-    /// Nothing was left.
-    pub fn is_none(self) -> bool {
-        self == Left::Exactly(0)
-    }
-}
-
-impl fmt::Display for Left {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Left::Exactly(n) => write!(f, "{n}"),
-            Left::AtLeast(n) => write!(f, "at least {n} (stdin still open)"),
-        }
-    }
 }
 
 impl Messages {

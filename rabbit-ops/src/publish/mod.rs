@@ -19,7 +19,7 @@
 mod messages;
 mod tracker;
 
-pub use messages::{Left, Messages};
+pub use messages::Messages;
 pub use tracker::{Settled, Tracker};
 
 use std::collections::HashSet;

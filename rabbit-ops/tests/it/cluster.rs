@@ -6,31 +6,31 @@ use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::node::{BOOT, Home, Node};
-use crate::support::{Proc, STEP, tally, worker_tasks};
+use test_support::{ErlangHome, Proc, RabbitNode, STEP};
+
+use crate::support::{bin, tally, worker_tasks};
 
 const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 
 fn rabbit_ops(urls: &[&str], args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rabbit-ops"));
+    let mut c = bin();
     for u in urls {
         c.arg("--url").arg(u);
     }
     c.args(args);
-    c.env_remove("RUST_LOG");
     c
 }
 
 #[test]
 fn quorum_queue_loses_nothing_when_a_node_stops() {
     let started = Instant::now();
-    let home = Home::new();
-    let mut n1 = Node::start(&home, &[]);
-    let mut n2 = Node::start(&home, &[n1.port, n1.dist_port]);
-    let mut n3 = Node::start(&home, &[n1.port, n1.dist_port, n2.port, n2.dist_port]);
-    n1.wait_ready(BOOT);
-    n2.wait_ready(BOOT);
-    n3.wait_ready(BOOT);
+    let home = ErlangHome::new();
+    let mut n1 = RabbitNode::start(&home);
+    let mut n2 = RabbitNode::start(&home);
+    let mut n3 = RabbitNode::start(&home);
+    n1.wait_ready(RabbitNode::BOOT);
+    n2.wait_ready(RabbitNode::BOOT);
+    n3.wait_ready(RabbitNode::BOOT);
     n2.join(&n1);
     n3.join(&n1);
     let booted = started.elapsed();
@@ -107,15 +107,14 @@ fn quorum_queue_loses_nothing_when_a_node_stops() {
     );
 
     let mut runs = Vec::new();
-    for (i, w) in workers.into_iter().enumerate() {
+    for (i, mut w) in workers.into_iter().enumerate() {
         w.interrupt();
         let r = w.finish(STEP);
         assert_eq!(r.code(), Some(0), "worker {i}: {r:?}");
         if i == 0 {
             assert!(r.stderr.contains("reconnected to"), "{}", r.stderr);
         }
-        let lines: Vec<String> = r.lines().iter().map(|l| (*l).to_owned()).collect();
-        runs.push(worker_tasks(&lines).0);
+        runs.push(worker_tasks(&r.lines()).0);
     }
     let refs: Vec<&[String]> = runs.iter().map(Vec::as_slice).collect();
     let (duplicates, missing) = tally(&expected, &refs);

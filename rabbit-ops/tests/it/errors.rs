@@ -2,21 +2,27 @@
 //! wait longer than the timeout.
 
 use std::io::Read;
-use std::net::TcpListener;
-use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Cleanup, amqp_url, rabbit, run};
+use test_support::{Run, amqp_url, refused_addr, silent_listener, unique};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rabbit-ops"));
-    c.env_remove("AMQP_URL").env_remove("RUST_LOG");
-    c
-}
+use crate::support::{Cleanup, bin, rabbit, run};
 
 /// A local port nothing listens on, reserved for the test.
 fn closed_port() -> u16 {
-    common::testing::refused_addr().port()
+    refused_addr().port()
+}
+
+/// `rabbit-ops --connect-timeout SECS --url URL send`, which must fail (exit 1) with exactly
+/// `stderr`.
+fn send_fails(url: &str, connect_timeout: &str, stderr: &str) -> Run {
+    let mut c = bin();
+    c.args(["--connect-timeout", connect_timeout, "--url", url, "send"]);
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(r.stderr, stderr, "{r:?}");
+    assert_eq!(r.stdout_text(), "");
+    r
 }
 
 /// The test broker's URL with other credentials or vhost.
@@ -33,19 +39,13 @@ fn with(user_pass: &str, vhost: &str) -> String {
 #[test]
 fn unreachable_broker_is_one_line_and_exit_1_within_the_timeout() {
     let port = closed_port();
-    let mut c = bin();
-    c.args(["--connect-timeout", "2", "--url"])
-        .arg(format!("amqp://guest:guest@127.0.0.1:{port}/%2f"))
-        .arg("send");
-    let r = run(c);
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(
-        r.stderr,
-        format!(
+    let r = send_fails(
+        &format!("amqp://guest:guest@127.0.0.1:{port}/%2f"),
+        "2",
+        &format!(
             "error: cannot connect to amqp://guest:***@127.0.0.1:{port}/%2f: connection refused\n"
-        )
+        ),
     );
-    assert_eq!(r.stdout, "");
     assert!(r.took < Duration::from_secs(2), "{:?}", r.took);
 }
 
@@ -68,20 +68,15 @@ fn amqp_url_from_the_environment() {
 #[test]
 fn silent_peer_times_out() {
     // Accepts the TCP connection (the backlog does) but never answers the AMQP header.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut c = bin();
-    c.args(["--connect-timeout", "1", "--url"])
-        .arg(format!("amqp://127.0.0.1:{port}"))
-        .arg("send");
-    let r = run(c);
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(
-        r.stderr,
-        format!(
+    let (listener, addr) = silent_listener();
+    let port = addr.port();
+    let r = send_fails(
+        &format!("amqp://127.0.0.1:{port}"),
+        "1",
+        &format!(
             "error: cannot connect to amqp://127.0.0.1:{port}: no AMQP handshake within 1.0 s: \
              is this a RabbitMQ port?\n"
-        )
+        ),
     );
     assert!(r.took < Duration::from_secs(5), "{:?}", r.took);
     drop(listener);
@@ -89,8 +84,8 @@ fn silent_peer_times_out() {
 
 #[test]
 fn peer_answering_something_else_is_not_amqp() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, addr) = silent_listener();
+    let port = addr.port();
     let peer = std::thread::spawn(move || {
         use std::io::Write;
         let (mut s, _) = listener.accept().unwrap();
@@ -102,18 +97,13 @@ fn peer_answering_something_else_is_not_amqp() {
         let _ = s.read(&mut [0u8; 64]);
         header
     });
-    let mut c = bin();
-    c.args(["--connect-timeout", "1", "--url"])
-        .arg(format!("amqp://127.0.0.1:{port}"))
-        .arg("send");
-    let r = run(c);
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(
-        r.stderr,
-        format!(
+    let r = send_fails(
+        &format!("amqp://127.0.0.1:{port}"),
+        "1",
+        &format!(
             "error: cannot connect to amqp://127.0.0.1:{port}: the peer does not speak AMQP \
              0-9-1: is this a RabbitMQ port?\n"
-        )
+        ),
     );
     assert!(r.took < Duration::from_secs(5), "{:?}", r.took);
     assert_eq!(&peer.join().unwrap(), b"AMQP\x00\x00\x09\x01");
@@ -123,17 +113,14 @@ fn peer_answering_something_else_is_not_amqp() {
 fn bad_credentials_say_what_to_check() {
     let _c = Cleanup::new();
     let url = with("nobody-here:wrong", "%2f");
-    let mut c = bin();
-    c.arg("--url").arg(&url).arg("send");
-    let r = run(c);
-    assert_eq!(r.code(), Some(1), "{r:?}");
     let shown = common::redact::redact_url(&url);
-    assert_eq!(
-        r.stderr,
-        format!(
+    let r = send_fails(
+        &url,
+        "5",
+        &format!(
             "error: cannot connect to {shown}: access refused for user 'nobody-here': check \
              the user name and password in --url or $AMQP_URL\n"
-        )
+        ),
     );
     assert!(!r.stderr.contains("wrong"));
 }
@@ -141,20 +128,17 @@ fn bad_credentials_say_what_to_check() {
 #[test]
 fn missing_vhost_says_how_to_create_it() {
     let _c = Cleanup::new();
-    let vhost = crate::support::unique("vhost");
+    let vhost = unique("test-vhost");
     let base = rabbit_ops::url::AmqpUrl::parse(&amqp_url()).unwrap();
     let url = with(&format!("{}:{}", base.user, base.password), &vhost);
-    let mut c = bin();
-    c.arg("--url").arg(&url).arg("send");
-    let r = run(c);
-    assert_eq!(r.code(), Some(1), "{r:?}");
     let shown = common::redact::redact_url(&url);
-    assert_eq!(
-        r.stderr,
-        format!(
+    send_fails(
+        &url,
+        "5",
+        &format!(
             "error: cannot connect to {shown}: virtual host '{vhost}' does not exist: create it \
              (rabbitmqctl add_vhost {vhost}) or fix the path of the URL\n"
-        )
+        ),
     );
 }
 
@@ -198,7 +182,7 @@ fn consumer_timeout_exits_1() {
     let r = rabbit(&["receive", "--queue", &q, "--timeout", "0.5"]);
     assert_eq!(r.code(), Some(1), "{r:?}");
     assert_eq!(
-        r.stdout,
+        r.stdout_text(),
         " [*] Waiting for messages. To exit press CTRL+C\n"
     );
     assert_eq!(
@@ -292,7 +276,7 @@ fn usage_errors_exit_2_before_connecting() {
         c.arg("--url").arg(&url).args(args);
         let r = run(c);
         assert_eq!(r.code(), Some(2), "{args:?}: {r:?}");
-        assert_eq!(r.stdout, "", "{args:?}");
+        assert_eq!(r.stdout_text(), "", "{args:?}");
         assert!(!r.stderr.contains("cannot connect"), "{args:?}: {r:?}");
         let lines: Vec<&str> = r.stderr.lines().collect();
         assert_eq!(lines.len(), 2, "{args:?}: {r:?}");
@@ -339,8 +323,8 @@ fn help_lists_every_tutorial_command() {
         "publisher-confirms",
     ] {
         assert!(
-            r.stdout
-                .lines()
+            r.lines()
+                .iter()
                 .any(|l| l.split_whitespace().next() == Some(cmd)),
             "{cmd} missing from help"
         );

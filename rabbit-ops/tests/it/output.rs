@@ -7,7 +7,9 @@ use std::process::{Child, ChildStdout, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use crate::support::{Cleanup, STEP, cmd, rabbit};
+use test_support::STEP;
+
+use crate::support::{Cleanup, cmd, rabbit};
 
 /// Waits for the exit (killing it after [`STEP`]); answers the code and stderr.
 fn finish(mut child: Child) -> (Option<i32>, String) {

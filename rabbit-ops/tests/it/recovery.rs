@@ -6,11 +6,12 @@
 //! connection-drop and restart scenarios share one test (one node), run side by side.
 
 use std::io::Write;
-use std::process::{ChildStdin, Command};
+use std::process::ChildStdin;
 use std::time::{Duration, Instant};
 
-use crate::support::node::{BOOT, Home, Node};
-use crate::support::{Cleanup, Proc, STEP, cmd, tally, worker_tasks};
+use test_support::{ErlangHome, Proc, RabbitNode, Run, STEP};
+
+use crate::support::{Cleanup, at, cmd, consumer, tally, worker_tasks};
 use amiquip::{Connection, QueueDeclareOptions};
 
 const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
@@ -44,12 +45,12 @@ fn worker_killed_mid_task_loses_nothing() {
     let q = clean.queue("task_queue");
     // The victim (worker 0) works slowly, so that killing it right after it took a task is
     // killing it mid-task; the two others are quick.
-    let mut workers = vec![Proc::consumer(
+    let mut workers = vec![consumer(
         &["worker", "--queue", &q, "--dot-ms", "500"],
         WAITING,
     )];
     for _ in 0..2 {
-        workers.push(Proc::consumer(
+        workers.push(consumer(
             &["worker", "--queue", &q, "--dot-ms", "8"],
             WAITING,
         ));
@@ -124,7 +125,7 @@ fn worker_killed_mid_task_loses_nothing() {
     );
     let mut workers = workers.into_iter();
     drop(workers.next());
-    for w in workers {
+    for mut w in workers {
         w.interrupt();
         assert_eq!(w.finish(STEP).code(), Some(0));
     }
@@ -139,15 +140,7 @@ fn worker_killed_mid_task_loses_nothing() {
     );
 }
 
-/// `rabbit-ops --url <private node> args...`
-fn at(url: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rabbit-ops"));
-    c.arg("--url").arg(url).args(args);
-    c.env_remove("RUST_LOG");
-    c
-}
-
-fn run_at(url: &str, args: &[&str]) -> crate::support::Run {
+fn run_at(url: &str, args: &[&str]) -> Run {
     crate::support::run(at(url, args))
 }
 
@@ -201,9 +194,9 @@ fn wait_sent(p: &mut Proc, n: usize) {
 
 #[test]
 fn consumers_and_publishers_survive_dropped_connections_and_a_broker_restart() {
-    let home = Home::new();
-    let mut node = Node::start(&home, &[]);
-    node.wait_ready(BOOT);
+    let home = ErlangHome::new();
+    let mut node = RabbitNode::start(&home);
+    node.wait_ready(RabbitNode::BOOT);
     let url = node.url();
 
     // A persistent message in a durable queue, confirmed.
@@ -313,17 +306,11 @@ fn consumers_and_publishers_survive_dropped_connections_and_a_broker_restart() {
         ],
     );
     assert_eq!(drained.code(), Some(1), "ends by --timeout: {drained:?}");
-    let (done, _) = worker_tasks(
-        &drained
-            .lines()
-            .iter()
-            .map(|l| (*l).to_owned())
-            .collect::<Vec<_>>(),
-    );
+    let (done, _) = worker_tasks(&drained.lines());
     let (duplicates, missing) = tally(&stream, &[&done]);
     assert!(missing.is_empty(), "lost: {missing:?}");
 
-    for p in [worker, receiver] {
+    for mut p in [worker, receiver] {
         p.interrupt();
         let r = p.finish(STEP);
         assert_eq!(r.code(), Some(0), "{r:?}");
@@ -348,7 +335,7 @@ fn consumers_and_publishers_survive_dropped_connections_and_a_broker_restart() {
 
 /// Connections dropped while a confirming publisher is busy: what was not confirmed is
 /// published again, and every message is in the queue.
-fn publishing_flat_out_through_a_dropped_connection(node: &Node) {
+fn publishing_flat_out_through_a_dropped_connection(node: &RabbitNode) {
     use rabbit_ops::publish::{Options, Outgoing, Publisher};
     let broker = rabbit_ops::Broker::new(&node.url(), Duration::from_secs(5)).unwrap();
     let queue = "flat-out";

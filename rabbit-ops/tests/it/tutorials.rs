@@ -4,13 +4,15 @@
 
 use std::time::Duration;
 
-use crate::support::{Cleanup, Proc, STEP, connect, rabbit};
+use test_support::{Proc, Run, STEP, unique};
+
+use crate::support::{Cleanup, connect, consumer, rabbit, start};
 use amiquip::{Exchange, Publish, QueueDeclareOptions};
 
 const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 const WAITING_LOGS: &str = " [*] Waiting for logs. To exit press CTRL+C";
 
-fn ok(run: &crate::support::Run) {
+fn ok(run: &Run) {
     assert_eq!(run.code(), Some(0), "{run:?}");
 }
 
@@ -20,7 +22,7 @@ fn hello_world_send_then_receive() {
     let q = clean.queue("hello");
     let sent = rabbit(&["send", "--queue", &q]);
     ok(&sent);
-    assert_eq!(sent.stdout, " [x] Sent 'Hello World!'\n");
+    assert_eq!(sent.stdout_text(), " [x] Sent 'Hello World!'\n");
     ok(&rabbit(&["send", "--queue", &q, "second", "one"]));
 
     // --count 1 takes exactly one message off the queue...
@@ -37,7 +39,7 @@ fn hello_world_send_then_receive() {
 fn receiver_started_first_gets_the_message_and_stops_on_ctrl_c() {
     let mut clean = Cleanup::new();
     let q = clean.queue("hello");
-    let mut receiver = Proc::consumer(&["receive", "--queue", &q], WAITING);
+    let mut receiver = consumer(&["receive", "--queue", &q], WAITING);
     ok(&rabbit(&["send", "--queue", &q]));
     receiver.expect_line(" [x] Received 'Hello World!'");
     receiver.interrupt();
@@ -51,8 +53,8 @@ fn work_queue_round_robin_over_two_workers() {
     let mut clean = Cleanup::new();
     let q = clean.queue("task_queue");
     let worker = ["worker", "--queue", &q, "--dot-ms", "100"];
-    let mut a = Proc::consumer(&worker, WAITING);
-    let mut b = Proc::consumer(&worker, WAITING);
+    let mut a = consumer(&worker, WAITING);
+    let mut b = consumer(&worker, WAITING);
     let tasks = [
         "First message.",
         "Second message..",
@@ -65,7 +67,7 @@ fn work_queue_round_robin_over_two_workers() {
         args.extend(t.split(' '));
         let sent = rabbit(&args);
         ok(&sent);
-        assert_eq!(sent.stdout, format!(" [x] Sent {t}\n"));
+        assert_eq!(sent.stdout_text(), format!(" [x] Sent {t}\n"));
     }
     // Each worker prints "Received" then "Done" per task: read both until five are done.
     let mut got: [Vec<String>; 2] = [Vec::new(), Vec::new()];
@@ -106,7 +108,7 @@ fn work_queue_round_robin_over_two_workers() {
 fn an_interrupted_task_goes_to_another_worker() {
     let mut clean = Cleanup::new();
     let q = clean.queue("task_queue");
-    let mut slow = Proc::consumer(&["worker", "--queue", &q, "--dot-ms", "60000"], WAITING);
+    let mut slow = consumer(&["worker", "--queue", &q, "--dot-ms", "60000"], WAITING);
     ok(&rabbit(&["new-task", "--queue", &q, "Slow", "task."]));
     slow.expect_line(" [x] Received Slow task.");
     slow.interrupt();
@@ -131,35 +133,45 @@ fn an_interrupted_task_goes_to_another_worker() {
     );
 }
 
+/// Starts `command` (a `receive-logs*`) on `exchange`, ending after `count` messages, with
+/// `words` (binding keys, headers, options); waits for its Waiting line.
+fn logs_receiver(command: &str, exchange: &str, count: u32, words: &[&str]) -> Proc {
+    let count = count.to_string();
+    let mut args = vec![command, "--exchange", exchange, "--count", &count];
+    args.extend_from_slice(words);
+    consumer(&args, WAITING_LOGS)
+}
+
+/// Waits for a receiver's exit 0 and checks the lines it printed after its Waiting line.
+fn received<S: AsRef<str>>(receiver: Proc, lines: &[S]) {
+    let run = receiver.finish(STEP);
+    ok(&run);
+    let all: Vec<&str> = std::iter::once(WAITING_LOGS)
+        .chain(lines.iter().map(AsRef::as_ref))
+        .collect();
+    assert_eq!(run.lines(), all, "{run:?}");
+}
+
+/// Runs `command` (an `emit-log*`) on `exchange` with `words`; it must succeed.
+fn emit(command: &str, exchange: &str, words: &[&str]) -> Run {
+    let mut args = vec![command, "--exchange", exchange];
+    args.extend_from_slice(words);
+    let sent = rabbit(&args);
+    ok(&sent);
+    sent
+}
+
 #[test]
 fn fanout_reaches_every_receiver() {
     let mut clean = Cleanup::new();
     let x = clean.exchange("logs");
-    let recv = ["receive-logs", "--exchange", &x, "--count", "2"];
-    let r1 = Proc::consumer(&recv, WAITING_LOGS);
-    let r2 = Proc::consumer(&recv, WAITING_LOGS);
-    let sent = rabbit(&["emit-log", "--exchange", &x]);
-    ok(&sent);
-    assert_eq!(sent.stdout, " [x] Sent info: Hello World!\n");
-    ok(&rabbit(&[
-        "emit-log",
-        "--exchange",
-        &x,
-        "warning:",
-        "disk",
-        "full",
-    ]));
+    let r1 = logs_receiver("receive-logs", &x, 2, &[]);
+    let r2 = logs_receiver("receive-logs", &x, 2, &[]);
+    let sent = emit("emit-log", &x, &[]);
+    assert_eq!(sent.stdout_text(), " [x] Sent info: Hello World!\n");
+    emit("emit-log", &x, &["warning:", "disk", "full"]);
     for r in [r1, r2] {
-        let run = r.finish(STEP);
-        ok(&run);
-        assert_eq!(
-            run.lines(),
-            [
-                WAITING_LOGS,
-                " [x] info: Hello World!",
-                " [x] warning: disk full"
-            ]
-        );
+        received(r, &[" [x] info: Hello World!", " [x] warning: disk full"]);
     }
 }
 
@@ -167,66 +179,34 @@ fn fanout_reaches_every_receiver() {
 fn direct_exchange_filters_by_severity() {
     let mut clean = Cleanup::new();
     let x = clean.exchange("direct_logs");
-    let errors = Proc::consumer(
-        &[
-            "receive-logs-direct",
-            "--exchange",
-            &x,
-            "--count",
-            "3",
-            "warning",
-            "error",
-        ],
-        WAITING_LOGS,
-    );
-    let all = Proc::consumer(
-        &[
-            "receive-logs-direct",
-            "--exchange",
-            &x,
-            "--count",
-            "4",
-            "info",
-            "warning",
-            "error",
-        ],
-        WAITING_LOGS,
-    );
-    let sent = rabbit(&["emit-log-direct", "--exchange", &x]);
-    ok(&sent);
-    assert_eq!(sent.stdout, " [x] Sent info:Hello World!\n");
-    for args in [
-        vec!["debug", "nobody listens"],
-        vec!["warning", "disk", "90%"],
-        vec!["error", "disk", "full"],
-        vec!["error", "end"],
+    let errors = logs_receiver("receive-logs-direct", &x, 3, &["warning", "error"]);
+    let all = logs_receiver("receive-logs-direct", &x, 4, &["info", "warning", "error"]);
+    let sent = emit("emit-log-direct", &x, &[]);
+    assert_eq!(sent.stdout_text(), " [x] Sent info:Hello World!\n");
+    for words in [
+        &["debug", "nobody listens"][..],
+        &["warning", "disk", "90%"],
+        &["error", "disk", "full"],
+        &["error", "end"],
     ] {
-        let mut a = vec!["emit-log-direct", "--exchange", &x];
-        a.extend(args);
-        ok(&rabbit(&a));
+        emit("emit-log-direct", &x, words);
     }
-    let run = errors.finish(STEP);
-    ok(&run);
-    assert_eq!(
-        run.lines(),
-        [
-            WAITING_LOGS,
+    received(
+        errors,
+        &[
             " [x] warning:disk 90%",
             " [x] error:disk full",
-            " [x] error:end"
-        ]
+            " [x] error:end",
+        ],
     );
-    let run = all.finish(STEP);
-    ok(&run);
-    assert_eq!(
-        run.lines(),
-        [
-            WAITING_LOGS,
+    received(
+        all,
+        &[
             " [x] info:Hello World!",
             " [x] warning:disk 90%",
             " [x] error:disk full",
-            " [x] error:end"
-        ]
+            " [x] error:end",
+        ],
     );
 }
 
@@ -236,29 +216,8 @@ fn topic_routing_matches_the_tutorial() {
     let x = clean.exchange("topic_logs");
     // Q1 binds *.orange.*; Q2 binds *.*.rabbit and lazy.#. A last message both receive ends
     // each run, so anything routed wrongly before it would show.
-    let q1 = Proc::consumer(
-        &[
-            "receive-logs-topic",
-            "--exchange",
-            &x,
-            "--count",
-            "4",
-            "*.orange.*",
-        ],
-        WAITING_LOGS,
-    );
-    let q2 = Proc::consumer(
-        &[
-            "receive-logs-topic",
-            "--exchange",
-            &x,
-            "--count",
-            "5",
-            "*.*.rabbit",
-            "lazy.#",
-        ],
-        WAITING_LOGS,
-    );
+    let q1 = logs_receiver("receive-logs-topic", &x, 4, &["*.orange.*"]);
+    let q2 = logs_receiver("receive-logs-topic", &x, 5, &["*.*.rabbit", "lazy.#"]);
     let keys = [
         "quick.orange.rabbit",
         "lazy.orange.elephant",
@@ -270,37 +229,29 @@ fn topic_routing_matches_the_tutorial() {
         "end.orange.rabbit",
     ];
     for k in keys {
-        let sent = rabbit(&["emit-log-topic", "--exchange", &x, k, "msg"]);
-        ok(&sent);
-        assert_eq!(sent.stdout, format!(" [x] Sent {k}:msg\n"));
+        let sent = emit("emit-log-topic", &x, &[k, "msg"]);
+        assert_eq!(sent.stdout_text(), format!(" [x] Sent {k}:msg\n"));
     }
-    let lines = |ks: &[&str]| -> Vec<String> {
-        std::iter::once(WAITING_LOGS.to_owned())
-            .chain(ks.iter().map(|k| format!(" [x] {k}:msg")))
-            .collect()
-    };
-    let run = q1.finish(STEP);
-    ok(&run);
-    assert_eq!(
-        run.lines(),
-        lines(&[
+    let msgs =
+        |ks: &[&str]| -> Vec<String> { ks.iter().map(|k| format!(" [x] {k}:msg")).collect() };
+    received(
+        q1,
+        &msgs(&[
             "quick.orange.rabbit",
             "lazy.orange.elephant",
             "quick.orange.fox",
-            "end.orange.rabbit"
-        ])
+            "end.orange.rabbit",
+        ]),
     );
-    let run = q2.finish(STEP);
-    ok(&run);
-    assert_eq!(
-        run.lines(),
-        lines(&[
+    received(
+        q2,
+        &msgs(&[
             "quick.orange.rabbit",
             "lazy.orange.elephant",
             "lazy.brown.fox",
             "lazy.orange.new.rabbit",
-            "end.orange.rabbit"
-        ])
+            "end.orange.rabbit",
+        ]),
     );
 }
 
@@ -308,83 +259,51 @@ fn topic_routing_matches_the_tutorial() {
 fn topic_default_routing_key() {
     let mut clean = Cleanup::new();
     let x = clean.exchange("topic_logs");
-    let r = Proc::consumer(
-        &["receive-logs-topic", "--exchange", &x, "--count", "1", "#"],
-        WAITING_LOGS,
-    );
-    let sent = rabbit(&["emit-log-topic", "--exchange", &x]);
-    ok(&sent);
-    assert_eq!(sent.stdout, " [x] Sent anonymous.info:Hello World!\n");
-    let run = r.finish(STEP);
-    ok(&run);
+    let r = logs_receiver("receive-logs-topic", &x, 1, &["#"]);
+    let sent = emit("emit-log-topic", &x, &[]);
     assert_eq!(
-        run.lines(),
-        [WAITING_LOGS, " [x] anonymous.info:Hello World!"]
+        sent.stdout_text(),
+        " [x] Sent anonymous.info:Hello World!\n"
     );
+    received(r, &[" [x] anonymous.info:Hello World!"]);
 }
 
 #[test]
 fn headers_exchange_matches_all_or_any() {
     let mut clean = Cleanup::new();
     let x = clean.exchange("headers_logs");
-    let all = Proc::consumer(
-        &[
-            "receive-logs-headers",
-            "--exchange",
-            &x,
-            "--count",
-            "2",
-            "format=pdf",
-            "type=report",
-        ],
-        WAITING_LOGS,
-    );
-    let any = Proc::consumer(
-        &[
-            "receive-logs-headers",
-            "--exchange",
-            &x,
-            "--match",
-            "any",
-            "--count",
-            "4",
-            "format=pdf",
-            "type=report",
-        ],
-        WAITING_LOGS,
+    let pairs = ["format=pdf", "type=report"];
+    let all = logs_receiver("receive-logs-headers", &x, 2, &pairs);
+    let any = logs_receiver(
+        "receive-logs-headers",
+        &x,
+        4,
+        &["--match", "any", pairs[0], pairs[1]],
     );
     for words in [
-        vec!["format=pdf", "type=report", "both"],
-        vec!["format=pdf", "only", "format"],
-        vec!["type=log", "neither"],
-        vec!["format=zip", "type=report", "type", "only"],
-        vec!["format=pdf", "type=report", "end=1", "end"],
+        &["format=pdf", "type=report", "both"][..],
+        &["format=pdf", "only", "format"],
+        &["type=log", "neither"],
+        &["format=zip", "type=report", "type", "only"],
+        &["format=pdf", "type=report", "end=1", "end"],
     ] {
-        let mut a = vec!["emit-log-headers", "--exchange", &x];
-        a.extend(words);
-        ok(&rabbit(&a));
+        emit("emit-log-headers", &x, words);
     }
-    let run = all.finish(STEP);
-    ok(&run);
-    assert_eq!(
-        run.lines(),
-        [
-            WAITING_LOGS,
+    received(
+        all,
+        &[
             " [x] format=pdf,type=report:both",
-            " [x] end=1,format=pdf,type=report:end"
-        ]
+            " [x] end=1,format=pdf,type=report:end",
+        ],
     );
-    let run = any.finish(STEP);
-    ok(&run);
-    assert_eq!(
-        run.lines(),
-        [
-            WAITING_LOGS,
+    received(
+        any,
+        &[
             " [x] format=pdf,type=report:both",
             " [x] format=pdf:only format",
             " [x] format=zip,type=report:type only",
-            " [x] end=1,format=pdf,type=report:end"
-        ]
+            " [x] end=1,format=pdf,type=report:end",
+        ],
     );
 }
 
@@ -392,7 +311,7 @@ fn headers_exchange_matches_all_or_any() {
 fn rpc_fib_30_and_bad_input_answered() {
     let mut clean = Cleanup::new();
     let q = clean.queue("rpc_queue");
-    let mut server = Proc::consumer(&["rpc-server", "--queue", &q], " [x] Awaiting RPC requests");
+    let mut server = consumer(&["rpc-server", "--queue", &q], " [x] Awaiting RPC requests");
 
     let run = rabbit(&["rpc-client", "--queue", &q, "30"]);
     ok(&run);
@@ -447,7 +366,7 @@ fn rpc_client_ignores_answers_with_other_correlation_ids() {
         .queue_declare(q.as_str(), QueueDeclareOptions::default())
         .unwrap();
     let consumer = queue.consume(amiquip::ConsumerOptions::default()).unwrap();
-    let client = Proc::start(&["rpc-client", "--queue", &q, "--timeout", "10", "7"]);
+    let client = start(&["rpc-client", "--queue", &q, "--timeout", "10", "7"]);
     let delivery = match consumer.receiver().recv_timeout(STEP) {
         Ok(amiquip::ConsumerMessage::Delivery(d)) => d,
         other => panic!("no request: {other:?}"),
@@ -502,7 +421,7 @@ fn rpc_client_times_out_without_server() {
     let _ = conn.close();
 
     // No queue at all: the broker returns the request at once.
-    let missing = crate::support::unique("no-such-queue");
+    let missing = unique("test-no-such-queue");
     let run = rabbit(&["rpc-client", "--queue", &missing, "--timeout", "30"]);
     assert_eq!(run.code(), Some(1), "{run:?}");
     assert_eq!(
