@@ -39,7 +39,11 @@ pub fn report(err: &(dyn Error + 'static)) -> String {
     line.push_str(&err.to_string());
     let mut cause = err.source();
     while let Some(c) = cause {
-        let text = c.to_string();
+        // An I/O cause in short words (`connection refused`), as messages put it.
+        let text = match c.downcast_ref::<std::io::Error>() {
+            Some(io) => crate::net::describe_io(io),
+            None => c.to_string(),
+        };
         if !text.is_empty() && !line.contains(&text) {
             line.push_str(": ");
             line.push_str(&text);
@@ -171,6 +175,26 @@ mod tests {
             Some(Box::new(Layer("timed out", None))),
         );
         assert_eq!(report(&e), "error: read failed: timed out");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read the poem")]
+    struct Read(#[source] std::io::Error);
+
+    #[test]
+    fn an_io_cause_is_in_short_words_and_not_repeated() {
+        let e = crate::net::BindError {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            source: std::io::Error::from_raw_os_error(98),
+        };
+        assert_eq!(
+            report(&e),
+            "error: cannot listen on 127.0.0.1:1: address already in use"
+        );
+        assert_eq!(
+            report(&Read(std::io::Error::from_raw_os_error(111))),
+            "error: cannot read the poem: connection refused"
+        );
     }
 
     #[test]
