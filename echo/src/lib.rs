@@ -4,7 +4,7 @@
 //! receives) and a client that sends `hello alex!` and prints `Server said: ...`. This crate holds
 //! the logic of the three binaries:
 //!
-//! - [`server::run`] (TCP, on the workspace's accept loop [`common::net::serve`]) and
+//! - [`server::run`] (TCP, on the workspace's accept loop [`common::net::serve()`]) and
 //!   [`server::run_udp`]: the echo server, `echo-server`;
 //! - [`client`]: one echo, or stdin streamed like `nc`, `echo-client`;
 //! - [`bench`](mod@bench): a closed-loop ping-pong load generator, `echo-bench`;

@@ -1,13 +1,13 @@
 //! The echo server: every byte a client sends comes back, in order, unchanged.
 //!
-//! The accept loop is the workspace's ([`common::net::serve`]): `max_connections` connections
+//! The accept loop is the workspace's ([`common::net::serve()`]): `max_connections` connections
 //! at most (a permit is taken *before* `accept`, so a connection over the limit waits in the
 //! kernel's listen queue until another one closes; it is not refused, unless that queue of
 //! [`common::net::BACKLOG`] is full), a grace period and an abort at shutdown. What is echo's
-//! own is one connection's life ([`connection`]), which keeps an idle connection cheap: no
-//! buffer while it waits, one scratch buffer per thread, backpressure when a client does not
-//! read. `idle_timeout` closes a connection that has neither received nor sent a byte for that
-//! long.
+//! own is one connection's life (the private `connection` module), which keeps an idle
+//! connection cheap: no buffer while it waits, one scratch buffer per thread, backpressure when
+//! a client does not read. `idle_timeout` closes a connection that has neither received nor sent
+//! a byte for that long.
 //!
 //! Shutdown: when the `shutdown` future resolves the server stops accepting. A connection that
 //! is idle closes at once ([`common::net::Ctx::stopping`]); one in the middle of an echo first
