@@ -1,4 +1,4 @@
-//! The guides point at code by item, never by line number: `` `echo/src/server.rs` `` names a
+//! The guides point at code by item (or a folder), never by line number: `` `echo/src/server.rs` `` names a
 //! file and `` `echo/src/server.rs#run` `` an item in it (a function, type, trait, constant,
 //! module or macro; a shell function; a Python function or class). Every such reference in
 //! README.md and docs/*.md must name a file of the workspace and an item that file defines, so a
@@ -117,6 +117,7 @@ fn every_reference_in_the_guides_names_an_item_that_exists() {
         for r in references(&text) {
             match r {
                 Ref::Line(r) => broken.push(format!("{shown}: `{r}` points at a line number")),
+                Ref::Item(path, None) if root.join(&path).is_dir() => {}
                 Ref::Item(path, item) => {
                     let Ok(source) = std::fs::read_to_string(root.join(&path)) else {
                         broken.push(format!("{shown}: `{path}` is not a file"));
