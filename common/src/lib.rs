@@ -35,6 +35,7 @@ pub mod retry;
 pub mod runtime;
 pub mod shutdown;
 pub mod testing;
+pub mod tls;
 
 pub use addr::{AddrError, parse_connect_addr, parse_listen_addr};
 pub use exit::{ExitStatus, Failure, report};
