@@ -17,7 +17,7 @@ use amiquip::{Channel, Confirm, Exchange, Publish, QueueDeclareOptions, QueueDel
 use common::output::Out;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use crate::broker::{Broker, declare_queue};
+use crate::broker::{Broker, confirm_mode, declare_queue, exclusive_queue};
 use crate::error::Error;
 use crate::publish::Tracker;
 
@@ -161,18 +161,9 @@ fn run_strategy(
     let q = if let Some(name) = queue {
         declare_queue(channel, name, QueueDeclareOptions::default(), "queue")?
     } else {
-        let exclusive = QueueDeclareOptions {
-            exclusive: true,
-            ..QueueDeclareOptions::default()
-        };
-        declare_queue(channel, "", exclusive, "queue")?
+        exclusive_queue(channel)?
     };
-    let confirms = channel
-        .listen_for_publisher_confirms()
-        .map_err(|e| Error::amqp("listening for publisher confirms", e))?;
-    channel
-        .enable_publisher_confirms()
-        .map_err(|e| Error::amqp("enabling publisher confirms", e))?;
+    let confirms = confirm_mode(channel)?;
     let mut p = ConfirmingChannel {
         exchange: Exchange::direct(channel),
         queue: q.name().to_owned(),

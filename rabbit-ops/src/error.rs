@@ -212,6 +212,25 @@ pub enum Error {
         left: Left,
     },
 
+    /// `ping`: the message did not come back before the deadline.
+    #[error("the message did not come back in time")]
+    PingLate,
+
+    /// `ping`: the broker refused (nack-ed) the message.
+    #[error("the broker nack-ed the message (it could not take it)")]
+    PingNacked,
+
+    /// `ping`: another body came back than the one sent.
+    #[error("another message came back than the one sent: '{got}'")]
+    PingMismatch {
+        /// What came back (its start).
+        got: String,
+    },
+
+    /// The async runtime (for `ping`) could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+
     /// `ping`: a target did not pass (the line names it and says why).
     #[error("{line}")]
     Ping {

@@ -10,6 +10,7 @@
 //! | 6 RPC | `rpc-server`, `rpc-client` | [`rpc`] |
 //! | 7 Publisher confirms | `publisher-confirms` | [`confirms`] |
 //! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`logs`] |
+//! | CI readiness | `ping` | [`ping`] |
 //!
 //! amiquip is blocking: everything here runs on plain threads (amiquip's own I/O thread, the
 //! Ctrl-C thread of [`stop::Stop`], and the caller's), never inside an async task.
@@ -44,6 +45,7 @@ pub mod consume;
 pub mod error;
 pub mod hello;
 pub mod logs;
+pub mod ping;
 pub mod publish;
 pub mod rpc;
 pub mod stop;

@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use amiquip::{AmqpProperties, AmqpValue, Delivery, ExchangeType, FieldTable, QueueDeclareOptions};
+use amiquip::{AmqpProperties, AmqpValue, Delivery, ExchangeType, FieldTable};
 use common::output::Out;
 
-use crate::broker::{Broker, bind, declare_exchange, declare_queue};
+use crate::broker::{Broker, bind, declare_exchange, exclusive_queue};
 use crate::consume::{Ended, Limits, ack, printing};
 use crate::error::Error;
 use crate::publish::{self, Messages, Outgoing, Publisher};
@@ -196,11 +196,7 @@ pub fn receive(
         " [*] Waiting for logs. To exit press CTRL+C",
         |channel| {
             let ex = declare_exchange(channel, exchange, kind.exchange_type())?;
-            let exclusive = QueueDeclareOptions {
-                exclusive: true,
-                ..QueueDeclareOptions::default()
-            };
-            let q = declare_queue(channel, "", exclusive, "queue")?;
+            let q = exclusive_queue(channel)?;
             for b in bindings {
                 bind(&q, &ex, &b.key, b.arguments.clone())?;
             }

@@ -18,7 +18,7 @@ use common::output::Out;
 use crossbeam_channel::{at, select};
 use tracing::{debug, warn};
 
-use crate::broker::{Broker, declare_queue};
+use crate::broker::{Broker, declare_queue, exclusive_queue};
 use crate::consume::{Ended, Flow, Limits, consume};
 use crate::error::Error;
 use crate::stop::Stop;
@@ -135,11 +135,7 @@ pub fn client(
     let session = broker.session()?;
     let channel = &session.channel;
     let (answers, refused) = {
-        let exclusive = QueueDeclareOptions {
-            exclusive: true,
-            ..QueueDeclareOptions::default()
-        };
-        let callback = declare_queue(channel, "", exclusive, "queue")?;
+        let callback = exclusive_queue(channel)?;
         let returns = channel
             .listen_for_returns()
             .map_err(|e| Error::amqp("listening for returned messages", e))?;

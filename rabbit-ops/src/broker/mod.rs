@@ -19,7 +19,7 @@ mod session;
 pub(crate) use connect::handshake;
 #[allow(unused_imports)] // for `ping`
 pub(crate) use guard::Watchdog;
-pub use session::{Session, bind, declare_exchange, declare_queue};
+pub use session::{Session, bind, confirm_mode, declare_exchange, declare_queue, exclusive_queue};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,9 +2,10 @@
 //! exchange declared differently before is a clear error that says how to delete it.
 
 use amiquip::{
-    Channel, Connection, Exchange, ExchangeDeclareOptions, ExchangeType, FieldTable, Queue,
-    QueueDeclareOptions,
+    Channel, Confirm, Connection, Exchange, ExchangeDeclareOptions, ExchangeType, FieldTable,
+    Queue, QueueDeclareOptions,
 };
+use crossbeam_channel::Receiver;
 use tracing::debug;
 
 use crate::error::Error;
@@ -59,6 +60,26 @@ pub fn declare_queue<'a>(
     channel
         .queue_declare(name, options)
         .map_err(|e| redeclare(e, "queue", name, flag))
+}
+
+/// Declares an exclusive queue with a name the server picks: it goes with the connection.
+pub fn exclusive_queue(channel: &Channel) -> Result<Queue<'_>, Error> {
+    let exclusive = QueueDeclareOptions {
+        exclusive: true,
+        ..QueueDeclareOptions::default()
+    };
+    declare_queue(channel, "", exclusive, "queue")
+}
+
+/// Puts the channel in confirm mode; answers where its publisher confirms arrive.
+pub fn confirm_mode(channel: &Channel) -> Result<Receiver<Confirm>, Error> {
+    let confirms = channel
+        .listen_for_publisher_confirms()
+        .map_err(|e| Error::amqp("listening for publisher confirms", e))?;
+    channel
+        .enable_publisher_confirms()
+        .map_err(|e| Error::amqp("enabling publisher confirms", e))?;
+    Ok(confirms)
 }
 
 /// Declares an exchange (non-durable, as the tutorials do).

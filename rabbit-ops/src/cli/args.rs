@@ -59,6 +59,7 @@ pub enum Command {
     RpcClient(RpcClient),
     PublisherConfirms(PublisherConfirms),
     Bench(Bench),
+    Ping(Ping),
 }
 
 /// Tutorial 1: send 'Hello World!' to the queue hello.
@@ -395,6 +396,28 @@ pub struct Bench {
     #[argh(option, default = "500", from_str_fn(positive))]
     pub prefetch: u64,
     /// print one JSON object instead of lines
+    #[argh(switch)]
+    pub json: bool,
+}
+
+/// For CI: is every node ready? A real round trip (an exclusive queue, a confirmed message,
+/// consumed and compared), one line per --url; exit 1 if any fails.
+#[derive(FromArgs, Debug)]
+#[argh(
+    subcommand,
+    name = "ping",
+    example = "Wait up to a minute for the broker, then go on:\n$ rabbit-ops --url amqp://guest:guest@127.0.0.1:5672/%2f ping --wait 60",
+    note = "A node still booting (nothing listening, the connection closed) is tried again until --wait runs out; bad credentials, a missing vhost or a peer that is not AMQP fail at once. --json prints {{\"target\", \"ok\", \"server\", \"round_trip_ms\", \"attempts\", \"waited_s\", \"error\"}} per node."
+)]
+pub struct Ping {
+    /// keep trying (with a backoff) until every node passes or SECS have gone (default: one
+    /// try)
+    #[argh(option, from_str_fn(positive_secs))]
+    pub wait: Option<Duration>,
+    /// seconds one attempt may take, connection included (default 5)
+    #[argh(option, default = "Duration::from_secs(5)", from_str_fn(positive_secs))]
+    pub timeout: Duration,
+    /// one JSON object per node and line
     #[argh(switch)]
     pub json: bool,
 }

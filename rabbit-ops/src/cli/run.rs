@@ -9,7 +9,7 @@ use crate::broker::Broker;
 use crate::error::Error;
 use crate::publish::Messages;
 use crate::stop::Stop;
-use crate::{bench, confirms, hello, logs, rpc, work};
+use crate::{bench, confirms, hello, logs, ping, rpc, work};
 
 use super::args::Args;
 use super::validate::{Job, Options, Source, validate};
@@ -77,6 +77,7 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             timeout,
         } => confirms::run(b, messages, queue.as_deref(), timeout, out).map(drop),
         Job::Bench(config) => bench::run(b, &config, out).map(drop),
+        Job::Ping(options) => ping::run(&options, out),
     }
 }
 

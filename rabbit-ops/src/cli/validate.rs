@@ -9,9 +9,9 @@ use crate::broker::Broker;
 use crate::consume::Limits;
 use crate::error::Error;
 use crate::logs::{self, Binding, Envelope, Kind};
-use crate::publish;
 use crate::url::DEFAULT_URL;
 use crate::{hello, work};
+use crate::{ping, publish};
 
 use super::args::{Args, Command};
 
@@ -97,6 +97,7 @@ pub enum Job {
         timeout: Duration,
     },
     Bench(bench::Config),
+    Ping(ping::Options),
 }
 
 /// The broker URLs: every `--url`, else `$AMQP_URL` (a comma-separated list), else the
@@ -121,12 +122,13 @@ pub fn broker_urls(flags: &[String]) -> Vec<String> {
 
 /// Checks the command line and turns it into [`Options`].
 pub fn validate(args: Args) -> Result<Options, Error> {
-    let job = job(args.command)?;
-    let broker = Broker::with_urls(&broker_urls(&args.url), args.connect_timeout)?;
+    let urls = broker_urls(&args.url);
+    let job = job(args.command, &urls, args.connect_timeout)?;
+    let broker = Broker::with_urls(&urls, args.connect_timeout)?;
     Ok(Options { broker, job })
 }
 
-fn job(command: Command) -> Result<Job, Error> {
+fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<Job, Error> {
     let limits = |count, idle| Limits { count, idle };
     Ok(match command {
         Command::Send(c) => Job::Send {
@@ -241,6 +243,13 @@ fn job(command: Command) -> Result<Job, Error> {
             timeout: c.timeout,
         },
         Command::Bench(c) => Job::Bench(bench_config(&c)?),
+        Command::Ping(c) => Job::Ping(ping::Options {
+            targets: urls.to_vec(),
+            connect_timeout,
+            timeout: c.timeout,
+            wait: c.wait,
+            json: c.json,
+        }),
     })
 }
 

@@ -31,7 +31,7 @@ use common::output::{Out, PrintError};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use tracing::{debug, error};
 
-use crate::broker::{Broker, Reconnected, Session};
+use crate::broker::{Broker, Reconnected, Session, confirm_mode};
 use crate::error::Error;
 use crate::stop::Stop;
 
@@ -133,12 +133,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                 ch.listen_for_returns()
                     .map_err(|e| Error::amqp("listening for returned messages", e))?,
             );
-            confirms = Some(
-                ch.listen_for_publisher_confirms()
-                    .map_err(|e| Error::amqp("listening for publisher confirms", e))?,
-            );
-            ch.enable_publisher_confirms()
-                .map_err(|e| Error::amqp("enabling publisher confirms", e))?;
+            confirms = Some(confirm_mode(ch)?);
         }
         Ok(Link {
             session,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use test_support::{Run, amqp_url, refused_addr, silent_listener, unique};
 
-use crate::support::{Cleanup, bin, rabbit, run};
+use crate::support::{Cleanup, bin, rabbit, run, with};
 
 /// A local port nothing listens on, reserved for the test.
 fn closed_port() -> u16 {
@@ -23,17 +23,6 @@ fn send_fails(url: &str, connect_timeout: &str, stderr: &str) -> Run {
     assert_eq!(r.stderr, stderr, "{r:?}");
     assert_eq!(r.stdout_text(), "");
     r
-}
-
-/// The test broker's URL with other credentials or vhost.
-fn with(user_pass: &str, vhost: &str) -> String {
-    let url = rabbit_ops::url::AmqpUrl::parse(&amqp_url()).unwrap();
-    let host = if url.host.contains(':') {
-        format!("[{}]", url.host)
-    } else {
-        url.host.clone()
-    };
-    format!("amqp://{user_pass}@{host}:{}/{vhost}", url.port)
 }
 
 #[test]

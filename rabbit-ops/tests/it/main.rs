@@ -6,6 +6,7 @@ mod cluster;
 mod errors;
 mod help;
 mod output;
+mod ping;
 mod recovery;
 mod support;
 mod tutorials;

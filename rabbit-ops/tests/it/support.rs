@@ -112,6 +112,17 @@ pub fn consumer(args: &[&str], ready: &str) -> Proc {
     p
 }
 
+/// The shared broker's URL with other credentials (`user:password`) or vhost.
+pub fn with(user_pass: &str, vhost: &str) -> String {
+    let url = rabbit_ops::url::AmqpUrl::parse(&require_rabbit()).expect("AMQP_URL is valid");
+    let host = if url.host.contains(':') {
+        format!("[{}]", url.host)
+    } else {
+        url.host.clone()
+    };
+    format!("amqp://{user_pass}@{host}:{}/{vhost}", url.port)
+}
+
 /// What a `worker`'s output says: the tasks it finished (` [x] Received T` then ` [x] Done`), in
 /// order, and the one it had received but not finished, if any.
 pub fn worker_tasks(lines: &[String]) -> (Vec<String>, Option<String>) {
