@@ -161,6 +161,18 @@ impl Redis {
         }
     }
 
+    /// The addresses of the seed nodes of a cluster, or this server's own.
+    pub fn node_addrs(&self) -> Vec<(String, u16)> {
+        let tcp = |info: &ConnectionInfo| match info.addr() {
+            ConnectionAddr::Tcp(host, port) => Some((host.clone(), *port)),
+            _ => None,
+        };
+        match &self.seeds {
+            None => tcp(&self.info).into_iter().collect(),
+            Some(seeds) => seeds.iter().filter_map(tcp).collect(),
+        }
+    }
+
     /// The user name and password the URL carries, if any.
     pub fn credentials(&self) -> (Option<&str>, Option<&str>) {
         let settings = self.info.redis_settings();

@@ -10,6 +10,7 @@
 //! - [`pool`]: many tasks on a bounded deadpool-redis pool, checked with `CLIENT LIST`;
 //! - [`lesson`]: every operation of the lesson, printed redis-cli style and checked;
 //! - [`pubsub`]: `publish` / `subscribe`;
+//! - [`ping`]: is Redis (or a cluster) ready? A real round trip, several targets at once;
 //! - [`iter`]: a long list read in batches, as a stream;
 //! - [`reply`]: redis-cli style printing and the expectations lessons check against;
 //! - [`bench`](mod@bench): `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster.
@@ -39,6 +40,7 @@ pub mod error;
 pub mod iter;
 pub mod kv;
 pub mod lesson;
+pub mod ping;
 pub mod pool;
 pub mod pubsub;
 pub mod reply;

@@ -36,7 +36,7 @@ pub struct Args {
     #[argh(switch, short = 'q')]
     pub quiet: bool,
     /// a Redis Cluster seed node URL (repeat it, or separate with commas, for more seeds):
-    /// set, get, incr, publish, lesson and bench then run on the cluster
+    /// set, get, incr, publish, lesson, bench and ping then run on the cluster
     #[argh(option)]
     pub cluster: Vec<String>,
     #[argh(subcommand)]
@@ -54,6 +54,31 @@ pub enum Command {
     Publish(PublishArgs),
     Subscribe(SubscribeArgs),
     Bench(BenchArgs),
+    Ping(PingArgs),
+}
+
+/// check that Redis works: PING, then SET, GET and DEL of a fresh key (one line per target);
+/// --wait until it does
+#[derive(FromArgs, Debug)]
+#[argh(
+    subcommand,
+    name = "ping",
+    example = "Wait up to 30 s for the Redis of $REDIS_URL (or --url) to work:\n$ redis-ops ping --wait 30",
+    example = "Two servers at once, as JSON; a cluster through one seed:\n$ redis-ops ping --json redis://10.0.0.1:6379/0 redis://:secret@10.0.0.2:6379/1\n$ redis-ops --cluster redis://127.0.0.1:7000 ping",
+    note = "Exit codes: 0 every target passed, 1 one did not (each says why on stderr), 2 bad usage, 130 interrupted while waiting. Guide: docs/redis.md."
+)]
+pub struct PingArgs {
+    /// the servers to check at once (default: --url, else $REDIS_URL, else
+    /// redis://127.0.0.1:6379/0)
+    #[argh(positional)]
+    pub urls: Vec<String>,
+    /// keep trying, with a backoff, for up to this many seconds until the check passes
+    /// (default: one try)
+    #[argh(option, from_str_fn(common::cli::secs))]
+    pub wait: Option<Duration>,
+    /// print one JSON object per target per line instead
+    #[argh(switch)]
+    pub json: bool,
 }
 
 /// redis-benchmark's tests, flags and -q lines: requests per second, p50/p99 latency, errors

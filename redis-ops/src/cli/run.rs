@@ -17,9 +17,10 @@ use crate::{bench, kv, lesson, pool, pubsub};
 /// Runs `options`, printing on `out`. `Ok` carries the exit code of a run that already said
 /// what it had to (`get` of a missing key: `(nil)` on stderr, exit 1).
 pub fn execute<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, Error> {
-    // bench runs like redis-benchmark: every connection on one thread.
+    // bench runs like redis-benchmark: every connection on one thread; ping's checks are a few
+    // exchanges each.
     let threads = match options.job {
-        Job::Bench { .. } => 1,
+        Job::Bench { .. } | Job::Ping { .. } => 1,
         _ => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     };
     let runtime = common::runtime::build(threads.min(common::runtime::MAX_THREADS))
@@ -112,6 +113,11 @@ async fn job<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, E
             pubsub::subscribe(&redis, &listen, out, notify, retry_for, shutdown()?).await?;
         }
         Job::Bench { options, format } => bench(&redis, &options, format, out).await?,
+        Job::Ping {
+            targets,
+            probe,
+            json,
+        } => return ping(&targets, probe, json, out).await,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -146,6 +152,39 @@ async fn bench<W: Write>(
         ));
     }
     Ok(())
+}
+
+/// `ping`: a line per target, ok on stdout, failures as `error: ...` on stderr (or JSON objects
+/// on stdout); exit 1 if any failed, 130 if a signal ended the waiting. Its job is the check:
+/// a closed stdout does not change the exit code.
+async fn ping<W: Write>(
+    targets: &[crate::ping::Target],
+    probe: common::probe::Probe,
+    json: bool,
+    out: &mut Out<W>,
+) -> Result<ExitCode, Error> {
+    let outcomes = crate::ping::run(targets, probe, shutdown()?).await;
+    let mut printing = Ok(());
+    for o in &outcomes {
+        if json {
+            printing = printing.and_then(|()| out.line(format_args!("{}", o.json())));
+        } else if o.ok() {
+            printing = printing.and_then(|()| out.line(format_args!("{}", o.line())));
+        } else {
+            say(&format!("error: {}", o.line()));
+        }
+    }
+    match printing {
+        Ok(()) | Err(common::output::PrintError::Closed(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(if outcomes.iter().any(|o| o.interrupted) {
+        ExitCode::from(common::exit::INTERRUPTED)
+    } else if outcomes.iter().all(common::probe::Outcome::ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(common::exit::FAILURE)
+    })
 }
 
 fn shutdown() -> Result<impl Future<Output = common::shutdown::Signal>, Error> {

@@ -4,12 +4,17 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use super::args::{Args, BenchArgs, Command, LessonArgs, PoolArgs, SetArgs, SubscribeArgs};
+use common::probe::Probe;
+
+use super::args::{
+    Args, BenchArgs, Command, LessonArgs, PingArgs, PoolArgs, SetArgs, SubscribeArgs,
+};
 use crate::bench::{BenchOptions, Test};
 use crate::connect::{Redis, url_from};
 use crate::error::Error;
 use crate::kv::{Condition, Expiry};
 use crate::lesson::{self, Group};
+use crate::ping::{MAX_TARGETS, Target};
 use crate::pool::PoolOptions;
 use crate::pubsub::Listen;
 
@@ -113,6 +118,15 @@ pub enum Job {
         /// How to print.
         format: BenchFormat,
     },
+    /// `ping [URL...]`.
+    Ping {
+        /// What to check.
+        targets: Vec<Target>,
+        /// `--wait` and `--timeout`.
+        probe: Probe,
+        /// `--json`.
+        json: bool,
+    },
 }
 
 impl TryFrom<Args> for Options {
@@ -145,6 +159,21 @@ impl TryFrom<Args> for Options {
             Command::Subscribe(_) => single_only("subscribe")?,
             _ => {}
         }
+        if let Command::Ping(a) = args.command {
+            let targets = ping_targets(&a, &seeds, args.url, args.timeout)?;
+            return Ok(Self {
+                redis: targets[0].redis.clone(),
+                job: Job::Ping {
+                    targets,
+                    probe: Probe {
+                        wait: a.wait.filter(|w| !w.is_zero()),
+                        timeout: args.timeout,
+                    },
+                    json: a.json,
+                },
+                quiet: args.quiet,
+            });
+        }
         let redis = if cluster {
             Redis::cluster(&seeds, args.timeout)?
         } else {
@@ -168,6 +197,7 @@ impl TryFrom<Args> for Options {
             },
             Command::Subscribe(a) => subscribe(a)?,
             Command::Bench(a) => bench(&a)?,
+            Command::Ping(_) => unreachable!("ping is checked above"),
         };
         Ok(Self {
             redis,
@@ -278,6 +308,47 @@ fn bench(a: &BenchArgs) -> Result<Job, Error> {
         BenchFormat::Long
     };
     Ok(Job::Bench { options, format })
+}
+
+/// The targets of `ping`: the URLs after it, else `--url` (or `$REDIS_URL`), or the cluster of
+/// `--cluster`. Each must be a plain TCP `redis://` URL.
+fn ping_targets(
+    a: &PingArgs,
+    seeds: &[String],
+    url: Option<String>,
+    timeout: Duration,
+) -> Result<Vec<Target>, Error> {
+    if !a.urls.is_empty() && (url.is_some() || !seeds.is_empty()) {
+        return Err(usage(
+            "ping: give the URLs after ping, or --url or --cluster, not both",
+        ));
+    }
+    if a.urls.len() > MAX_TARGETS {
+        return Err(usage(&format!("ping: at most {MAX_TARGETS} targets")));
+    }
+    let targets = if seeds.is_empty() {
+        let urls = if a.urls.is_empty() {
+            vec![url_from(url)]
+        } else {
+            a.urls.clone()
+        };
+        let mut targets = Vec::with_capacity(urls.len());
+        for url in urls {
+            let redis = Redis::new(&url, timeout)?;
+            targets.push(Target { url, redis });
+        }
+        targets
+    } else {
+        vec![Target {
+            url: seeds[0].clone(),
+            redis: Redis::cluster(seeds, timeout)?,
+        }]
+    };
+    for t in &targets {
+        // Plain TCP only (not a unix socket): the check speaks RESP on a socket of its own.
+        t.redis.addr()?;
+    }
+    Ok(targets)
 }
 
 fn usage(message: &str) -> Error {

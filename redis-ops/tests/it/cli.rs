@@ -1,7 +1,6 @@
 //! `set`, `get`, `incr`, and the command line's errors: unreachable server, timeout,
 //! redaction, malformed URL, wrong types, conflicting flags.
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -45,7 +44,7 @@ fn binary_values_round_trip_byte_for_byte() {
     value.extend_from_slice(b"\r\n\0\xff\xfe tail\n");
     let mut set = cmd();
     set.args(["set", &key, "--stdin"]);
-    let out = run_with(set, &value, Duration::from_secs(30));
+    let out = run_with(&mut set, &value, Duration::from_secs(30));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stored: Vec<u8> = conn.get(&key).unwrap();
     assert_eq!(stored, value, "Redis holds other bytes than were sent");
@@ -195,7 +194,7 @@ fn a_malformed_url_is_a_usage_error() {
     for url in ["foo", "redis://host:port/0", "redis://127.0.0.1:6379/zero"] {
         let mut c = bare();
         c.args(["--url", url, "get", "k"]);
-        let out = run_with(c, b"", Duration::from_secs(30));
+        let out = run_with(&mut c, b"", Duration::from_secs(30));
         assert_eq!(out.status.code(), Some(2), "{url}");
         let err = text(&out.stderr);
         assert!(
@@ -213,7 +212,7 @@ fn a_refused_connection_is_one_line_and_exit_1() {
     let url = format!("redis://127.0.0.1:{port}/0");
     let mut c = bare();
     c.args(["--url", &url, "get", "k"]);
-    let out = run_with(c, b"", Duration::from_secs(30));
+    let out = run_with(&mut c, b"", Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
@@ -224,8 +223,8 @@ fn a_refused_connection_is_one_line_and_exit_1() {
 /// A server that accepts the connection but never answers: the connect timeout ends it.
 #[test]
 fn a_silent_server_times_out_instead_of_hanging() {
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("redis://{}/0", silent.local_addr().unwrap());
+    let (_silent, addr) = test_support::silent_listener();
+    let url = format!("redis://{addr}/0");
     for command in [
         &["get", "k"][..],
         &["lesson", "strings"],
@@ -234,7 +233,7 @@ fn a_silent_server_times_out_instead_of_hanging() {
         let mut c = bare();
         c.args(["--url", &url, "--timeout", "1"]).args(command);
         let started = Instant::now();
-        let out = run_with(c, b"", Duration::from_secs(30));
+        let out = run_with(&mut c, b"", Duration::from_secs(30));
         assert_eq!(out.status.code(), Some(1), "{command:?}");
         assert_eq!(
             text(&out.stderr),
@@ -252,7 +251,7 @@ fn the_password_never_shows() {
     let url = format!("redis://:hunter2@127.0.0.1:{port}/0");
     let mut c = bare();
     c.args(["-vv", "--url", &url, "get", "k"]);
-    let out = run_with(c, b"", Duration::from_secs(30));
+    let out = run_with(&mut c, b"", Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -270,7 +269,7 @@ fn the_password_never_shows() {
         format!("redis://user:hunter2@127.0.0.1:{port}/x"),
     )
     .args(["get", "k"]);
-    let out = run_with(c, b"", Duration::from_secs(30));
+    let out = run_with(&mut c, b"", Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
@@ -285,7 +284,7 @@ fn redis_url_is_the_default_url() {
     let mut c = bare();
     c.env("REDIS_URL", format!("redis://127.0.0.1:{port}/0"))
         .args(["get", "k"]);
-    let out = run_with(c, b"", Duration::from_secs(30));
+    let out = run_with(&mut c, b"", Duration::from_secs(30));
     assert_eq!(
         text(&out.stderr),
         format!("error: cannot connect to redis://127.0.0.1:{port}/0: connection refused\n")

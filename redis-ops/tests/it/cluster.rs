@@ -1,104 +1,56 @@
-//! `--cluster`: the lessons, set/get and bench on a PRIVATE Redis Cluster (6 redis-server
-//! children on free ports, 3 masters and 3 replicas, `cluster-node-timeout` 1000 ms), and a
-//! master killed in the middle of `bench` failing over to its replica.
+//! `--cluster`: the lessons, set/get and bench on a PRIVATE Redis Cluster (6 redis-servers of
+//! the test's own, 3 masters and 3 replicas, `cluster-node-timeout` 1000 ms), and a master
+//! killed in the middle of `bench` failing over to its replica.
 //!
 //! nextest runs every test in a process of its own, so one test builds the cluster and runs
-//! every check on it in turn (one cluster start instead of one per check); a Drop guard kills
-//! the six servers whatever happens.
+//! every check on it in turn (one cluster start instead of one per check); the six servers are
+//! killed whatever happens.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// Six redis-server children in temp dirs; dropped: all killed.
-struct Cluster {
-    ports: Vec<u16>,
-    nodes: Vec<Option<Child>>,
-    _dirs: Vec<tempfile::TempDir>,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for c in self.nodes.iter_mut().flatten() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// A port `p` with `p` and the cluster bus port `p + 10000` both free.
-fn cluster_port(taken: &[u16]) -> u16 {
-    for _ in 0..1000 {
-        let p: u16 = 20_000 + (rand_u16() % 25_000);
-        if taken.contains(&p) {
-            continue;
-        }
-        let a = std::net::TcpListener::bind(("127.0.0.1", p));
-        let b = std::net::TcpListener::bind(("127.0.0.1", p + 10_000));
-        if a.is_ok() && b.is_ok() {
-            return p;
-        }
-    }
-    panic!("no free port pair for a cluster node");
-}
-
-fn rand_u16() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    (nanos ^ (std::process::id() << 7)) as u16 ^ (nanos >> 16) as u16
+/// Six redis-servers of the test's own (`PrivateRedis`: own ports, own folders, killed when
+/// dropped), joined into a cluster.
+pub struct Cluster {
+    nodes: Vec<PrivateRedis>,
+    /// The ports of the nodes killed on purpose.
+    dead: Vec<u16>,
 }
 
 fn query<T: redis::FromRedisValue>(port: u16, cmd: &redis::Cmd) -> redis::RedisResult<T> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0"))?;
     let mut c = client.get_connection_with_timeout(Duration::from_secs(1))?;
+    c.set_read_timeout(Some(STEP))?;
     cmd.query(&mut c)
 }
 
+/// The redis-server arguments of a cluster node (the bus port, `port + 10000`, must be free
+/// too: `PrivateRedis` moves to another port when it is not).
+pub const NODE: [&str; 8] = [
+    "--cluster-enabled",
+    "yes",
+    "--cluster-node-timeout",
+    "1000",
+    // A replica may take over however long ago it last heard from its master.
+    "--cluster-replica-validity-factor",
+    "0",
+    "--cluster-config-file",
+    "nodes.conf",
+];
+
 impl Cluster {
-    fn start() -> Self {
-        let mut ports = Vec::new();
-        for _ in 0..6 {
-            let p = cluster_port(&ports);
-            ports.push(p);
-        }
-        let mut nodes = Vec::new();
-        let mut dirs = Vec::new();
-        for &p in &ports {
-            let dir = tempfile::tempdir().unwrap();
-            let child = Command::new("redis-server")
-                .args(["--port", &p.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "1000"])
-                // A replica may take over however long ago it last heard from its master.
-                .args(["--cluster-replica-validity-factor", "0"])
-                .args(["--cluster-config-file", "nodes.conf"])
-                .args(["--dir", dir.path().to_str().unwrap()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("cannot start redis-server");
-            nodes.push(Some(child));
-            dirs.push(dir);
-        }
+    pub fn start() -> Self {
+        let nodes: Vec<PrivateRedis> = (0..6).map(|_| PrivateRedis::start_with(&NODE)).collect();
         let cluster = Self {
-            ports,
             nodes,
-            _dirs: dirs,
+            dead: Vec::new(),
         };
-        for &p in &cluster.ports {
-            wait_until(
-                Duration::from_secs(10),
-                &format!("node {p} answers"),
-                || query::<String>(p, &redis::cmd("PING")).is_ok(),
-            );
-        }
         let addrs: Vec<String> = cluster
-            .ports
+            .nodes
             .iter()
-            .map(|p| format!("127.0.0.1:{p}"))
+            .map(|n| format!("127.0.0.1:{}", n.port()))
             .collect();
         let mut create = Command::new("redis-cli");
         create.arg("--cluster").arg("create").args(&addrs).args([
@@ -106,19 +58,14 @@ impl Cluster {
             "1",
             "--cluster-yes",
         ]);
-        let out = run_with(create, b"", Duration::from_mins(1));
-        assert!(
-            out.status.success(),
-            "redis-cli --cluster create failed: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
+        let out = run_with(&mut create, b"", Duration::from_mins(1));
+        assert!(out.success(), "redis-cli --cluster create failed: {out:?}");
         cluster.wait_ok();
         cluster
     }
 
     /// Every live node says cluster_state:ok and sees 3 masters serving all slots (30 s).
-    fn wait_ok(&self) {
+    pub fn wait_ok(&self) {
         wait_until(
             Duration::from_secs(30),
             "cluster_state:ok everywhere",
@@ -136,14 +83,13 @@ impl Cluster {
     }
 
     fn live_ports(&self) -> impl Iterator<Item = u16> + '_ {
-        self.ports
+        self.nodes
             .iter()
-            .zip(&self.nodes)
-            .filter(|(_, c)| c.is_some())
-            .map(|(p, _)| *p)
+            .map(PrivateRedis::port)
+            .filter(|p| !self.dead.contains(p))
     }
 
-    fn seeds(&self) -> String {
+    pub fn seeds(&self) -> String {
         self.live_ports()
             .map(|p| format!("redis://127.0.0.1:{p}"))
             .collect::<Vec<_>>()
@@ -151,7 +97,7 @@ impl Cluster {
     }
 
     /// The ports of the masters, from CLUSTER NODES on a live node.
-    fn masters(&self) -> Vec<u16> {
+    pub fn masters(&self) -> Vec<u16> {
         let any = self.live_ports().next().unwrap();
         let nodes: String = query(any, redis::cmd("CLUSTER").arg("NODES")).unwrap();
         nodes
@@ -165,15 +111,13 @@ impl Cluster {
     }
 
     fn kill(&mut self, port: u16) {
-        let i = self.ports.iter().position(|&p| p == port).unwrap();
-        if let Some(mut c) = self.nodes[i].take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        let node = self.nodes.iter_mut().find(|n| n.port() == port).unwrap();
+        node.kill();
+        self.dead.push(port);
     }
 
     /// `redis-ops --cluster <seeds>` ...
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = bare();
         c.arg("--cluster").arg(self.seeds()).args(args);
         c
@@ -197,19 +141,23 @@ fn cluster_keys(c: &Cluster, pattern: &str) -> Vec<String> {
 }
 
 #[test]
-fn lessons_set_get_and_bench_with_a_failover_on_a_cluster() {
+fn lessons_set_get_bench_and_ping_with_a_failover_on_a_cluster() {
     let mut c = Cluster::start();
 
     // set / get through the cluster client: the key lands on whichever master owns its slot.
     let key = unique("cluster");
-    let out = run_with(c.cmd(&["set", &key, "hello"]), b"", Duration::from_secs(30));
+    let out = run_with(
+        &mut c.cmd(&["set", &key, "hello"]),
+        b"",
+        Duration::from_secs(30),
+    );
     assert_eq!(text(&out.stdout), "OK\n", "{}", text(&out.stderr));
-    let out = run_with(c.cmd(&["get", &key]), b"", Duration::from_secs(30));
+    let out = run_with(&mut c.cmd(&["get", &key]), b"", Duration::from_secs(30));
     assert_eq!(text(&out.stdout), "hello", "{}", text(&out.stderr));
     assert_eq!(cluster_keys(&c, &key), vec![key.clone()]);
 
     // Every lesson passes on the cluster; MOVE is skipped with a note; nothing is left.
-    let out = run_with(c.cmd(&["lesson", "all"]), b"", Duration::from_mins(1));
+    let out = run_with(&mut c.cmd(&["lesson", "all"]), b"", Duration::from_mins(1));
     let stdout = text(&out.stdout);
     assert!(
         out.status.success(),
@@ -227,7 +175,7 @@ fn lessons_set_get_and_bench_with_a_failover_on_a_cluster() {
 
     // bench on the healthy cluster: every request succeeds.
     let out = run_with(
-        c.cmd(&[
+        &mut c.cmd(&[
             "bench",
             "-c",
             "10",
@@ -248,6 +196,37 @@ fn lessons_set_get_and_bench_with_a_failover_on_a_cluster() {
     }
     assert!(cluster_keys(&c, "bench:*").is_empty(), "bench keys left");
 
+    // ping: the round trip reaches every master (a SET on each), and leaves no key.
+    let sets = |c: &Cluster| -> Vec<u64> {
+        c.masters()
+            .into_iter()
+            .map(|p| {
+                let info: String = query(p, redis::cmd("INFO").arg("commandstats")).unwrap();
+                info.lines()
+                    .find_map(|l| l.strip_prefix("cmdstat_set:calls="))
+                    .and_then(|v| v.split(',').next()?.parse().ok())
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    let before = sets(&c);
+    let out = run_with(&mut c.cmd(&["ping"]), b"", Duration::from_secs(30));
+    assert!(out.success(), "{out:?}");
+    assert!(
+        out.stdout_text()
+            .contains(", cluster of 3 masters, round trip "),
+        "{out:?}"
+    );
+    let after = sets(&c);
+    assert!(
+        before.iter().zip(&after).all(|(b, a)| a > b),
+        "a SET on every master: {before:?} -> {after:?}"
+    );
+    assert!(
+        cluster_keys(&c, "redis-ops:ping:*").is_empty(),
+        "ping keys left"
+    );
+
     // A master dies mid-run: its replica takes over, bench finishes, failures are counted.
     let mut bench = c.cmd(&[
         "--timeout",
@@ -260,7 +239,6 @@ fn lessons_set_get_and_bench_with_a_failover_on_a_cluster() {
         "-t",
         "set",
     ]);
-    bench.stdout(Stdio::piped()).stderr(Stdio::piped());
     let masters = c.masters();
     assert_eq!(masters.len(), 3, "{masters:?}");
     let victim = masters[0];
@@ -268,7 +246,7 @@ fn lessons_set_get_and_bench_with_a_failover_on_a_cluster() {
         let info: String = query(victim, redis::cmd("INFO").arg("stats")).unwrap();
         stat(&info, "total_commands_processed")
     };
-    let child = bench.spawn().unwrap();
+    let child = Proc::spawn(&mut bench);
     wait_until(
         Duration::from_secs(20),
         "bench traffic on the victim",
@@ -279,7 +257,7 @@ fn lessons_set_get_and_bench_with_a_failover_on_a_cluster() {
     );
     let killed_at = Instant::now();
     c.kill(victim);
-    let out = wait_output(child, Duration::from_secs(90));
+    let out = child.finish(Duration::from_secs(90));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     eprintln!("failover bench (master {victim} killed):\n{stdout}{stderr}");
     assert!(out.status.success(), "{stderr}\n{stdout}");

@@ -1,8 +1,8 @@
 //! `--help` and `--version` of redis-ops, as a user reads them (no Redis needed).
 
-/// The help and version of `bin`, checked as `common::testing::check_help` describes.
+/// The help and version of `bin`, checked as `test_support::check_help` describes.
 fn check(bin: &str, name: &str, description: &str) {
-    common::testing::check_help(bin, name, description, env!("CARGO_PKG_VERSION"));
+    test_support::check_help(bin, name, description, env!("CARGO_PKG_VERSION"));
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! `redis-ops lesson`: every group passes against the real Redis, and no key of the run
 //! survives it (after success, a reply that disagreed, or Ctrl-C).
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::*;
@@ -26,7 +25,7 @@ fn prefix_in(line: &str) -> String {
 /// No key under `prefix` in the URL's database or the one MOVE uses.
 fn assert_no_keys(prefix: &str) {
     for db in [0, 1] {
-        let left = keys_matching(&mut redis_db(db), &format!("{prefix}*"));
+        let left = scan_keys(&mut redis_db(db), &format!("{prefix}*"));
         assert!(left.is_empty(), "db {db} still holds {left:?}");
     }
 }
@@ -125,33 +124,32 @@ fn unknown_lesson_is_one_line_and_exit_2() {
 
 /// Another client changes a lesson key between two steps: the next check disagrees, the run
 /// says so and exits 1, and the keys (the intruder's too) are gone.
+/// A running `lesson ... --pause MS` and the key prefix its first line announced.
+fn lesson_in_progress(args: &[&str]) -> (Proc, String) {
+    let mut p = Proc::spawn(cmd().arg("lesson").args(args));
+    let prefix = prefix_in(&p.first_line(STEP));
+    (p, prefix)
+}
+
 #[test]
 fn a_disagreement_is_reported_and_cleaned_up() {
     let mut conn = redis();
-    let mut child = cmd()
-        .args(["lesson", "strings", "--pause", "400"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(child.stdout.take().unwrap());
-    let first = wait_for_line(&lines, |_| true);
-    let prefix = prefix_in(&first[0]);
+    let (mut p, prefix) = lesson_in_progress(&["strings", "--pause", "400"]);
     let greeting = format!("{prefix}greeting");
-    wait_for_line(&lines, |l| l == format!("> SET {greeting} hello"));
-    wait_for_line(&lines, |l| l == "OK");
+    p.wait_for_line(|l| l == format!("> SET {greeting} hello"), STEP);
+    p.wait_for_line(|l| l == "OK", STEP);
     // The lesson now pauses 400 ms before `GET greeting`, which must answer "hello".
     let _: () = redis::cmd("SET")
         .arg(&greeting)
         .arg("sabotage")
         .query(&mut conn)
         .unwrap();
-    let rest = wait_for_line(&lines, |l| l.starts_with("! expected"));
+    let rest = p.wait_for_line(|l| l.starts_with("! expected"), STEP);
     assert_eq!(rest.last().unwrap(), "! expected \"hello\"", "{rest:?}");
-    let out = wait_output(child, Duration::from_secs(30));
-    assert_eq!(out.status.code(), Some(1));
+    let out = p.finish(Duration::from_secs(30));
+    assert_eq!(out.code(), Some(1));
     assert_eq!(
-        text(&out.stderr),
+        out.stderr,
         format!("error: lesson strings: > GET {greeting}: expected \"hello\", got \"sabotage\"\n")
     );
     assert_no_keys(&prefix);
@@ -161,25 +159,17 @@ fn a_disagreement_is_reported_and_cleaned_up() {
 #[test]
 fn ctrl_c_cleans_up() {
     let mut conn = redis();
-    let mut child = cmd()
-        .args(["lesson", "all", "--pause", "50"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(child.stdout.take().unwrap());
-    let first = wait_for_line(&lines, |_| true);
-    let prefix = prefix_in(&first[0]);
-    wait_for_line(&lines, |l| l.starts_with("> GETRANGE"));
-    let before = keys_matching(&mut conn, &format!("{prefix}*"));
+    let (mut p, prefix) = lesson_in_progress(&["all", "--pause", "50"]);
+    p.wait_for_line(|l| l.starts_with("> GETRANGE"), STEP);
+    let before = scan_keys(&mut conn, &format!("{prefix}*"));
     assert!(
         before.len() >= 3,
         "the lesson should hold keys by now: {before:?}"
     );
-    signal(child.id(), "INT");
-    let out = wait_output(child, Duration::from_secs(30));
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    p.interrupt();
+    let out = p.finish(Duration::from_secs(30));
+    assert_eq!(out.code(), Some(1));
+    let stderr = out.stderr;
     assert!(
         stderr.starts_with("error: interrupted (SIGINT); deleted the run's ")
             && stderr.ends_with(&format!(" key(s) under {prefix}\n"))

@@ -7,6 +7,7 @@ mod cluster;
 mod help;
 mod lesson;
 mod output;
+mod ping;
 mod pool;
 mod pubsub;
 mod restart;

@@ -10,27 +10,27 @@ use redis::Commands;
 
 use crate::support::*;
 
-/// Runs `command` with its stdout read for `lines` lines (0: none) and then closed; answers
-/// the exit status and stderr.
-fn with_stdout_closed_after(mut command: Command, lines: usize) -> (Option<i32>, String) {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start redis-ops");
-    let stdout = child.stdout.take().unwrap();
-    if lines > 0 {
-        let mut reader = BufReader::new(stdout);
+/// Runs `command` with its stdout read for `lines` lines (0: none, the pipe is closed from the
+/// start) and then closed, like `| head -<lines>`; answers the exit code and stderr.
+fn with_stdout_closed_after(command: &mut Command, lines: usize) -> (Option<i32>, String) {
+    let child = if lines == 0 {
+        spawn_with_closed_stdout(command)
+    } else {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start redis-ops");
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
         for _ in 0..lines {
             let mut line = String::new();
             reader.read_line(&mut line).unwrap();
             assert!(!line.is_empty(), "stdout ended early");
         }
-    } else {
-        drop(stdout);
-    }
-    let out = wait_output(child, Duration::from_mins(1));
+        child
+    };
+    let out = finish(child, Duration::from_mins(1));
     (out.status.code(), text(&out.stderr))
 }
 
@@ -45,7 +45,7 @@ fn bench_q_piped_into_head_1_ends_quietly() {
     let _ = redis();
     let mut c = cmd();
     c.args(["bench", "-q", "-c", "2", "-n", "200", "-t", "set,get,incr"]);
-    assert_quiet_success(with_stdout_closed_after(c, 1), "bench -q | head -1");
+    assert_quiet_success(with_stdout_closed_after(&mut c, 1), "bench -q | head -1");
 }
 
 #[test]
@@ -55,25 +55,20 @@ fn get_and_lesson_into_a_closed_pipe_end_quietly() {
     let _: () = conn.set(&key, "x".repeat(100_000)).unwrap();
     let mut c = cmd();
     c.args(["get", &key]);
-    assert_quiet_success(with_stdout_closed_after(c, 0), "get");
+    assert_quiet_success(with_stdout_closed_after(&mut c, 0), "get");
     let _: () = conn.del(&key).unwrap();
 
     let mut c = cmd();
     c.args(["lesson", "strings"]);
-    assert_quiet_success(with_stdout_closed_after(c, 0), "lesson");
+    assert_quiet_success(with_stdout_closed_after(&mut c, 0), "lesson");
 }
 
 #[test]
 fn subscribe_into_a_closed_pipe_ends_quietly_at_the_next_message() {
     let mut conn = redis();
     let channel = unique("closed-sub");
-    let mut c = cmd();
-    c.args(["-q", "subscribe", &channel, "--timeout", "30"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    drop(child.stdout.take());
+    let child =
+        spawn_with_closed_stdout(cmd().args(["-q", "subscribe", &channel, "--timeout", "30"]));
     // Subscribed when the server counts it (-q: no "subscribed to" line).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -89,7 +84,7 @@ fn subscribe_into_a_closed_pipe_ends_quietly_at_the_next_message() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _: i64 = conn.publish(&channel, "into the void").unwrap();
-    let out = wait_output(child, Duration::from_secs(30));
+    let out = finish(child, Duration::from_secs(30));
     assert_quiet_success((out.status.code(), text(&out.stderr)), "subscribe");
 }
 
@@ -105,7 +100,7 @@ fn publish_sends_even_when_nobody_reads_the_count() {
         .unwrap();
     let mut c = cmd();
     c.args(["publish", &channel, "sent anyway"]);
-    assert_quiet_success(with_stdout_closed_after(c, 0), "publish");
+    assert_quiet_success(with_stdout_closed_after(&mut c, 0), "publish");
     let msg = pubsub.get_message().unwrap();
     assert_eq!(msg.get_payload::<String>().unwrap(), "sent anyway");
 }

@@ -48,7 +48,7 @@ fn the_pool_never_exceeds_its_size_under_64_tasks() {
     );
 }
 
-fn run_args(args: &[&str]) -> std::process::Output {
+fn run_args(args: &[&str]) -> Run {
     crate::support::run(args)
 }
 
@@ -83,7 +83,7 @@ fn a_pool_of_two_serves_64_tasks() {
     assert!(report.name.starts_with("redis-ops-pool-"));
     // The counters are gone.
     let id = report.name.trim_start_matches("redis-ops-pool-");
-    assert!(keys_matching(&mut redis(), &format!("pool:{id}:*")).is_empty());
+    assert!(scan_keys(&mut redis(), &format!("pool:{id}:*")).is_empty());
 }
 
 #[test]

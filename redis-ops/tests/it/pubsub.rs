@@ -1,29 +1,15 @@
 //! `publish` / `subscribe`: messages arrive in order, `--count` and `--timeout` end it.
 
-use std::process::Stdio;
-use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use crate::support::*;
 
-/// Starts `subscribe ARGS` and waits until it says it is subscribed; the rest of its stderr
-/// comes through the receiver.
-fn subscriber_with_stderr(args: &[&str]) -> (std::process::Child, Receiver<String>) {
-    let mut child = cmd()
-        .arg("subscribe")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(child.stderr.take().unwrap());
-    let seen = wait_for_line(&lines, |l| l.starts_with("subscribed to "));
+/// Starts `subscribe ARGS` and waits until it says (on stderr) it is subscribed.
+fn subscriber(args: &[&str]) -> Proc {
+    let mut p = Proc::spawn(cmd().arg("subscribe").args(args));
+    let seen = p.wait_for_err_line(|l| l.starts_with("subscribed to "), STEP);
     assert_eq!(seen.len(), 1, "{seen:?}");
-    (child, lines)
-}
-
-fn subscriber(args: &[&str]) -> std::process::Child {
-    subscriber_with_stderr(args).0
+    p
 }
 
 #[test]
@@ -33,11 +19,11 @@ fn messages_arrive_in_order_and_count_ends_it() {
     let child = subscriber(&[&channel, "--count", "20", "--timeout", "30"]);
     for i in 1..=20 {
         let out = run(&["publish", &channel, &format!("song {i}")]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(out.success(), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "(integer) 1\n");
     }
-    let out = wait_output(child, Duration::from_secs(30));
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = child.finish(Duration::from_secs(30));
+    assert!(out.success(), "{}", text(&out.stderr));
     let expected: Vec<String> = (1..=20).map(|i| format!("{channel}: song {i}")).collect();
     assert_eq!(text(&out.stdout), expected.join("\n") + "\n");
 }
@@ -49,7 +35,7 @@ fn several_channels_and_patterns() {
     let child = subscriber(&[&a, &b, "--count", "2", "--timeout", "30"]);
     run(&["publish", &b, "to b"]);
     run(&["publish", &a, "to a"]);
-    let out = wait_output(child, Duration::from_secs(30));
+    let out = child.finish(Duration::from_secs(30));
     assert_eq!(text(&out.stdout), format!("{b}: to b\n{a}: to a\n"));
 
     let base = unique("news");
@@ -58,7 +44,7 @@ fn several_channels_and_patterns() {
     run(&["publish", &format!("{base}.sport"), "goal"]);
     run(&["publish", &format!("{base}-not-matching"), "ignored"]);
     run(&["publish", &format!("{base}.weather"), "rain"]);
-    let out = wait_output(child, Duration::from_secs(30));
+    let out = child.finish(Duration::from_secs(30));
     assert_eq!(
         text(&out.stdout),
         format!("{base}.sport: goal\n{base}.weather: rain\n")
@@ -69,7 +55,7 @@ fn several_channels_and_patterns() {
 fn nobody_listening_means_zero_receivers() {
     let _ = redis();
     let out = run(&["publish", &unique("void"), "hello?"]);
-    assert!(out.status.success());
+    assert!(out.success());
     assert_eq!(text(&out.stdout), "(integer) 0\n");
 }
 
@@ -77,12 +63,12 @@ fn nobody_listening_means_zero_receivers() {
 fn too_few_messages_before_the_timeout_is_exit_1() {
     let _ = redis();
     let channel = unique("quiet");
-    let (child, stderr) = subscriber_with_stderr(&[&channel, "--count", "3", "--timeout", "1"]);
+    let child = subscriber(&[&channel, "--count", "3", "--timeout", "1"]);
     run(&["publish", &channel, "only one"]);
-    let out = wait_output(child, Duration::from_secs(30));
-    assert_eq!(out.status.code(), Some(1));
+    let out = child.finish(Duration::from_secs(30));
+    assert_eq!(out.code(), Some(1));
     assert_eq!(text(&out.stdout), format!("{channel}: only one\n"));
-    let rest: Vec<String> = stderr.iter().collect();
+    let rest: Vec<&str> = out.stderr_lines().into_iter().skip(1).collect();
     assert_eq!(
         rest,
         ["error: timed out after 1.0 s: 1 of 3 messages received"]
@@ -93,15 +79,15 @@ fn too_few_messages_before_the_timeout_is_exit_1() {
 fn without_count_the_timeout_is_a_normal_end() {
     let _ = redis();
     let child = subscriber(&[&unique("idle"), "--timeout", "0.5"]);
-    let out = wait_output(child, Duration::from_secs(30));
-    assert!(out.status.success());
+    let out = child.finish(Duration::from_secs(30));
+    assert!(out.success());
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn subscribe_needs_a_channel() {
     let out = run(&["subscribe"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
         "error: subscribe: name at least one channel\nRun 'redis-ops --help' for usage.\n"

@@ -6,13 +6,6 @@ use std::time::Duration;
 
 use crate::support::*;
 
-/// `redis-ops --url <private>` ...
-fn on(r: &PrivateRedis, args: &[&str]) -> std::process::Command {
-    let mut c = bare();
-    c.arg("--url").arg(r.url()).args(args);
-    c
-}
-
 fn number_after(text: &str, label: &str) -> u64 {
     let at = text
         .find(label)
@@ -33,14 +26,12 @@ fn bench_counts_what_failed_and_goes_on_after_a_restart() {
         &r,
         &["bench", "-c", "10", "-n", "300000", "-P", "4", "-t", "set"],
     );
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    wait_commands(&r, 5_000);
+    let child = Proc::spawn(&mut cmd);
+    r.wait_commands(5_000, STEP);
     r.restart(Duration::from_millis(400));
-    let out = wait_output(child, Duration::from_mins(1));
+    let out = child.finish(Duration::from_mins(1));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}\n{stdout}");
+    assert!(out.success(), "{stderr}\n{stdout}");
     // Every request is accounted for: answered or counted as failed.
     let completed: u64 = stdout
         .lines()
@@ -90,14 +81,12 @@ fn bench_gives_up_when_the_server_stays_away() {
             "1",
         ],
     );
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    wait_commands(&r, 2_000);
+    let child = Proc::spawn(&mut cmd);
+    r.wait_commands(2_000, STEP);
     r.kill();
-    let out = wait_output(child, Duration::from_secs(30));
+    let out = child.finish(Duration::from_secs(30));
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("gave up reconnecting after 1.0 s") && stderr.contains("not sent"),
         "{stderr}"
@@ -108,21 +97,21 @@ fn bench_gives_up_when_the_server_stays_away() {
 #[test]
 fn subscribe_resubscribes_after_a_restart() {
     let mut r = PrivateRedis::start();
-    let (mut child, out, err) = spawn_lines(on(
+    let mut p = Proc::spawn(&mut on(
         &r,
         &["subscribe", "news", "--count", "2", "--timeout", "30"],
     ));
-    wait_for_line(&err, |l| l == "subscribed to news");
+    p.wait_for_err_line(|l| l == "subscribed to news", STEP);
     let n: i64 = redis::cmd("PUBLISH")
         .arg("news")
         .arg("before")
         .query(&mut r.conn())
         .unwrap();
     assert_eq!(n, 1);
-    wait_for_line(&out, |l| l == "news: before");
+    p.wait_for_line(|l| l == "news: before", STEP);
 
     r.restart(Duration::from_millis(300));
-    let seen = wait_for_line(&err, |l| l.starts_with("resubscribed to news after "));
+    let seen = p.wait_for_err_line(|l| l.starts_with("resubscribed to news after "), STEP);
     assert!(
         seen.iter().any(|l| l.starts_with("connection lost (")),
         "{seen:?}"
@@ -134,23 +123,12 @@ fn subscribe_resubscribes_after_a_restart() {
         .query(&mut r.conn())
         .unwrap();
     assert_eq!(n, 1);
-    wait_for_line(&out, |l| l == "news: after");
-    let status = wait_output_status(&mut child);
-    assert!(status.success());
-}
-
-fn wait_output_status(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("redis-ops subscribe did not end after --count messages");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    p.wait_for_line(|l| l == "news: after", STEP);
+    let out = p.finish(Duration::from_secs(10));
+    assert!(
+        out.success(),
+        "redis-ops subscribe did not end after --count messages: {out:?}"
+    );
 }
 
 #[test]
@@ -170,14 +148,12 @@ fn pool_counts_failed_incrs_across_a_restart() {
             "20",
         ],
     );
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    wait_commands(&r, 3_000);
+    let child = Proc::spawn(&mut cmd);
+    r.wait_commands(3_000, STEP);
     r.restart(Duration::from_millis(400));
-    let out = wait_output(child, Duration::from_secs(90));
+    let out = child.finish(Duration::from_secs(90));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}\n{stdout}");
+    assert!(out.success(), "{stderr}\n{stdout}");
     assert!(
         stdout.contains("(not checked: the server restarted during the run and lost it)"),
         "{stdout}"
