@@ -19,6 +19,18 @@ pub enum Error {
     /// The poem file does not exist.
     #[error("No such file: {}", .0.display())]
     NoSuchFile(PathBuf),
+    /// The poem file is not a regular file (a device such as `/dev/zero`, a FIFO, a folder):
+    /// refused before it is opened, so that nothing blocks or reads without end.
+    #[error("{} is not a regular file", .0.display())]
+    NotRegularFile(PathBuf),
+    /// The poem file is larger than `--max-poem-size`.
+    #[error("{}: poem larger than {max} bytes (--max-poem-size)", .path.display())]
+    PoemFileTooLarge {
+        /// The file as given.
+        path: PathBuf,
+        /// The limit.
+        max: usize,
+    },
     /// The poem file exists but cannot be read.
     #[error("cannot read the poem file {}: {}", .path.display(), describe_io(.cause))]
     ReadPoem {
@@ -36,9 +48,18 @@ pub enum Error {
     /// SIGINT/SIGTERM handlers could not be installed.
     #[error("cannot install the signal handlers: {}", describe_io(.0))]
     Signals(io::Error),
-    /// The async runtime could not start.
+    /// The async runtime could not start (no descriptor for its reactor, no thread for a
+    /// worker).
     #[error("cannot start the async runtime: {}", describe_io(.0))]
     Runtime(io::Error),
+    /// A thread of the program's own could not start (poetry-client's downloads thread).
+    #[error("cannot start the {what} thread: {}", describe_io(.cause))]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// Why (the system's thread limit, say).
+        cause: io::Error,
+    },
     /// Standard output was closed by its reader (`poetry-client ... | head -c1`): the program
     /// stops quietly with exit 0 (`common::exit::finish` knows [`Closed`] in the chain).
     #[error("{0}")]
@@ -66,9 +87,12 @@ impl From<PrintError> for Error {
 impl ExitStatus for Error {
     fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Address(_) | Error::NoSuchFile(_) | Error::ReadPoem { .. } => {
-                USAGE
-            }
+            Error::Usage(_)
+            | Error::Address(_)
+            | Error::NoSuchFile(_)
+            | Error::NotRegularFile(_)
+            | Error::PoemFileTooLarge { .. }
+            | Error::ReadPoem { .. } => USAGE,
             _ => FAILURE,
         }
     }

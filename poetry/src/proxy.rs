@@ -35,16 +35,21 @@ pub struct Config {
     pub max_connections: usize,
     /// After a shutdown request, how long connections in progress may take.
     pub grace: Duration,
+    /// The largest upstream poem accepted, in bytes: a fetch that gets more fails (and holds no
+    /// more than this in memory).
+    pub max_poem_size: usize,
 }
 
 impl Config {
-    /// Proxies `upstream` with a 10 s timeout, 10,000 connections, 5 s of grace.
+    /// Proxies `upstream` with a 10 s timeout, 10,000 connections, 5 s of grace, poems up to
+    /// 16 MiB.
     pub fn new(upstream: SocketAddr) -> Self {
         Self {
             upstream,
             timeout: Duration::from_secs(10),
             max_connections: 10_000,
             grace: Duration::from_secs(5),
+            max_poem_size: crate::limits::DEFAULT_MAX_POEM_SIZE,
         }
     }
 }
@@ -130,7 +135,7 @@ impl Cache {
             let fetched = tokio::select! {
                 biased;
                 () = abort.cancelled() => None,
-                r = client::get_poem(upstream, this.config.timeout, |_| {}) => match r {
+                r = client::get_poem(upstream, this.config.timeout, this.config.max_poem_size, |_| {}) => match r {
                     Ok(poem) => Some(poem),
                     Err(e) => {
                         tracing::warn!("cannot fetch the poem from {upstream}: {e}");

@@ -15,23 +15,58 @@ pub mod transform;
 
 use std::fmt::Display;
 use std::future::Future;
-use std::io::Write;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::pin::Pin;
 
 use common::output::Out;
 use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
 
-use crate::Error;
+use crate::{Error, limits};
 
-/// A server's `--max-connections`: at least 1; by default 10,000, or fewer when the open-file
-/// limit (raised to its hard limit first) is lower.
+/// A server's `--max-connections`: 1 to [`limits::MAX_CONNECTIONS`]; by default 10,000, or
+/// fewer when the open-file limit (raised to its hard limit first) is lower.
 fn max_connections(arg: Option<usize>) -> Result<usize, Error> {
-    let fd_limit = crate::limits::raise_fd_limit();
-    match arg {
-        Some(0) => Err(Error::Usage("--max-connections must be 1 or more".into())),
-        Some(n) => Ok(n),
-        None => Ok(crate::limits::default_max_connections(fd_limit)),
+    if let Some(n) = arg {
+        return limits::check("max-connections", n, 1, limits::MAX_CONNECTIONS)
+            .map_err(Error::Usage);
+    }
+    Ok(limits::default_max_connections(limits::raise_fd_limit()))
+}
+
+/// A `--max-poem-size`: 1 to [`limits::MAX_POEM_SIZE`].
+fn max_poem_size(n: usize) -> Result<usize, Error> {
+    limits::check("max-poem-size", n, 1, limits::MAX_POEM_SIZE).map_err(Error::Usage)
+}
+
+/// The runtime with `threads` workers (`common::runtime::build`), where a worker thread the
+/// system refuses is an error, not a panic: tokio panics when it cannot start the first one.
+fn runtime(threads: usize) -> Result<Runtime, Error> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(|| common::runtime::build(threads));
+    std::panic::set_hook(hook);
+    match built {
+        Ok(runtime) => runtime.map_err(Error::Runtime),
+        Err(panic) => Err(Error::Runtime(refused_thread(panic.as_ref()))),
+    }
+}
+
+/// The cause in tokio's panic (`OS can't spawn worker thread: <why> (os error 11)`) as an I/O
+/// error.
+fn refused_thread(panic: &(dyn std::any::Any + Send)) -> io::Error {
+    let text = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("no worker thread");
+    let code = text
+        .rsplit_once("(os error ")
+        .and_then(|(_, code)| code.trim_end_matches(')').parse().ok());
+    match code {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::other(text.to_owned()),
     }
 }
 
@@ -57,7 +92,7 @@ where
     S: Display,
     F: Future<Output = Result<S, Error>>,
 {
-    let runtime = common::runtime::build(threads).map_err(Error::Runtime)?;
+    let runtime = runtime(threads)?;
     runtime.block_on(async {
         let signal = common::shutdown::install().map_err(Error::Signals)?;
         let shutdown: Shutdown = Box::pin(async move {

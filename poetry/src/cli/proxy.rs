@@ -7,8 +7,8 @@ use argh::FromArgs;
 use common::cli::{positive_secs, secs};
 use common::output::Out;
 
-use crate::Error;
 use crate::proxy::{self, Config};
+use crate::{Error, limits};
 
 /// Serve the poem of an upstream poetry server, fetched once and cached (the Twisted tutorial's
 /// poetry proxy). Clients arriving during the first fetch share it; a failed fetch is not cached
@@ -18,7 +18,7 @@ use crate::proxy::{self, Config};
 #[argh(
     example = "The poetry server on port 9002 behind a proxy on port 8000; three clients, one upstream fetch:\n$ {command_name} 9002 --port 8000\n$ poetry-client 8000 8000 8000",
     example = "An upstream on another machine, a free port (shown in the first line), each fetch logged:\n$ {command_name} 192.0.2.7:9000 -v",
-    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
+    note = "An upstream poem over --max-poem-size fails that fetch (its clients are closed without a poem; nothing is cached). Bounds: --max-connections 1 to 1000000, --max-poem-size 1 to 1073741824, seconds at most a year.\nExit codes: 0 after SIGINT/SIGTERM (even with stderr closed), 1 when it cannot listen or start, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
 )]
 pub struct Args {
     /// the upstream poetry server: PORT (meaning 127.0.0.1:PORT) or HOST:PORT
@@ -37,7 +37,12 @@ pub struct Args {
         from_str_fn(positive_secs)
     )]
     timeout: Duration,
-    /// connections served at once (default 10000, fewer under a low open-file limit)
+    /// the largest upstream poem accepted, in bytes, 1 to 1073741824 (default 16777216,
+    /// 16 MiB)
+    #[argh(option, default = "limits::DEFAULT_MAX_POEM_SIZE")]
+    max_poem_size: usize,
+    /// connections served at once, 1 to 1000000 (default 10000, fewer under a low open-file
+    /// limit)
     #[argh(option)]
     max_connections: Option<usize>,
     /// seconds poems in progress get to finish after SIGINT/SIGTERM (default 5)
@@ -53,12 +58,15 @@ pub struct Args {
 
 /// Checks the arguments, then proxies the upstream until SIGINT or SIGTERM.
 pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
+    let max_connections = super::max_connections(args.max_connections)?;
+    let max_poem_size = super::max_poem_size(args.max_poem_size)?;
     let upstream = common::parse_connect_addr(&args.upstream)?;
     let addr = common::addr::listen_addr(&args.iface, args.port)?;
     let mut config = Config::new(upstream);
     config.timeout = args.timeout;
     config.grace = args.grace;
-    config.max_connections = super::max_connections(args.max_connections)?;
+    config.max_connections = max_connections;
+    config.max_poem_size = max_poem_size;
     super::serve(
         "poetry-proxy",
         1,

@@ -9,8 +9,8 @@ use common::cli::secs;
 use common::output::Out;
 use common::runtime::MAX_THREADS;
 
-use crate::Error;
 use crate::server::{self, Config, load_poem};
+use crate::{Error, limits};
 
 /// Serve one poem file to every client that connects, then close the connection (the Twisted
 /// tutorial's Fast Poetry Server). With --delay, the slow server: --num-bytes at a time,
@@ -20,7 +20,7 @@ use crate::server::{self, Config, load_poem};
 #[argh(
     example = "The fast server on 127.0.0.1:9000 (then: poetry-client 9000):\n$ {command_name} poetry/poems/ecstasy.txt",
     example = "The slow server, 10 bytes every 0.7 s, on port 9002:\n$ {command_name} --port 9002 --delay 0.7 --num-bytes 10 poetry/poems/alla_sera.txt",
-    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage (no file, two files, a missing file). --version prints the version. Guide: docs/poetry.md."
+    note = "The poem file must be a regular file (not a device or a FIFO) of at most --max-poem-size bytes. Bounds: --max-connections 1 to 1000000, --threads 1 to 1024, --num-bytes and --max-poem-size 1 to 1073741824, seconds at most a year.\nExit codes: 0 after SIGINT/SIGTERM (even with stderr closed), 1 when it cannot listen or start, 2 for bad usage (no file, two files, a missing file, a file that is not a regular one or is too large). --version prints the version. Guide: docs/poetry.md."
 )]
 pub struct Args {
     /// the poem file to serve
@@ -35,10 +35,15 @@ pub struct Args {
     /// slow mode: seconds between two pieces of the poem
     #[argh(option, from_str_fn(secs))]
     delay: Option<Duration>,
-    /// slow mode: bytes per piece (default 10; a UTF-8 character is never split)
+    /// slow mode: bytes per piece, 1 to 1073741824 (default 10; a UTF-8 character is never
+    /// split)
     #[argh(option, default = "10")]
     num_bytes: usize,
-    /// connections served at once; more wait (default 10000, fewer under a low open-file limit)
+    /// the largest poem file served, in bytes, 1 to 1073741824 (default 16777216, 16 MiB)
+    #[argh(option, default = "limits::DEFAULT_MAX_POEM_SIZE")]
+    max_poem_size: usize,
+    /// connections served at once, 1 to 1000000; more wait (default 10000, fewer under a low
+    /// open-file limit)
     #[argh(option)]
     max_connections: Option<usize>,
     /// seconds poems in progress get to finish after SIGINT/SIGTERM (default 5)
@@ -55,30 +60,32 @@ pub struct Args {
     pub quiet: bool,
 }
 
-/// Checks the arguments, loads the poem, then serves it until SIGINT or SIGTERM.
+/// Checks the arguments (every bound before the file is read), loads the poem, then serves it
+/// until SIGINT or SIGTERM.
 pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
     let [file] = args.files.as_slice() else {
         return Err(Error::Usage("Provide exactly one poetry file.".into()));
     };
-    let poem = load_poem(Path::new(file))?;
-    if poem.is_empty() {
-        tracing::warn!("{file} is empty: clients will report an empty poem");
-    }
-    let addr = common::addr::listen_addr(&args.iface, args.port)?;
-    if args.num_bytes == 0 {
-        return Err(Error::Usage("--num-bytes must be 1 or more".into()));
-    }
+    let num_bytes = limits::check("num-bytes", args.num_bytes, 1, limits::MAX_POEM_SIZE)
+        .map_err(Error::Usage)?;
     if !(1..=MAX_THREADS).contains(&args.threads) {
         return Err(Error::Usage(format!(
             "--threads must be from 1 to {MAX_THREADS}"
         )));
     }
+    let max_connections = super::max_connections(args.max_connections)?;
+    let max_poem_size = super::max_poem_size(args.max_poem_size)?;
+    let addr = common::addr::listen_addr(&args.iface, args.port)?;
+    let poem = load_poem(Path::new(file), max_poem_size)?;
+    if poem.is_empty() {
+        tracing::warn!("{file} is empty: clients will report an empty poem");
+    }
     let mut config = Config::new(poem);
     config.grace = args.grace;
     if let Some(delay) = args.delay {
-        config = config.slow(delay, args.num_bytes);
+        config = config.slow(delay, num_bytes);
     }
-    config.max_connections = super::max_connections(args.max_connections)?;
+    config.max_connections = max_connections;
     super::serve(
         "poetry-server",
         args.threads,

@@ -7,8 +7,8 @@ use argh::FromArgs;
 use common::cli::{positive_secs, secs};
 use common::output::Out;
 
-use crate::Error;
 use crate::transform::{self, Config};
+use crate::{Error, limits};
 
 /// Serve poem transformations (the Twisted tutorial's transformedpoetry.py). A request is one
 /// netstring, `<len>:cummingsify.<poem>,`; the reply is `<len>:<poem in lowercase>,`, then the
@@ -18,7 +18,7 @@ use crate::transform::{self, Config};
 #[argh(
     example = "The service on port 10000, then one request by hand:\n$ {command_name} --port 10000\n$ printf '27:cummingsify.HERE IS MY POEM,' | nc -q 1 127.0.0.1 10000\n15:here is my poem,",
     example = "Requests up to 1 MB, on every interface, on a free port (shown in the first line):\n$ {command_name} --iface 0.0.0.0 --max-length 1000000",
-    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
+    note = "--max-length is the largest poem (request) served: a longer one is refused as soon as its length arrives. Bounds: --max-length 0 to 1073741824, --max-connections 1 to 1000000, seconds at most a year.\nExit codes: 0 after SIGINT/SIGTERM (even with stderr closed), 1 when it cannot listen or start, 2 for bad usage. --version prints the version. Guide: docs/poetry.md."
 )]
 pub struct Args {
     /// the port to listen on (default 0: a free port)
@@ -27,7 +27,7 @@ pub struct Args {
     /// the interface to listen on (default localhost)
     #[argh(option, default = "String::from(\"localhost\")")]
     iface: String,
-    /// the longest request accepted, in bytes (default 99999)
+    /// the longest request accepted, in bytes, at most 1073741824 (default 99999)
     #[argh(option, default = "99_999")]
     max_length: usize,
     /// seconds a client may stay silent (default 30)
@@ -37,7 +37,8 @@ pub struct Args {
         from_str_fn(positive_secs)
     )]
     timeout: Duration,
-    /// connections served at once (default 10000, fewer under a low open-file limit)
+    /// connections served at once, 1 to 1000000 (default 10000, fewer under a low open-file
+    /// limit)
     #[argh(option)]
     max_connections: Option<usize>,
     /// seconds requests in progress get to finish after SIGINT/SIGTERM (default 5)
@@ -53,11 +54,14 @@ pub struct Args {
 
 /// Checks the arguments, then serves transforms until SIGINT or SIGTERM.
 pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
+    let max_length = limits::check("max-length", args.max_length, 0, limits::MAX_POEM_SIZE)
+        .map_err(Error::Usage)?;
+    let max_connections = super::max_connections(args.max_connections)?;
     let addr = common::addr::listen_addr(&args.iface, args.port)?;
     let config = Config {
-        max_length: args.max_length,
+        max_length,
         timeout: args.timeout,
-        max_connections: super::max_connections(args.max_connections)?,
+        max_connections,
         grace: args.grace,
     };
     super::serve(

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::probe::{Outcome, Passed, Probe, Refusal, check_all};
+use tokio_util::sync::CancellationToken;
 
 use super::download::Checks;
 use super::{FetchError, get_poem};
@@ -42,13 +43,16 @@ pub fn verdict(fetched: &Result<Bytes, FetchError>, took: Duration) -> Result<Pa
     }
 }
 
-/// Downloads from `addr` through `check_all`, trying again while the server is not ready and
-/// `checks.wait` has time left; answers the last try's download and the check's outcome.
-/// `on_bytes` hears the running total of each try.
+/// Downloads from `addr` through `check_all` (each try bounded by `timeout` for each wait and
+/// by `max_size` bytes), trying again while the server is not ready and `checks.wait` has time
+/// left, until `stop`; answers the last try's download and the check's outcome. `on_bytes`
+/// hears the running total of each try.
 pub async fn checked(
     addr: SocketAddr,
     timeout: Duration,
+    max_size: usize,
     checks: &Checks,
+    stop: &CancellationToken,
     on_bytes: impl Fn(usize),
 ) -> (Result<Bytes, FetchError>, Outcome) {
     let last: Mutex<Option<Result<Bytes, FetchError>>> = Mutex::new(None);
@@ -59,7 +63,7 @@ pub async fn checked(
     let (last_try, on_bytes) = (&last, &on_bytes);
     let try_once = move |_target: String| async move {
         let start = Instant::now();
-        let fetched = get_poem(addr, timeout, on_bytes).await;
+        let fetched = get_poem(addr, timeout, max_size, on_bytes).await;
         let verdict = verdict(&fetched, start.elapsed());
         *last_try
             .lock()
@@ -70,7 +74,7 @@ pub async fn checked(
         &[addr.to_string()],
         probe,
         try_once,
-        checks.stop.clone().cancelled_owned(),
+        stop.clone().cancelled_owned(),
     )
     .await;
     let outcome = outcomes.pop().expect("one outcome per target");

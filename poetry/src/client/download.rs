@@ -1,6 +1,8 @@
 //! Every address at once: at most `concurrency` downloads in progress, each settled download
 //! handed on in the addresses' order as soon as the ones before it are settled; each download
-//! optionally a readiness check ([`Checks`]) and followed by a transform.
+//! optionally a readiness check ([`Checks`]) and followed by a transform. A stop (SIGINT or
+//! SIGTERM, through [`Options::stop`]) settles every download not finished yet as interrupted:
+//! the poems already whole are still handed on, in order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +21,8 @@ use crate::transform::{self, Transform, TransformError};
 pub struct Options {
     /// Bounds each connection and each wait for bytes.
     pub timeout: Duration,
+    /// The largest poem accepted, in bytes: a server that sends more fails that download.
+    pub max_poem_size: usize,
     /// Downloads in progress at once.
     pub concurrency: usize,
     /// A transformation service to cummingsify every poem through (the original poem is kept
@@ -26,17 +30,19 @@ pub struct Options {
     pub transform: Option<SocketAddr>,
     /// Each download as a readiness check (`--wait`, `--json`); `None`: plain downloads.
     pub checks: Option<Checks>,
+    /// Cancelled (by a signal) to stop: downloads in progress are dropped, the ones not begun
+    /// are not begun, both settle as interrupted; a check's waiting ends.
+    pub stop: CancellationToken,
 }
 
 /// Downloads as readiness checks: each goes through `common::probe::check_all` (see
-/// [`super::check`]), which tries a server that is not ready again until `wait` has gone.
-#[derive(Debug, Clone, Default)]
+/// [`super::check`]), which tries a server that is not ready again until `wait` has gone (or
+/// [`Options::stop`]: what is not ready then stays a failure).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Checks {
     /// How long a download may keep trying a server that is not ready, from its start;
     /// `None`: one try.
     pub wait: Option<Duration>,
-    /// Cancelled (by a signal) to stop the waiting: what is not ready then stays a failure.
-    pub stop: CancellationToken,
 }
 
 /// One download, settled, as [`download_all`] hands it on (in the addresses' order).
@@ -48,6 +54,8 @@ pub struct Settled {
     pub poem: Option<Bytes>,
     /// The check's outcome, when the downloads are checks ([`Options::checks`]).
     pub check: Option<Outcome>,
+    /// [`Options::stop`] ended the download before it was over (or before it began).
+    pub interrupted: bool,
 }
 
 /// What happened to one download, for the lines on stderr.
@@ -131,8 +139,10 @@ pub trait Observer: Send + Sync {
 pub struct Summary {
     /// Poems downloaded.
     pub got: usize,
-    /// Downloads that failed.
+    /// Downloads that failed (the interrupted ones included).
     pub failed: usize,
+    /// Of those, the ones a stop interrupted, or that never began.
+    pub interrupted: usize,
     /// Time from the first connection to the last poem written.
     pub elapsed: Duration,
 }
@@ -166,14 +176,24 @@ pub async fn download_all<E>(
         let options = options.clone();
         tokio::spawn(async move {
             for (i, addr) in addrs.into_iter().enumerate() {
-                let permit = limit
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
+                let task = i + 1;
+                let permit = tokio::select! {
+                    biased;
+                    () = options.stop.cancelled() => None,
+                    permit = limit.clone().acquire_owned() => permit.ok(),
+                };
+                let Some(permit) = permit.filter(|_| !options.stop.is_cancelled()) else {
+                    // Stopped: this download never begins.
+                    let _ = tx.send(Settled::interrupted(task));
+                    continue;
+                };
                 let (tx, observer, options) = (tx.clone(), observer.clone(), options.clone());
                 tokio::spawn(async move {
-                    let (report, settled) = one_task(i + 1, addr, &options, &*observer).await;
+                    let (report, settled) = tokio::select! {
+                        biased;
+                        done = one_task(task, addr, &options, &*observer) => done,
+                        () = options.stop.cancelled() => interrupted(task, addr),
+                    };
                     drop(permit);
                     observer.finished(&report);
                     let _ = tx.send(settled);
@@ -184,7 +204,7 @@ pub async fn download_all<E>(
 
     // Downloads settle in any order; they are handed on in argument order.
     let mut waiting: Vec<Option<Settled>> = std::iter::repeat_with(|| None).take(n).collect();
-    let (mut next, mut got) = (0, 0);
+    let (mut next, mut got, mut stopped) = (0, 0, 0);
     while next < n {
         let Some(settled) = rx.recv().await else {
             break; // a task panicked: what it had is lost
@@ -193,6 +213,7 @@ pub async fn download_all<E>(
         waiting[at] = Some(settled);
         while let Some(settled) = waiting.get_mut(next).and_then(Option::take) {
             got += usize::from(settled.poem.is_some());
+            stopped += usize::from(settled.interrupted);
             next += 1;
             deliver(settled)?;
         }
@@ -201,8 +222,32 @@ pub async fn download_all<E>(
     Ok(Summary {
         got,
         failed: n - got,
+        interrupted: stopped,
         elapsed: start.elapsed(),
     })
+}
+
+impl Settled {
+    /// A download a stop ended (or that never began).
+    fn interrupted(task: usize) -> Self {
+        Self {
+            task,
+            poem: None,
+            check: None,
+            interrupted: true,
+        }
+    }
+}
+
+/// A download in progress that a stop ended: no poem, and no check outcome.
+fn interrupted(task: usize, addr: SocketAddr) -> (TaskReport, Settled) {
+    let report = TaskReport {
+        task,
+        addr,
+        result: Err(FetchError::Interrupted),
+        transform: None,
+    };
+    (report, Settled::interrupted(task))
 }
 
 async fn one_task(
@@ -214,10 +259,13 @@ async fn one_task(
     observer.started(task, addr);
     let started = Instant::now();
     let on_bytes = |bytes| observer.received(task, bytes);
+    let (timeout, max) = (options.timeout, options.max_poem_size);
     let (fetched, outcome) = match &options.checks {
-        None => (get_poem(addr, options.timeout, on_bytes).await, None),
+        None => (get_poem(addr, timeout, max, on_bytes).await, None),
         Some(checks) => {
-            let (fetched, outcome) = check::checked(addr, options.timeout, checks, on_bytes).await;
+            let stop = &options.stop;
+            let (fetched, outcome) =
+                check::checked(addr, timeout, max, checks, stop, on_bytes).await;
             (fetched, Some(outcome))
         }
     };
@@ -231,6 +279,7 @@ async fn one_task(
         task,
         poem: None,
         check: outcome,
+        interrupted: false,
     };
     let poem = match fetched {
         Ok(poem) => poem,

@@ -59,6 +59,16 @@ pub enum FetchError {
     /// The server closed the connection without sending anything.
     #[error("the server closed the connection without sending a poem")]
     Empty,
+    /// The server sent more than the largest poem accepted (`--max-poem-size`): the download
+    /// stops there, and the connection is dropped.
+    #[error("poem larger than {max} bytes")]
+    TooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// SIGINT or SIGTERM stopped the download.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl FetchError {
@@ -67,39 +77,53 @@ impl FetchError {
     pub fn got(&self) -> usize {
         match self {
             Self::TimedOut { got, .. } | Self::Reset { got } | Self::Read { got, .. } => *got,
-            Self::Connect(_) | Self::ConnectTimedOut(_) | Self::Empty => 0,
+            Self::TooLarge { max } => max.saturating_add(1),
+            Self::Connect(_) | Self::ConnectTimedOut(_) | Self::Empty | Self::Interrupted => 0,
         }
     }
 }
 
 /// Downloads one poem: connects, reads until the server's clean close. `timeout` bounds the
 /// connection and every wait for more bytes (a slow server may take minutes in all, as long as
-/// it keeps sending). `on_bytes` hears the running total after each read.
+/// it keeps sending); more than `max_size` bytes fail the download
+/// ([`FetchError::TooLarge`]). `on_bytes` hears the running total after each read.
 pub async fn get_poem(
     addr: SocketAddr,
     timeout: Duration,
+    max_size: usize,
     on_bytes: impl FnMut(usize),
 ) -> Result<Bytes, FetchError> {
     let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
         .await
         .map_err(|_| FetchError::ConnectTimedOut(timeout))?
         .map_err(FetchError::Connect)?;
-    read_poem(stream, timeout, on_bytes).await
+    read_poem(stream, timeout, max_size, on_bytes).await
 }
 
-/// Reads a poem from a connected stream (the part of [`get_poem`] after connecting).
+/// Reads a poem from a connected stream (the part of [`get_poem`] after connecting). Never
+/// holds more than `max` bytes and the one that proves the poem too large: memory stays
+/// bounded whatever the server sends.
 async fn read_poem(
     mut stream: impl AsyncRead + Unpin,
     timeout: Duration,
+    max: usize,
     mut on_bytes: impl FnMut(usize),
 ) -> Result<Bytes, FetchError> {
-    let mut poem = BytesMut::with_capacity(4096);
+    use bytes::BufMut;
+    let mut poem = BytesMut::with_capacity(4096.min(max.saturating_add(1)));
     loop {
         let got = poem.len();
-        if poem.capacity() == poem.len() {
-            poem.reserve(poem.len().max(4096));
+        if got > max {
+            return Err(FetchError::TooLarge { max });
         }
-        match tokio::time::timeout(timeout, stream.read_buf(&mut poem)).await {
+        // Room for one byte past the limit, no more: that byte proves the poem too large.
+        let room = max.saturating_add(1) - got;
+        if poem.capacity() == got {
+            poem.reserve(got.max(4096).min(room));
+        }
+        let mut limited = (&mut poem).limit(room);
+        let read = tokio::time::timeout(timeout, stream.read_buf(&mut limited)).await;
+        match read {
             Err(_) => return Err(FetchError::TimedOut { timeout, got }),
             Ok(Ok(0)) if got == 0 => return Err(FetchError::Empty),
             Ok(Ok(0)) => return Ok(poem.freeze()),

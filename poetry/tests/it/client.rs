@@ -11,7 +11,7 @@ use poetry::server::Config;
 use test_support::{refused_addr, silent_listener};
 
 use super::support::{
-    CLIENT, args, empty_server, poem, poetry_server, resetting_server, run_bin_async,
+    CLIENT, MAX_POEM, args, empty_server, poem, poetry_server, resetting_server, run_bin_async,
     transform_server,
 };
 
@@ -187,9 +187,11 @@ async fn downloads_run_at_most_concurrency_at_once_and_come_out_in_order() {
     let recorder = Arc::new(Recorder::default());
     let options = Options {
         timeout: Duration::from_secs(10),
+        max_poem_size: MAX_POEM,
         concurrency: 2,
         transform: None,
         checks: None,
+        stop: tokio_util::sync::CancellationToken::new(),
     };
     let mut out = Vec::new();
     let summary = download_all(addrs, &options, recorder.clone(), |settled| {
@@ -219,19 +221,19 @@ async fn only_a_clean_close_completes_a_poem() {
     let reset = resetting_server(ecstasy.clone(), 2000).await;
     let t = Duration::from_secs(5);
     assert!(matches!(
-        get_poem(reset, t, |_| {}).await,
+        get_poem(reset, t, MAX_POEM, |_| {}).await,
         Err(FetchError::Reset { got: 2000 })
     ));
     assert!(matches!(
-        get_poem(empty_server().await, t, |_| {}).await,
+        get_poem(empty_server().await, t, MAX_POEM, |_| {}).await,
         Err(FetchError::Empty)
     ));
     let (_keep, silent) = silent_listener();
     assert!(matches!(
-        get_poem(silent, Duration::from_millis(200), |_| {}).await,
+        get_poem(silent, Duration::from_millis(200), MAX_POEM, |_| {}).await,
         Err(FetchError::TimedOut { got: 0, .. })
     ));
-    match get_poem(refused_addr(), t, |_| {}).await {
+    match get_poem(refused_addr(), t, MAX_POEM, |_| {}).await {
         Err(e @ FetchError::Connect(_)) => assert_eq!(e.to_string(), "connection refused"),
         other => panic!("{other:?}"),
     }

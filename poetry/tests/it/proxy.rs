@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::support::{Background, PROXY, poem, poetry_server, proxy_server, run_bin};
+use super::support::{Background, MAX_POEM, PROXY, poem, poetry_server, proxy_server, run_bin};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -85,7 +85,10 @@ async fn the_poem_is_fetched_once_then_served_from_the_cache() {
     let up = upstream(poem.clone(), true, |_| Then::Poem).await;
     let proxy = proxy_server(Config::new(up.addr)).await;
     for _ in 0..5 {
-        assert_eq!(get_poem(proxy.addr, T, |_| {}).await.unwrap(), poem);
+        assert_eq!(
+            get_poem(proxy.addr, T, MAX_POEM, |_| {}).await.unwrap(),
+            poem
+        );
     }
     assert_eq!(up.connections(), 1);
     let stats = proxy.stop().await;
@@ -95,7 +98,7 @@ async fn the_poem_is_fetched_once_then_served_from_the_cache() {
 /// Connects `n` clients to the proxy, on tasks.
 fn clients(addr: SocketAddr, n: usize) -> Vec<JoinHandle<Result<Bytes, FetchError>>> {
     (0..n)
-        .map(|_| tokio::spawn(async move { get_poem(addr, T, |_| {}).await }))
+        .map(|_| tokio::spawn(async move { get_poem(addr, T, MAX_POEM, |_| {}).await }))
         .collect()
 }
 
@@ -144,8 +147,14 @@ async fn a_failed_fetch_closes_its_waiting_clients_and_is_not_cached() {
     }
     assert_eq!(up.connections(), 1);
     // The failure was not kept: the next client makes the proxy try again.
-    assert_eq!(get_poem(proxy.addr, T, |_| {}).await.unwrap(), poem);
-    assert_eq!(get_poem(proxy.addr, T, |_| {}).await.unwrap(), poem);
+    assert_eq!(
+        get_poem(proxy.addr, T, MAX_POEM, |_| {}).await.unwrap(),
+        poem
+    );
+    assert_eq!(
+        get_poem(proxy.addr, T, MAX_POEM, |_| {}).await.unwrap(),
+        poem
+    );
     assert_eq!(up.connections(), 2);
     let stats = proxy.stop().await;
     assert_eq!(
@@ -164,7 +173,7 @@ async fn an_unreachable_upstream_is_retried_by_each_new_client() {
     let proxy = proxy_server(Config::new(refused_addr())).await;
     for _ in 0..2 {
         assert!(matches!(
-            get_poem(proxy.addr, T, |_| {}).await,
+            get_poem(proxy.addr, T, MAX_POEM, |_| {}).await,
             Err(FetchError::Empty)
         ));
     }
@@ -191,8 +200,14 @@ async fn the_binary_announces_the_upstream_and_serves_its_poem() {
         "{}",
         bg.first_line
     );
-    assert_eq!(get_poem(bg.addr(), T, |_| {}).await.unwrap(), poem);
-    assert_eq!(get_poem(bg.addr(), T, |_| {}).await.unwrap(), poem);
+    assert_eq!(
+        get_poem(bg.addr(), T, MAX_POEM, |_| {}).await.unwrap(),
+        poem
+    );
+    assert_eq!(
+        get_poem(bg.addr(), T, MAX_POEM, |_| {}).await.unwrap(),
+        poem
+    );
     let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal(Signal::Int))
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::support::{poem, poetry_server};
+use super::support::{MAX_POEM, poem, poetry_server};
 use bytes::Bytes;
 use poetry::client::{FetchError, get_poem};
 use poetry::server::{Config, piece_end};
@@ -18,7 +18,7 @@ async fn fast_mode_round_trips_ascii_and_utf8_poems_byte_for_byte() {
         let poem = poem(name);
         let server = poetry_server(Config::new(poem.clone())).await;
         for _ in 0..3 {
-            let got = get_poem(server.addr, T, |_| {}).await.unwrap();
+            let got = get_poem(server.addr, T, MAX_POEM, |_| {}).await.unwrap();
             assert_eq!(got, poem, "{name}");
         }
         let stats = server.stop().await;
@@ -40,8 +40,8 @@ async fn fast_mode_finishes_a_poem_bigger_than_the_send_buffer() {
     let poem: Bytes = (0..8 << 20).map(|i: u32| (i % 251) as u8).collect();
     let server = poetry_server(Config::new(poem.clone())).await;
     let (a, b) = tokio::join!(
-        get_poem(server.addr, T, |_| {}),
-        get_poem(server.addr, T, |_| {})
+        get_poem(server.addr, T, MAX_POEM, |_| {}),
+        get_poem(server.addr, T, MAX_POEM, |_| {})
     );
     assert!(a.unwrap() == poem && b.unwrap() == poem);
     assert_eq!(server.stop().await.poems, 2);
@@ -216,7 +216,7 @@ async fn after_the_grace_period_poems_in_progress_end_with_a_reset_not_a_clean_c
     let addr = server.addr;
     let (first_bytes, mut arrived) = tokio::sync::mpsc::unbounded_channel();
     let client = tokio::spawn(async move {
-        get_poem(addr, T, |_| {
+        get_poem(addr, T, MAX_POEM, |_| {
             let _ = first_bytes.send(());
         })
         .await

@@ -16,6 +16,9 @@ pub const CLIENT: &str = env!("CARGO_BIN_EXE_poetry-client");
 pub const TRANSFORM: &str = env!("CARGO_BIN_EXE_poetry-transform");
 pub const PROXY: &str = env!("CARGO_BIN_EXE_poetry-proxy");
 
+/// The default largest poem (`--max-poem-size`), for downloads in the tests.
+pub const MAX_POEM: usize = poetry::limits::DEFAULT_MAX_POEM_SIZE;
+
 /// A poem shipped in `poetry/poems/`.
 pub fn poem_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
