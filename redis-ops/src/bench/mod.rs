@@ -16,9 +16,9 @@
 //! that cannot reconnect for `retry_for` gives up; the requests never sent are reported and the
 //! command fails.
 //!
-//! The parts: [`catalogue`] (the tests, their commands and the replies they accept), [`raw`]
-//! (the RESP client on raw sockets), [`reconnect`] (connecting, and again after a break),
-//! [`cluster`] (the cluster backend), [`tally`] (the counters a test's connections share),
+//! The parts: [`catalogue`] (the tests, their commands and the replies they accept), `raw`
+//! (the RESP client on raw sockets), `reconnect` (connecting, and again after a break),
+//! `cluster` (the cluster backend), `tally` (the counters a test's connections share),
 //! [`keys`] (the run's keys and their deletion) and [`report`] (the `-q` line, the block, JSON).
 
 pub mod catalogue;

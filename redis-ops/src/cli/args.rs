@@ -1,6 +1,9 @@
 //! The command line as argh reads it. Nothing here is checked beyond argh's own parsing:
 //! [`super::validate`] turns these into typed options before anything connects.
 
+// The doc comments are argh's help texts, written for a terminal (`pipeline <numreq>`).
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::time::Duration;
 
 use argh::FromArgs;

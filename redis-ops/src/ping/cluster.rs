@@ -1,6 +1,6 @@
 //! The check of a Redis Cluster (`--cluster`): a seed node must say `cluster_state:ok` in
 //! `CLUSTER INFO` and `CLUSTER SLOTS` must cover all 16384 slots; then the round trip of
-//! [`super::node`] runs on every master at once, with a key whose hash tag hashes into that
+//! `super::node` runs on every master at once, with a key whose hash tag hashes into that
 //! master's slots, so the data really goes through each of them.
 
 use std::time::Duration;

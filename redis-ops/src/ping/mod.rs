@@ -1,6 +1,6 @@
 //! `redis-ops ping`: does Redis really work? For each target at once: connect as the URL says
 //! (password, database), PING, then SET a random value under a fresh key with a short expiry,
-//! GET it back, compare, DEL ([`node`]). With `--cluster`, `CLUSTER INFO` must say
+//! GET it back, compare, DEL (`node`). With `--cluster`, `CLUSTER INFO` must say
 //! `cluster_state:ok`, every slot must be served, and the round trip runs on every master
 //! ([`cluster`]). `--wait` tries again with the shared backoff until the check passes
 //! ([`common::probe::check_all`]); a server still loading its data (`LOADING`), not accepting

@@ -303,3 +303,41 @@ fn a_bad_timeout_is_a_usage_error() {
         );
     }
 }
+
+/// The bounds and the seconds parser: exactly `error: <what>` and the help line, exit 2, before
+/// anything connects (the URL points nowhere).
+#[test]
+fn bounds_and_seconds_are_usage_errors_with_the_help_line() {
+    let nowhere = format!("redis://127.0.0.1:{}/0", closed_port());
+    for (args, what) in [
+        (&["bench", "-c", "20000"][..], "bench: -c is at most 10000"),
+        (
+            &["bench", "-c", "100", "-P", "1000", "-d", "100000"],
+            "bench: -c 100 x -P 1000 x -d 100000 needs 9542 MiB of batches; at most 1024 MiB",
+        ),
+        (
+            &["pool", "--tasks", "100001"],
+            "pool: --size is at most 1024 and --tasks at most 100000",
+        ),
+        (
+            &["lesson", "all", "--pause", "5001"],
+            "lesson: --pause is at most 5000 ms",
+        ),
+        (
+            &["--timeout", "0", "get", "k"],
+            "invalid value '0' for --timeout: expected a number of seconds, more than 0, like 5 or 0.5, not '0'",
+        ),
+        (
+            &["bench", "--retry-for", "-1"],
+            "invalid value '-1' for --retry-for: expected a number of seconds, more than 0, like 5 or 0.5, not '-1'",
+        ),
+    ] {
+        let out = run_with(bare().arg("--url").arg(&nowhere).args(args), b"", STEP);
+        assert_eq!(out.code(), Some(2), "{args:?}: {out:?}");
+        assert_eq!(
+            out.stderr,
+            format!("error: {what}\nRun 'redis-ops --help' for usage.\n"),
+            "{args:?}"
+        );
+    }
+}
