@@ -70,6 +70,21 @@ fn refused_thread(panic: &(dyn std::any::Any + Send)) -> io::Error {
     }
 }
 
+/// Logs to stderr as `common::logging::init` does (the same levels, `RUST_LOG` first), except
+/// that a log line stderr cannot take is dropped without a word: tracing-subscriber's own
+/// report of that failure is an `eprintln!`, which panics when stderr is a closed pipe (a server
+/// whose stderr reader went away would exit 101 at its next log line instead of serving on).
+pub fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(common::logging::filter(verbose, quiet))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .log_internal_errors(false)
+        .try_init();
+}
+
 /// The shutdown trigger handed to a server's `run`.
 type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 

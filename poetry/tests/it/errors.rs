@@ -13,11 +13,12 @@ use super::support::{
 };
 
 /// Checks that `bin args` exits 2 with exactly `error: <what>` and the help line on stderr,
-/// for each `(args, what)`.
-fn usage(bin: &str, name: &str, cases: &[(&[&str], &str)]) {
+/// for each `(args, what)`, at once (nothing is allocated, read or connected first).
+pub(super) fn usage(bin: &str, name: &str, cases: &[(&[&str], &str)]) {
     for (args, what) in cases {
         let out = run_bin(bin, &s(args));
         assert_eq!(out.code(), Some(2), "{out:?}");
+        assert!(out.took < Duration::from_secs(5), "{out:?}");
         assert_eq!(
             out.stderr,
             format!("error: {what}\nRun '{name} --help' for usage.\n"),
@@ -139,7 +140,7 @@ fn each_server_on_a_port_in_use_says_so_in_one_line() {
 }
 
 /// Waits (at most [`STEP`]) for `child` to exit, killing it if it does not.
-fn wait_bounded(child: &mut Child) -> ExitStatus {
+pub(super) fn wait_bounded(child: &mut Child) -> ExitStatus {
     let deadline = Instant::now() + STEP;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -154,7 +155,7 @@ fn wait_bounded(child: &mut Child) -> ExitStatus {
     }
 }
 
-fn stderr_of(child: &mut Child) -> String {
+pub(super) fn stderr_of(child: &mut Child) -> String {
     let mut err = String::new();
     child
         .stderr

@@ -194,3 +194,62 @@ pub async fn read_all(addr: SocketAddr, send: &[u8]) -> std::io::Result<Vec<u8>>
         .expect("the server closes")?;
     Ok(out)
 }
+
+/// A server that never stops sending (zeros, 64 KiB at a time) to each client until the client
+/// goes away: a poem without end.
+pub async fn endless_server() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let chunk = vec![0u8; 64 * 1024];
+                while s.write_all(&chunk).await.is_ok() {}
+            });
+        }
+    });
+    addr
+}
+
+/// A server that sends the first `send` bytes of `poem` to each client, then holds the
+/// connection open without a word more (a download that never ends, until the client goes).
+/// The receiver hears of each connection.
+pub async fn stalling_server(
+    poem: Bytes,
+    send: usize,
+) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let (connected, connections) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = l.accept().await {
+            let _ = connected.send(());
+            let poem = poem.clone();
+            tokio::spawn(async move {
+                let _ = s.write_all(&poem[..send]).await;
+                // Until the client closes.
+                let _ = s.read_to_end(&mut Vec::new()).await;
+            });
+        }
+    });
+    (addr, connections)
+}
+
+/// The peak resident memory (`VmHWM`) of the running process `pid`, in bytes.
+pub fn peak_memory(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("the status of process {pid}: {e}"));
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"));
+    kib * 1024
+}
+
+/// Mebibytes, for messages.
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+}
