@@ -80,6 +80,11 @@ pub enum Error {
         after: Duration,
     },
 
+    /// An input went past one of the documented bounds at run time (`set --stdin` larger than
+    /// its limit): nothing was sent.
+    #[error("{0}")]
+    Limit(String),
+
     /// SIGINT or SIGTERM arrived; whatever had to be cleaned up was.
     #[error("interrupted{0}")]
     Interrupted(String),

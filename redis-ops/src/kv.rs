@@ -60,10 +60,10 @@ pub async fn set(
 ) -> Result<(), Error> {
     let cmd = set_command(key, value, expiry, condition);
     // SET answers OK, or (nil) when NX/XX prevented it.
-    let reply: Option<String> = cmd
-        .query_async(conn)
-        .await
-        .map_err(|e| command_error(&cmd, &e))?;
+    let reply: Option<String> = cmd.query_async(conn).await.map_err(|e| Error::Command {
+        command: show_set(key, value.len(), expiry, condition),
+        reason: describe(&e),
+    })?;
     match (reply, condition) {
         (Some(_), _) => Ok(()),
         (None, Some(Condition::IfExists)) => Err(Error::NotSet {
@@ -75,6 +75,23 @@ pub async fn set(
             why: "already exists (--nx)",
         }),
     }
+}
+
+/// `set`'s command as an error shows it: the value never echoed (a value the server refused may
+/// be megabytes, or a secret), only its size: `SET k <2097152 bytes> NX`.
+pub fn show_set(
+    key: &str,
+    len: usize,
+    expiry: Option<Expiry>,
+    condition: Option<Condition>,
+) -> String {
+    let head = show_command(redis::cmd("SET").arg(key));
+    let full = show_command(&set_command(key, b"", expiry, condition));
+    let rest = full
+        .strip_prefix(head.as_str())
+        .and_then(|r| r.strip_prefix(" \"\""))
+        .unwrap_or("");
+    format!("{head} <{len} bytes>{rest}")
 }
 
 /// The bytes stored under `key`, or `None` when there is no such key.
@@ -133,6 +150,15 @@ mod tests {
         assert_eq!(
             show_command(&set_command("k", b"\xff", None, None)),
             "SET k \"\\xff\""
+        );
+        assert_eq!(
+            show_set(
+                "a key",
+                2 << 20,
+                Some(Expiry::Seconds(10)),
+                Some(Condition::IfMissing)
+            ),
+            "SET \"a key\" <2097152 bytes> NX EX 10"
         );
     }
 }

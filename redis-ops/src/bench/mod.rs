@@ -43,6 +43,16 @@ use crate::error::Error;
 /// The most connections `-c` takes (redis-server's default `maxclients`).
 pub const MAX_CLIENTS: usize = 10_000;
 
+/// The most requests `-n` takes per test (a billion).
+pub const MAX_REQUESTS: u64 = 1_000_000_000;
+
+/// The most commands `-P` pipelines at once.
+pub const MAX_PIPELINE: usize = 100_000;
+
+/// The largest `-d` value in bytes: Redis's own limit on a bulk string (`proto-max-bulk-len`,
+/// 512 MiB).
+pub const MAX_DATA_SIZE: usize = 512 << 20;
+
 /// The most memory the pre-encoded batches of a run may take, `-c` x `-P` x (`-d` + the command),
 /// in bytes: 1 GiB.
 pub const MAX_BATCH_BYTES: u64 = 1 << 30;
@@ -66,7 +76,8 @@ pub struct BenchOptions {
 
 impl BenchOptions {
     /// Checks the bounds before anything is allocated or connected: `-c` from 1 to
-    /// [`MAX_CLIENTS`], `-n` and `-P` at least 1, and the batches within [`MAX_BATCH_BYTES`].
+    /// [`MAX_CLIENTS`], `-n` from 1 to [`MAX_REQUESTS`], `-P` from 1 to [`MAX_PIPELINE`], `-d` at
+    /// most [`MAX_DATA_SIZE`], and the batches within [`MAX_BATCH_BYTES`].
     pub fn check(&self) -> Result<(), Error> {
         let usage = |what: String| Err(Error::Usage(format!("bench: {what}")));
         if self.clients == 0 || self.pipeline == 0 || self.requests == 0 {
@@ -75,7 +86,16 @@ impl BenchOptions {
         if self.clients > MAX_CLIENTS {
             return usage(format!("-c is at most {MAX_CLIENTS}"));
         }
-        let per_command = self.data_size as u64 + 64;
+        if self.requests > MAX_REQUESTS {
+            return usage(format!("-n is at most {MAX_REQUESTS}"));
+        }
+        if self.pipeline > MAX_PIPELINE {
+            return usage(format!("-P is at most {MAX_PIPELINE}"));
+        }
+        if self.data_size > MAX_DATA_SIZE {
+            return usage(format!("-d is at most {MAX_DATA_SIZE} (512 MiB)"));
+        }
+        let per_command = (self.data_size as u64).saturating_add(64);
         let bytes = (self.clients as u64)
             .saturating_mul(self.pipeline as u64)
             .saturating_mul(per_command);

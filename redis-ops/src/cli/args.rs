@@ -88,16 +88,17 @@ pub struct PingArgs {
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "bench")]
 pub struct BenchArgs {
-    /// parallel connections (default 50)
+    /// parallel connections (default 50, at most 10000)
     #[argh(option, short = 'c', default = "50")]
     pub clients: usize,
-    /// total requests per test (default 100000)
+    /// total requests per test (default 100000, at most 1000000000)
     #[argh(option, short = 'n', default = "100000")]
     pub requests: u64,
-    /// pipeline <numreq> requests (default 1: no pipeline)
+    /// pipeline <numreq> requests (default 1: no pipeline; at most 100000)
     #[argh(option, short = 'P', default = "1")]
     pub pipeline: usize,
-    /// data size of SET/GET values in bytes (default 3)
+    /// data size of SET/GET values in bytes (default 3, at most 536870912; -c x -P x -d within
+    /// 1 GiB)
     #[argh(option, short = 'd', default = "3")]
     pub data_size: usize,
     /// comma-separated tests: set,get,incr,lpush,rpop,sadd,hset,zadd (default all)
@@ -124,7 +125,7 @@ pub struct SetArgs {
     /// the value (give --stdin instead for arbitrary bytes)
     #[argh(positional)]
     pub value: Option<String>,
-    /// read the value from stdin, byte for byte (binary-safe)
+    /// read the value from stdin, byte for byte (binary-safe; at most 64 MiB)
     #[argh(switch)]
     pub stdin: bool,
     /// expire after this many seconds (EX)
@@ -166,16 +167,17 @@ pub struct IncrArgs {
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "pool")]
 pub struct PoolArgs {
-    /// most connections the pool opens (default 4)
+    /// most connections the pool opens (default 4, at most 1024)
     #[argh(option, default = "4")]
     pub size: usize,
-    /// concurrent tasks (default 64)
+    /// concurrent tasks (default 64, at most 100000)
     #[argh(option, default = "64")]
     pub tasks: usize,
-    /// INCRs through the pool (default 10000)
+    /// INCRs through the pool (default 10000, at most 100000000)
     #[argh(option, default = "10000")]
     pub ops: usize,
-    /// INCRs with a new connection each (default: --ops, at most 1000)
+    /// INCRs with a new connection each (default: the smaller of --ops and
+    /// 1000; at most 100000000)
     #[argh(option)]
     pub baseline_ops: Option<usize>,
     /// seconds a task keeps retrying while the server is unreachable (default 30)
@@ -214,7 +216,7 @@ pub struct SubscribeArgs {
     /// channels (glob patterns with --pattern)
     #[argh(positional)]
     pub channels: Vec<String>,
-    /// exit after this many messages
+    /// exit after this many messages (1 to 1000000000)
     #[argh(option)]
     pub count: Option<usize>,
     /// stop after this many seconds (an error if --count messages have not arrived)

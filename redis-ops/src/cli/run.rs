@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use common::exit::say;
 use common::output::Out;
 
-use super::validate::{BenchFormat, Job, Options, Value};
+use super::validate::{BenchFormat, Job, MAX_VALUE_BYTES, Options, Value};
 use crate::connect::Redis;
 use crate::error::{Error, io};
 use crate::pubsub::Event;
@@ -23,6 +23,17 @@ pub fn execute<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode,
         Job::Bench { .. } | Job::Ping { .. } => 1,
         _ => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     };
+    if let Job::Bench { options, .. } = &options.job {
+        // -c connections, and a few more for the set-up and the clean-up.
+        let wanted = options.clients as u64 + 64;
+        let limit = common::limits::raise_fd_limit();
+        if limit < wanted {
+            return Err(Error::Limit(format!(
+                "bench: -c {} needs about {wanted} open files; the limit is {limit} (ulimit -n)",
+                options.clients
+            )));
+        }
+    }
     let runtime = common::runtime::build(threads.min(common::runtime::MAX_THREADS))
         .map_err(io("cannot start the async runtime"))?;
     let local = tokio::task::LocalSet::new();
@@ -45,14 +56,7 @@ async fn job<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, E
         } => {
             let value = match value {
                 Value::Given(v) => v,
-                Value::Stdin => {
-                    let mut buf = Vec::new();
-                    std::io::stdin()
-                        .lock()
-                        .read_to_end(&mut buf)
-                        .map_err(io("cannot read the value from stdin"))?;
-                    buf
-                }
+                Value::Stdin => read_value(std::io::stdin().lock())?,
             };
             let mut conn = redis.conn().await?;
             kv::set(&mut conn, &key, &value, expiry, condition).await?;
@@ -185,6 +189,23 @@ async fn ping<W: Write>(
     } else {
         ExitCode::from(common::exit::FAILURE)
     })
+}
+
+/// The value of `set --stdin`, at most [`MAX_VALUE_BYTES`]: no more than that (and one byte)
+/// is ever read into memory.
+fn read_value(input: impl Read) -> Result<Vec<u8>, Error> {
+    let mut buf = Vec::new();
+    input
+        .take(MAX_VALUE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(io("cannot read the value from stdin"))?;
+    if buf.len() as u64 > MAX_VALUE_BYTES {
+        return Err(Error::Limit(format!(
+            "set --stdin: the value is larger than {} MiB (the most set sends); nothing was sent",
+            MAX_VALUE_BYTES >> 20
+        )));
+    }
+    Ok(buf)
 }
 
 fn shutdown() -> Result<impl Future<Output = common::shutdown::Signal>, Error> {

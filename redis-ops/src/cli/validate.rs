@@ -27,6 +27,19 @@ pub const MAX_POOL_SIZE: usize = 1024;
 /// The most tasks `pool --tasks` starts.
 pub const MAX_POOL_TASKS: usize = 100_000;
 
+/// The most INCRs `pool --ops` and `--baseline-ops` run.
+pub const MAX_POOL_OPS: usize = 100_000_000;
+
+/// The most messages `subscribe --count` waits for.
+pub const MAX_COUNT: usize = 1_000_000_000;
+
+/// The most bytes `set --stdin` reads: a larger value is refused before it is sent (and before
+/// more than this is held in memory).
+pub const MAX_VALUE_BYTES: u64 = 64 << 20;
+
+/// The most seed nodes `--cluster` takes.
+pub const MAX_SEEDS: usize = 64;
+
 /// The command line, checked.
 #[derive(Debug)]
 pub struct Options {
@@ -133,14 +146,10 @@ impl TryFrom<Args> for Options {
     type Error = Error;
 
     fn try_from(args: Args) -> Result<Self, Error> {
-        let seeds: Vec<String> = args
-            .cluster
-            .iter()
-            .flat_map(|s| s.split(','))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let seeds = seeds(&args.cluster)?;
+        if args.url.as_deref().is_some_and(|u| u.trim().is_empty()) {
+            return Err(usage("--url is empty: give a Redis URL"));
+        }
         let cluster = !seeds.is_empty();
         if cluster && args.url.is_some() {
             return Err(usage("give --url or --cluster, not both"));
@@ -207,6 +216,24 @@ impl TryFrom<Args> for Options {
     }
 }
 
+/// The seed URLs of `--cluster` (repeated, or separated with commas): an empty list, or an
+/// empty item in it, is a usage error, never a silent fall-back to the single default node.
+fn seeds(given: &[String]) -> Result<Vec<String>, Error> {
+    let mut seeds = Vec::new();
+    for s in given.iter().flat_map(|s| s.split(',')).map(str::trim) {
+        if s.is_empty() {
+            return Err(usage(
+                "--cluster: an empty seed URL (give redis://host:port, or several separated by commas)",
+            ));
+        }
+        seeds.push(s.to_owned());
+    }
+    if seeds.len() > MAX_SEEDS {
+        return Err(usage(&format!("--cluster: at most {MAX_SEEDS} seed URLs")));
+    }
+    Ok(seeds)
+}
+
 fn set(a: SetArgs) -> Result<Job, Error> {
     let expiry = match (a.ex, a.px) {
         (Some(_), Some(_)) => return Err(usage("set: give --ex or --px, not both")),
@@ -246,6 +273,11 @@ fn pool(a: &PoolArgs) -> Result<PoolOptions, Error> {
             "pool: --size is at most {MAX_POOL_SIZE} and --tasks at most {MAX_POOL_TASKS}"
         )));
     }
+    if a.ops > MAX_POOL_OPS || a.baseline_ops.is_some_and(|n| n > MAX_POOL_OPS) {
+        return Err(usage(&format!(
+            "pool: --ops and --baseline-ops are at most {MAX_POOL_OPS}"
+        )));
+    }
     Ok(PoolOptions {
         size: a.size,
         tasks: a.tasks,
@@ -274,6 +306,14 @@ fn lesson(a: LessonArgs) -> Result<Job, Error> {
 fn subscribe(a: SubscribeArgs) -> Result<Job, Error> {
     if a.channels.is_empty() {
         return Err(usage("subscribe: name at least one channel"));
+    }
+    if a.channels.iter().any(String::is_empty) {
+        return Err(usage("subscribe: a channel name is empty"));
+    }
+    if a.count.is_some_and(|n| n == 0 || n > MAX_COUNT) {
+        return Err(usage(&format!(
+            "subscribe: --count is from 1 to {MAX_COUNT}"
+        )));
     }
     Ok(Job::Subscribe {
         listen: Listen {
@@ -322,6 +362,9 @@ fn ping_targets(
         return Err(usage(
             "ping: give the URLs after ping, or --url or --cluster, not both",
         ));
+    }
+    if a.urls.iter().any(|u| u.trim().is_empty()) {
+        return Err(usage("ping: an empty URL"));
     }
     if a.urls.len() > MAX_TARGETS {
         return Err(usage(&format!("ping: at most {MAX_TARGETS} targets")));

@@ -2,6 +2,7 @@
 //! shared Redis (`scripts/services up`, or `$REDIS_URL`) and fail loudly without it; `restart`,
 //! `cluster` and `ping` start private redis-servers of their own.
 
+mod bounds;
 mod cli;
 mod cluster;
 mod help;

@@ -1,6 +1,7 @@
 //! What only the redis-ops tests need; the rest comes from `test-support` (spawned binaries
 //! with bounded waits, the shared Redis, private redis-servers, refused addresses).
 
+use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -101,3 +102,59 @@ pub fn finish(mut child: Child, limit: Duration) -> Output {
     }
     child.wait_with_output().expect("the output")
 }
+
+/// A finished run and the most memory it held (VmHWM, sampled every few milliseconds).
+pub struct Measured {
+    /// What it did (exit, output, time taken).
+    pub run: Run,
+    /// Its peak resident memory, in KiB (0 if it ended before the first sample).
+    pub peak_kib: u64,
+}
+
+/// Runs `command` to its end with `stdin` (killed, and the test failed, after `within`),
+/// sampling its peak memory while it runs.
+pub fn measured(command: &mut Command, stdin: &[u8], within: Duration) -> Measured {
+    let (proc, mut input) = Proc::spawn_with_stdin(command);
+    let pid = proc.pid();
+    let data = stdin.to_vec();
+    std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let sampler = std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let Some(kib) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            else {
+                break; // a zombie: it has exited
+            };
+            peak = kib;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        peak
+    });
+    let run = proc.finish(within);
+    Measured {
+        run,
+        peak_kib: sampler.join().unwrap_or(0),
+    }
+}
+
+/// Asserts that `m` exited with `code` and printed exactly `stderr` (nothing on stdout unless
+/// `code` is 0), within `took` and `kib` of memory; answers `m` for more checks.
+pub fn assert_ended(m: &Measured, code: i32, stderr: &str, took: Duration, kib: u64) {
+    let r = &m.run;
+    assert_eq!(r.code(), Some(code), "{r:?}");
+    assert_eq!(r.stderr, stderr, "{r:?}");
+    assert!(r.took < took, "took {:?} (at most {took:?}): {r:?}", r.took);
+    assert!(
+        m.peak_kib < kib,
+        "used {} KiB (at most {kib}): {r:?}",
+        m.peak_kib
+    );
+}
+
+/// The help line a usage error ends with.
+pub const HELP: &str = "Run 'redis-ops --help' for usage.\n";
