@@ -139,6 +139,18 @@ fn each_server_on_a_port_in_use_says_so_in_one_line() {
     }
 }
 
+/// `bin args` started with stdin empty and stdout and stderr piped, for a test that closes one
+/// of them.
+pub(super) fn spawn_piped(bin: &str, args: &[&str]) -> Child {
+    command(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits (at most [`STEP`]) for `child` to exit, killing it if it does not.
 pub(super) fn wait_bounded(child: &mut Child) -> ExitStatus {
     let deadline = Instant::now() + STEP;
@@ -175,13 +187,8 @@ async fn poetry_client_stops_quietly_when_stdout_is_closed() {
     // 200 poems, 600 KB: far more than a pipe holds, so a write meets the closed pipe.
     let argv = vec![server.addr.to_string(); 200];
     let (status, stderr) = tokio::task::spawn_blocking(move || {
-        let mut child = command(CLIENT)
-            .args(&argv)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let mut child = spawn_piped(CLIENT, &argv);
         let mut first = [0u8; 1];
         let mut stdout = child.stdout.take().unwrap();
         stdout.read_exact(&mut first).unwrap();
@@ -209,13 +216,7 @@ async fn poetry_client_stops_quietly_when_stdout_is_closed() {
 #[test]
 fn poetry_server_goes_on_when_stdout_is_closed() {
     let file = poem_path("science.txt");
-    let mut child = command(SERVER)
-        .args(["--port", "0", file.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(SERVER, &["--port", "0", file.to_str().unwrap()]);
     drop(child.stdout.take());
     std::thread::sleep(Duration::from_millis(300));
     assert!(child.try_wait().unwrap().is_none(), "the server stopped");

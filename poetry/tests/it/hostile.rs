@@ -20,6 +20,22 @@ const MEMORY_BOUND: u64 = 64 << 20;
 /// Long enough for anything a test below waits for.
 const T: Duration = Duration::from_secs(10);
 
+/// `bin argv` started in the background (its first line read).
+async fn background(bin: &'static str, argv: Vec<String>) -> Background {
+    tokio::task::spawn_blocking(move || Background::start(bin, &argv))
+        .await
+        .unwrap()
+}
+
+/// Stops a server with SIGTERM; answers its stderr once it has exited 0.
+async fn stopped(bg: Background) -> String {
+    let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal(Signal::Term))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    stderr
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_never_stops_sending_fails_that_download_with_bounded_memory() {
     let endless = endless_server().await;
@@ -67,9 +83,7 @@ async fn a_server_that_never_stops_sending_fails_that_download_with_bounded_memo
 async fn a_proxy_in_front_of_a_server_that_never_stops_sending_stays_bounded_and_serves_on() {
     let endless = endless_server().await;
     let argv = args(&[&endless, &"--timeout", &3]);
-    let bg = tokio::task::spawn_blocking(move || Background::start(PROXY, &argv))
-        .await
-        .unwrap();
+    let bg = background(PROXY, argv).await;
     // Each client starts a fetch (a failed one is not cached), and is closed without a poem.
     for _ in 0..2 {
         let start = Instant::now();
@@ -82,10 +96,7 @@ async fn a_proxy_in_front_of_a_server_that_never_stops_sending_stays_bounded_and
     let peak = peak_memory(bg.proc.pid());
     eprintln!("proxy peak memory {}", mib(peak));
     assert!(peak < MEMORY_BOUND, "peak memory {}", mib(peak));
-    let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal(Signal::Term))
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stopped(bg).await;
     assert!(
         stderr.contains(&format!(
             "cannot fetch the poem from {endless}: poem larger than 16777216 bytes"
@@ -139,18 +150,13 @@ async fn a_silent_server_and_a_silent_transform_service_are_given_up_after_the_t
 async fn a_silent_upstream_is_given_up_by_the_proxy_after_the_timeout() {
     let (_keep, silent) = silent_listener();
     let argv = args(&[&silent, &"--timeout", &1]);
-    let bg = tokio::task::spawn_blocking(move || Background::start(PROXY, &argv))
-        .await
-        .unwrap();
+    let bg = background(PROXY, argv).await;
     let start = Instant::now();
     let got = get_poem(bg.addr(), T, MAX_POEM, |_| {}).await;
     let took = start.elapsed();
     assert!(matches!(got, Err(FetchError::Empty)), "{got:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
-    let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal(Signal::Term))
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stopped(bg).await;
     assert!(
         stderr.contains(&format!(
             "cannot fetch the poem from {silent}: timed out: nothing received for 1s after 0 bytes"
@@ -162,17 +168,12 @@ async fn a_silent_upstream_is_given_up_by_the_proxy_after_the_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_sends_is_dropped_by_the_transform_service_after_the_timeout() {
     let argv = args(&[&"--timeout", &1]);
-    let bg = tokio::task::spawn_blocking(move || Background::start(TRANSFORM, &argv))
-        .await
-        .unwrap();
+    let bg = background(TRANSFORM, argv).await;
     let start = Instant::now();
     let got = read_all(bg.addr(), b"").await.unwrap();
     let took = start.elapsed();
     assert!(got.is_empty(), "no reply: {got:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
-    let (code, stderr) = tokio::task::spawn_blocking(move || bg.signal(Signal::Term))
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stopped(bg).await;
     assert!(stderr.contains("timed out after 1s"), "{stderr}");
 }

@@ -3,13 +3,12 @@
 //! stop with exit 0, even when their stderr is a closed pipe.
 
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use poetry::server::Config;
 use test_support::{Proc, STEP, Signal, addr_in, command};
 
-use super::errors::wait_bounded;
+use super::errors::{spawn_piped, wait_bounded};
 use super::support::{
     CLIENT, PROXY, SERVER, TRANSFORM, args, poem, poem_path, poetry_server, stalling_server,
 };
@@ -118,14 +117,7 @@ fn a_server_whose_stderr_is_closed_stops_with_exit_0() {
         (TRANSFORM, vec![], Signal::Term),
         (PROXY, vec!["9"], Signal::Int),
     ] {
-        let mut child = command(bin)
-            .args(&argv)
-            .arg("-vv")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(bin, &[&argv[..], &["-vv"]].concat());
         drop(child.stderr.take());
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap())
