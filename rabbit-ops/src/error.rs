@@ -60,6 +60,17 @@ pub enum Error {
         flag: &'static str,
     },
 
+    /// A tutorial queue exists as the other generation's (classic vs today's quorum).
+    #[error("queue '{name}' exists as {existing}: {hint}, or delete it")]
+    OtherGeneration {
+        /// The queue.
+        name: String,
+        /// What it is: `a classic queue`, `a quorum queue`...
+        existing: &'static str,
+        /// `run with --classic` or `run without --classic`.
+        hint: &'static str,
+    },
+
     /// Any other failure reported by the broker or by amiquip.
     #[error("{doing}: {}", describe(.cause))]
     Amqp {

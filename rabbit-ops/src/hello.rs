@@ -3,12 +3,13 @@
 
 use std::io::Write;
 
-use amiquip::{Exchange, Publish, QueueDeclareOptions};
+use amiquip::{Exchange, Publish};
 use common::output::Out;
 
-use crate::broker::{Broker, declare_queue};
+use crate::broker::Broker;
 use crate::consume::{Ended, Limits, ack, printing};
 use crate::error::Error;
+use crate::queues::{self, Declared, Generation};
 use crate::stop::Stop;
 
 /// The tutorial's queue.
@@ -18,20 +19,21 @@ pub const MESSAGE: &str = "Hello World!";
 /// What a consumer of a queue prints once it is ready (tutorials 1 and 2).
 pub const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 
+/// How `hello` is declared: a durable quorum queue today, classic non-durable with `--classic`.
+pub fn declared(generation: Generation) -> Declared {
+    Declared::transient_classic(generation)
+}
+
 /// `send`: declares the queue, publishes `message` to it, prints ` [x] Sent 'Hello World!'`.
 pub fn send(
     broker: &Broker,
     queue: &str,
+    generation: Generation,
     message: &str,
     out: &mut Out<impl Write>,
 ) -> Result<(), Error> {
     let session = broker.session()?;
-    declare_queue(
-        &session.channel,
-        queue,
-        QueueDeclareOptions::default(),
-        "queue",
-    )?;
+    queues::declare(&session.channel, queue, declared(generation))?;
     Exchange::direct(&session.channel)
         .publish(Publish::new(message.as_bytes(), queue))
         .map_err(|e| Error::amqp(format!("publishing to queue '{queue}'"), e))?;
@@ -39,7 +41,7 @@ pub fn send(
     session.close()
 }
 
-/// `receive`: declares the queue, prints [`WAITING`], then ` [x] Received '...'` per message.
+/// `receive`: declares the queue, prints [`WAITING`], then ` [x] Received ...` per message.
 ///
 /// The tutorial consumes with automatic acks; we ack right after printing, so that `--count N`
 /// never takes an (N+1)th message off the queue without printing it, and a closed stdout takes
@@ -47,6 +49,7 @@ pub fn send(
 pub fn receive(
     broker: &Broker,
     queue: &str,
+    generation: Generation,
     limits: Limits,
     stop: &Stop,
     out: &mut Out<impl Write>,
@@ -58,12 +61,12 @@ pub fn receive(
         out,
         WAITING,
         |channel| {
-            declare_queue(channel, queue, QueueDeclareOptions::default(), "queue")?;
+            queues::declare(channel, queue, declared(generation))?;
             Ok(queue.to_owned())
         },
         |out, consumer, delivery| {
             let body = String::from_utf8_lossy(&delivery.body);
-            out.line(format_args!(" [x] Received '{body}'"))?;
+            out.line(format_args!(" [x] Received {body}"))?;
             ack(consumer, delivery)
         },
     )

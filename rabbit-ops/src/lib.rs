@@ -47,6 +47,7 @@ pub mod hello;
 pub mod logs;
 pub mod ping;
 pub mod publish;
+pub mod queues;
 pub mod rpc;
 pub mod stop;
 pub mod url;

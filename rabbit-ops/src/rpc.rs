@@ -11,16 +11,15 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use amiquip::{
-    AmqpProperties, ConsumerMessage, ConsumerOptions, Exchange, Publish, QueueDeclareOptions,
-};
+use amiquip::{AmqpProperties, ConsumerMessage, ConsumerOptions, Exchange, Publish};
 use common::output::Out;
 use crossbeam_channel::{at, select};
 use tracing::{debug, warn};
 
-use crate::broker::{Broker, declare_queue, exclusive_queue};
+use crate::broker::{Broker, exclusive_queue};
 use crate::consume::{Ended, Flow, Limits, consume};
 use crate::error::Error;
+use crate::queues::{self, Declared, Generation};
 use crate::stop::Stop;
 
 /// The tutorial's queue.
@@ -67,6 +66,7 @@ pub fn answer(request: &str) -> Result<u128, String> {
 pub fn server(
     broker: &Broker,
     queue: &str,
+    generation: Generation,
     limits: Limits,
     stop: &Stop,
     out: &mut Out<impl Write>,
@@ -75,7 +75,7 @@ pub fn server(
     session.prefetch(1)?;
     let ended = {
         let channel = &session.channel;
-        let q = declare_queue(channel, queue, QueueDeclareOptions::default(), "queue")?;
+        let q = queues::declare(channel, queue, Declared::transient_classic(generation))?;
         let consumer = q
             .consume(ConsumerOptions::default())
             .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;

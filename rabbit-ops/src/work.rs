@@ -6,14 +6,15 @@
 use std::io::Write;
 use std::time::Duration;
 
-use amiquip::{AmqpProperties, AmqpValue, FieldTable, QueueDeclareOptions};
+use amiquip::AmqpProperties;
 use common::output::Out;
 
-use crate::broker::{Broker, declare_queue};
+use crate::broker::Broker;
 use crate::consume::{Ended, Flow, Limits, ack, printing};
 use crate::error::Error;
 use crate::hello::WAITING;
 use crate::publish::{self, Messages, Outgoing, Publisher};
+use crate::queues::{self, Declared, Generation};
 use crate::stop::Stop;
 
 /// The tutorial's queue.
@@ -23,21 +24,10 @@ pub const MESSAGE: &str = "Hello World!";
 /// AMQP delivery mode of a persistent message.
 pub const PERSISTENT: u8 = 2;
 
-/// The task queue: durable, and with `quorum` a quorum queue (replicated over the nodes of a
-/// cluster, `x-queue-type: quorum`). Producers and workers must agree.
-pub fn task_queue(quorum: bool) -> QueueDeclareOptions {
-    let mut arguments = FieldTable::new();
-    if quorum {
-        arguments.insert(
-            "x-queue-type".to_owned(),
-            AmqpValue::LongString("quorum".to_owned()),
-        );
-    }
-    QueueDeclareOptions {
-        durable: true,
-        arguments,
-        ..QueueDeclareOptions::default()
-    }
+/// How `task_queue` is declared: a durable quorum queue today (replicated over the nodes of a
+/// cluster), classic and durable with `--classic`. Producers and workers must agree.
+pub fn task_queue(generation: Generation) -> Declared {
+    Declared::durable_classic(generation)
 }
 
 /// How long a task takes: one `dot` per `.` in it.
@@ -53,13 +43,13 @@ pub fn work_time(body: &str, dot: Duration) -> Duration {
 pub fn new_task(
     broker: &Broker,
     queue: &str,
-    quorum: bool,
+    generation: Generation,
     options: publish::Options,
     tasks: Messages,
     out: &mut Out<impl Write>,
 ) -> Result<publish::Published, Error> {
     let publisher = Publisher::new(broker, options, |channel| {
-        declare_queue(channel, queue, task_queue(quorum), "queue").map(drop)
+        queues::declare(channel, queue, task_queue(generation)).map(drop)
     })?;
     publisher.send_all(tasks, out, |task| {
         let line = format!(" [x] Sent {task}");
@@ -82,7 +72,7 @@ pub fn new_task(
 pub fn worker(
     broker: &Broker,
     queue: &str,
-    quorum: bool,
+    generation: Generation,
     dot: Duration,
     limits: Limits,
     stop: &Stop,
@@ -98,7 +88,7 @@ pub fn worker(
             channel
                 .qos(0, 1, false)
                 .map_err(|e| Error::amqp("setting prefetch to 1", e))?;
-            declare_queue(channel, queue, task_queue(quorum), "queue")?;
+            queues::declare(channel, queue, task_queue(generation))?;
             Ok(queue.to_owned())
         },
         |out, consumer, delivery| {

@@ -2,10 +2,12 @@
 # The RabbitMQ tutorials (notes §3), end to end with rabbit-ops against the real broker
 # ($AMQP_URL, else amqp://guest:guest@127.0.0.1:5672/%2f). Sourced by scripts/tour.
 #
-# The tutorials' own queue and exchange names are used. Receivers of exchanges get fresh
-# exclusive queues, so they see only this run's messages; the tutorial queues (hello,
-# task_queue, rpc_queue) may hold messages from earlier experiments, so those lessons wait
-# for this run's own messages rather than counting lines.
+# The tutorials' exchange names are used; the tutorial queues get names of the tour's own
+# (tour_hello, tour_task_queue, tour_rpc_queue: durable quorum queues, as today's tutorials
+# declare them), so that a broker's leftover classic hello/task_queue/rpc_queue never break it.
+# Receivers of exchanges get fresh exclusive queues, so they see only this run's messages; the
+# tour's queues may hold messages from earlier runs, so those lessons wait for this run's own
+# messages rather than counting lines.
 
 # rabbit_wait NAME LINE [SECS]: waits until $WORK/NAME.out has exactly the line LINE.
 rabbit_wait() {
@@ -56,13 +58,13 @@ wait_count() {
 
 rabbit_hello() {
   local msg="Hello from the tour $$"
-  rabbit_consumer receive receive
+  rabbit_consumer receive receive --queue tour_hello
   expect_eq "receiver's first line" "$(head -n 1 "$WORK/receive.out")" \
     " [*] Waiting for messages. To exit press CTRL+C"
-  expect_eq "send output" "$(rabbit-ops send)" " [x] Sent 'Hello World!'"
-  expect_eq "send output" "$(rabbit-ops send "$msg")" " [x] Sent '$msg'"
-  rabbit_wait receive " [x] Received 'Hello World!'"
-  rabbit_wait receive " [x] Received '$msg'"
+  expect_eq "send output" "$(rabbit-ops send --queue tour_hello)" " [x] Sent 'Hello World!'"
+  expect_eq "send output" "$(rabbit-ops send --queue tour_hello "$msg")" " [x] Sent '$msg'"
+  rabbit_wait receive " [x] Received Hello World!"
+  rabbit_wait receive " [x] Received $msg"
   cat "$WORK/receive.out"
 }
 
@@ -70,10 +72,10 @@ rabbit_work() {
   local tag="[tour $$]" t total a b
   local tasks=("First message." "Second message.." "Third message..." "Fourth message...." "Fifth message.....")
   # Two workers, 100 ms of work per dot instead of a second.
-  rabbit_consumer worker1 worker --dot-ms 100
-  rabbit_consumer worker2 worker --dot-ms 100
+  rabbit_consumer worker1 worker --queue tour_task_queue --dot-ms 100
+  rabbit_consumer worker2 worker --queue tour_task_queue --dot-ms 100
   for t in "${tasks[@]}"; do
-    expect_eq "new-task output" "$(rabbit-ops new-task "$tag" "$t")" " [x] Sent $tag $t"
+    expect_eq "new-task output" "$(rabbit-ops new-task --queue tour_task_queue "$tag" "$t")" " [x] Sent $tag $t"
   done
   for t in "${tasks[@]}"; do
     total=0
@@ -176,16 +178,16 @@ rabbit_headers() {
 }
 
 rabbit_rpc() {
-  rabbit_consumer rpc_server rpc-server
+  rabbit_consumer rpc_server rpc-server --queue tour_rpc_queue
   expect_eq "server's first line" "$(head -n 1 "$WORK/rpc_server.out")" " [x] Awaiting RPC requests"
-  expect_eq "rpc-client output" "$(rabbit-ops rpc-client 30)" \
+  expect_eq "rpc-client output" "$(rabbit-ops rpc-client --queue tour_rpc_queue 30)" \
     "$(printf '%s\n' " [x] Requesting fib(30)" " [.] Got 832040")"
   rabbit_wait rpc_server " [.] fib(30)"
   local rc=0 err
-  err=$(rabbit-ops rpc-client -- -1 2>&1 >/dev/null) || rc=$?
+  err=$(rabbit-ops rpc-client --queue tour_rpc_queue -- -1 2>&1 >/dev/null) || rc=$?
   expect_eq "bad request" "$err" "error: the server refused fib(-1): n must not be negative (got -1)"
   expect_eq "bad request exit code" "$rc" 1
-  expect_eq "four requests at once" "$(rabbit-ops rpc-client --concurrency 4 10 | grep -c 'Got 55')" 4
+  expect_eq "four requests at once" "$(rabbit-ops rpc-client --queue tour_rpc_queue --concurrency 4 10 | grep -c 'Got 55')" 4
   cat "$WORK/rpc_server.out"
 }
 
@@ -210,7 +212,7 @@ rabbit_errors() {
 rabbit_nothing_lost() {
   # 200 tasks from stdin, confirmed by the broker (the default for new-task), two workers.
   # Fixed names: every tour reuses (and leaves, empty) the same queue and exchange.
-  local q="lessons-tour-tasks" out total
+  local q="lessons-tour-quorum-tasks" out total
   rabbit_consumer w1 worker --queue "$q" --dot-ms 1
   rabbit_consumer w2 worker --queue "$q" --dot-ms 1
   out=$(seq -f 'task-%03g.' 1 200 | rabbit-ops new-task --stdin --queue "$q")

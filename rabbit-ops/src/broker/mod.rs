@@ -19,6 +19,7 @@ mod session;
 pub(crate) use connect::handshake;
 #[allow(unused_imports)] // for `ping`
 pub(crate) use guard::Watchdog;
+pub(crate) use session::declare_queue_error;
 pub use session::{Session, bind, confirm_mode, declare_exchange, declare_queue, exclusive_queue};
 
 use std::sync::Arc;

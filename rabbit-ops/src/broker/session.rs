@@ -62,6 +62,11 @@ pub fn declare_queue<'a>(
         .map_err(|e| redeclare(e, "queue", name, flag))
 }
 
+/// The error of a failed declaration of queue `name` (picked with `--queue`).
+pub(crate) fn declare_queue_error(e: amiquip::Error, name: &str) -> Error {
+    redeclare(e, "queue", name, "queue")
+}
+
 /// Declares an exclusive queue with a name the server picks: it goes with the connection.
 pub fn exclusive_queue(channel: &Channel) -> Result<Queue<'_>, Error> {
     let exclusive = QueueDeclareOptions {

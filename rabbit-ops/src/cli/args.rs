@@ -62,13 +62,17 @@ pub enum Command {
     Ping(Ping),
 }
 
-/// Tutorial 1: send 'Hello World!' to the queue hello.
+/// Tutorial 1: send 'Hello World!' to the queue hello (a durable quorum queue).
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "send")]
 pub struct Send {
     /// queue (default hello)
     #[argh(option, default = "default_str(hello::QUEUE)")]
     pub queue: String,
+    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
+    /// without quorum queues or a queue left by an older run
+    #[argh(switch)]
+    pub classic: bool,
     /// the message (default: Hello World!)
     #[argh(positional, greedy)]
     pub message: Vec<String>,
@@ -81,6 +85,10 @@ pub struct Receive {
     /// queue (default hello)
     #[argh(option, default = "default_str(hello::QUEUE)")]
     pub queue: String,
+    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
+    /// without quorum queues or a queue left by an older run
+    #[argh(switch)]
+    pub classic: bool,
     /// exit 0 after N messages
     #[argh(option, from_str_fn(positive))]
     pub count: Option<u64>,
@@ -89,16 +97,21 @@ pub struct Receive {
     pub timeout: Option<Duration>,
 }
 
-/// Tutorial 2: put a persistent task on the durable queue task_queue.
+/// Tutorial 2: put a persistent task on the durable quorum queue task_queue.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "new-task")]
+#[allow(clippy::struct_excessive_bools)] // one per switch
 pub struct NewTask {
     /// queue (default task_queue)
     #[argh(option, default = "default_str(work::QUEUE)")]
     pub queue: String,
-    /// declare the queue as a quorum queue (replicated over a cluster's nodes)
+    /// a quorum queue: the default (kept for scripts written before it was)
     #[argh(switch)]
     pub quorum: bool,
+    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
+    /// without quorum queues or a queue left by an older run
+    #[argh(switch)]
+    pub classic: bool,
     /// do not wait for publisher confirms (a task lost with the connection goes unnoticed)
     #[argh(switch)]
     pub no_confirm: bool,
@@ -124,9 +137,13 @@ pub struct Worker {
     /// queue (default task_queue)
     #[argh(option, default = "default_str(work::QUEUE)")]
     pub queue: String,
-    /// declare the queue as a quorum queue (as new-task --quorum does)
+    /// a quorum queue: the default (kept for scripts written before it was)
     #[argh(switch)]
     pub quorum: bool,
+    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
+    /// without quorum queues or a queue left by an older run
+    #[argh(switch)]
+    pub classic: bool,
     /// milliseconds of work per '.' in a task (default 1000)
     #[argh(option, default = "Duration::from_secs(1)", from_str_fn(millis))]
     pub dot_ms: Duration,
@@ -321,6 +338,10 @@ pub struct RpcServer {
     /// queue (default rpc_queue)
     #[argh(option, default = "default_str(rpc::QUEUE)")]
     pub queue: String,
+    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
+    /// without quorum queues or a queue left by an older run
+    #[argh(switch)]
+    pub classic: bool,
     /// exit 0 after N requests
     #[argh(option, from_str_fn(positive))]
     pub count: Option<u64>,

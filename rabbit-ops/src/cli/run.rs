@@ -24,24 +24,30 @@ pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
 /// Runs a checked command against `broker`.
 pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), Error> {
     match job {
-        Job::Send { queue, message } => hello::send(b, &queue, &message, out),
-        Job::Receive { queue, limits } => {
-            hello::receive(b, &queue, limits, &Stop::on_signal()?, out).map(drop)
-        }
+        Job::Send {
+            queue,
+            generation,
+            message,
+        } => hello::send(b, &queue, generation, &message, out),
+        Job::Receive {
+            queue,
+            generation,
+            limits,
+        } => hello::receive(b, &queue, generation, limits, &Stop::on_signal()?, out).map(drop),
         Job::NewTask {
             queue,
-            quorum,
+            generation,
             publish,
             messages,
-        } => work::new_task(b, &queue, quorum, publish, source(messages), out).map(drop),
+        } => work::new_task(b, &queue, generation, publish, source(messages), out).map(drop),
         Job::Worker {
             queue,
-            quorum,
+            generation,
             dot,
             limits,
         } => {
             let stop = Stop::on_signal()?;
-            work::worker(b, &queue, quorum, dot, limits, &stop, out).map(drop)
+            work::worker(b, &queue, generation, dot, limits, &stop, out).map(drop)
         }
         Job::Emit {
             kind,
@@ -62,9 +68,11 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             let stop = Stop::on_signal()?;
             logs::receive(b, kind, &exchange, &bindings, limits, &stop, out).map(drop)
         }
-        Job::RpcServer { queue, limits } => {
-            rpc::server(b, &queue, limits, &Stop::on_signal()?, out).map(drop)
-        }
+        Job::RpcServer {
+            queue,
+            generation,
+            limits,
+        } => rpc::server(b, &queue, generation, limits, &Stop::on_signal()?, out).map(drop),
         Job::RpcClient {
             queue,
             n,

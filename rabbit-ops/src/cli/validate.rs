@@ -9,6 +9,7 @@ use crate::broker::Broker;
 use crate::consume::Limits;
 use crate::error::Error;
 use crate::logs::{self, Binding, Envelope, Kind};
+use crate::queues::Generation;
 use crate::url::DEFAULT_URL;
 use crate::{hello, work};
 use crate::{ping, publish};
@@ -48,21 +49,23 @@ pub enum Source {
 pub enum Job {
     Send {
         queue: String,
+        generation: Generation,
         message: String,
     },
     Receive {
         queue: String,
+        generation: Generation,
         limits: Limits,
     },
     NewTask {
         queue: String,
-        quorum: bool,
+        generation: Generation,
         publish: publish::Options,
         messages: Source,
     },
     Worker {
         queue: String,
-        quorum: bool,
+        generation: Generation,
         dot: Duration,
         limits: Limits,
     },
@@ -83,6 +86,7 @@ pub enum Job {
     },
     RpcServer {
         queue: String,
+        generation: Generation,
         limits: Limits,
     },
     RpcClient {
@@ -132,25 +136,27 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
     let limits = |count, idle| Limits { count, idle };
     Ok(match command {
         Command::Send(c) => Job::Send {
+            generation: generation(c.classic),
             queue: c.queue,
             message: message(&c.message, hello::MESSAGE),
         },
         Command::Receive(c) => Job::Receive {
+            generation: generation(c.classic),
             queue: c.queue,
             limits: limits(c.count, c.timeout),
         },
         Command::NewTask(c) => Job::NewTask {
             messages: source("new-task", c.stdin, &c.message, work::MESSAGE)?,
+            generation: task_generation("new-task", c.quorum, c.classic)?,
             queue: c.queue,
-            quorum: c.quorum,
             publish: publish::Options {
                 confirm: !c.no_confirm,
                 retry_for: c.retry_for,
             },
         },
         Command::Worker(c) => Job::Worker {
+            generation: task_generation("worker", c.quorum, c.classic)?,
             queue: c.queue,
-            quorum: c.quorum,
             dot: c.dot_ms,
             limits: limits(c.count, c.timeout),
         },
@@ -223,6 +229,7 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
             limits: limits(c.count, c.timeout),
         },
         Command::RpcServer(c) => Job::RpcServer {
+            generation: generation(c.classic),
             queue: c.queue,
             limits: limits(c.count, c.timeout),
         },
@@ -251,6 +258,30 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
             json: c.json,
         }),
     })
+}
+
+/// `--classic`: the tutorials' queues as declared before 2026.
+fn generation(classic: bool) -> Generation {
+    if classic {
+        Generation::Classic
+    } else {
+        Generation::Quorum
+    }
+}
+
+/// `--quorum` (the default, kept for old scripts) and `--classic` exclude each other.
+fn task_generation(
+    command: &'static str,
+    quorum: bool,
+    classic: bool,
+) -> Result<Generation, Error> {
+    if quorum && classic {
+        return Err(Error::usage(
+            command,
+            "--quorum and --classic exclude each other: pick one (quorum is the default)",
+        ));
+    }
+    Ok(generation(classic))
 }
 
 fn emit_options(confirm: bool, retry_for: Duration) -> publish::Options {

@@ -65,7 +65,7 @@ fn a_receiver_stops_quietly_and_acknowledges_nothing_it_did_not_print() {
         got.lines(),
         [
             " [*] Waiting for messages. To exit press CTRL+C",
-            " [x] Received 'kept'"
+            " [x] Received kept"
         ],
         "{got:?}"
     );

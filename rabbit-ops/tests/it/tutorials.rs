@@ -28,11 +28,11 @@ fn hello_world_send_then_receive() {
     // --count 1 takes exactly one message off the queue...
     let got = rabbit(&["receive", "--queue", &q, "--count", "1"]);
     ok(&got);
-    assert_eq!(got.lines(), [WAITING, " [x] Received 'Hello World!'"]);
+    assert_eq!(got.lines(), [WAITING, " [x] Received Hello World!"]);
     // ...so the second is still there for the next receiver.
     let got = rabbit(&["receive", "--queue", &q, "--count", "1"]);
     ok(&got);
-    assert_eq!(got.lines(), [WAITING, " [x] Received 'second one'"]);
+    assert_eq!(got.lines(), [WAITING, " [x] Received second one"]);
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn receiver_started_first_gets_the_message_and_stops_on_ctrl_c() {
     let q = clean.queue("hello");
     let mut receiver = consumer(&["receive", "--queue", &q], WAITING);
     ok(&rabbit(&["send", "--queue", &q]));
-    receiver.expect_line(" [x] Received 'Hello World!'");
+    receiver.expect_line(" [x] Received Hello World!");
     receiver.interrupt();
     let run = receiver.finish(STEP);
     ok(&run);
@@ -472,5 +472,72 @@ fn publisher_confirms_with_temporary_queues() {
     assert!(
         run.lines()[2].starts_with("Published 50 messages and handled confirms"),
         "{run:?}"
+    );
+}
+
+#[test]
+fn a_queue_of_the_other_generation_is_named_with_what_to_do() {
+    let mut clean = Cleanup::new();
+    let classic = clean.queue("hello-classic");
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    ch.queue_declare(classic.as_str(), QueueDeclareOptions::default())
+        .unwrap();
+    let _ = ch.close();
+    let _ = conn.close();
+    for args in [
+        vec!["send", "--queue", &classic],
+        vec!["receive", "--queue", &classic, "--count", "1"],
+        vec!["new-task", "--queue", &classic],
+        vec!["worker", "--queue", &classic, "--count", "1"],
+        vec!["rpc-server", "--queue", &classic, "--count", "1"],
+    ] {
+        let run = rabbit(&args);
+        assert_eq!(run.code(), Some(1), "{args:?}: {run:?}");
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: queue '{classic}' exists as a classic queue: run with --classic, or \
+                 delete it\n"
+            ),
+            "{args:?}"
+        );
+        assert!(run.took < Duration::from_secs(5), "{:?}", run.took);
+    }
+    // The previous generation's declarations still work with --classic.
+    ok(&rabbit(&["send", "--classic", "--queue", &classic]));
+    let got = rabbit(&["receive", "--classic", "--queue", &classic, "--count", "1"]);
+    ok(&got);
+    assert_eq!(got.lines(), [WAITING, " [x] Received Hello World!"]);
+
+    // The reverse: today's quorum queue, used with --classic.
+    let quorum = clean.queue("hello-quorum");
+    ok(&rabbit(&["send", "--queue", &quorum]));
+    for args in [
+        vec!["send", "--classic", "--queue", &quorum],
+        vec!["worker", "--classic", "--queue", &quorum, "--count", "1"],
+    ] {
+        let run = rabbit(&args);
+        assert_eq!(run.code(), Some(1), "{args:?}: {run:?}");
+        let existing = if args[0] == "worker" {
+            // task_queue's classic form is durable: the type is what differs.
+            "a quorum queue"
+        } else {
+            "a durable queue (today's tutorials: quorum)"
+        };
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: queue '{quorum}' exists as {existing}: run without --classic, or \
+                 delete it\n"
+            ),
+            "{args:?}"
+        );
+    }
+    let run = rabbit(&["worker", "--quorum", "--classic"]);
+    assert_eq!(run.code(), Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr_lines()[0],
+        "error: --quorum and --classic exclude each other: pick one (quorum is the default)"
     );
 }

@@ -46,7 +46,7 @@ fn counts_and_seconds_are_checked_by_the_parser() {
 
 #[test]
 fn messages_default_like_the_tutorials() {
-    let Ok(Job::Send { queue, message }) = job_of(&["send"]) else {
+    let Ok(Job::Send { queue, message, .. }) = job_of(&["send"]) else {
         panic!()
     };
     assert_eq!(
