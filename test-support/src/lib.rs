@@ -13,6 +13,9 @@
 //!   server itself binds a candidate port, and when that port turns out to be taken, it is started
 //!   again on another one ([`PrivateRedis`] also checks that the server answering is its own
 //!   child).
+//! - [`TestPki`]: a CA, server and client certificates (and wrong ones) made with rcgen, for the
+//!   TLS variants of those servers ([`PrivateRedis::start_tls`], [`RabbitNode::start_tls`],
+//!   with [`ServerCert`] and [`ClientAuth`]).
 //! - [`redis_url`], [`amqp_url`], [`require_redis`], [`require_rabbit`]: the shared services of
 //!   `scripts/services up`. A test that needs one fails loudly when it is absent; it never passes
 //!   without it.
@@ -31,6 +34,7 @@ mod process;
 mod rabbit;
 mod redis_server;
 mod services;
+mod tls;
 
 pub use help::{check_help, stdout_of};
 pub use net::{addr_in, refused_addr, silent_listener};
@@ -40,3 +44,4 @@ pub use redis_server::PrivateRedis;
 pub use services::{
     amqp_url, redis_conn, redis_url, require_rabbit, require_redis, scan_keys, temp_file, unique,
 };
+pub use tls::{ClientAuth, ServerCert, TestPki, WRONG_NAME};

@@ -105,10 +105,31 @@ pub(crate) fn amqp_start(addr: &str, timeout: Duration) -> io::Result<Vec<u8>> {
 }
 
 fn read_start(mut s: TcpStream, timeout: Duration) -> io::Result<Vec<u8>> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
+    start_on(&mut s)
+}
+
+/// Like [`amqp_start`], over TLS on 127.0.0.1:`port`: the handshake verifies the server as
+/// `server_name` against the test CA of `pki`, and presents its `client.pem` when `with_cert`.
+pub(crate) fn amqps_start(
+    pki: &crate::tls::TestPki,
+    port: u16,
+    server_name: &str,
+    with_cert: bool,
+    timeout: Duration,
+) -> io::Result<Vec<u8>> {
+    let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+    let mut tls = crate::tls::connect(pki, addr, server_name, with_cert, timeout)?;
+    start_on(&mut tls)
+}
+
+/// Sends the AMQP 0-9-1 protocol header on `s` (its reads and writes bounded already) and reads
+/// the `connection.start` payload.
+fn start_on(s: &mut (impl Read + Write)) -> io::Result<Vec<u8>> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     s.write_all(b"AMQP\x00\x00\x09\x01")?;
+    s.flush()?;
     // Frame: type (1 = method), channel (2 bytes), payload size (4 bytes), payload, 0xCE.
     let mut head = [0u8; 7];
     s.read_exact(&mut head)?;

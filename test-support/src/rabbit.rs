@@ -25,6 +25,10 @@ use rustix::process::{Pid, Signal, kill_process_group};
 use crate::net::{amqp_start, candidate_port, next_random};
 use crate::process::{Proc, Run};
 
+mod ssl;
+
+use ssl::RabbitTls;
+
 /// How many times a node is started on other ports because its own were taken.
 const ATTEMPTS: u32 = 8;
 
@@ -71,6 +75,11 @@ impl Default for ErlangHome {
 /// checked against its name (the `cluster_name` of its `connection.start`), so another broker
 /// on the same port is never taken for it.
 ///
+/// With TLS ([`RabbitNode::start_tls`]) it has an SSL listener too, on a port of its own
+/// ([`RabbitNode::ssl_port`], [`RabbitNode::amqps_url`]), with the certificates of a
+/// [`TestPki`]; it is ready when both listeners answer (the SSL one checked with a real TLS
+/// handshake against the test CA).
+///
 /// ```no_run
 /// use test_support::{ErlangHome, RabbitNode};
 /// let home = ErlangHome::new();
@@ -85,6 +94,7 @@ pub struct RabbitNode {
     port: u16,
     dist_port: u16,
     home: ErlangHome,
+    tls: Option<RabbitTls>,
     dir: tempfile::TempDir,
     child: Option<Child>,
     /// Seen answering as itself once: later readiness checks only need an answer.
@@ -111,6 +121,10 @@ impl RabbitNode {
     /// # Panics
     /// When RabbitMQ is not installed or cannot start.
     pub fn start(home: &ErlangHome) -> Self {
+        Self::launch(home, None)
+    }
+
+    fn launch(home: &ErlangHome, tls: Option<RabbitTls>) -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "lessons-test-{}-{}@localhost",
@@ -122,6 +136,7 @@ impl RabbitNode {
             port: 0,
             dist_port: 0,
             home: home.clone(),
+            tls,
             dir: tempfile::Builder::new()
                 .prefix("rabbit-node-")
                 .tempdir()
@@ -191,8 +206,17 @@ impl RabbitNode {
             if let Ok(start) = answer
                 && (self.verified || contains(&start, me.as_bytes()))
             {
-                self.verified = true;
-                return;
+                if self.ssl_answers(me.as_bytes()) {
+                    self.verified = true;
+                    return;
+                }
+                // A taken SSL port does not stop the node: it runs without that listener.
+                if !self.verified && self.ssl_port_taken() && self.spawns < ATTEMPTS {
+                    self.kill_group();
+                    self.pick_ports();
+                    self.spawn();
+                    continue;
+                }
             }
             assert!(
                 Instant::now() < deadline,
@@ -300,6 +324,15 @@ impl RabbitNode {
                 break p;
             }
         };
+        let taken = [self.port, self.dist_port];
+        if let Some(tls) = &mut self.tls {
+            tls.port = loop {
+                let p = candidate_port();
+                if !taken.contains(&p) {
+                    break p;
+                }
+            };
+        }
     }
 
     /// Writes the config for the current ports (over a fresh data folder) and starts the node.
@@ -313,11 +346,12 @@ impl RabbitNode {
         };
         write("enabled_plugins", "[].\n");
         write("rabbitmq-env.conf", "");
+        let ssl = self.tls.as_ref().map(RabbitTls::conf).unwrap_or_default();
         write(
             "rabbitmq.conf",
             &format!(
                 "listeners.tcp.1 = 127.0.0.1:{}\nloopback_users.guest = true\n\
-                 log.console = false\nlog.file.level = warning\n",
+                 log.console = false\nlog.file.level = warning\n{ssl}",
                 self.port
             ),
         );
@@ -400,64 +434,4 @@ fn scripts_dir() -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::net::silent_listener;
-
-    #[test]
-    fn an_erlang_home_has_a_private_cookie() {
-        let home = ErlangHome::new();
-        let cookie = home.path().join(".erlang.cookie");
-        let mode = fs::metadata(&cookie).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o400);
-        assert!(
-            fs::read_to_string(&cookie)
-                .unwrap()
-                .starts_with("LESSONSTEST")
-        );
-        let path = home.path().to_owned();
-        let kept = home.clone();
-        drop(home);
-        assert!(path.exists(), "a clone keeps the folder");
-        drop(kept);
-        assert!(!path.exists());
-    }
-
-    /// A node on a taken port moves to another, stops and starts its application, a second node
-    /// joins it, and both stop. Three boots: about 25 s on the 2-core machine.
-    #[test]
-    fn private_nodes_boot_move_off_a_taken_port_cluster_and_stop() {
-        let home = ErlangHome::new();
-        let (_held, taken) = silent_listener();
-        let mut a = RabbitNode::start(&home);
-        // Its first ports were candidates; make it find the AMQP one taken.
-        a.kill_group();
-        a.port = taken.port();
-        a.spawn();
-        let mut b = RabbitNode::start(&home);
-        a.wait_ready(RabbitNode::BOOT);
-        assert_ne!(a.port(), taken.port(), "moved to another port");
-        assert!(a.spawns >= 2);
-        let start = amqp_start(&format!("127.0.0.1:{}", a.port()), Duration::from_secs(5))
-            .expect("connection.start");
-        assert!(contains(&start, b"lessons-test-"));
-
-        a.stop_app();
-        a.wait_closed(Duration::from_secs(30));
-        a.start_app();
-
-        b.wait_ready(RabbitNode::BOOT);
-        b.join(&a);
-        let status = a.ctl(&["cluster_status"]).stdout_text();
-        assert!(status.contains(b.name()), "{status}");
-
-        let (a_port, b_port) = (a.port(), b.port());
-        let a_dir = a.dir().to_owned();
-        b.stop();
-        drop(a);
-        for port in [a_port, b_port] {
-            assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
-        }
-        assert!(!a_dir.exists());
-    }
-}
+mod tests;

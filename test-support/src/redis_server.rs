@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::net::candidate_port;
 use crate::process::{STEP, Signal};
+use crate::tls::{ClientAuth, ServerCert, TestPki};
 
 /// How long a redis-server may take to answer after its start (2 shared cores, other tests
 /// compiling).
@@ -28,6 +29,10 @@ const PORT_TAKEN: &str = "Address already in use";
 /// names this very child's process id, so a server of someone else on the same port is never
 /// taken for it.
 ///
+/// With TLS ([`PrivateRedis::start_tls`]), it listens on its TLS port only (`--port 0
+/// --tls-port <port>`), with the certificates of a [`TestPki`]; its URL is `rediss://`, and
+/// [`PrivateRedis::conn`] goes over TLS (trusting the test CA, presenting `client.pem`).
+///
 /// ```no_run
 /// let mut r = test_support::PrivateRedis::start();
 /// let mut conn = r.conn();
@@ -38,9 +43,51 @@ pub struct PrivateRedis {
     port: u16,
     dir: tempfile::TempDir,
     extra: Vec<String>,
+    tls: Option<RedisTls>,
     child: Option<Child>,
     /// How many times redis-server was spawned: each spawn logs to `redis-<n>.log`.
     spawns: u32,
+}
+
+/// The TLS set-up of a [`PrivateRedis`].
+#[derive(Clone, Debug)]
+struct RedisTls {
+    pki: TestPki,
+    cert: ServerCert,
+    clients: ClientAuth,
+}
+
+impl RedisTls {
+    /// The redis-server arguments: TLS on `port` only, replication and cluster bus over TLS too.
+    fn args(&self, port: u16) -> Vec<String> {
+        let (cert, key) = self.pki.server_files(self.cert);
+        let path = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
+        let auth = match self.clients {
+            ClientAuth::No => "no",
+            ClientAuth::Optional => "optional",
+            ClientAuth::Required => "yes",
+        };
+        [
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--tls-cert-file",
+            &path(cert),
+            "--tls-key-file",
+            &path(key),
+            "--tls-ca-cert-file",
+            &path(self.pki.ca()),
+            "--tls-auth-clients",
+            auth,
+            "--tls-replication",
+            "yes",
+            "--tls-cluster",
+            "yes",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
 }
 
 impl std::fmt::Debug for PrivateRedis {
@@ -63,6 +110,37 @@ impl PrivateRedis {
     /// `--maxmemory 1mb`...), given again at each restart. Not `--requirepass`: readiness is
     /// checked without a password.
     pub fn start_with(extra: &[&str]) -> Self {
+        Self::launch(extra, None)
+    }
+
+    /// Starts one that speaks TLS only, with the [`ServerCert::Trusted`] certificate of `pki`
+    /// (for 127.0.0.1 and localhost) and `clients` as its `--tls-auth-clients` (`no`,
+    /// `optional`, `yes`); [`PrivateRedis::url`] is `rediss://127.0.0.1:<port>`.
+    ///
+    /// # Panics
+    /// As [`PrivateRedis::start`].
+    pub fn start_tls(pki: &TestPki, clients: ClientAuth) -> Self {
+        Self::start_tls_with(pki, ServerCert::Trusted, clients, &[])
+    }
+
+    /// Like [`PrivateRedis::start_tls`], with the certificate `cert` ([`ServerCert::WrongName`]
+    /// for a name that does not match) and more redis-server arguments (`--cluster-enabled
+    /// yes`: the cluster bus and `CLUSTER SLOTS` then use the TLS port).
+    pub fn start_tls_with(
+        pki: &TestPki,
+        cert: ServerCert,
+        clients: ClientAuth,
+        extra: &[&str],
+    ) -> Self {
+        let tls = RedisTls {
+            pki: pki.clone(),
+            cert,
+            clients,
+        };
+        Self::launch(extra, Some(tls))
+    }
+
+    fn launch(extra: &[&str], tls: Option<RedisTls>) -> Self {
         let mut r = Self {
             port: 0,
             dir: tempfile::Builder::new()
@@ -70,6 +148,7 @@ impl PrivateRedis {
                 .tempdir()
                 .expect("a temporary folder"),
             extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+            tls,
             child: None,
             spawns: 0,
         };
@@ -85,14 +164,23 @@ impl PrivateRedis {
         );
     }
 
-    /// Its port on 127.0.0.1.
+    /// Its port on 127.0.0.1 (its TLS port, for a TLS server: it has no other).
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// `redis://127.0.0.1:<port>/0`.
+    /// `redis://127.0.0.1:<port>/0`; with TLS `rediss://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        if self.tls.is_some() {
+            format!("rediss://127.0.0.1:{}", self.port)
+        } else {
+            format!("redis://127.0.0.1:{}/0", self.port)
+        }
+    }
+
+    /// Whether it speaks TLS ([`PrivateRedis::start_tls`]).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Its folder (`--dir`): its logs (`redis-<n>.log`), a cluster's `nodes.conf`...
@@ -242,8 +330,13 @@ impl PrivateRedis {
         self.spawns += 1;
         let log = File::create(self.log_path(self.spawns)).expect("a log file");
         let log_err = log.try_clone().expect("a log file");
+        let ports = match &self.tls {
+            Some(tls) => tls.args(self.port),
+            None => vec!["--port".to_owned(), self.port.to_string()],
+        };
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(&ports)
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .arg("--dir")
             .arg(self.dir.path())
@@ -309,8 +402,31 @@ impl PrivateRedis {
         theirs == Some(pid) && redis::cmd("PING").query::<String>(&mut conn).is_ok()
     }
 
+    /// A connection; over TLS for a TLS server: trusting the test CA (any certificate for a
+    /// [`ServerCert::WrongName`] server, `#insecure`), presenting `client.pem`.
     fn try_conn(&self, connect: Duration, io: Duration) -> redis::RedisResult<redis::Connection> {
-        let conn = redis::Client::open(self.url())?.get_connection_with_timeout(connect)?;
+        let client = match &self.tls {
+            None => redis::Client::open(self.url())?,
+            Some(tls) => {
+                crate::tls::install_ring();
+                let insecure = if tls.cert == ServerCert::WrongName {
+                    "#insecure"
+                } else {
+                    ""
+                };
+                redis::Client::build_with_tls(
+                    format!("rediss://127.0.0.1:{}/0{insecure}", self.port),
+                    redis::TlsCertificates {
+                        client_tls: Some(redis::ClientTlsConfig {
+                            client_cert: tls.pki.read("client.pem"),
+                            client_key: tls.pki.read("client.key"),
+                        }),
+                        root_cert: Some(tls.pki.read("ca.pem")),
+                    },
+                )?
+            }
+        };
+        let conn = client.get_connection_with_timeout(connect)?;
         conn.set_read_timeout(Some(io))?;
         conn.set_write_timeout(Some(io))?;
         Ok(conn)
@@ -325,79 +441,4 @@ impl Drop for PrivateRedis {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::net::TcpStream;
-
-    use super::*;
-
-    fn get(conn: &mut redis::Connection, key: &str) -> Option<String> {
-        redis::cmd("GET").arg(key).query(conn).unwrap()
-    }
-
-    #[test]
-    fn a_private_redis_starts_restarts_and_stops() {
-        let mut r = PrivateRedis::start();
-        let port = r.port();
-        assert!((20_000..30_000).contains(&port));
-        assert_ne!(port, 6379);
-        let mut c = r.conn();
-        redis::cmd("SET")
-            .arg("k")
-            .arg("v")
-            .query::<()>(&mut c)
-            .unwrap();
-        assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
-
-        r.restart(Duration::from_millis(50));
-        assert_eq!(r.port(), port);
-        assert_eq!(get(&mut r.conn(), "k"), None, "nothing persisted");
-
-        r.kill();
-        assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
-        assert!(r.pid().is_none());
-    }
-
-    #[test]
-    fn a_taken_port_makes_it_try_another() {
-        // Two servers whose candidate ports collide: the second cannot bind, and moves on.
-        let a = PrivateRedis::start();
-        let mut b = PrivateRedis::start_with(&[]);
-        b.kill();
-        b.port = a.port();
-        assert!(!b.boot(), "the port of `a` is taken");
-        assert!(b.log().contains(PORT_TAKEN));
-        assert!(b.child.is_none());
-        drop(a);
-        assert!(b.boot(), "the port is free again");
-    }
-
-    #[test]
-    fn extra_arguments_reach_the_server_and_pause_stalls_it() {
-        let r = PrivateRedis::start_with(&["--maxmemory", "7mb"]);
-        assert!(r.info("memory").contains("maxmemory:7340032"));
-        let mut c = r.conn();
-        c.set_read_timeout(Some(Duration::from_millis(300)))
-            .unwrap();
-        r.pause();
-        let stalled = redis::cmd("PING").query::<String>(&mut c);
-        assert!(stalled.is_err(), "a paused server does not answer");
-        r.resume();
-        assert_eq!(
-            redis::cmd("PING").query::<String>(&mut r.conn()).unwrap(),
-            "PONG"
-        );
-        r.wait_commands(2, STEP);
-    }
-
-    #[test]
-    fn wait_ready_after_kill_says_it_is_not_running() {
-        let mut r = PrivateRedis::start();
-        r.kill();
-        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            r.wait_ready(Duration::from_secs(1));
-        }))
-        .expect_err("not running");
-        let text = e.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert!(text.contains("is not running"), "{text}");
-    }
-}
+mod tests;
