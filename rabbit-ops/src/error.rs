@@ -130,6 +130,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// `rpc-client`: the answer is not an integer (nor a refusal from `rabbit-ops rpc-server`).
+    #[error("an answer the client cannot read for fib({n}): '{answer}' is not an integer")]
+    RpcUnreadable {
+        /// The request.
+        n: String,
+        /// The answer (its start).
+        answer: String,
+    },
+
     /// `publisher-confirms`: confirms missing at the deadline.
     #[error("{missing} of {published} messages not confirmed within {} ({strategy})", Short(*.waited))]
     ConfirmTimeout {

@@ -322,8 +322,8 @@ fn rpc_fib_30_and_bad_input_answered() {
         ("-1", "n must not be negative (got -1)"),
         ("abc", "'abc' is not a whole number"),
         (
-            "1000",
-            "fib(1000) does not fit in 128 bits: n must be at most 186",
+            "20001",
+            "fib(20001) is not computed here: n must be at most 20000",
         ),
     ] {
         let run = rabbit(&["rpc-client", "--queue", &q, "--", n]);
@@ -394,6 +394,40 @@ fn rpc_client_ignores_answers_with_other_correlation_ids() {
     let run = client.finish(STEP);
     ok(&run);
     assert_eq!(run.lines(), [" [x] Requesting fib(7)", " [.] Got 13"]);
+
+    // An answer that is not an integer is one the client cannot read (not a refusal); a huge
+    // integer is printed whole.
+    for (answer_body, code, stderr) in [
+        (
+            "thirteen".to_owned(),
+            1,
+            "error: an answer the client cannot read for fib(7): 'thirteen' is not an integer\n"
+                .to_owned(),
+        ),
+        ("9".repeat(5000), 0, String::new()),
+    ] {
+        let client = start(&["rpc-client", "--queue", &q, "--timeout", "10", "7"]);
+        let delivery = match consumer.receiver().recv_timeout(STEP) {
+            Ok(amiquip::ConsumerMessage::Delivery(d)) => d,
+            other => panic!("no request: {other:?}"),
+        };
+        let reply_to = delivery.properties.reply_to().clone().expect("reply_to");
+        let id = delivery.properties.correlation_id().clone().unwrap();
+        let props = amiquip::AmqpProperties::default().with_correlation_id(id);
+        ex.publish(Publish::with_properties(
+            answer_body.as_bytes(),
+            reply_to,
+            props,
+        ))
+        .unwrap();
+        consumer.ack(delivery).unwrap();
+        let run = client.finish(STEP);
+        assert_eq!(run.code(), Some(code), "{run:?}");
+        assert_eq!(run.stderr, stderr);
+        if code == 0 {
+            assert_eq!(run.lines()[1], format!(" [.] Got {answer_body}"));
+        }
+    }
     drop(consumer);
     let _ = ch.close();
     let _ = conn.close();
