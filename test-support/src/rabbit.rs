@@ -77,8 +77,8 @@ impl Default for ErlangHome {
 ///
 /// With TLS ([`RabbitNode::start_tls`]) it has an SSL listener too, on a port of its own
 /// ([`RabbitNode::ssl_port`], [`RabbitNode::amqps_url`]), with the certificates of a
-/// [`TestPki`]; it is ready when both listeners answer (the SSL one checked with a real TLS
-/// handshake against the test CA).
+/// [`TestPki`](crate::TestPki); it is ready when both listeners answer (the SSL one checked
+/// with a real TLS handshake against the test CA).
 ///
 /// ```no_run
 /// use test_support::{ErlangHome, RabbitNode};

@@ -100,3 +100,27 @@ fn the_crypto_provider_is_installed_once() {
         .with_root_certificates(RootCertStore::empty())
         .with_no_client_auth();
 }
+
+#[test]
+fn a_plain_text_answer_is_not_tls() {
+    let tls = TlsOptions::default().load().unwrap();
+    for answer in [
+        &b"AMQP\x00\x00\x09\x01"[..],
+        b"-ERR unknown command\r\n",
+        b"HTTP/1.1 400 Bad Request\r\n\r\n",
+    ] {
+        let config = tls.rustls_client_config().unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let mut c = rustls::ClientConnection::new(config, name).unwrap();
+        let mut hello = Vec::new();
+        c.write_tls(&mut hello).unwrap();
+        let mut rest = answer;
+        c.read_tls(&mut rest).unwrap();
+        let e = c.process_new_packets().unwrap_err();
+        assert_eq!(
+            describe(&e),
+            "the server does not speak TLS (a plain-text server behind a TLS URL?)",
+            "{e:?}"
+        );
+    }
+}
