@@ -190,6 +190,7 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<Done, Error> {
         options,
         json,
     } = validate(args)?;
+    let checking = options.checks.is_some();
     let runtime = super::runtime(1)?;
     let console = Arc::new(Console::new(addrs.len()));
     let (tx, rx) = std::sync::mpsc::channel::<Settled>();
@@ -226,10 +227,9 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<Done, Error> {
     for outcome in &failed {
         say(&format!("error: {}", outcome.line()));
     }
-    // The checks a signal stopped said so on their own line; the other downloads it stopped are
-    // counted here.
+    // The checks a signal stopped say so on their own line; plain downloads are counted here.
     let unfinished = summary.interrupted;
-    if let Some(signal) = signalled.get().filter(|_| unfinished > 0) {
+    if let Some(signal) = signalled.get().filter(|_| unfinished > 0 && !checking) {
         say(&format!(
             "error: interrupted ({}) with {unfinished} of {} downloads unfinished",
             signal_name(*signal),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::probe::Outcome;
+use common::probe::{Outcome, Refusal};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -184,15 +184,16 @@ pub async fn download_all<E>(
                 };
                 let Some(permit) = permit.filter(|_| !options.stop.is_cancelled()) else {
                     // Stopped: this download never begins.
-                    let _ = tx.send(Settled::interrupted(task));
+                    let _ = tx.send(Settled::interrupted(task, addr, &options, Instant::now()));
                     continue;
                 };
                 let (tx, observer, options) = (tx.clone(), observer.clone(), options.clone());
                 tokio::spawn(async move {
+                    let began = Instant::now();
                     let (report, settled) = tokio::select! {
                         biased;
                         done = one_task(task, addr, &options, &*observer) => done,
-                        () = options.stop.cancelled() => interrupted(task, addr),
+                        () = options.stop.cancelled() => interrupted(task, addr, &options, began),
                     };
                     drop(permit);
                     observer.finished(&report);
@@ -228,26 +229,41 @@ pub async fn download_all<E>(
 }
 
 impl Settled {
-    /// A download a stop ended (or that never began).
-    fn interrupted(task: usize) -> Self {
+    /// A download a stop ended (or that never began), `began` then: no poem; when the
+    /// downloads are checks, an outcome that says so (`<addr> not ready when interrupted after
+    /// 0.3 s: no answer yet`), so that every address still has one.
+    fn interrupted(task: usize, addr: SocketAddr, options: &Options, began: Instant) -> Self {
+        let check = options.checks.map(|checks| Outcome {
+            target: addr.to_string(),
+            result: Err(Refusal::not_ready("no answer yet")),
+            attempts: 0,
+            waited: began.elapsed(),
+            interrupted: true,
+            waiting: checks.wait.is_some(),
+        });
         Self {
             task,
             poem: None,
-            check: None,
+            check,
             interrupted: true,
         }
     }
 }
 
-/// A download in progress that a stop ended: no poem, and no check outcome.
-fn interrupted(task: usize, addr: SocketAddr) -> (TaskReport, Settled) {
+/// A download in progress that a stop ended.
+fn interrupted(
+    task: usize,
+    addr: SocketAddr,
+    options: &Options,
+    began: Instant,
+) -> (TaskReport, Settled) {
     let report = TaskReport {
         task,
         addr,
         result: Err(FetchError::Interrupted),
         transform: None,
     };
-    (report, Settled::interrupted(task))
+    (report, Settled::interrupted(task, addr, options, began))
 }
 
 async fn one_task(

@@ -134,3 +134,51 @@ fn a_server_whose_stderr_is_closed_stops_with_exit_0() {
         assert!(start.elapsed() < Duration::from_secs(6), "{bin}");
     }
 }
+
+/// A check stopped in the middle of a try (`--wait`, `--json`) still has its object and its
+/// line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_stopped_in_the_middle_of_a_try_has_its_line_and_its_json() {
+    let (stalling, mut connections) = stalling_server(poem("science.txt"), 100).await;
+    let mut client =
+        Proc::spawn(command(CLIENT).args(args(&[&stalling, &"--wait", &30, &"--json"])));
+    tokio::time::timeout(STEP, connections.recv())
+        .await
+        .expect("the client connects");
+    let run = tokio::task::spawn_blocking(move || {
+        client.interrupt();
+        client.finish(STEP)
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code(), Some(130), "{run:?}");
+    let lines = run.lines();
+    assert_eq!(lines.len(), 1, "one object: {run:?}");
+    let interrupted = format!("{stalling} not ready when interrupted after ");
+    for (key, value) in [
+        ("target", format!("\"{stalling}\"")),
+        ("ok", "false".into()),
+        ("attempts", "0".into()),
+        ("error", format!("\"{interrupted}")),
+    ] {
+        assert!(
+            lines[0].contains(&format!("\"{key}\":{value}")),
+            "{key}: {run:?}"
+        );
+    }
+    assert!(lines[0].contains(" s: no answer yet\""), "{run:?}");
+    let last = run.stderr_lines().last().copied().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!("error: {interrupted}")) && last.ends_with(" s: no answer yet"),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.stderr_lines()
+            .iter()
+            .filter(|l| l.starts_with("error"))
+            .count(),
+        1,
+        "{run:?}"
+    );
+    assert!(run.took < Duration::from_secs(5), "{run:?}");
+}
