@@ -32,7 +32,7 @@ fn a_server_of_an_unknown_ca_is_not() {
 fn a_server_certificate_for_another_name_does_not_match() {
     let pki = Pki::new();
     let tls = pki.options(Some("ca.pem"), None).load().unwrap();
-    let e = handshake(&tls, pki.server("elsewhere", false), "localhost").unwrap_err();
+    let e = handshake(&tls, pki.server("wrong-name", false), "localhost").unwrap_err();
     assert_eq!(
         describe(&e),
         "the server's certificate is for elsewhere.invalid, not localhost"
@@ -50,7 +50,7 @@ fn insecure_accepts_any_certificate() {
     let mut o = pki.options(Some("other-ca.pem"), None);
     o.insecure = true;
     let tls = o.load().unwrap();
-    handshake(&tls, pki.server("elsewhere", false), "localhost").unwrap();
+    handshake(&tls, pki.server("wrong-name", false), "localhost").unwrap();
     let tls = TlsOptions {
         insecure: true,
         ..TlsOptions::default()
@@ -78,7 +78,7 @@ fn a_client_certificate_is_presented_and_checked_by_the_server() {
     );
 
     let stranger = pki
-        .options(Some("ca.pem"), Some("stranger"))
+        .options(Some("ca.pem"), Some("other-client"))
         .load()
         .unwrap();
     let e = handshake(&stranger, pki.server("server", true), "localhost").unwrap_err();

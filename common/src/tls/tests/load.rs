@@ -62,13 +62,13 @@ fn an_unreadable_file_names_the_flag_and_the_file() {
     assert_eq!(e.exit_code(), USAGE);
 
     let mut o = pki.options(None, Some("client"));
-    o.key = Some(pki.dir.path().to_owned()); // a folder
+    o.key = Some(pki.dir().to_owned()); // a folder
     let e = o.load().unwrap_err();
     let text = message(&e);
     assert!(
         text.starts_with(&format!(
             "error: cannot read --key '{}': ",
-            pki.dir.path().display()
+            pki.dir().display()
         )),
         "{text}"
     );

@@ -1,14 +1,10 @@
-//! `common::tls` against certificates made here with rcgen, and handshakes with a rustls server
-//! in memory.
+//! `common::tls` against the certificates of test-support's `TestPki` (made with rcgen), and
+//! handshakes with a rustls server in memory.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{PrivateKeyDer, ServerName};
 use rustls::server::WebPkiClientVerifier;
@@ -21,77 +17,25 @@ mod handshakes;
 mod keys;
 mod load;
 
-struct Ca {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-fn ca(name: &str) -> Ca {
-    let mut params = CertificateParams::new(Vec::new()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    validity(&mut params);
-    let key = KeyPair::generate().unwrap();
-    let pem = params.self_signed(&key).unwrap().pem();
-    Ca {
-        pem,
-        issuer: Issuer::new(params, key),
-    }
-}
-
-fn validity(params: &mut CertificateParams) {
-    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2049, 12, 31);
-}
-
-/// A leaf certificate signed by `ca` (PEM certificate, key).
-fn leaf(ca: &Ca, names: &[&str], usage: ExtendedKeyUsagePurpose) -> (String, KeyPair) {
-    let mut params =
-        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
-    params.distinguished_name.push(
-        DnType::CommonName,
-        names.first().copied().unwrap_or("client"),
-    );
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![usage];
-    validity(&mut params);
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca.issuer).unwrap();
-    (cert.pem(), key)
-}
-
-/// A CA, a server certificate for 127.0.0.1 and localhost, a client certificate, another CA and
-/// a server certificate for another name, as files.
+/// The workspace's test PKI (`test_support::TestPki`: a CA, a server certificate for
+/// 127.0.0.1 and localhost, one for another name, a client certificate, an unrelated CA and a
+/// client certificate of it), plus `bundle.pem` (the unrelated CA, then the CA).
 struct Pki {
-    dir: tempfile::TempDir,
-    ca: Ca,
-    other_ca: Ca,
+    pki: test_support::TestPki,
 }
 
 impl Pki {
     fn new() -> Self {
         let pki = Self {
-            dir: tempfile::tempdir().unwrap(),
-            ca: ca("lessons test CA"),
-            other_ca: ca("unrelated CA"),
+            pki: test_support::TestPki::new(),
         };
-        pki.write("ca.pem", &pki.ca.pem);
-        pki.write("other-ca.pem", &pki.other_ca.pem);
-        pki.write("bundle.pem", &format!("{}{}", pki.other_ca.pem, pki.ca.pem));
-        let server = || ExtendedKeyUsagePurpose::ServerAuth;
-        let client = || ExtendedKeyUsagePurpose::ClientAuth;
-        pki.leaf_files("server", &pki.ca, &["127.0.0.1", "localhost"], server());
-        pki.leaf_files("elsewhere", &pki.ca, &["elsewhere.invalid"], server());
-        pki.leaf_files("client", &pki.ca, &["client"], client());
-        pki.leaf_files("stranger", &pki.other_ca, &["stranger"], client());
+        let bundle = [pki.read("other-ca.pem"), pki.read("ca.pem")].concat();
+        pki.write("bundle.pem", std::str::from_utf8(&bundle).unwrap());
         pki
     }
 
-    fn leaf_files(&self, name: &str, ca: &Ca, names: &[&str], usage: ExtendedKeyUsagePurpose) {
-        let (cert, key) = leaf(ca, names, usage);
-        self.write(&format!("{name}.pem"), &cert);
-        self.write(&format!("{name}.key"), &key.serialize_pem());
+    fn dir(&self) -> &Path {
+        self.pki.dir()
     }
 
     fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -101,7 +45,7 @@ impl Pki {
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.pki.path(name)
     }
 
     fn read(&self, name: &str) -> Vec<u8> {
