@@ -17,7 +17,7 @@ use crate::{confirms, hello, rpc, work};
 #[argh(
     example = "Tutorial 1, in two terminals: a receiver, then Hello World!\n$ {command_name} receive\n$ {command_name} send",
     example = "Tutorial 2: two workers share the tasks; each dot is a second of work:\n$ {command_name} worker\n$ {command_name} new-task First message.",
-    note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage. `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md."
+    note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage. `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md. The tutorial commands declare what today's official programs declare (hello, task_queue, rpc_queue: durable quorum queues; --classic for the previous generation); where a command deliberately differs from its official program, its --help says so."
 )]
 pub struct Args {
     /// broker URL; repeat it for the nodes of a cluster, tried in turn (default: $AMQP_URL,
@@ -80,7 +80,11 @@ pub struct Send {
 
 /// Tutorial 1: print the messages of the queue hello.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "receive")]
+#[argh(
+    subcommand,
+    name = "receive",
+    note = "Differs from today's receive.py: each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing; Ctrl-C prints nothing (receive.py prints Interrupted). --classic: the queue as declared before 2026 (classic, non-durable)."
+)]
 pub struct Receive {
     /// queue (default hello)
     #[argh(option, default = "default_str(hello::QUEUE)")]
@@ -99,7 +103,11 @@ pub struct Receive {
 
 /// Tutorial 2: put a persistent task on the durable quorum queue task_queue.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "new-task")]
+#[argh(
+    subcommand,
+    name = "new-task",
+    note = "Differs from the official new_task.py: each task is confirmed by the broker (publisher confirms, mandatory, a message_id per message); --no-confirm publishes as new_task.py does. --classic: the queue as declared before 2026 (classic, durable)."
+)]
 #[allow(clippy::struct_excessive_bools)] // one per switch
 pub struct NewTask {
     /// queue (default task_queue)
@@ -183,7 +191,11 @@ pub struct EmitLog {
 
 /// Tutorial 3: print every message of the fanout exchange logs.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "receive-logs")]
+#[argh(
+    subcommand,
+    name = "receive-logs",
+    note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
+)]
 pub struct ReceiveLogs {
     /// exchange (default logs)
     #[argh(option, default = "default_str(Kind::Fanout.default_exchange())")]
@@ -224,7 +236,11 @@ pub struct EmitLogDirect {
 
 /// Tutorial 4: print the messages of the given severities from direct_logs.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "receive-logs-direct")]
+#[argh(
+    subcommand,
+    name = "receive-logs-direct",
+    note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
+)]
 pub struct ReceiveLogsDirect {
     /// exchange (default direct_logs)
     #[argh(option, default = "default_str(Kind::Direct.default_exchange())")]
@@ -242,7 +258,11 @@ pub struct ReceiveLogsDirect {
 
 /// Tutorial 5: publish a message with a routing key to the topic exchange topic_logs.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "emit-log-topic")]
+#[argh(
+    subcommand,
+    name = "emit-log-topic",
+    note = "Differs from the official emit_log_topic.py: a lone argument is the routing key (emit_log_topic.py ignores it and sends anonymous.info)."
+)]
 pub struct EmitLogTopic {
     /// exchange (default topic_logs)
     #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
@@ -268,7 +288,11 @@ pub struct EmitLogTopic {
 
 /// Tutorial 5: print the messages of topic_logs matching the binding keys (* one word, # any).
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "receive-logs-topic")]
+#[argh(
+    subcommand,
+    name = "receive-logs-topic",
+    note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
+)]
 pub struct ReceiveLogsTopic {
     /// exchange (default topic_logs)
     #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
@@ -333,7 +357,11 @@ pub struct ReceiveLogsHeaders {
 
 /// Tutorial 6: answer fib(n) requests from the queue rpc_queue.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "rpc-server")]
+#[argh(
+    subcommand,
+    name = "rpc-server",
+    note = "Differs from the official rpc_server.py: fib is computed iteratively in arbitrary precision, for n up to 20000 (4,180 digits); a request it cannot serve (not a whole number, negative, over 20000) is answered 'error: <why>' instead of crashing the server."
+)]
 pub struct RpcServer {
     /// queue (default rpc_queue)
     #[argh(option, default = "default_str(rpc::QUEUE)")]
@@ -352,7 +380,11 @@ pub struct RpcServer {
 
 /// Tutorial 6: ask the rpc-server for fib(N) and print the answer.
 #[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "rpc-client")]
+#[argh(
+    subcommand,
+    name = "rpc-client",
+    note = "Differs from the official rpc_client.py: it asks fib(N) (rpc_client.py always asks fib(30)); a refusal ('error: ...') or an answer that is not an integer is an error line, exit 1 (rpc_client.py crashes with a traceback)."
+)]
 pub struct RpcClient {
     /// queue of the server (default rpc_queue)
     #[argh(option, default = "default_str(rpc::QUEUE)")]

@@ -5,6 +5,7 @@
 mod cluster;
 mod errors;
 mod help;
+mod official;
 mod output;
 mod ping;
 mod recovery;
