@@ -183,10 +183,7 @@ impl Redis {
     pub async fn conn(&self) -> Result<Conn, Error> {
         match &self.seeds {
             None => self.connect().await.map(Conn::Single),
-            Some(_) => {
-                self.cluster_conn(Some(self.timeout.max(DEFAULT_TIMEOUT)), 2)
-                    .await
-            }
+            Some(_) => self.cluster_conn(Some(self.timeout), 2).await,
         }
     }
 
@@ -263,7 +260,7 @@ impl Redis {
         let client = self.client(&self.info)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout.max(DEFAULT_TIMEOUT)))
+            .set_response_timeout(Some(self.timeout))
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_secs(1))
             .set_number_of_retries(3);
@@ -289,8 +286,7 @@ impl Redis {
     /// The shared, multiplexed connection: commands from many tasks share its socket. Replies
     /// slower than the timeout fail rather than hang.
     pub async fn connect(&self) -> Result<MultiplexedConnection, Error> {
-        self.multiplexed(&self.info, Some(self.timeout.max(DEFAULT_TIMEOUT)))
-            .await
+        self.multiplexed(&self.info, Some(self.timeout)).await
     }
 
     /// A connection of its own, with no reply timeout, for commands that block it (BLPOP,
@@ -305,8 +301,7 @@ impl Redis {
             .info
             .clone()
             .set_redis_settings(self.info.redis_settings().clone().set_db(db));
-        self.multiplexed(&info, Some(self.timeout.max(DEFAULT_TIMEOUT)))
-            .await
+        self.multiplexed(&info, Some(self.timeout)).await
     }
 
     /// A subscriber connection (RESP2 pub/sub).
@@ -318,7 +313,7 @@ impl Redis {
     /// A pool of at most `size` multiplexed connections, created on demand, each named `name`
     /// with `CLIENT SETNAME` as it is created. Waiting for a free connection is bounded too.
     pub fn pool(&self, size: usize, name: &str) -> Result<Pool, Error> {
-        let config = self.config(Some(self.timeout.max(DEFAULT_TIMEOUT)));
+        let config = self.config(Some(self.timeout));
         let manager =
             Manager::new_with_config(self.info.clone(), config).map_err(|e| Error::BadUrl {
                 url: self.url.clone(),
@@ -340,7 +335,7 @@ impl Redis {
             .max_size(size)
             .runtime(Runtime::Tokio1)
             .create_timeout(Some(self.timeout))
-            .wait_timeout(Some(Duration::from_secs(30)))
+            .wait_timeout(Some(self.timeout))
             .post_create(set_name)
             .build()
             .map_err(|e| Error::Usage(format!("cannot build the pool: {e}")))
@@ -384,19 +379,37 @@ impl Redis {
             .await
     }
 
+    /// Like [`Redis::connect`], the failure with the redis error behind it (none for a
+    /// timeout), for callers that tell a lost server from one that is not Redis.
+    pub async fn connect_raw(
+        &self,
+    ) -> Result<MultiplexedConnection, (Error, Option<redis::RedisError>)> {
+        let client = self.client(&self.info).map_err(|e| (e, None))?;
+        let config = self.config(Some(self.timeout));
+        self.bounded_raw(client.get_multiplexed_async_connection_with_config(&config))
+            .await
+    }
+
     /// Runs a connection attempt within the timeout and names the failure.
     async fn bounded<T>(&self, attempt: impl Future<Output = RedisResult<T>>) -> Result<T, Error> {
+        self.bounded_raw(attempt).await.map_err(|(e, _)| e)
+    }
+
+    /// [`Redis::bounded`], keeping the redis error.
+    async fn bounded_raw<T>(
+        &self,
+        attempt: impl Future<Output = RedisResult<T>>,
+    ) -> Result<T, (Error, Option<redis::RedisError>)> {
         let fail = |reason| Error::Connect {
             url: self.url.clone(),
             reason,
         };
+        let timed_out = || fail(format!("timed out after {}", duration(self.timeout)));
         match tokio::time::timeout(self.timeout, attempt).await {
             Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) if e.is_timeout() => {
-                Err(fail(format!("timed out after {}", duration(self.timeout))))
-            }
-            Ok(Err(e)) => Err(fail(describe(&e))),
-            Err(_) => Err(fail(format!("timed out after {}", duration(self.timeout)))),
+            Ok(Err(e)) if e.is_timeout() => Err((timed_out(), None)),
+            Ok(Err(e)) => Err((fail(describe(&e)), Some(e))),
+            Err(_) => Err((timed_out(), None)),
         }
     }
 }

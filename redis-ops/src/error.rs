@@ -80,6 +80,15 @@ pub enum Error {
         after: Duration,
     },
 
+    /// A long run kept failing for its whole `--retry-for` and gave up.
+    #[error("gave up after {} of failures: {last}", duration(*.after))]
+    GaveUp {
+        /// `--retry-for`.
+        after: Duration,
+        /// The last failure.
+        last: String,
+    },
+
     /// An input went past one of the documented bounds at run time (`set --stdin` larger than
     /// its limit): nothing was sent.
     #[error("{0}")]

@@ -52,7 +52,7 @@ pub(super) async fn cleanup(redis: &Redis, keys: &Keys, clients: usize) {
     let patience = if redis.is_cluster() {
         Duration::from_secs(20)
     } else {
-        redis.timeout().max(Duration::from_secs(5))
+        redis.timeout()
     };
     let deadline = Instant::now() + patience;
     let mut backoff = crate::connect::backoff();

@@ -25,7 +25,7 @@ pub struct Args {
     /// redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)
     #[argh(option)]
     pub url: Option<String>,
-    /// seconds to wait for a connection (default 5)
+    /// seconds to wait for a connection or a reply (default 5)
     #[argh(
         option,
         default = "crate::connect::DEFAULT_TIMEOUT",

@@ -1,19 +1,54 @@
 //! The failed INCRs of a `pool` run (the server went away): counted, backed off, and ended
-//! after `retry_for` of failures in a row.
+//! `retry_for` after the server stopped answering. The bound is one for the whole run, shared
+//! by every task: whatever the number of tasks and attempts, the run gives up at most
+//! `retry_for` after the first failure of an outage (plus the attempt that noticed it, itself
+//! bounded by `--timeout`). A failure that retrying cannot mend (the server does not speak
+//! RESP, refuses the password or the command) ends the run at once.
 
-use std::sync::Arc;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::retry::Backoff;
 
 use crate::error::Error;
 
-/// Failed INCRs of the three runs, shared by the tasks.
+/// A failed attempt, and whether retrying can mend it.
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub(super) error: Error,
+    pub(super) permanent: bool,
+}
+
+impl Failure {
+    /// A failure of `error`, permanent unless it is a lost, refused or timed-out connection or
+    /// a server that is busy (LOADING, TRYAGAIN...).
+    pub(super) fn of(error: Error, cause: Option<&redis::RedisError>) -> Self {
+        let permanent = match (&error, cause) {
+            (Error::BadUrl { .. } | Error::Usage(_), _) => true,
+            (_, Some(e)) => permanent(e),
+            (_, None) => false,
+        };
+        Self { error, permanent }
+    }
+}
+
+/// Whether retrying cannot mend `e`: a reply that is not RESP (not a Redis server), a refused
+/// password, a command the server refuses (WRONGTYPE, OOM...).
+pub(crate) fn permanent(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, RetryMethod};
+    matches!(e.kind(), ErrorKind::Parse | ErrorKind::AuthenticationFailed)
+        || matches!(e.retry_method(), RetryMethod::NoRetry)
+}
+
+/// Failed INCRs of the three runs, shared by the tasks, and the run's one outage clock.
 #[derive(Clone)]
 pub(super) struct Failures {
     counts: Arc<[AtomicUsize; 3]>,
-    first: Arc<std::sync::Mutex<Option<String>>>,
+    first: Arc<Mutex<Option<String>>>,
+    /// When the current outage began (the first failure since the last success).
+    down_since: Arc<Mutex<Option<Instant>>>,
     retry_for: Duration,
 }
 
@@ -25,36 +60,80 @@ impl Failures {
                 AtomicUsize::new(0),
                 AtomicUsize::new(0),
             ]),
-            first: Arc::new(std::sync::Mutex::new(None)),
+            first: Arc::new(Mutex::new(None)),
+            down_since: Arc::new(Mutex::new(None)),
             retry_for,
         }
     }
 
-    /// Counts a failed INCR of run `which` and waits the task's backoff; after failing for
-    /// longer than `retry_for` in a row, the error ends the run.
-    pub(super) async fn outcome(
+    /// What is left of `retry_for` in the current outage (all of it when there is none).
+    fn left(&self) -> Duration {
+        match *self
+            .down_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            Some(since) => self.retry_for.saturating_sub(since.elapsed()),
+            None => self.retry_for,
+        }
+    }
+
+    /// Runs one INCR of run `which`, within what is left of the outage's `retry_for`. A
+    /// failure is counted and waited out with the task's backoff; a permanent one, or one
+    /// `retry_for` after the outage began, ends the run.
+    pub(super) async fn attempt(
         &self,
         which: usize,
-        result: Result<(), Error>,
-        streak: &mut Streak,
+        attempt: impl Future<Output = Result<(), Failure>>,
+        backoff: &mut Backoff,
     ) -> Result<(), Error> {
-        let Err(e) = result else {
-            streak.since = None;
-            streak.backoff.reset();
-            return Ok(());
+        let left = self.left();
+        let failure = match tokio::time::timeout(left, attempt).await {
+            Ok(Ok(())) => {
+                *self
+                    .down_since
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
+                backoff.reset();
+                return Ok(());
+            }
+            Ok(Err(f)) => f,
+            Err(_) => Failure {
+                error: Error::Command {
+                    command: "INCRBY".into(),
+                    reason: format!("no reply within {}", common::fmt::duration(left)),
+                },
+                permanent: false,
+            },
         };
-        if matches!(e, Error::BadUrl { .. } | Error::Usage(_)) {
-            return Err(e);
+        if failure.permanent {
+            return Err(failure.error);
         }
+        let e = failure.error;
         self.counts[which].fetch_add(1, Ordering::Relaxed);
         self.first
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert_with(|| e.to_string());
-        if streak.since.get_or_insert_with(Instant::now).elapsed() >= self.retry_for {
-            return Err(e);
+        let since = *self
+            .down_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(Instant::now);
+        let deadline = since + self.retry_for;
+        let Some(delay) = backoff.next_delay_until(deadline) else {
+            return Err(Error::GaveUp {
+                after: self.retry_for,
+                last: e.to_string(),
+            });
+        };
+        tokio::time::sleep(delay).await;
+        if Instant::now() >= deadline {
+            return Err(Error::GaveUp {
+                after: self.retry_for,
+                last: e.to_string(),
+            });
         }
-        tokio::time::sleep(streak.backoff.next_delay()).await;
         Ok(())
     }
 
@@ -65,22 +144,7 @@ impl Failures {
     pub(super) fn first(&self) -> Option<String> {
         self.first
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-}
-
-/// One task's failures in a row: since when, and the backoff between them.
-pub(super) struct Streak {
-    since: Option<Instant>,
-    backoff: Backoff,
-}
-
-impl Default for Streak {
-    fn default() -> Self {
-        Self {
-            since: None,
-            backoff: crate::connect::backoff(),
-        }
     }
 }

@@ -19,7 +19,7 @@ use common::shutdown::Signal;
 use redis::AsyncTypedCommands;
 use tokio::task::JoinSet;
 
-use failures::{Failures, Streak};
+use failures::{Failure, Failures};
 pub use report::PoolReport;
 
 use crate::connect::Redis;
@@ -64,7 +64,11 @@ pub async fn run(
         r = measure(redis, &options, &name, [&key, &baseline_key, &shared_key], &mut measuring) => r,
         signal = shutdown => Err(Error::interrupted(signal)),
     };
-    let _ = admin.del(&[&key, &baseline_key, &shared_key]).await;
+    let _ = tokio::time::timeout(
+        redis.timeout(),
+        admin.del(&[&key, &baseline_key, &shared_key]),
+    )
+    .await;
     let report = outcome?;
     if report.peak_connections > options.size {
         return Err(Error::Disagreed {
@@ -104,7 +108,7 @@ async fn measure(
     admin: &mut redis::aio::ConnectionManager,
 ) -> Result<PoolReport, Error> {
     let pool = redis.pool(options.size, name)?;
-    let run_id_before = run_id(admin).await;
+    let run_id_before = run_id(admin, redis.timeout()).await;
     let failures = Failures::new(options.retry_for);
 
     // The sampler: CLIENT LIST on its own (reconnecting) connection until the pooled run is
@@ -140,14 +144,16 @@ async fn measure(
         let (pool, next, key, ops) = (pool.clone(), next.clone(), key.to_owned(), options.ops);
         let (redis, failures) = (redis.clone(), failures.clone());
         tasks.spawn(async move {
-            let mut streak = Streak::default();
+            let mut backoff = crate::connect::backoff();
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 let attempt = async {
-                    let mut conn = pool.get().await.map_err(|e| redis.pool_error(&e))?;
-                    conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
-                    Ok::<(), Error>(())
+                    let mut conn = pool.get().await.map_err(|e| pool_failure(&redis, &e))?;
+                    conn.incr(&key, 1)
+                        .await
+                        .map_err(|e| incr_failure(&key, &e))?;
+                    Ok(())
                 };
-                failures.outcome(0, attempt.await, &mut streak).await?;
+                failures.attempt(0, attempt, &mut backoff).await?;
             }
             Ok::<(), Error>(())
         });
@@ -155,12 +161,16 @@ async fn measure(
     let pooled_result = join_all(&mut tasks).await;
     let pooled = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let sampled = tokio::time::timeout(Duration::from_secs(10), sampler).await;
-    pooled_result?;
+    if let Err(e) = pooled_result {
+        // The run failed (the server may be frozen): no waiting for a last sample.
+        sampler.abort();
+        return Err(e);
+    }
+    let sampled = tokio::time::timeout(redis.timeout(), sampler).await;
     let Ok(Ok((peak_connections, samples))) = sampled else {
         return Err(Error::TimedOut {
             what: "CLIENT LIST".into(),
-            after: Duration::from_secs(10),
+            after: redis.timeout(),
         });
     };
     drop(pool);
@@ -177,14 +187,19 @@ async fn measure(
         );
         let failures = failures.clone();
         tasks.spawn(async move {
-            let mut streak = Streak::default();
+            let mut backoff = crate::connect::backoff();
             while next.fetch_add(1, Ordering::Relaxed) < ops {
                 let attempt = async {
-                    let mut conn = redis.connect().await?;
-                    conn.incr(&key, 1).await.map_err(|e| incr_error(&key, &e))?;
-                    Ok::<(), Error>(())
+                    let mut conn = redis
+                        .connect_raw()
+                        .await
+                        .map_err(|(error, e)| Failure::of(error, e.as_ref()))?;
+                    conn.incr(&key, 1)
+                        .await
+                        .map_err(|e| incr_failure(&key, &e))?;
+                    Ok(())
                 };
-                failures.outcome(1, attempt.await, &mut streak).await?;
+                failures.attempt(1, attempt, &mut backoff).await?;
             }
             Ok::<(), Error>(())
         });
@@ -205,14 +220,15 @@ async fn measure(
         );
         let failures = failures.clone();
         tasks.spawn(async move {
-            let mut streak = Streak::default();
+            let mut backoff = crate::connect::backoff();
             while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let attempt = conn
-                    .incr(&key, 1)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| incr_error(&key, &e));
-                failures.outcome(2, attempt, &mut streak).await?;
+                let attempt = async {
+                    conn.incr(&key, 1)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| incr_failure(&key, &e))
+                };
+                failures.attempt(2, attempt, &mut backoff).await?;
             }
             Ok::<(), Error>(())
         });
@@ -220,13 +236,10 @@ async fn measure(
     join_all(&mut tasks).await?;
     let multiplexed = started.elapsed();
 
-    let restarted = run_id_before.is_none() || run_id(admin).await != run_id_before;
+    let restarted =
+        run_id_before.is_none() || run_id(admin, redis.timeout()).await != run_id_before;
     let failed = failures.counts();
-    let shared_counter = admin
-        .get_int(shared_key)
-        .await
-        .map_err(|e| incr_error(shared_key, &e))?
-        .unwrap_or(0) as usize;
+    let shared_counter = get_int(admin, shared_key, redis.timeout()).await? as usize;
     if !restarted
         && !(options.ops.saturating_sub(failed[2])..=options.ops).contains(&shared_counter)
     {
@@ -238,19 +251,16 @@ async fn measure(
         });
     }
 
-    let counter = admin.get_int(key).await.map_err(|e| incr_error(key, &e))?;
-    let baseline_counter = admin
-        .get_int(baseline_key)
-        .await
-        .map_err(|e| incr_error(baseline_key, &e))?;
+    let counter = get_int(admin, key, redis.timeout()).await?;
+    let baseline_counter = get_int(admin, baseline_key, redis.timeout()).await?;
     Ok(PoolReport {
         options: options.clone(),
         name: name.to_owned(),
         peak_connections,
         samples,
-        counter: counter.unwrap_or(0) as i64,
+        counter: counter as i64,
         pooled,
-        baseline_counter: baseline_counter.unwrap_or(0) as i64,
+        baseline_counter: baseline_counter as i64,
         baseline,
         multiplexed,
         failed,
@@ -260,15 +270,33 @@ async fn measure(
 }
 
 /// The server's `run_id` (INFO server): it changes when the server restarts.
-async fn run_id(conn: &mut redis::aio::ConnectionManager) -> Option<String> {
-    let info: String = redis::cmd("INFO")
-        .arg("server")
-        .query_async(conn)
-        .await
-        .ok()?;
+async fn run_id(conn: &mut redis::aio::ConnectionManager, within: Duration) -> Option<String> {
+    let info: String =
+        tokio::time::timeout(within, redis::cmd("INFO").arg("server").query_async(conn))
+            .await
+            .ok()?
+            .ok()?;
     info.lines()
         .find_map(|l| l.strip_prefix("run_id:"))
         .map(|s| s.trim().to_owned())
+}
+
+/// `GET key` as an integer (0 when missing), within `within`.
+async fn get_int(
+    conn: &mut redis::aio::ConnectionManager,
+    key: &str,
+    within: Duration,
+) -> Result<isize, Error> {
+    match tokio::time::timeout(within, conn.get_int(key)).await {
+        Ok(r) => r.map(|n| n.unwrap_or(0)).map_err(|e| Error::Command {
+            command: format!("GET {key}"),
+            reason: describe(&e),
+        }),
+        Err(_) => Err(Error::TimedOut {
+            what: format!("GET {key}"),
+            after: within,
+        }),
+    }
 }
 
 /// How many `CLIENT LIST` lines carry `name=<name>`.
@@ -295,6 +323,19 @@ async fn join_all(tasks: &mut JoinSet<Result<(), Error>>) -> Result<(), Error> {
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+fn incr_failure(key: &str, e: &redis::RedisError) -> Failure {
+    Failure::of(incr_error(key, e), Some(e))
+}
+
+fn pool_failure(redis: &Redis, e: &deadpool_redis::PoolError) -> Failure {
+    use deadpool_redis::{HookError, PoolError};
+    let cause = match e {
+        PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => Some(e),
+        _ => None,
+    };
+    Failure::of(redis.pool_error(e), cause)
 }
 
 fn incr_error(key: &str, e: &redis::RedisError) -> Error {

@@ -5,6 +5,7 @@
 mod bounds;
 mod cli;
 mod cluster;
+mod deadlines;
 mod help;
 mod lesson;
 mod output;

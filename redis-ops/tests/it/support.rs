@@ -158,3 +158,57 @@ pub fn assert_ended(m: &Measured, code: i32, stderr: &str, took: Duration, kib: 
 
 /// The help line a usage error ends with.
 pub const HELP: &str = "Run 'redis-ops --help' for usage.\n";
+
+/// What a fake peer does with a connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Peer {
+    /// Answers every read with a line that is not RESP.
+    Garbage,
+    /// Closes the connection as soon as it has read something.
+    Closes,
+    /// Resets the connection (RST) as soon as it has read something.
+    Resets,
+    /// Answers every read with an AMQP protocol header, as RabbitMQ on 5672 does to a stranger.
+    Amqp,
+}
+
+/// A fake server on 127.0.0.1 (a port of its own) that accepts every connection and treats it
+/// as `peer` says, for as long as the test runs; answers its `redis://` URL.
+pub fn fake_peer(peer: Peer) -> String {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("its address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    let answer: &[u8] = match peer {
+                        Peer::Garbage => b"garbage, not RESP\r\n",
+                        Peer::Amqp => b"AMQP\x00\x00\x09\x01",
+                        Peer::Closes => return,
+                        Peer::Resets => {
+                            let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+                            return;
+                        }
+                    };
+                    if s.write_all(answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("redis://{addr}/0")
+}
+
+/// `redis-ops --url <url> args`.
+pub fn at(url: &str, args: &[&str]) -> Command {
+    let mut c = bare();
+    c.arg("--url").arg(url).args(args);
+    c
+}
