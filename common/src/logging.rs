@@ -49,6 +49,10 @@ pub fn init_with(verbose: u8, quiet: bool, extra: &[&str]) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
+        // A log line stderr cannot take is dropped without a word: tracing-subscriber's own
+        // report of that failure is an `eprintln!`, which panics when stderr is a closed pipe
+        // (a server whose stderr reader went away would exit 101 instead of serving on).
+        .log_internal_errors(false)
         .try_init();
 }
 

@@ -28,7 +28,31 @@ pub fn build(threads: usize) -> io::Result<Runtime> {
         b.worker_threads(threads).thread_name("lessons-worker");
         b
     };
-    builder.enable_all().build()
+    builder.enable_all();
+    // tokio panics when the system refuses a worker thread: that is an error here, not a
+    // panic (the hook is silenced meanwhile so that nothing is printed).
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build()));
+    std::panic::set_hook(hook);
+    built.unwrap_or_else(|panic| Err(refused_thread(panic.as_ref())))
+}
+
+/// The cause in tokio's panic (`OS can't spawn worker thread: <why> (os error 11)`) as an I/O
+/// error.
+fn refused_thread(panic: &(dyn std::any::Any + Send)) -> io::Error {
+    let text = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("no worker thread");
+    let code = text
+        .rsplit_once("(os error ")
+        .and_then(|(_, code)| code.trim_end_matches(')').parse().ok());
+    match code {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::other(text.to_owned()),
+    }
 }
 
 /// The same as [`build`], as a described error: `cannot start the async runtime: <cause>`.
@@ -52,5 +76,14 @@ mod tests {
         let rt = build(2).unwrap();
         assert_eq!(rt.metrics().num_workers(), 2);
         assert!(build(MAX_THREADS + 1).is_err());
+    }
+
+    #[test]
+    fn a_refused_thread_is_an_error() {
+        let e = refused_thread(&String::from(
+            "OS can't spawn worker thread: Resource temporarily unavailable (os error 11)",
+        ));
+        assert_eq!(e.raw_os_error(), Some(11));
+        assert_eq!(refused_thread(&"odd").to_string(), "odd");
     }
 }

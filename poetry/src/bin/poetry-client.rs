@@ -7,7 +7,7 @@ use poetry::cli::client::{Args, run};
 
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
-    poetry::cli::init_logging(args.verbose, args.quiet);
+    common::logging::init(args.verbose, args.quiet);
     match run(&args, &mut Out::stdout()) {
         Ok(done) => done.exit_code(),
         Err(e) => common::exit::finish(Err::<(), _>(e)),

@@ -7,6 +7,6 @@ use poetry::cli::proxy::{Args, run};
 
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
-    poetry::cli::init_logging(args.verbose, args.quiet);
+    common::logging::init(args.verbose, args.quiet);
     common::exit::finish(run(&args, &mut Out::stdout()))
 }

@@ -15,7 +15,7 @@ pub mod transform;
 
 use std::fmt::Display;
 use std::future::Future;
-use std::io::{self, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::pin::Pin;
 
@@ -40,49 +40,10 @@ fn max_poem_size(n: usize) -> Result<usize, Error> {
     limits::check("max-poem-size", n, 1, limits::MAX_POEM_SIZE).map_err(Error::Usage)
 }
 
-/// The runtime with `threads` workers (`common::runtime::build`), where a worker thread the
-/// system refuses is an error, not a panic: tokio panics when it cannot start the first one.
+/// The runtime with `threads` workers (`common::runtime::build`: a worker thread the system
+/// refuses is an error, not a panic).
 fn runtime(threads: usize) -> Result<Runtime, Error> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let built = std::panic::catch_unwind(|| common::runtime::build(threads));
-    std::panic::set_hook(hook);
-    match built {
-        Ok(runtime) => runtime.map_err(Error::Runtime),
-        Err(panic) => Err(Error::Runtime(refused_thread(panic.as_ref()))),
-    }
-}
-
-/// The cause in tokio's panic (`OS can't spawn worker thread: <why> (os error 11)`) as an I/O
-/// error.
-fn refused_thread(panic: &(dyn std::any::Any + Send)) -> io::Error {
-    let text = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("no worker thread");
-    let code = text
-        .rsplit_once("(os error ")
-        .and_then(|(_, code)| code.trim_end_matches(')').parse().ok());
-    match code {
-        Some(code) => io::Error::from_raw_os_error(code),
-        None => io::Error::other(text.to_owned()),
-    }
-}
-
-/// Logs to stderr as `common::logging::init` does (the same levels, `RUST_LOG` first), except
-/// that a log line stderr cannot take is dropped without a word: tracing-subscriber's own
-/// report of that failure is an `eprintln!`, which panics when stderr is a closed pipe (a server
-/// whose stderr reader went away would exit 101 at its next log line instead of serving on).
-pub fn init_logging(verbose: u8, quiet: bool) {
-    use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(common::logging::filter(verbose, quiet))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .log_internal_errors(false)
-        .try_init();
+    common::runtime::build(threads).map_err(Error::Runtime)
 }
 
 /// The shutdown trigger handed to a server's `run`.
