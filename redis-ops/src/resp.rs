@@ -14,6 +14,10 @@ const MAX_DEPTH: usize = 16;
 /// The largest bulk string Redis sends (`proto-max-bulk-len` default, 512 MB).
 const MAX_BULK: i64 = 512 * 1024 * 1024;
 
+/// The longest line (status, error, integer, length) accepted: a peer that sends more without
+/// a CRLF is not speaking RESP, and is not buffered without end.
+const MAX_LINE: usize = 64 * 1024;
+
 /// What kind of reply was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -126,7 +130,16 @@ fn skip(buf: &[u8], pos: usize, depth: usize) -> Result<Option<(Kind, usize)>, P
     let Some(&tag) = buf.get(pos) else {
         return Ok(None);
     };
+    if !matches!(tag, b'+' | b'-' | b':' | b'$' | b'*') {
+        // Said at once: the rest of the line may never come (an AMQP header has no CRLF).
+        return Err(ProtocolError(format!("unexpected type byte {tag:#04x}")));
+    }
     let Some((content, next)) = line(buf, pos + 1)? else {
+        if buf.len() - pos > MAX_LINE {
+            return Err(ProtocolError(format!(
+                "a line longer than {MAX_LINE} bytes"
+            )));
+        }
         return Ok(None);
     };
     match tag {

@@ -13,6 +13,8 @@ use crate::error::{Error, describe};
 pub struct Keys {
     id: String,
     per_client: bool,
+    /// Whether a command of the run succeeded (else nothing was written: no clean-up).
+    written: std::cell::Cell<bool>,
 }
 
 impl Keys {
@@ -20,7 +22,18 @@ impl Keys {
         Self {
             id: format!("{:08x}", rand::random::<u32>()),
             per_client,
+            written: std::cell::Cell::new(false),
         }
+    }
+
+    /// Notes that a command of the run succeeded: its keys may exist.
+    pub(super) fn wrote(&self) {
+        self.written.set(true);
+    }
+
+    /// Whether a command of the run succeeded.
+    pub(super) fn written(&self) -> bool {
+        self.written.get()
     }
 
     /// The key `test` uses on connection `client`.
@@ -111,12 +124,14 @@ mod tests {
         let keys = Keys {
             id: "ab".into(),
             per_client: true,
+            written: std::cell::Cell::new(false),
         };
         assert_eq!(keys.key(Test::Get, 3), "bench:{ab-3}:key");
         assert_eq!(keys.all(2).len(), 12);
         let keys = Keys {
             id: "ab".into(),
             per_client: false,
+            written: std::cell::Cell::new(false),
         };
         assert_eq!(keys.key(Test::Lpush, 3), "bench:ab:mylist");
         assert_eq!(keys.all(50).len(), 6);

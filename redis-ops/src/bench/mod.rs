@@ -134,8 +134,25 @@ pub async fn run(redis: &Redis, o: &BenchOptions) -> Result<Vec<TestReport>, Err
             }
         }
     }
-    keys::cleanup(redis, &keys, o.clients).await;
+    // A server that never answered one command well (not Redis, closing, refusing): nothing
+    // was written, and the clean-up would only wait on it. A cluster is cleaned up anyway.
+    if keys.written() || reports.iter().any(|r| r.ok > 0) || redis.is_cluster() {
+        keys::cleanup(redis, &keys, o.clients).await;
+    }
     outcome?;
+    if let Some(r) = reports.iter().find(|r| r.ok == 0) {
+        return Err(Error::Command {
+            command: "bench".into(),
+            reason: format!(
+                "nothing succeeded: {}: {} request(s) failed, {} not sent, {} reconnect(s); first: {}",
+                r.test.name().to_ascii_uppercase(),
+                r.errors,
+                r.unsent,
+                r.reconnects,
+                r.first_error.as_deref().unwrap_or("?")
+            ),
+        });
+    }
     if let Some(r) = reports.iter().find(|r| r.unsent > 0) {
         let lines: Vec<String> = reports.iter().map(TestReport::quiet_line).collect();
         return Err(Error::Connect {

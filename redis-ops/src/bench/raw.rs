@@ -67,6 +67,9 @@ pub(super) async fn run_raw(
         })?;
     }
     let elapsed = started.elapsed();
+    if shared.ok.get() > 0 {
+        keys.wrote();
+    }
     if let Some(e) = shared.fatal.borrow_mut().take() {
         return Err(e);
     }
@@ -96,6 +99,9 @@ impl RawClient {
     async fn run(self, first: TcpStream) {
         let mut stream = Some(first);
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+        // When this connection's current outage began: `retry_for` counts from there, however
+        // many reconnects succeed and break again without a reply (a peer that closes).
+        let mut down_since: Option<Instant> = None;
         loop {
             let k = self.shared.claim();
             if k == 0 {
@@ -103,7 +109,11 @@ impl RawClient {
             }
             let mut s = if let Some(s) = stream.take() {
                 s
-            } else if let Some(s) = self.dialer.reconnect(&self.shared).await {
+            } else if let Some(s) = self
+                .dialer
+                .reconnect(&self.shared, down_since.unwrap_or_else(Instant::now))
+                .await
+            {
                 s
             } else {
                 self.shared.unsent.set(self.shared.unsent.get() + k);
@@ -123,8 +133,13 @@ impl RawClient {
                     let us = started.elapsed().as_micros().max(1) as u64;
                     let _ = self.shared.latency.borrow_mut().record_n(us, k);
                     stream = Some(s);
+                    down_since = None;
                 }
                 Err(Broken::Io(why)) => {
+                    if answered.get() > 0 {
+                        down_since = None;
+                    }
+                    down_since.get_or_insert_with(Instant::now);
                     let lost = k - answered.get();
                     self.shared.fail(lost, || format!("connection lost: {why}"));
                     tracing::debug!(
@@ -176,7 +191,7 @@ impl RawClient {
                 let parsed = resp::parse(&buf[at..]).map_err(|e| {
                     Broken::Fatal(Error::Command {
                         command: self.test.name().to_ascii_uppercase(),
-                        reason: e.to_string(),
+                        reason: format!("the reply is not RESP (is this a Redis server?): {e}"),
                     })
                 })?;
                 let Some(r) = parsed else { break };

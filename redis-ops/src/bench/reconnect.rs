@@ -91,27 +91,33 @@ impl Dialer {
         open(self).await
     }
 
-    /// Connects again after a break, for at most `retry_for`; counts the reconnect in `shared`.
-    /// `None`: gave up (the first error says why).
-    pub(super) async fn reconnect(&self, shared: &Shared) -> Option<TcpStream> {
-        let deadline = Instant::now() + self.retry_for;
+    /// Connects again after a break, until `retry_for` after `down_since` (when the outage
+    /// began); counts the reconnect in `shared`. `None`: gave up (the first error says why).
+    pub(super) async fn reconnect(
+        &self,
+        shared: &Shared,
+        down_since: Instant,
+    ) -> Option<TcpStream> {
+        let deadline = down_since + self.retry_for;
         let mut backoff = crate::connect::backoff();
+        let mut why = "the connection kept breaking".to_owned();
         loop {
-            tokio::time::sleep(backoff.next_delay()).await;
+            let Some(delay) = backoff.next_delay_until(deadline) else {
+                let mut first = shared.first_error.borrow_mut();
+                if first.is_none() {
+                    *first = Some(format!("cannot reconnect: {why}"));
+                }
+                return None;
+            };
+            tokio::time::sleep(delay).await;
             match self.open().await {
                 Ok(s) => {
                     shared.reconnects.set(shared.reconnects.get() + 1);
                     return Some(s);
                 }
-                Err(why) => {
-                    tracing::debug!("reconnect failed: {why}");
-                    if Instant::now() >= deadline {
-                        let mut first = shared.first_error.borrow_mut();
-                        if first.is_none() {
-                            *first = Some(format!("cannot reconnect: {why}"));
-                        }
-                        return None;
-                    }
+                Err(e) => {
+                    tracing::debug!("reconnect failed: {e}");
+                    why = e;
                 }
             }
         }

@@ -108,7 +108,8 @@ fn pool_retry_for_is_a_total_bound_when_the_server_freezes() {
     assert_eq!(run.code(), Some(1), "{run:?}");
     assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
     assert!(
-        run.stderr.starts_with("error: gave up after 3.0 s of failures: "),
+        run.stderr
+            .starts_with("error: gave up after 3.0 s of failures: "),
         "{run:?}"
     );
     // The stall is noticed within --timeout (2 s), then 3 s of retries at most, then the

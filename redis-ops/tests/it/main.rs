@@ -7,6 +7,7 @@ mod cli;
 mod cluster;
 mod deadlines;
 mod help;
+mod hostile;
 mod lesson;
 mod output;
 mod ping;
