@@ -2,6 +2,7 @@
 //! URI specification says, so that we can open the TCP connection ourselves (with a timeout)
 //! and hand it to amiquip.
 //!
+//! - `amqps://` is AMQP over TLS (see `broker/tls.rs`), its default port 5671;
 //! - user and password default to `guest`/`guest`, host to `localhost`, port to 5672;
 //! - the path is the virtual host, percent-encoded: `/%2f` is `/`, and no path (or a bare `/`)
 //!   also means `/`;
@@ -27,6 +28,8 @@ pub struct AmqpUrl {
     pub vhost: String,
     /// Heartbeat interval in seconds, if the URL sets one.
     pub heartbeat: Option<u16>,
+    /// `amqps://`: TLS.
+    pub tls: bool,
     /// The URL as given, for messages (always shown redacted).
     raw: String,
 }
@@ -40,19 +43,23 @@ impl fmt::Debug for AmqpUrl {
             .field("port", &self.port)
             .field("vhost", &self.vhost)
             .field("heartbeat", &self.heartbeat)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
 
 impl AmqpUrl {
-    /// Parses `url`; the error says what is wrong (the caller adds the redacted URL).
+    /// Parses `url`; the error says what is wrong (the caller adds the redacted URL), and never
+    /// quotes a part of the URL that may be its password.
     pub fn parse(url: &str) -> Result<Self, String> {
-        let Some(rest) = url.strip_prefix("amqp://") else {
-            return Err(if url.starts_with("amqps://") {
-                "TLS (amqps://) is not built in; use amqp://".into()
-            } else {
-                "it must start with amqp://".into()
-            });
+        Self::parse_raw(url).map_err(|reason| scrub(&reason, url))
+    }
+
+    fn parse_raw(url: &str) -> Result<Self, String> {
+        let (tls, rest) = match (url.strip_prefix("amqps://"), url.strip_prefix("amqp://")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => return Err("it must start with amqp:// or amqps://".into()),
         };
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
@@ -76,7 +83,7 @@ impl AmqpUrl {
                 None => (decode(info, "user name")?, "guest".to_owned()),
             },
         };
-        let (host, port) = split_host_port(hostport)?;
+        let (host, port) = split_host_port(hostport, if tls { 5671 } else { 5672 })?;
         let vhost = match path {
             None | Some("") => "/".to_owned(),
             Some(p) if p.contains('/') => {
@@ -108,6 +115,7 @@ impl AmqpUrl {
             port,
             vhost,
             heartbeat,
+            tls,
             raw: url.to_owned(),
         })
     }
@@ -118,7 +126,35 @@ impl AmqpUrl {
     }
 }
 
-fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
+/// A reason quotes parts of the URL (`'...'`); a URL of odd shape (`amqp://u:pw/x@host`) may
+/// make a part of its credentials look like a port or a host. Whatever is quoted and appears
+/// before the URL's last `@` (where credentials are) is replaced by `***`.
+fn scrub(reason: &str, url: &str) -> String {
+    let Some(at) = url.rfind('@') else {
+        return reason.to_owned();
+    };
+    let credentials = &url[..at];
+    let mut out = String::with_capacity(reason.len());
+    let mut parts = reason.split('\'');
+    // Even parts are outside quotes, odd ones inside.
+    let mut inside = false;
+    let mut first = true;
+    for part in parts.by_ref() {
+        if !first {
+            out.push('\'');
+        }
+        first = false;
+        if inside && !part.is_empty() && credentials.contains(part) {
+            out.push_str("***");
+        } else {
+            out.push_str(part);
+        }
+        inside = !inside;
+    }
+    out
+}
+
+fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
     let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
         let (h, after) = rest
             .split_once(']')
@@ -144,10 +180,10 @@ fn split_host_port(hostport: &str) -> Result<(String, u16), String> {
     };
     let host = if host.is_empty() { "localhost" } else { host };
     let port = match port {
-        None | Some("") => 5672,
+        None | Some("") => default_port,
         Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => match p.parse::<u16>() {
             Ok(n) if n > 0 => n,
-            _ => return Err(format!("the port must be between 1 and 65535, not {p}")),
+            _ => return Err(format!("the port must be between 1 and 65535, not '{p}'")),
         },
         Some(p) => return Err(format!("Ports must be integers (got '{p}').")),
     };
@@ -220,18 +256,24 @@ mod tests {
         assert_eq!(parse("amqp://u@h").password, "guest");
         let u = parse("amqp://[::1]:5673/%2f");
         assert_eq!((&*u.host, u.port), ("::1", 5673));
+        assert!(!u.tls);
+        let u = parse("amqps://u:p@broker.example/%2f");
+        assert_eq!((&*u.host, u.port, u.tls), ("broker.example", 5671, true));
+        assert_eq!(parse("amqps://h:5673").port, 5673);
     }
 
     #[test]
     fn bad_urls_say_why() {
         for (url, why) in [
-            ("http://h", "it must start with amqp://"),
-            ("amqps://h", "TLS (amqps://) is not built in; use amqp://"),
+            ("http://h", "it must start with amqp:// or amqps://"),
             ("amqp://h:abc", "Ports must be integers (got 'abc')."),
-            ("amqp://h:0", "the port must be between 1 and 65535, not 0"),
+            (
+                "amqp://h:0",
+                "the port must be between 1 and 65535, not '0'",
+            ),
             (
                 "amqp://h:70000",
-                "the port must be between 1 and 65535, not 70000",
+                "the port must be between 1 and 65535, not '70000'",
             ),
             (
                 "amqp://h/a/b",

@@ -5,6 +5,7 @@
 mod cluster;
 mod errors;
 mod help;
+mod hostile;
 mod official;
 mod output;
 mod ping;
