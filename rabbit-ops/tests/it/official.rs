@@ -1,0 +1,643 @@
+//! rabbit-ops against today's official tutorial programs (issue 12): our Python 3 versions of
+//! them in `tests/official/` (pika in `target/pika-venv`, made by `scripts/pika-venv`), every
+//! pairing of tutorials 1-6 in both directions on the shared broker, comparing the bodies, the
+//! lines printed, and the properties (`delivery_mode`, `reply_to`, `correlation_id`) of what
+//! each side publishes. Every test uses names of its own (never `hello`, `task_queue`,
+//! `rpc_queue`, `logs`...), deleted at the end.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use amiquip::{
+    AmqpProperties, Channel, ConsumerMessage, ConsumerOptions, Delivery, Exchange,
+    ExchangeDeclareOptions, ExchangeType, Publish, QueueDeclareOptions,
+};
+use rabbit_ops::queues::{Declared, Generation};
+use test_support::{Proc, Run, STEP, command};
+
+use crate::support::{Cleanup, cmd, connect, run};
+
+const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
+const WAITING_LOGS: &str = " [*] Waiting for logs. To exit press CTRL+C";
+const AWAITING: &str = " [x] Awaiting RPC requests";
+
+/// The venv's python: made once per test binary by `scripts/pika-venv`; the test fails
+/// loudly when it cannot be made.
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let out = std::process::Command::new(root.join("scripts/pika-venv"))
+            .output()
+            .expect("cannot run scripts/pika-venv");
+        assert!(
+            out.status.success(),
+            "scripts/pika-venv could not make the venv with pika (the official programs need \
+             it): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+}
+
+/// An official program (`send`, `receive_logs_topic`...) with its test overrides.
+fn official(program: &str, env: &[(&str, &str)], args: &[&str]) -> Command {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/official")
+        .join(format!("{program}.py"));
+    let mut c = command(python());
+    c.arg(script).args(args);
+    c.env("TUTORIAL_AMQP_URL", test_support::amqp_url());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+/// Runs a producer to the end; it must succeed.
+fn produce(mut c: Command) -> Run {
+    c.env_remove("TUTORIAL_MAX_MESSAGES");
+    let r = run(c);
+    assert_eq!(r.code(), Some(0), "{r:?}");
+    r
+}
+
+/// Starts `consumer`, waits for its `ready` line, runs the `producers` (each must succeed),
+/// then waits for the consumer to end by itself (exit 0): the producers' runs and everything
+/// the consumer printed.
+fn pair(mut consumer: Command, ready: &str, producers: Vec<Command>) -> (Vec<Run>, Vec<String>) {
+    let mut p = Proc::spawn(&mut consumer);
+    p.expect_line(ready);
+    let runs = producers.into_iter().map(produce).collect();
+    let done = p.finish(STEP);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    (runs, done.lines())
+}
+
+/// The first stdout line of each run.
+fn sent(runs: &[Run]) -> Vec<String> {
+    runs.iter().map(|r| r.lines().join("\n")).collect()
+}
+
+/// The properties the tutorials set, as compared: delivery mode, reply_to and correlation_id
+/// (whether set: their values are per request), the headers without `x-delivery-count` (a
+/// quorum queue adds it on delivery).
+#[derive(Debug, PartialEq, Eq)]
+struct Props {
+    delivery_mode: Option<u8>,
+    reply_to: bool,
+    correlation_id: bool,
+    headers: Vec<String>,
+}
+
+fn props(p: &AmqpProperties) -> Props {
+    Props {
+        delivery_mode: *p.delivery_mode(),
+        reply_to: p.reply_to().is_some(),
+        correlation_id: p.correlation_id().is_some(),
+        headers: p
+            .headers()
+            .iter()
+            .flat_map(|h| h.keys())
+            .filter(|k| *k != "x-delivery-count")
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Takes `n` deliveries from `queue` (acknowledged).
+fn take(channel: &Channel, queue: &str, n: usize) -> Vec<Delivery> {
+    let consumer = channel
+        .basic_consume(queue, ConsumerOptions::default())
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < n {
+        match consumer.receiver().recv_timeout(STEP) {
+            Ok(ConsumerMessage::Delivery(d)) => {
+                consumer.ack(d.clone()).unwrap();
+                got.push(d);
+            }
+            other => panic!("{} of {n} deliveries, then {other:?}", got.len()),
+        }
+    }
+    // Cancelled and waited for: a consumer dropped early tears amiquip's connection down.
+    rabbit_ops::consume::cancel(consumer).unwrap();
+    got
+}
+
+/// Both producers' messages, taken from `queue`: same bodies in order, same properties.
+fn same_messages(channel: &Channel, queue: &str, ours: Command, theirs: Command) -> Props {
+    produce(ours);
+    produce(theirs);
+    let got = take(channel, queue, 2);
+    assert_eq!(got[0].body, got[1].body, "ours then the official one");
+    let (a, b) = (props(&got[0].properties), props(&got[1].properties));
+    assert_eq!(a, b, "properties: ours then the official one");
+    a
+}
+
+fn quorum() -> QueueDeclareOptions {
+    Declared::transient_classic(Generation::Quorum).options()
+}
+
+#[test]
+fn hello_world_both_ways() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("official-hello");
+    let env = [
+        ("TUTORIAL_QUEUE", q.as_str()),
+        ("TUTORIAL_MAX_MESSAGES", "2"),
+    ];
+    // Official receive.py takes what rabbit-ops send publishes.
+    let (runs, lines) = pair(
+        official("receive", &env, &[]),
+        WAITING,
+        vec![
+            cmd(&["send", "--queue", &q]),
+            cmd(&["send", "--queue", &q, "second", "one"]),
+        ],
+    );
+    assert_eq!(
+        sent(&runs),
+        [" [x] Sent 'Hello World!'", " [x] Sent 'second one'"]
+    );
+    let expected = [
+        WAITING,
+        " [x] Received Hello World!",
+        " [x] Received second one",
+    ];
+    assert_eq!(lines, expected);
+    // rabbit-ops receive takes what the official send.py publishes, and prints the same.
+    let (runs, ours) = pair(
+        cmd(&["receive", "--queue", &q, "--count", "2"]),
+        WAITING,
+        vec![official("send", &env, &[]), official("send", &env, &[])],
+    );
+    assert_eq!(sent(&runs), [" [x] Sent 'Hello World!'"; 2]);
+    assert_eq!(ours, [WAITING, expected[1], expected[1]]);
+    // The same message, the same (no) properties.
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    ch.queue_declare(q.as_str(), quorum()).unwrap();
+    let p = same_messages(
+        &ch,
+        &q,
+        cmd(&["send", "--queue", &q]),
+        official("send", &env, &[]),
+    );
+    assert_eq!(p.delivery_mode, None);
+    let _ = conn.close();
+}
+
+#[test]
+fn work_queues_both_ways() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("official-tasks");
+    let env = [
+        ("TUTORIAL_QUEUE", q.as_str()),
+        ("TUTORIAL_MAX_MESSAGES", "2"),
+    ];
+    let (runs, lines) = pair(
+        official("worker", &env, &[]),
+        WAITING,
+        vec![
+            cmd(&["new-task", "--queue", &q, "First", "message."]),
+            cmd(&["new-task", "--queue", &q]),
+        ],
+    );
+    assert_eq!(
+        sent(&runs),
+        [" [x] Sent First message.", " [x] Sent Hello World!"]
+    );
+    let expected = [
+        WAITING,
+        " [x] Received First message.",
+        " [x] Done",
+        " [x] Received Hello World!",
+        " [x] Done",
+    ];
+    assert_eq!(lines, expected);
+    let (runs, ours) = pair(
+        cmd(&["worker", "--queue", &q, "--count", "2", "--dot-ms", "10"]),
+        WAITING,
+        vec![
+            official("new_task", &env, &["First", "message."]),
+            official("new_task", &env, &[]),
+        ],
+    );
+    assert_eq!(
+        sent(&runs),
+        [" [x] Sent First message.", " [x] Sent Hello World!"]
+    );
+    assert_eq!(ours, expected);
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    ch.queue_declare(
+        q.as_str(),
+        Declared::durable_classic(Generation::Quorum).options(),
+    )
+    .unwrap();
+    let p = same_messages(
+        &ch,
+        &q,
+        cmd(&["new-task", "--queue", &q, "a.b"]),
+        official("new_task", &env, &["a.b"]),
+    );
+    assert_eq!(p.delivery_mode, Some(2), "persistent");
+    let _ = conn.close();
+}
+
+/// A spy queue bound to `exchange` (declared as the tutorials do), to compare what each
+/// emitter publishes.
+fn spy(ch: &Channel, exchange: &str, kind: ExchangeType, keys: &[&str]) -> String {
+    let x = ch
+        .exchange_declare(kind, exchange, ExchangeDeclareOptions::default())
+        .unwrap();
+    let q = ch
+        .queue_declare(
+            "",
+            QueueDeclareOptions {
+                exclusive: true,
+                ..QueueDeclareOptions::default()
+            },
+        )
+        .unwrap();
+    for k in keys {
+        q.bind(&x, *k, amiquip::FieldTable::new()).unwrap();
+    }
+    q.name().to_owned()
+}
+
+#[test]
+fn publish_subscribe_both_ways() {
+    let mut clean = Cleanup::new();
+    let x = clean.exchange("official-logs");
+    let env = [
+        ("TUTORIAL_EXCHANGE", x.as_str()),
+        ("TUTORIAL_MAX_MESSAGES", "2"),
+    ];
+    let (runs, lines) = pair(
+        official("receive_logs", &env, &[]),
+        WAITING_LOGS,
+        vec![
+            cmd(&["emit-log", "--exchange", &x]),
+            cmd(&["emit-log", "--exchange", &x, "warning:", "disk", "full"]),
+        ],
+    );
+    let sent_lines = [
+        " [x] Sent info: Hello World!",
+        " [x] Sent warning: disk full",
+    ];
+    assert_eq!(sent(&runs), sent_lines);
+    // Python prints the body's bytes repr; rabbit-ops prints the text (a listed difference).
+    assert_eq!(
+        lines,
+        [
+            WAITING_LOGS,
+            " [x] b'info: Hello World!'",
+            " [x] b'warning: disk full'"
+        ]
+    );
+    let (runs, ours) = pair(
+        cmd(&["receive-logs", "--exchange", &x, "--count", "2"]),
+        WAITING_LOGS,
+        vec![
+            official("emit_log", &env, &[]),
+            official("emit_log", &env, &["warning:", "disk", "full"]),
+        ],
+    );
+    assert_eq!(sent(&runs), sent_lines);
+    assert_eq!(
+        ours,
+        [
+            WAITING_LOGS,
+            " [x] info: Hello World!",
+            " [x] warning: disk full"
+        ]
+    );
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    let q = spy(&ch, &x, ExchangeType::Fanout, &[""]);
+    let p = same_messages(
+        &ch,
+        &q,
+        cmd(&["emit-log", "--exchange", &x]),
+        official("emit_log", &env, &[]),
+    );
+    assert_eq!(p.delivery_mode, None);
+    let _ = conn.close();
+}
+
+#[test]
+fn routing_both_ways() {
+    let mut clean = Cleanup::new();
+    let x = clean.exchange("official-direct");
+    let env = [
+        ("TUTORIAL_EXCHANGE", x.as_str()),
+        ("TUTORIAL_MAX_MESSAGES", "3"),
+    ];
+    let ours_emit = |words: &[&str]| {
+        let mut args = vec!["emit-log-direct", "--exchange", &x];
+        args.extend(words);
+        cmd(&args)
+    };
+    // One argument is the severity, in both (`emit_log_direct.py error`).
+    let (runs, lines) = pair(
+        official("receive_logs_direct", &env, &["info", "error"]),
+        WAITING_LOGS,
+        vec![
+            ours_emit(&["error", "Run.", "Run."]),
+            ours_emit(&["warning", "nobody", "binds", "this"]),
+            ours_emit(&[]),
+            ours_emit(&["error"]),
+        ],
+    );
+    let sent_lines = [
+        " [x] Sent error:Run. Run.",
+        " [x] Sent warning:nobody binds this",
+        " [x] Sent info:Hello World!",
+        " [x] Sent error:Hello World!",
+    ];
+    assert_eq!(sent(&runs), sent_lines);
+    assert_eq!(
+        lines,
+        [
+            WAITING_LOGS,
+            " [x] error:b'Run. Run.'",
+            " [x] info:b'Hello World!'",
+            " [x] error:b'Hello World!'"
+        ]
+    );
+    let (runs, ours) = pair(
+        cmd(&[
+            "receive-logs-direct",
+            "--exchange",
+            &x,
+            "--count",
+            "3",
+            "info",
+            "error",
+        ]),
+        WAITING_LOGS,
+        vec![
+            official("emit_log_direct", &env, &["error", "Run.", "Run."]),
+            official(
+                "emit_log_direct",
+                &env,
+                &["warning", "nobody", "binds", "this"],
+            ),
+            official("emit_log_direct", &env, &[]),
+            official("emit_log_direct", &env, &["error"]),
+        ],
+    );
+    assert_eq!(sent(&runs), sent_lines);
+    assert_eq!(
+        ours,
+        [
+            WAITING_LOGS,
+            " [x] error:Run. Run.",
+            " [x] info:Hello World!",
+            " [x] error:Hello World!"
+        ]
+    );
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    let q = spy(&ch, &x, ExchangeType::Direct, &["error"]);
+    let p = same_messages(
+        &ch,
+        &q,
+        ours_emit(&["error", "x"]),
+        official("emit_log_direct", &env, &["error", "x"]),
+    );
+    assert_eq!(p.delivery_mode, None);
+    let _ = conn.close();
+}
+
+#[test]
+fn topics_both_ways() {
+    let mut clean = Cleanup::new();
+    let x = clean.exchange("official-topic");
+    let env = [
+        ("TUTORIAL_EXCHANGE", x.as_str()),
+        ("TUTORIAL_MAX_MESSAGES", "2"),
+    ];
+    let ours_emit = |words: &[&str]| {
+        let mut args = vec!["emit-log-topic", "--exchange", &x];
+        args.extend(words);
+        cmd(&args)
+    };
+    let (runs, lines) = pair(
+        official("receive_logs_topic", &env, &["kern.*", "anonymous.info"]),
+        WAITING_LOGS,
+        vec![
+            ours_emit(&["kern.critical", "A", "critical", "kernel", "error"]),
+            ours_emit(&["cron.info", "not", "bound"]),
+            ours_emit(&[]),
+        ],
+    );
+    let sent_lines = [
+        " [x] Sent kern.critical:A critical kernel error",
+        " [x] Sent cron.info:not bound",
+        " [x] Sent anonymous.info:Hello World!",
+    ];
+    assert_eq!(sent(&runs), sent_lines);
+    assert_eq!(
+        lines,
+        [
+            WAITING_LOGS,
+            " [x] kern.critical:b'A critical kernel error'",
+            " [x] anonymous.info:b'Hello World!'"
+        ]
+    );
+    let (runs, ours) = pair(
+        cmd(&[
+            "receive-logs-topic",
+            "--exchange",
+            &x,
+            "--count",
+            "2",
+            "kern.*",
+            "anonymous.info",
+        ]),
+        WAITING_LOGS,
+        vec![
+            official(
+                "emit_log_topic",
+                &env,
+                &["kern.critical", "A", "critical", "kernel", "error"],
+            ),
+            official("emit_log_topic", &env, &["cron.info", "not", "bound"]),
+            official("emit_log_topic", &env, &[]),
+        ],
+    );
+    assert_eq!(sent(&runs), sent_lines);
+    assert_eq!(
+        ours,
+        [
+            WAITING_LOGS,
+            " [x] kern.critical:A critical kernel error",
+            " [x] anonymous.info:Hello World!"
+        ]
+    );
+    // The listed difference: a lone argument is our routing key, the official one ignores it.
+    assert_eq!(
+        produce(official("emit_log_topic", &env, &["kern.info"])).lines(),
+        [" [x] Sent anonymous.info:Hello World!"]
+    );
+    assert_eq!(
+        produce(ours_emit(&["kern.info"])).lines(),
+        [" [x] Sent kern.info:Hello World!"]
+    );
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    let q = spy(&ch, &x, ExchangeType::Topic, &["#"]);
+    let p = same_messages(
+        &ch,
+        &q,
+        ours_emit(&["a.b", "x"]),
+        official("emit_log_topic", &env, &["a.b", "x"]),
+    );
+    assert_eq!(p.delivery_mode, None);
+    let _ = conn.close();
+}
+
+/// fib(n) as the official server computes it (Python's loop), for comparing answers.
+fn fib(n: u32) -> String {
+    rabbit_ops::rpc::fib(n).unwrap().to_string()
+}
+
+/// Sends one request to `queue` as a client would, and answers the reply's properties and body.
+fn ask(ch: &Channel, queue: &str, n: &str) -> (AmqpProperties, String) {
+    let reply = ch
+        .queue_declare(
+            "",
+            QueueDeclareOptions {
+                exclusive: true,
+                ..QueueDeclareOptions::default()
+            },
+        )
+        .unwrap();
+    let consumer = reply
+        .consume(ConsumerOptions {
+            no_ack: true,
+            ..ConsumerOptions::default()
+        })
+        .unwrap();
+    let props = AmqpProperties::default()
+        .with_reply_to(reply.name().to_owned())
+        .with_correlation_id("spy-1".to_owned());
+    Exchange::direct(ch)
+        .publish(Publish::with_properties(n.as_bytes(), queue, props))
+        .unwrap();
+    match consumer.receiver().recv_timeout(STEP) {
+        Ok(ConsumerMessage::Delivery(d)) => (d.properties, String::from_utf8(d.body).unwrap()),
+        other => panic!("no answer from the server: {other:?}"),
+    }
+}
+
+#[test]
+fn rpc_both_ways() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("official-rpc");
+    let big = rabbit_ops::rpc::MAX_N.to_string();
+    let ns = ["30", "187", big.as_str()];
+    let env = [
+        ("TUTORIAL_QUEUE", q.as_str()),
+        ("TUTORIAL_MAX_MESSAGES", "4"),
+        ("TUTORIAL_FAST_FIB", "1"),
+    ];
+    let mut conn = connect();
+    let ch = conn.open_channel(None).unwrap();
+    let expected = |n: &str| {
+        vec![
+            format!(" [x] Requesting fib({n})"),
+            format!(" [.] Got {}", fib(n.parse().unwrap())),
+        ]
+    };
+    // The official client against rabbit-ops rpc-server, then a spy's request: the reply has
+    // the request's correlation_id and nothing else.
+    let servers = [
+        cmd(&["rpc-server", "--queue", &q, "--count", "4"]),
+        official("rpc_server", &env, &[]),
+    ];
+    let mut replies = Vec::new();
+    let mut printed = Vec::new();
+    for (i, mut server) in servers.into_iter().enumerate() {
+        let mut p = Proc::spawn(&mut server);
+        p.expect_line(AWAITING);
+        for n in ns {
+            let client = if i == 0 {
+                official("rpc_client", &[("TUTORIAL_QUEUE", q.as_str())], &[n])
+            } else {
+                cmd(&["rpc-client", "--queue", &q, n])
+            };
+            assert_eq!(produce(client).lines(), expected(n), "server {i}");
+        }
+        let (props, body) = ask(&ch, &q, "10");
+        assert_eq!(body, "55");
+        replies.push(props);
+        let done = p.finish(STEP);
+        assert_eq!(done.code(), Some(0), "{done:?}");
+        printed.push(done.lines());
+    }
+    assert_eq!(printed[0], printed[1], "the servers print the same lines");
+    assert_eq!(
+        printed[0],
+        [
+            AWAITING,
+            " [.] fib(30)",
+            " [.] fib(187)",
+            &format!(" [.] fib({big})"),
+            " [.] fib(10)"
+        ]
+    );
+    for r in &replies {
+        assert_eq!(r.correlation_id().as_deref(), Some("spy-1"));
+        assert_eq!(r.reply_to(), &None);
+        assert_eq!(r.delivery_mode(), &None);
+    }
+    // What each client sends: reply_to and a correlation id, nothing else; the body n.
+    ch.queue_declare(q.as_str(), quorum()).unwrap();
+    let ours = Proc::spawn(&mut cmd(&[
+        "rpc-client",
+        "--queue",
+        &q,
+        "--timeout",
+        "10",
+        "5",
+    ]));
+    let theirs = Proc::spawn(&mut official(
+        "rpc_client",
+        &[("TUTORIAL_QUEUE", q.as_str())],
+        &["5"],
+    ));
+    let requests = take(&ch, &q, 2);
+    let x = Exchange::direct(&ch);
+    for r in &requests {
+        assert_eq!(r.body, b"5");
+        assert_eq!(
+            props(&r.properties),
+            Props {
+                delivery_mode: None,
+                reply_to: true,
+                correlation_id: true,
+                headers: Vec::new()
+            }
+        );
+        let answer = AmqpProperties::default()
+            .with_correlation_id(r.properties.correlation_id().clone().unwrap());
+        x.publish(Publish::with_properties(
+            b"5",
+            r.properties.reply_to().clone().unwrap(),
+            answer,
+        ))
+        .unwrap();
+    }
+    for client in [ours, theirs] {
+        let done = client.finish(STEP);
+        assert_eq!(done.code(), Some(0), "{done:?}");
+        assert_eq!(done.lines(), expected("5"));
+    }
+    let _ = conn.close();
+}
