@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use common::exit::{ExitStatus, FAILURE, USAGE};
+use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
 use common::fmt::duration;
 use common::net::describe_io;
 use common::output::PrintError;
@@ -94,7 +94,8 @@ pub enum Error {
     #[error("{0}")]
     Limit(String),
 
-    /// SIGINT or SIGTERM arrived; whatever had to be cleaned up was.
+    /// SIGINT or SIGTERM arrived; whatever had to be cleaned up was (exit 130,
+    /// [`common::exit::INTERRUPTED`]).
     #[error("interrupted{0}")]
     Interrupted(String),
 
@@ -128,6 +129,7 @@ impl ExitStatus for Error {
     fn exit_code(&self) -> u8 {
         match self {
             Self::BadUrl { .. } | Self::Usage(_) | Self::UnknownLesson(_) => USAGE,
+            Self::Interrupted(_) => INTERRUPTED,
             _ => FAILURE,
         }
     }

@@ -19,11 +19,12 @@ pub(super) async fn run_cluster(
     o: &BenchOptions,
     keys: &Keys,
     test: Test,
+    stop: &Rc<std::cell::Cell<bool>>,
 ) -> Result<TestReport, Error> {
     // Each command is retried (with a slot-map refresh) a few times within its timeout, so a
     // failover costs the commands sent while no master serves the slot, not the run.
     let conn = redis.cluster_conn(Some(redis.timeout()), 3).await?;
-    let shared = Rc::new(Shared::new(o));
+    let shared = Rc::new(Shared::new(o, stop.clone()));
     let value = vec![b'x'; o.data_size];
     let started = Instant::now();
     let mut tasks = Vec::new();

@@ -29,9 +29,13 @@ mod reconnect;
 pub mod report;
 mod tally;
 
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
 use std::time::Duration;
 
 use common::fmt::duration;
+use common::shutdown::Signal;
 
 pub use catalogue::Test;
 pub use keys::Keys;
@@ -113,18 +117,46 @@ impl BenchOptions {
     }
 }
 
+/// What a run measured: a report per test run (the last one cut short when interrupted).
+#[derive(Debug)]
+pub struct Measured {
+    /// The reports, in the order the tests ran.
+    pub reports: Vec<TestReport>,
+    /// The signal that ended the run early, if one did: the test it interrupted reports what
+    /// it did so far, the tests after it did not run.
+    pub interrupted: Option<Signal>,
+}
+
 /// Runs the tests and answers their reports; the run's keys are deleted at the end, whatever
-/// happened. Must run inside a `tokio::task::LocalSet` (one thread, like `redis-benchmark`).
-pub async fn run(redis: &Redis, o: &BenchOptions) -> Result<Vec<TestReport>, Error> {
+/// happened. `shutdown` resolving (SIGINT, SIGTERM) stops the run: no new batch starts, the
+/// batches in flight finish (within the timeout), and what was measured is answered. Must run
+/// inside a `tokio::task::LocalSet` (one thread, like `redis-benchmark`).
+pub async fn run(
+    redis: &Redis,
+    o: &BenchOptions,
+    shutdown: impl Future<Output = Signal> + 'static,
+) -> Result<Measured, Error> {
     o.check()?;
     let keys = Keys::new(redis.is_cluster());
+    let stop = Rc::new(Cell::new(false));
+    let signal = Rc::new(Cell::new(None));
+    let watcher = tokio::task::spawn_local({
+        let (stop, signal) = (stop.clone(), signal.clone());
+        async move {
+            signal.set(Some(shutdown.await));
+            stop.set(true);
+        }
+    });
     let mut reports = Vec::new();
     let mut outcome = Ok(());
     for &test in &o.tests {
+        if stop.get() {
+            break;
+        }
         let r = if redis.is_cluster() {
-            cluster::run_cluster(redis, o, &keys, test).await
+            cluster::run_cluster(redis, o, &keys, test, &stop).await
         } else {
-            raw::run_raw(redis, o, &keys, test).await
+            raw::run_raw(redis, o, &keys, test, &stop).await
         };
         match r {
             Ok(report) => reports.push(report),
@@ -134,10 +166,17 @@ pub async fn run(redis: &Redis, o: &BenchOptions) -> Result<Vec<TestReport>, Err
             }
         }
     }
+    watcher.abort();
     // A server that never answered one command well (not Redis, closing, refusing): nothing
     // was written, and the clean-up would only wait on it. A cluster is cleaned up anyway.
     if keys.written() || reports.iter().any(|r| r.ok > 0) || redis.is_cluster() {
         keys::cleanup(redis, &keys, o.clients).await;
+    }
+    if let Some(signal) = signal.get() {
+        return Ok(Measured {
+            reports,
+            interrupted: Some(signal),
+        });
     }
     outcome?;
     if let Some(r) = reports.iter().find(|r| r.ok == 0) {
@@ -167,7 +206,10 @@ pub async fn run(redis: &Redis, o: &BenchOptions) -> Result<Vec<TestReport>, Err
             ),
         });
     }
-    Ok(reports)
+    Ok(Measured {
+        reports,
+        interrupted: None,
+    })
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub(super) async fn run_raw(
     o: &BenchOptions,
     keys: &Keys,
     test: Test,
+    stop: &Rc<std::cell::Cell<bool>>,
 ) -> Result<TestReport, Error> {
     let dialer = Rc::new(Dialer {
         addr: redis.addr()?,
@@ -32,11 +33,14 @@ pub(super) async fn run_raw(
         retry_for: o.retry_for,
     });
     let value = vec![b'x'; o.data_size];
-    let shared = Rc::new(Shared::new(o));
+    let shared = Rc::new(Shared::new(o, stop.clone()));
 
     // Connect every client first (as redis-benchmark does), then start the clock.
     let mut streams = Vec::with_capacity(o.clients);
     for _ in 0..o.clients {
+        if stop.get() {
+            break;
+        }
         let s = dialer.open().await.map_err(|reason| Error::Connect {
             url: redis.url().to_owned(),
             reason,

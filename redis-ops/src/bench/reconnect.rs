@@ -102,6 +102,9 @@ impl Dialer {
         let mut backoff = crate::connect::backoff();
         let mut why = "the connection kept breaking".to_owned();
         loop {
+            if shared.stop.get() {
+                return None;
+            }
             let Some(delay) = backoff.next_delay_until(deadline) else {
                 let mut first = shared.first_error.borrow_mut();
                 if first.is_none() {

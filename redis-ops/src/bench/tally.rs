@@ -2,6 +2,7 @@
 //! locks), turned into a [`TestReport`] at the end.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -11,6 +12,8 @@ use crate::error::Error;
 
 /// What the connections of one test share (one thread: `Cell`s, no locks).
 pub(super) struct Shared {
+    /// Set by a signal: no new batch starts (the batches in flight finish, within the timeout).
+    pub(super) stop: Rc<Cell<bool>>,
     pub(super) remaining: Cell<u64>,
     pub(super) pipeline: u64,
     pub(super) ok: Cell<u64>,
@@ -23,8 +26,9 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn new(o: &BenchOptions) -> Self {
+    pub(super) fn new(o: &BenchOptions, stop: Rc<Cell<bool>>) -> Self {
         Self {
+            stop,
             remaining: Cell::new(o.requests),
             pipeline: o.pipeline as u64,
             ok: Cell::new(0),
@@ -41,7 +45,7 @@ impl Shared {
 
     /// Takes the next batch: up to `-P` requests, 0 when the test is done.
     pub(super) fn claim(&self) -> u64 {
-        if self.fatal.borrow().is_some() {
+        if self.fatal.borrow().is_some() || self.stop.get() {
             return 0;
         }
         let k = self.remaining.get().min(self.pipeline);

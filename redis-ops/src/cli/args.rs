@@ -19,7 +19,7 @@ pub const RETRY_FOR: Duration = Duration::from_secs(30);
 #[argh(
     example = "The notes' set and get (prints OK, then bar):\n$ {command_name} set foo bar\n$ {command_name} get foo",
     example = "Every operation of the lesson, shown and checked; 64 tasks sharing a pool of 4:\n$ {command_name} lesson all\n$ {command_name} pool --size 4 --tasks 64",
-    note = "Exit codes: 0 success, 1 runtime failure (unreachable server, a reply that disagreed, a key not set), 2 bad usage. --version prints the version. Guide: docs/redis.md."
+    note = "Exit codes: 0 success, 1 runtime failure (unreachable server, a reply that disagreed, a key not set), 2 bad usage, 130 a job cut short by SIGINT/SIGTERM (after cleaning up; subscribe without --count exits 0). --version prints the version. Guide: docs/redis.md."
 )]
 pub struct Args {
     /// redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379/0)

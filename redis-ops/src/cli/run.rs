@@ -132,7 +132,8 @@ async fn bench<W: Write>(
     format: BenchFormat,
     out: &mut Out<W>,
 ) -> Result<(), Error> {
-    let reports = bench::run(redis, options).await?;
+    let measured = bench::run(redis, options, shutdown()?).await?;
+    let reports = measured.reports;
     match format {
         BenchFormat::Json => out.line(format_args!("{}", bench::json(&reports)))?,
         BenchFormat::Quiet => {
@@ -155,7 +156,21 @@ async fn bench<W: Write>(
             r.first_error.as_deref().unwrap_or("?")
         ));
     }
-    Ok(())
+    match measured.interrupted {
+        Some(signal) => Err(Error::Interrupted(format!(
+            " ({}) after {} test(s); the figures above are what was measured so far; the run's keys are deleted",
+            signal_name(signal),
+            reports.len()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn signal_name(signal: common::shutdown::Signal) -> &'static str {
+    match signal {
+        common::shutdown::Signal::Interrupt => "SIGINT",
+        common::shutdown::Signal::Terminate => "SIGTERM",
+    }
 }
 
 /// `ping`: a line per target, ok on stdout, failures as `error: ...` on stderr (or JSON objects

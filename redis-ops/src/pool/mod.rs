@@ -69,7 +69,12 @@ pub async fn run(
         admin.del(&[&key, &baseline_key, &shared_key]),
     )
     .await;
-    let report = outcome?;
+    let report = outcome.map_err(|e| match e {
+        Error::Interrupted(how) => Error::Interrupted(format!(
+            "{how}; the run's counter keys under pool:{id}: are deleted"
+        )),
+        other => other,
+    })?;
     if report.peak_connections > options.size {
         return Err(Error::Disagreed {
             group: "pool",

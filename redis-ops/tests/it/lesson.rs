@@ -155,7 +155,8 @@ fn a_disagreement_is_reported_and_cleaned_up() {
     assert_no_keys(&prefix);
 }
 
-/// Ctrl-C in the middle: exit 1, one line saying so, and no key left behind.
+/// Ctrl-C in the middle: exit 130 (common::exit::INTERRUPTED), one line saying so, and no key
+/// left behind.
 #[test]
 fn ctrl_c_cleans_up() {
     let mut conn = redis();
@@ -168,7 +169,7 @@ fn ctrl_c_cleans_up() {
     );
     p.interrupt();
     let out = p.finish(Duration::from_secs(30));
-    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.code(), Some(130));
     let stderr = out.stderr;
     assert!(
         stderr.starts_with("error: interrupted (SIGINT); deleted the run's ")

@@ -14,4 +14,5 @@ mod ping;
 mod pool;
 mod pubsub;
 mod restart;
+mod signals;
 mod support;

@@ -1,0 +1,101 @@
+//! Issue 13, signals: a job cut short by SIGINT or SIGTERM cleans up what it created, says what
+//! it did, and exits 130 (`common::exit::INTERRUPTED`): `bench` deletes its keys and prints what
+//! it measured so far, `pool` deletes its counters; `subscribe` without `--count` runs until
+//! stopped, so a signal is its normal end (exit 0); with `--count` it is cut short (130).
+
+use std::time::{Duration, Instant};
+
+use test_support::Signal;
+
+use crate::support::*;
+
+fn bench_interrupted(sig: Signal, name: &str) {
+    let r = PrivateRedis::start();
+    let mut p = Proc::spawn(&mut on(
+        &r,
+        &[
+            "bench",
+            "-q",
+            "-t",
+            "set,get",
+            "-n",
+            "1000000000",
+            "-c",
+            "4",
+        ],
+    ));
+    r.wait_commands(5000, STEP);
+    let mut conn = r.conn();
+    let keys = scan_keys(&mut conn, "bench:*");
+    assert!(!keys.is_empty(), "the bench should hold its key by now");
+    let sent = Instant::now();
+    p.signal(sig);
+    let run = p.finish(Duration::from_secs(30));
+    let took = sent.elapsed();
+    assert_eq!(run.code(), Some(130), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: interrupted ({name}) after 1 test(s); the figures above are what was measured so far; the run's keys are deleted\n"
+        ),
+        "{run:?}"
+    );
+    let lines = run.lines();
+    assert_eq!(lines.len(), 1, "{run:?}");
+    assert!(lines[0].starts_with("SET: "), "{run:?}");
+    assert!(lines[0].contains(" requests per second"), "{run:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}: {run:?}");
+    assert!(
+        scan_keys(&mut conn, "bench:*").is_empty(),
+        "keys left: {run:?}"
+    );
+}
+
+#[test]
+fn bench_on_sigint_deletes_its_keys_prints_what_it_measured_and_exits_130() {
+    bench_interrupted(Signal::Int, "SIGINT");
+}
+
+#[test]
+fn bench_on_sigterm_deletes_its_keys_prints_what_it_measured_and_exits_130() {
+    bench_interrupted(Signal::Term, "SIGTERM");
+}
+
+#[test]
+fn pool_on_sigint_deletes_its_counters_and_exits_130() {
+    let r = PrivateRedis::start();
+    let mut p = Proc::spawn(&mut on(&r, &["pool", "--ops", "100000000"]));
+    r.wait_commands(2000, STEP);
+    p.interrupt();
+    let run = p.finish(Duration::from_secs(30));
+    assert_eq!(run.code(), Some(130), "{run:?}");
+    assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("error: interrupted (SIGINT); the run's counter keys under pool:"),
+        "{run:?}"
+    );
+    assert!(run.took < Duration::from_secs(10), "{run:?}");
+    assert!(scan_keys(&mut r.conn(), "pool:*").is_empty(), "{run:?}");
+}
+
+#[test]
+fn subscribe_ends_with_0_on_a_signal_without_count_and_130_with_it() {
+    let r = PrivateRedis::start();
+    let mut p = Proc::spawn(&mut on(&r, &["subscribe", "news"]));
+    p.wait_for_err_line(|l| l.starts_with("subscribed to news"), STEP);
+    p.terminate();
+    let run = p.finish(STEP);
+    assert_eq!(run.code(), Some(0), "{run:?}");
+    assert_eq!(run.stderr, "subscribed to news\n", "{run:?}");
+
+    let mut p = Proc::spawn(&mut on(&r, &["subscribe", "news", "--count", "5"]));
+    p.wait_for_err_line(|l| l.starts_with("subscribed to news"), STEP);
+    p.interrupt();
+    let run = p.finish(STEP);
+    assert_eq!(run.code(), Some(130), "{run:?}");
+    assert_eq!(
+        run.stderr, "subscribed to news\nerror: interrupted after 0 of 5 messages\n",
+        "{run:?}"
+    );
+}
