@@ -3,6 +3,7 @@
 //! is printed). The binary calls [`run()`] and maps the result to an exit code.
 
 pub mod args;
+pub mod logging;
 pub mod run;
 pub mod validate;
 

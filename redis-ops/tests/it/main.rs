@@ -14,5 +14,6 @@ mod ping;
 mod pool;
 mod pubsub;
 mod restart;
+mod secrets;
 mod signals;
 mod support;
