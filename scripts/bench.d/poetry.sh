@@ -14,6 +14,7 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../lib.sh"
+use_scratch
 cd "$ROOT"
 
 SECS=${POETRY_BENCH_SECS:-3}

@@ -12,6 +12,7 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../lib.sh"
+use_scratch
 cd "$ROOT"
 
 N=${RABBIT_BENCH_MESSAGES:-30000}

@@ -11,6 +11,7 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../lib.sh"
+use_scratch
 cd "$ROOT"
 
 N=${REDIS_BENCH_N:-100000}
