@@ -210,6 +210,50 @@ who_listens() {
   [ -z "$u" ] || printf '; listening there: %s' "$(sed -E 's/users:\(\("([^"]*)",pid=([0-9]+).*/\1 pid \2/' <<<"$u")"
 }
 
+# service_status LABEL PING ENV STATE COMM PORT: the status lines of a service: PING 0 (one
+# try), then each ok line with who started it, or NOT ready with the tool's reason and what
+# listens on 127.0.0.1:PORT. With $ENV set, the URLs are its. Returns PING's exit code.
+service_status() {
+  local label=$1 ping=$2 env=$3 state=$4 comm=$5 port=$6 by line rc=0
+  "$ping" 0 || rc=$?
+  if [ -n "${!env:-}" ]; then
+    by="$env, not managed here" port=''
+  elif ours "$state" "$comm"; then
+    by="started by scripts/services ($(state_get "$state" method)), pid $(state_get "$state" pid)"
+  else
+    by="not started by scripts/services"
+  fi
+  for line in "${PING_OK[@]}"; do printf '%-9s %s  (%s)\n' "$label" "$line" "$by"; done
+  for line in "${PING_ERR[@]}"; do
+    printf '%-9s NOT ready: %s%s\n' "$label" "$line" "$([ -z "$port" ] || who_listens "$port")"
+  done
+  return "$rc"
+}
+
+# service_plan PING ENV STATE COMM PORT WAIT WHAT HINT: the first step of `up` for a service.
+# With $ENV set, waits up to WAIT seconds for it. Else a server answering on 127.0.0.1:PORT is
+# reused; one listening there but not ready yet (loading, booting) is waited for, and one that
+# refuses for good (a password, another protocol) is an error ending with HINT. START=1 (to be
+# started) when nothing listens there.
+service_plan() {
+  local ping=$1 env=$2 state=$3 comm=$4 port=$5 wait=$6 what=$7 hint=$8
+  START=0
+  if [ -n "${!env:-}" ]; then
+    "$ping" "$wait" || die "$env: $(ping_errors)"
+    return 0
+  fi
+  if "$ping" 0; then
+    ours "$state" "$comm" || state_drop "$state"
+    return 0
+  fi
+  if port_open "$port"; then
+    "$ping" "$wait" && return 0
+    die "127.0.0.1:$port is taken by something that is not a usable $what: $(ping_errors)$(who_listens "$port") ($hint)"
+  fi
+  # shellcheck disable=SC2034 # read by scripts/services
+  START=1
+}
+
 # install_packages PKG...: apt_install for the servers, without letting the packages' own start
 # scripts start the daemons (they fail in containers and then fail the install; scripts/services
 # starts them itself). Dies with the reason when it cannot.

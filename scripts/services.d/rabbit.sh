@@ -14,48 +14,18 @@ RABBIT_METHOD='' RABBIT_STARTED_AT=0 NODE=''
 # rabbit_ping WAIT: tool_ping with rabbit-ops.
 rabbit_ping() { tool_ping rabbit-ops "$1" "${RABBIT_TARGET[@]}"; }
 
-rabbit_status() {
-  local by line rc=0
-  rabbit_ping 0 || rc=$?
-  if [ -n "${AMQP_URL:-}" ]; then
-    by="AMQP_URL, not managed here"
-  elif ours rabbitmq beam.smp; then
-    by="started by scripts/services ($(state_get rabbitmq method)), pid $(state_get rabbitmq pid)"
-  else
-    by="not started by scripts/services"
-  fi
-  for line in "${PING_OK[@]}"; do printf 'rabbitmq  %s  (%s)\n' "$line" "$by"; done
-  for line in "${PING_ERR[@]}"; do
-    printf 'rabbitmq  NOT ready: %s%s\n' "$line" "$([ -n "${AMQP_URL:-}" ] || who_listens 5672)"
-  done
-  return "$rc"
-}
+rabbit_status() { service_status rabbitmq rabbit_ping AMQP_URL rabbitmq beam.smp 5672; }
 
 # (erlang-* and epmd left behind by a purge do not count; the wrapper in /usr/sbin does)
 rabbit_installed() { have rabbitmq-server; }
 
 rabbit_plan() {
-  START=0
-  if [ -n "${AMQP_URL:-}" ]; then
-    rabbit_ping "$RABBITMQ_WAIT" || die "AMQP_URL: $(ping_errors)"
-    return 0
-  fi
-  if rabbit_ping 0; then
-    ours rabbitmq beam.smp || state_drop rabbitmq
-    return 0
-  fi
-  if port_open 5672; then
-    # Something listens: a broker still booting passes within the wait; a refused login or
-    # something that is not AMQP is refused at once, with the tool's reason.
-    rabbit_ping "$RABBITMQ_WAIT" && return 0
-    die "127.0.0.1:5672 is taken by something that is not a usable RabbitMQ: $(ping_errors)$(who_listens 5672) (a RabbitMQ without the guest user: as root run rabbitmqctl add_user guest guest; rabbitmqctl set_permissions -p / guest '.*' '.*' '.*'; or set AMQP_URL)"
-  fi
+  service_plan rabbit_ping AMQP_URL rabbitmq beam.smp 5672 "$RABBITMQ_WAIT" RabbitMQ \
+    "a RabbitMQ without the guest user: as root run rabbitmqctl add_user guest guest; rabbitmqctl set_permissions -p / guest '.*' '.*' '.*'; or set AMQP_URL"
   # Before anything is started: without root, a missing package is reported by install_packages.
-  if [ "$IS_ROOT" != 1 ] && rabbit_installed; then
+  if [ "$START" = 1 ] && [ "$IS_ROOT" != 1 ] && rabbit_installed; then
     die "RabbitMQ is installed but does not answer on 127.0.0.1:5672, and starting it needs root: run sudo scripts/services up (or sudo rabbitmq-server -detached)"
   fi
-  # shellcheck disable=SC2034 # read by scripts/services
-  START=1
 }
 
 rabbit_packages() { rabbit_installed || PKGS+=(rabbitmq-server); }

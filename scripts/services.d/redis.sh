@@ -12,41 +12,11 @@ REDIS_METHOD='' REDIS_LOG=''
 # redis_ping WAIT: tool_ping with redis-ops.
 redis_ping() { tool_ping redis-ops "$1" "${REDIS_TARGET[@]}"; }
 
-redis_status() {
-  local by line rc=0
-  redis_ping 0 || rc=$?
-  if [ -n "${REDIS_URL:-}" ]; then
-    by="REDIS_URL, not managed here"
-  elif ours redis redis-server; then
-    by="started by scripts/services, pid $(state_get redis pid)"
-  else
-    by="not started by scripts/services"
-  fi
-  for line in "${PING_OK[@]}"; do printf 'redis     %s  (%s)\n' "$line" "$by"; done
-  for line in "${PING_ERR[@]}"; do
-    printf 'redis     NOT ready: %s%s\n' "$line" "$([ -n "${REDIS_URL:-}" ] || who_listens 6379)"
-  done
-  return "$rc"
-}
+redis_status() { service_status redis redis_ping REDIS_URL redis redis-server 6379; }
 
 redis_plan() {
-  START=0
-  if [ -n "${REDIS_URL:-}" ]; then
-    redis_ping "$REDIS_WAIT" || die "REDIS_URL: $(ping_errors)"
-    return 0
-  fi
-  if redis_ping 0; then
-    ours redis redis-server || state_drop redis
-    return 0
-  fi
-  if port_open 6379; then
-    # Something listens: a Redis still loading its data passes within the wait; anything else
-    # (a password, not Redis at all) is refused at once, with the tool's reason.
-    redis_ping "$REDIS_WAIT" && return 0
-    die "127.0.0.1:6379 is taken by something that is not a usable Redis: $(ping_errors)$(who_listens 6379) (a Redis with a password: set REDIS_URL=redis://:PASSWORD@127.0.0.1:6379)"
-  fi
-  # shellcheck disable=SC2034 # read by scripts/services
-  START=1
+  service_plan redis_ping REDIS_URL redis redis-server 6379 "$REDIS_WAIT" Redis \
+    "a Redis with a password: set REDIS_URL=redis://:PASSWORD@127.0.0.1:6379"
 }
 
 redis_packages() {
