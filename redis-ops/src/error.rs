@@ -80,6 +80,16 @@ pub enum Error {
         after: Duration,
     },
 
+    /// A lesson failed and its clean-up failed too (the server went away or froze): its keys
+    /// stay until the next lesson run, or their expiry backstop, removes them.
+    #[error("{cause}; the run's keys under {prefix} are left (the next lesson run removes them)")]
+    KeysLeft {
+        /// Why the lesson failed (its exit code is this one's).
+        cause: Box<Error>,
+        /// The run's key prefix.
+        prefix: String,
+    },
+
     /// A long run kept failing for its whole `--retry-for` and gave up.
     #[error("gave up after {} of failures: {last}", duration(*.after))]
     GaveUp {
@@ -130,6 +140,7 @@ impl ExitStatus for Error {
         match self {
             Self::BadUrl { .. } | Self::Usage(_) | Self::UnknownLesson(_) => USAGE,
             Self::Interrupted(_) => INTERRUPTED,
+            Self::KeysLeft { cause, .. } => cause.exit_code(),
             _ => FAILURE,
         }
     }

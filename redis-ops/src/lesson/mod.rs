@@ -21,8 +21,10 @@
 //! master that serves the run's slot ([`Lesson::slot_node`]); MOVE is skipped (a cluster has
 //! database 0 only).
 
+mod gather;
 mod hashes;
 mod keys;
+pub mod leftovers;
 mod lists;
 mod pipeline;
 mod pubsub;
@@ -36,7 +38,7 @@ use std::time::Duration;
 
 use common::output::{Out, PrintError};
 use common::shutdown::Signal;
-use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::aio::ConnectionLike;
 
 use crate::connect::Conn;
 use redis::{Cmd, Pipeline, Value};
@@ -44,6 +46,9 @@ use redis::{Cmd, Pipeline, Value};
 use crate::connect::Redis;
 use crate::error::{Error, describe};
 use crate::reply::{Expect, show_command, show_reply};
+
+pub use gather::{drain, flatten_pairs};
+pub use leftovers::delete_matching;
 
 /// The lesson groups, in the order `all` runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +150,24 @@ pub async fn run(
     shutdown: impl Future<Output = Signal>,
 ) -> Result<Summary, Error> {
     let prefix = format!("{{lesson:{:08x}}}:", rand::random::<u32>());
-    let conn = redis.conn().await?;
+    let mut conn = redis.conn().await?;
+    // Heal what interrupted runs left (their process gone), then mark this run as alive before
+    // its first key, for as long as it runs.
+    let swept = if redis.is_cluster() {
+        (0, 0)
+    } else {
+        leftovers::sweep(redis, i64::from(redis.db() == 0)).await?
+    };
+    leftovers::mark(&mut conn, &prefix).await?;
+    let heartbeat = {
+        let (mut conn, prefix) = (conn.clone(), prefix.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(leftovers::MARKER_REFRESH).await;
+                let _ = leftovers::mark(&mut conn, &prefix).await;
+            }
+        })
+    };
     let mut l = Lesson {
         redis,
         conn,
@@ -155,6 +177,12 @@ pub async fn run(
         pause: options.pause,
         steps: 0,
     };
+    if swept.1 > 0 {
+        l.say(&format!(
+            "removed {} key(s) left by {} interrupted run(s)",
+            swept.0, swept.1
+        ))?;
+    }
     l.say(&format!(
         "every key of this run lives under {prefix} and is deleted at the end"
     ))?;
@@ -166,7 +194,27 @@ pub async fn run(
 
     // The group future is gone (dropped mid-command if interrupted): clean up on a fresh
     // footing, whatever the outcome; say so unless the transcript's reader went away.
-    let mut cleaned = l.delete_keys().await;
+    heartbeat.abort();
+    let mut cleaned = if outcome.is_err() {
+        // After a failure the server may be frozen: one --timeout for the whole clean-up.
+        let within = redis.timeout();
+        match tokio::time::timeout(within, l.delete_keys()).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::TimedOut {
+                what: "deleting the run's keys".into(),
+                after: within,
+            }),
+        }
+    } else {
+        l.delete_keys().await
+    };
+    if cleaned.is_ok() {
+        let mut conn = l.conn.clone();
+        let _: redis::RedisResult<i64> = redis::cmd("DEL")
+            .arg(leftovers::marker(&prefix))
+            .query_async(&mut conn)
+            .await;
+    }
     if let (Ok(n), false) = (&cleaned, matches!(outcome, Err(Error::Print(_)))) {
         cleaned = l.said_cleanup(*n);
     }
@@ -180,8 +228,11 @@ pub async fn run(
         ))),
         (Ok(()), Err(e)) | (Err(e), Ok(_)) => Err(e),
         (Err(e), Err(cleanup)) => {
-            tracing::error!("cleanup after the failure failed too: {cleanup}");
-            Err(e)
+            tracing::debug!("the clean-up after the failure failed too: {cleanup}");
+            Err(Error::KeysLeft {
+                cause: Box::new(e),
+                prefix,
+            })
         }
     }
 }
@@ -266,7 +317,20 @@ impl Lesson<'_> {
     /// Runs `cmd` on the shared connection: prints it, prints the reply, checks it.
     pub async fn step(&mut self, cmd: Cmd, expect: Expect) -> Result<Value, Error> {
         let mut conn = self.conn.clone();
-        self.step_on(&mut conn, cmd, expect).await
+        let value = self.step_on(&mut conn, cmd.clone(), expect).await?;
+        self.backstop(&cmd).await?;
+        Ok(value)
+    }
+
+    /// In the groups whose transcript shows no TTL, gives every key `cmd` names the expiry
+    /// backstop ([`leftovers::BACKSTOP`], NX: an expiry the lesson set stays as it is), so
+    /// that a run cut short leaves nothing forever.
+    async fn backstop(&mut self, cmd: &Cmd) -> Result<(), Error> {
+        if !matches!(self.group, "hashes" | "lists" | "sets" | "zsets") {
+            return Ok(());
+        }
+        let mut conn = self.conn.clone();
+        leftovers::backstop(&mut conn, &self.prefix, cmd).await
     }
 
     /// Like [`Lesson::step`], on another connection.
@@ -411,73 +475,7 @@ impl Lesson<'_> {
     }
 }
 
-/// Drains one of the crate's SCAN-family iterators (`hscan_match`, `sscan_match`,
-/// `zscan_match`...): `redis::AsyncIter` sends the SCAN command again with each cursor the
-/// server answers, until the cursor is 0.
-pub async fn drain<T>(
-    label: &str,
-    iter: redis::RedisResult<redis::AsyncIter<'_, T>>,
-) -> Result<Vec<T>, Error>
-where
-    T: redis::FromRedisValue + Unpin + Send,
-{
-    let fail = |e: redis::RedisError| Error::Command {
-        command: label.to_owned(),
-        reason: describe(&e),
-    };
-    let mut iter = iter.map_err(fail)?;
-    let mut items = Vec::new();
-    while let Some(item) = iter.next_item().await {
-        items.push(item.map_err(fail)?);
-    }
-    Ok(items)
-}
-
-/// Flattens pairs into the array redis-cli shows: `[k1, v1, k2, v2]`.
-pub fn flatten_pairs(pairs: &[(String, String)]) -> Vec<Value> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [crate::reply::b(k), crate::reply::b(v)])
-        .collect()
-}
-
 /// Runs one command (the shared connection's response timeout bounds it).
 async fn query(conn: &mut impl ConnectionLike, cmd: &Cmd) -> redis::RedisResult<Value> {
     cmd.query_async::<Value>(conn).await
-}
-
-/// SCAN MATCH `pattern` to the end, then DEL what it found. Returns how many keys were deleted.
-pub async fn delete_matching(
-    conn: &mut MultiplexedConnection,
-    pattern: &str,
-) -> Result<usize, Error> {
-    let fail = |e: redis::RedisError| Error::Command {
-        command: format!("SCAN 0 MATCH {pattern}"),
-        reason: describe(&e),
-    };
-    let mut cursor: u64 = 0;
-    let mut deleted = 0;
-    loop {
-        let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(conn)
-            .await
-            .map_err(fail)?;
-        if !keys.is_empty() {
-            let n: usize = redis::cmd("DEL")
-                .arg(&keys)
-                .query_async(conn)
-                .await
-                .map_err(fail)?;
-            deleted += n;
-        }
-        if next == 0 {
-            return Ok(deleted);
-        }
-        cursor = next;
-    }
 }

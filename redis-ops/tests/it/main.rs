@@ -8,6 +8,7 @@ mod cluster;
 mod deadlines;
 mod help;
 mod hostile;
+mod leftovers;
 mod lesson;
 mod output;
 mod ping;
