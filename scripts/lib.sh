@@ -259,7 +259,7 @@ service_plan() {
 # starts them itself). Dies with the reason when it cannot.
 install_packages() {
   ensure_state_dir
-  if [ "$(id -u)" = 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  if [ "$(id -u)" = 0 ] && have apt-get && [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\n# temporary, from scripts/services\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
     CLEANUP+=("rm -f /usr/sbin/policy-rc.d")
