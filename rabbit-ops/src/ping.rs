@@ -28,7 +28,7 @@ use common::output::Out;
 use common::probe::{Outcome, Passed, Probe, Refusal, check_all};
 use tracing::debug;
 
-use crate::broker::{Watchdog, confirm_mode, exclusive_queue, handshake};
+use crate::broker::{TlsClient, Watchdog, confirm_mode, exclusive_queue, handshake};
 use crate::consume::cancel;
 use crate::error::Error;
 use crate::url::AmqpUrl;
@@ -50,6 +50,8 @@ pub struct Options {
     pub wait: Option<Duration>,
     /// `--json`: one object per node and line.
     pub json: bool,
+    /// The TLS settings of `amqps://` targets (`None`: the system's roots).
+    pub tls: Option<TlsClient>,
 }
 
 /// Checks every node, prints one line (or JSON object) per node; an error when any failed
@@ -88,13 +90,17 @@ pub fn check(options: &Options) -> Result<Vec<Outcome>, Error> {
         timeout: options.timeout + GRACE,
     };
     let (connect_timeout, timeout) = (options.connect_timeout, options.timeout);
+    let tls = options.tls.as_ref();
     let outcomes = rt.block_on(async {
         let stop = common::shutdown::install().map_err(Error::Signal)?;
         let attempt = |target: String| async move {
             let url = AmqpUrl::parse(&target).map_err(Refusal::failed)?;
-            tokio::task::spawn_blocking(move || round_trip(&url, connect_timeout, timeout))
-                .await
-                .unwrap_or_else(|e| Err(Refusal::failed(format!("the check failed: {e}"))))
+            let tls = tls.cloned();
+            tokio::task::spawn_blocking(move || {
+                round_trip(&url, tls.as_ref(), connect_timeout, timeout)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Refusal::failed(format!("the check failed: {e}"))))
         };
         Ok::<_, Error>(check_all(&options.targets, probe, attempt, stop).await)
     });
@@ -108,12 +114,13 @@ pub fn check(options: &Options) -> Result<Vec<Outcome>, Error> {
 /// One attempt against one node (blocking): connect, round trip, close, within `timeout`.
 fn round_trip(
     url: &AmqpUrl,
+    tls: Option<&TlsClient>,
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Result<Passed, Refusal> {
     let start = Instant::now();
     let (mut connection, socket) =
-        handshake(url, connect_timeout.min(timeout)).map_err(|e| refusal(&e))?;
+        handshake(url, tls, connect_timeout.min(timeout)).map_err(|e| refusal(&e))?;
     let watchdog = Watchdog::arm(socket, start + timeout).map_err(|e| {
         Refusal::not_ready(format!(
             "cannot watch the socket: {}",

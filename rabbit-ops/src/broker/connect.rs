@@ -2,8 +2,8 @@
 //! handshake failed, in words that say what to do.
 //!
 //! amiquip has no connect timeout of its own, so the TCP stream is opened here with
-//! [`TcpStream::connect_timeout`], then handed to [`Connection::insecure_open_stream`]. The
-//! handshake runs on amiquip's non-blocking I/O thread, where socket read timeouts mean
+//! [`TcpStream::connect_timeout`], then handed to [`Connection::insecure_open_stream`] (or, for
+//! `amqps://`, to `Connection::open_tls_stream`: see `tls.rs`). The handshake (TLS's too) runs on amiquip's non-blocking I/O thread, where socket read timeouts mean
 //! nothing, and amiquip's own `connection_timeout` only notices a peer that is completely
 //! silent (a peer that answers garbage and then waits keeps it busy). So a [`Watchdog`] holds a
 //! clone of the socket and shuts it down if the handshake is not over by the deadline: a refused
@@ -13,12 +13,13 @@ use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use amiquip::{Auth, Connection, ConnectionOptions, ConnectionTuning};
+use amiquip::{Auth, Connection, ConnectionOptions};
 use common::fmt::duration;
 use common::net::describe_io;
 use tracing::{debug, info};
 
-use super::guard::{FirstFrameCheck, NOT_AMQP, Watchdog};
+use super::guard::{NOT_AMQP, Watchdog};
+use super::tls::{self, TlsClient};
 use crate::error::Error;
 use crate::url::AmqpUrl;
 
@@ -45,10 +46,12 @@ impl Failed {
     }
 }
 
-/// Connects to `url` (TCP and the AMQP handshake) within `allowed`; answers the connection and
-/// a clone of its socket (for a [`Watchdog`] that bounds what comes next).
+/// Connects to `url` (TCP, TLS for `amqps://` with `tls`, and the AMQP handshake) within
+/// `allowed`; answers the connection and a clone of its socket (for a [`Watchdog`] that bounds
+/// what comes next).
 pub(crate) fn handshake(
     url: &AmqpUrl,
+    tls: Option<&TlsClient>,
     allowed: Duration,
 ) -> Result<(Connection, TcpStream), Error> {
     let fail = |f: Failed| Error::Connect {
@@ -70,8 +73,7 @@ pub(crate) fn handshake(
     let socket = stream.try_clone().map_err(socket_error)?;
     let watchdog =
         Watchdog::arm(socket.try_clone().map_err(socket_error)?, deadline).map_err(socket_error)?;
-    let stream =
-        FirstFrameCheck::new(mio06::net::TcpStream::from_stream(stream).map_err(socket_error)?);
+    let stream = mio06::net::TcpStream::from_stream(stream).map_err(socket_error)?;
     let mut options = ConnectionOptions::default()
         .auth(Auth::Plain {
             username: url.user.clone(),
@@ -84,7 +86,7 @@ pub(crate) fn handshake(
     if let Some(h) = url.heartbeat {
         options = options.heartbeat(h);
     }
-    let opened = Connection::insecure_open_stream(stream, options, ConnectionTuning::default());
+    let opened = tls::open(url, tls, stream, options);
     let fired = watchdog.disarm();
     match opened {
         // Whatever amiquip says once the watchdog shut the socket down, it is the deadline.
@@ -93,7 +95,11 @@ pub(crate) fn handshake(
             info!("connected to {}", url.redacted());
             Ok((connection, socket))
         }
-        Err(e) => Err(fail(handshake_failure(url, &e, allowed))),
+        Err(e) => Err(fail(match tls::describe_failure(url, tls, &e) {
+            Some((reason, true)) => Failed::permanent(reason),
+            Some((reason, false)) => Failed::transient(reason),
+            None => handshake_failure(url, &e, allowed),
+        })),
     }
 }
 

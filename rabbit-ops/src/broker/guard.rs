@@ -39,6 +39,17 @@ impl FirstFrameCheck {
         }
     }
 
+    /// A server's first frame, or what the peer is instead (a TLS server, or not AMQP).
+    fn check(head: [u8; 7]) -> Result<(), &'static str> {
+        if Self::plausible(head) {
+            Ok(())
+        } else if super::tls::looks_like_tls(head) {
+            Err(super::tls::SPEAKS_TLS)
+        } else {
+            Err(NOT_AMQP)
+        }
+    }
+
     /// Whether a frame header (type, channel, size) can be a server's first frame.
     fn plausible(head: [u8; 7]) -> bool {
         let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]);
@@ -53,8 +64,10 @@ impl io::Read for FirstFrameCheck {
             let take = n.min(self.head.len() - self.seen);
             self.head[self.seen..self.seen + take].copy_from_slice(&buf[..take]);
             self.seen += take;
-            if self.seen == self.head.len() && !Self::plausible(self.head) {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, NOT_AMQP));
+            if self.seen == self.head.len()
+                && let Err(what) = Self::check(self.head)
+            {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, what));
             }
         }
         Ok(n)

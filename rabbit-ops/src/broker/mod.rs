@@ -10,17 +10,20 @@
 //! - `connect.rs`: one node, TCP and the AMQP handshake within `--connect-timeout`, and why a
 //!   handshake failed, in words;
 //! - `guard.rs`: the two guards around amiquip's handshake (a watchdog, a first-frame check);
-//! - `session.rs`: a connection with its channel, and the declarations.
+//! - `session.rs`: a connection with its channel, and the declarations;
+//! - `tls.rs`: `amqps://` (TLS settings, first-record check, OpenSSL's failures in words).
 
 mod connect;
 mod guard;
 mod session;
+mod tls;
 
 pub(crate) use connect::handshake;
 #[allow(unused_imports)] // for `ping`
 pub(crate) use guard::Watchdog;
 pub(crate) use session::declare_queue_error;
 pub use session::{Session, bind, confirm_mode, declare_exchange, declare_queue, exclusive_queue};
+pub use tls::TlsClient;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,6 +44,8 @@ pub struct Broker {
     connect_timeout: Duration,
     /// Index of the URL to try first: the one that worked last (shared by clones).
     preferred: Arc<AtomicUsize>,
+    /// The TLS settings of `amqps://` URLs (`None`: the system's roots).
+    tls: Option<TlsClient>,
 }
 
 /// How [`Broker::reconnect`] ended.
@@ -76,7 +81,15 @@ impl Broker {
             urls,
             connect_timeout,
             preferred: Arc::new(AtomicUsize::new(0)),
+            tls: None,
         })
+    }
+
+    /// The TLS settings (`--cacert`, `--cert`/`--key`, `--insecure`) of its `amqps://` URLs.
+    #[must_use]
+    pub fn with_tls(mut self, tls: Option<TlsClient>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The parsed URL tried first.
@@ -159,7 +172,7 @@ impl Broker {
 
     /// Opens a connection: TCP within the timeout, then the AMQP handshake within what is left.
     fn connect_to(&self, url: &AmqpUrl) -> Result<Connection, Error> {
-        handshake(url, self.connect_timeout).map(|(connection, _)| connection)
+        handshake(url, self.tls.as_ref(), self.connect_timeout).map(|(connection, _)| connection)
     }
 
     /// Connects and opens one channel.

@@ -17,6 +17,7 @@ use crate::{confirms, hello, rpc, work};
 #[argh(
     example = "Tutorial 1, in two terminals: a receiver, then Hello World!\n$ {command_name} receive\n$ {command_name} send",
     example = "Tutorial 2: two workers share the tasks; each dot is a second of work:\n$ {command_name} worker\n$ {command_name} new-task First message.",
+    example = "Over TLS (amqps://, port 5671 by default), trusting a private CA:\n$ {command_name} --url amqps://guest:guest@127.0.0.1:5671/%2f --cacert target/tls/ca.pem ping",
     note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage. `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md. The tutorial commands declare what today's official programs declare (hello, task_queue, rpc_queue: durable quorum queues; --classic for the previous generation); where a command deliberately differs from its official program, its --help says so."
 )]
 pub struct Args {
@@ -27,6 +28,18 @@ pub struct Args {
     /// seconds allowed for the TCP connection and the AMQP handshake (default 5)
     #[argh(option, default = "Duration::from_secs(5)", from_str_fn(positive_secs))]
     pub connect_timeout: Duration,
+    /// amqps://: trust the CA certificates of FILE (PEM) instead of the system's
+    #[argh(option)]
+    pub cacert: Option<std::path::PathBuf>,
+    /// amqps://: present the client certificate of FILE (PEM), with --key
+    #[argh(option)]
+    pub cert: Option<std::path::PathBuf>,
+    /// amqps://: the private key (PEM) of the --cert certificate
+    #[argh(option)]
+    pub key: Option<std::path::PathBuf>,
+    /// amqps://: accept any server certificate and name (says so on stderr)
+    #[argh(switch)]
+    pub insecure: bool,
     /// more logs: -v info, -vv debug, -vvv trace
     #[argh(switch, short = 'v')]
     pub verbose: u8,

@@ -16,6 +16,8 @@ use crate::{ping, publish};
 
 use super::args::{Args, Command};
 
+mod tls;
+
 /// The most messages `bench` and `publisher-confirms` send (`bench` keeps a flag per message).
 pub const MAX_MESSAGES: u64 = 100_000_000;
 /// The largest `bench --size`: RabbitMQ's own default limit on a message (128 MiB).
@@ -127,9 +129,22 @@ pub fn broker_urls(flags: &[String]) -> Vec<String> {
 /// Checks the command line and turns it into [`Options`].
 pub fn validate(args: Args) -> Result<Options, Error> {
     let urls = broker_urls(&args.url);
-    let job = job(args.command, &urls, args.connect_timeout)?;
+    let flags = tls::Flags {
+        cacert: args.cacert,
+        cert: args.cert,
+        key: args.key,
+        insecure: args.insecure,
+    };
+    let mut job = job(args.command, &urls, args.connect_timeout)?;
     let broker = Broker::with_urls(&urls, args.connect_timeout)?;
-    Ok(Options { broker, job })
+    let tls = tls::client(flags, &urls)?;
+    if let Job::Ping(ping) = &mut job {
+        ping.tls.clone_from(&tls);
+    }
+    Ok(Options {
+        broker: broker.with_tls(tls),
+        job,
+    })
 }
 
 fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<Job, Error> {
@@ -256,6 +271,7 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
             timeout: c.timeout,
             wait: c.wait,
             json: c.json,
+            tls: None,
         }),
     })
 }

@@ -11,4 +11,5 @@ mod output;
 mod ping;
 mod recovery;
 mod support;
+mod tls;
 mod tutorials;
