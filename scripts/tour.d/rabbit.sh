@@ -130,10 +130,12 @@ rabbit_direct() {
   expect_eq "info+warning+error receiver" "$(cat "$WORK/everything.out")" \
     "$(printf '%s\n' "$w" " [x] info:Hello World!" " [x] warning:disk 90% full" " [x] error:disk full" " [x] error:end of tour $$")"
   cat "$WORK/everything.out"
-  # No severity: the tutorial's usage line, exit 2.
+  # No severity: a usage error naming what is missing, exit 2.
   local rc=0 err
   err=$(rabbit-ops receive-logs-direct 2>&1 >/dev/null) || rc=$?
-  expect_eq "usage line" "$err" "Usage: rabbit-ops receive-logs-direct [info] [warning] [error]"
+  expect_eq "usage line" "$err" "$(printf '%s\n' \
+    "error: no severity given: name the ones to receive, like info warning error" \
+    "Run 'rabbit-ops receive-logs-direct --help' for usage.")"
   expect_eq "usage exit code" "$rc" 2
 }
 
