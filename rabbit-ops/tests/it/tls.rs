@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::tls::INSECURE_WARNING;
 use test_support::{
-    ClientAuth, ErlangHome, RabbitNode, Run, ServerCert, TestPki, require_rabbit, silent_listener,
+    ClientAuth, ErlangHome, Proc, RabbitNode, Run, STEP, ServerCert, TestPki, require_rabbit,
+    silent_listener,
 };
 
 use crate::support::{bin, run};
@@ -159,6 +160,35 @@ fn a_certificate_for_another_name_and_insecure() {
     // --insecure: it works, and each run says once that nothing was checked.
     let stderr = send_receive_ping(&url, &[], &["--insecure"], "unchecked");
     assert_eq!(stderr, format!("{INSECURE_WARNING}\n").repeat(3));
+
+    // The other kinds of connection: RPC (a server and a client), publisher confirms, bench.
+    let mut server = Proc::spawn(&mut over(&url, &[], &["--insecure"], &["rpc-server"]));
+    server.expect_line(" [x] Awaiting RPC requests");
+    let asked = run(over(&url, &[], &["--insecure"], &["rpc-client", "30"]));
+    ok(&asked);
+    assert_eq!(
+        asked.lines(),
+        [" [x] Requesting fib(30)", " [.] Got 832040"]
+    );
+    server.interrupt();
+    ok(&server.finish(STEP));
+    let confirmed = run(over(
+        &url,
+        &[],
+        &["--insecure"],
+        &["publisher-confirms", "--messages", "200"],
+    ));
+    ok(&confirmed);
+    let bench = run(over(
+        &url,
+        &[],
+        &["--insecure"],
+        &["bench", "--messages", "500"],
+    ));
+    ok(&bench);
+    for r in [&asked, &confirmed, &bench] {
+        assert_eq!(r.stderr, format!("{INSECURE_WARNING}\n"), "{r:?}");
+    }
 }
 
 #[test]
