@@ -34,7 +34,6 @@ pub mod redact;
 pub mod retry;
 pub mod runtime;
 pub mod shutdown;
-pub mod testing;
 pub mod tls;
 
 pub use addr::{AddrError, parse_connect_addr, parse_listen_addr};
