@@ -6,6 +6,7 @@
 //! number) and from those of the other connections (the rest is random per connection), so a
 //! server that mixes up connections or replays an old message is caught.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout_at};
 
 use common::net::describe_io;
+use common::shutdown::Signal;
 
 use crate::Error;
 
@@ -39,6 +41,11 @@ pub const MAX_CONNECTIONS: usize = 100_000;
 
 /// The largest message (`--size`): 16 MiB.
 pub const MAX_SIZE: usize = 16 * 1024 * 1024;
+
+/// The most message bytes in flight at once (`--connections` x `--size`): 256 MiB. Each
+/// connection holds its message and a read buffer of the same size, so a run's buffers take
+/// twice this at most.
+pub const MAX_IN_FLIGHT: usize = 256 * 1024 * 1024;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -64,6 +71,12 @@ impl Config {
         if !(1..=MAX_SIZE).contains(&self.size) {
             return Err(Error::usage(format!(
                 "--size must be between 1 and {MAX_SIZE} bytes"
+            )));
+        }
+        let in_flight = self.connections * self.size;
+        if in_flight > MAX_IN_FLIGHT {
+            return Err(Error::usage(format!(
+                "--connections x --size must be at most {MAX_IN_FLIGHT} bytes, not {in_flight}"
             )));
         }
         if self.duration.is_zero() {
@@ -111,6 +124,8 @@ pub struct Report {
     pub errors: u64,
     /// The first error, in words.
     pub first_error: Option<String>,
+    /// The signal that cut the run short; the report then covers what completed until it came.
+    pub interrupted: Option<Signal>,
 }
 
 impl Report {
@@ -177,11 +192,8 @@ fn round(x: f64, digits: i32) -> f64 {
     (x * k).round() / k
 }
 
-/// How a connection's run ended.
-struct ConnResult {
-    messages: u64,
-    error: Option<String>,
-}
+/// How a connection's run ended: `Some` error, or `None` when it ran to the end.
+type ConnResult = Option<String>;
 
 /// Round trips recorded by every connection into one histogram, in batches: a connection keeps
 /// its latest round trips in a small buffer of its own (sequential writes, cache-friendly) and
@@ -209,34 +221,66 @@ impl Recorder {
     }
 }
 
+/// A connection's latest round trips, flushed into the shared histogram every [`BATCH`]
+/// messages and when dropped: a connection stopped early (SIGINT, or stuck at the end) still
+/// counts every echo it completed.
+struct Batch {
+    recorder: Recorder,
+    round_trips: Vec<u64>,
+}
+
+impl Batch {
+    fn new(recorder: Recorder) -> Self {
+        Self {
+            recorder,
+            round_trips: Vec::with_capacity(BATCH),
+        }
+    }
+
+    fn push(&mut self, ns: u64) {
+        self.round_trips.push(ns);
+        if self.round_trips.len() == BATCH {
+            self.recorder.flush(&mut self.round_trips);
+        }
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.recorder.flush(&mut self.round_trips);
+    }
+}
+
 /// Opens the connections, runs the ping-pong for `config.duration`, and reports. `progress`
 /// counts messages as they complete (in batches), for a progress display.
-pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Error> {
+///
+/// `stop` (SIGINT or SIGTERM, from [`common::shutdown::install`]) ends the run early: while
+/// connecting, with an [`Error::Interrupted`] saying how many connections were open; once
+/// running, every connection stops at once and the report covers the echoes completed until
+/// then ([`Report::interrupted`] is set, [`Report::seconds`] is the time actually run).
+///
+/// Nothing waits without a bound: connecting takes 10 s at most, and a connection still
+/// waiting for its echo 2 s after the end is counted as an error and dropped.
+pub async fn run(
+    config: &Config,
+    progress: Arc<AtomicU64>,
+    stop: impl Future<Output = Signal>,
+) -> Result<Report, Error> {
     config.check()?;
     let addr = config.addr;
-    let connect_deadline = Instant::now() + CONNECT_TIMEOUT;
+    let mut stop = std::pin::pin!(stop);
     let mut streams = Vec::with_capacity(config.connections);
-    let mut connecting = JoinSet::new();
-    for _ in 0..config.connections {
-        connecting.spawn(timeout_at(connect_deadline, TcpStream::connect(addr)));
+    if let Err(signal) = crate::or_signal(connect_all(config, &mut streams), stop.as_mut()).await {
+        return Err(Error::interrupted(
+            signal,
+            format!(
+                "{} of {} connections to {addr} were open",
+                streams.len(),
+                config.connections
+            ),
+        ));
     }
-    while let Some(r) = connecting.join_next().await {
-        let stream = match r.expect("a connect task does not panic") {
-            Ok(Ok(s)) => s,
-            Ok(Err(cause)) => return Err(Error::Connect { addr, cause }),
-            Err(_) => {
-                return Err(Error::Connect {
-                    addr,
-                    cause: std::io::Error::other(format!(
-                        "connections not all established within {}",
-                        common::fmt::duration(CONNECT_TIMEOUT)
-                    )),
-                });
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        streams.push(stream);
-    }
+    let streams = streams.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     let recorder = Recorder {
         shared: Arc::new(Mutex::new(new_histogram())),
@@ -255,24 +299,31 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
         ));
     }
 
-    let mut messages = 0;
     let mut errors = 0;
     let mut first_error = None;
+    let mut interrupted = None;
     let give_up = stop_at + LAST_ECHO_GRACE;
     loop {
-        match timeout_at(give_up, tasks.join_next()).await {
+        let joined = tokio::select! {
+            joined = timeout_at(give_up, tasks.join_next()) => joined,
+            signal = stop.as_mut() => {
+                interrupted = Some(signal);
+                // Each connection's batch is flushed as its task is dropped.
+                tasks.shutdown().await;
+                break;
+            }
+        };
+        match joined {
             Ok(None) => break,
             Ok(Some(joined)) => {
-                let r = joined.expect("a ping-pong task does not panic");
-                messages += r.messages;
-                if let Some(e) = r.error {
+                if let Some(e) = joined.expect("a ping-pong task does not panic") {
                     errors += 1;
                     first_error.get_or_insert(e);
                 }
             }
             Err(_) => {
                 let stuck = tasks.len() as u64;
-                tasks.abort_all();
+                tasks.shutdown().await;
                 errors += stuck;
                 first_error.get_or_insert(format!(
                     "{stuck} connection(s) got no echo within {} of the end",
@@ -282,12 +333,18 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
             }
         }
     }
+    let ran = start.elapsed().min(config.duration);
     let hist = recorder
         .shared
         .lock()
         .expect("no panic while recording")
         .clone();
-    let seconds = config.duration.as_secs_f64();
+    let seconds = if interrupted.is_some() {
+        ran.as_secs_f64().max(1e-6)
+    } else {
+        config.duration.as_secs_f64()
+    };
+    let messages = hist.len();
     let us = |ns: u64| ns as f64 / 1000.0;
     let latency_us = if hist.is_empty() {
         Latency::default()
@@ -311,7 +368,40 @@ pub async fn run(config: &Config, progress: Arc<AtomicU64>) -> Result<Report, Er
         latency_us,
         errors,
         first_error,
+        interrupted,
     })
+}
+
+/// Opens `config.connections` connections at once, all within [`CONNECT_TIMEOUT`], into
+/// `streams` (one result each, as they come: the count so far is what an interruption reports).
+async fn connect_all(config: &Config, streams: &mut Vec<Result<TcpStream, Error>>) {
+    let addr = config.addr;
+    let connect_deadline = Instant::now() + CONNECT_TIMEOUT;
+    let mut connecting = JoinSet::new();
+    for _ in 0..config.connections {
+        connecting.spawn(timeout_at(connect_deadline, TcpStream::connect(addr)));
+    }
+    while let Some(r) = connecting.join_next().await {
+        let stream = match r.expect("a connect task does not panic") {
+            Ok(Ok(s)) => s,
+            Ok(Err(cause)) => {
+                streams.push(Err(Error::Connect { addr, cause }));
+                return;
+            }
+            Err(_) => {
+                streams.push(Err(Error::Connect {
+                    addr,
+                    cause: std::io::Error::other(format!(
+                        "connections not all established within {}",
+                        common::fmt::duration(CONNECT_TIMEOUT)
+                    )),
+                }));
+                return;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        streams.push(Ok(stream));
+    }
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -344,7 +434,7 @@ async fn ping_pong(
     // which tells the runtime the socket is drained (no extra read that would only block), and
     // bytes the server sends beyond the message are caught.
     let mut buf = vec![0u8; size + EXTRA];
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Batch::new(recorder);
     let mut messages = 0u64;
     let mut t0 = Instant::now();
     let error = loop {
@@ -374,14 +464,11 @@ async fn ping_pong(
         }
         let t1 = Instant::now();
         batch.push((t1 - t0).as_nanos() as u64);
-        if batch.len() == BATCH {
-            recorder.flush(&mut batch);
-        }
         t0 = t1;
         messages += 1;
     };
-    recorder.flush(&mut batch);
-    ConnResult { messages, error }
+    drop(batch);
+    error
 }
 
 async fn exchange(stream: &mut TcpStream, msg: &[u8], buf: &mut [u8]) -> Result<(), String> {
@@ -449,8 +536,36 @@ mod tests {
                 duration: Duration::ZERO,
                 ..ok.clone()
             },
+            Config {
+                connections: MAX_CONNECTIONS + 1,
+                ..ok.clone()
+            },
+            Config {
+                size: MAX_SIZE + 1,
+                ..ok.clone()
+            },
+            Config {
+                connections: 17,
+                size: MAX_SIZE,
+                ..ok.clone()
+            },
         ] {
             assert!(matches!(bad.check(), Err(Error::Usage(_))));
+        }
+        // Each bound itself is accepted.
+        for good in [
+            Config {
+                connections: MAX_CONNECTIONS,
+                size: MAX_IN_FLIGHT / MAX_CONNECTIONS,
+                ..ok.clone()
+            },
+            Config {
+                connections: 16,
+                size: MAX_SIZE,
+                ..ok.clone()
+            },
+        ] {
+            assert!(good.check().is_ok(), "{good:?}");
         }
     }
 }

@@ -22,6 +22,9 @@ use tokio::net::TcpStream;
 /// 0.1 ms`.
 pub const SERVER: &str = "echo server";
 
+/// The most servers one `echo-client` checks at once (one connection each).
+pub const MAX_TARGETS: usize = 1000;
+
 /// How many bytes of a wrong answer the refusal quotes.
 const QUOTED: usize = 60;
 

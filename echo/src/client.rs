@@ -3,19 +3,26 @@
 //! ([`relay`], [`relay_udp`]). What comes back goes to the program's output through
 //! [`Out`], so a closed stdout ends the relay quietly ([`Error::Print`]).
 
+use std::future::Future;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use common::output::Out;
+use common::shutdown::Signal;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
 use crate::Error;
 
-/// The largest payload of one UDP datagram over IPv4.
+/// The largest payload of one UDP datagram over IPv4: the bound of `--message` with `--udp`,
+/// and of a line of `--stdin --udp`.
 pub const MAX_DATAGRAM: usize = 65_507;
+
+/// The longest `--message` over TCP: 128 KiB less one byte, the longest argument Linux passes to
+/// a program (`MAX_ARG_STRLEN`, the terminating zero included).
+pub const MAX_MESSAGE: usize = 128 * 1024 - 1;
 
 /// Connects within `deadline`; a refusal or a time-out is a [`Error::Connect`].
 pub(crate) async fn connect(
@@ -100,61 +107,132 @@ pub async fn echo_once(
     Ok(echo)
 }
 
+/// What a relay did: bytes (TCP) or lines (UDP) sent, and echoed back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relayed {
+    /// Bytes of the input the server took (TCP), or lines sent as datagrams (UDP).
+    pub sent: u64,
+    /// Bytes (TCP) or datagrams (UDP) that came back and went to the output.
+    pub received: u64,
+}
+
+impl Relayed {
+    /// What a relay that ended this way returns: these counts, its error, or the interruption
+    /// with the counts in words (`said`).
+    fn end(
+        self,
+        ended: Result<Result<(), Error>, Signal>,
+        said: impl FnOnce(&Self) -> String,
+    ) -> Result<Self, Error> {
+        match ended {
+            Ok(relayed) => relayed.map(|()| self),
+            Err(signal) => Err(Error::interrupted(signal, said(&self))),
+        }
+    }
+}
+
+/// The bytes read from the input, or written to the server, in one step.
+const RELAY_BUF: usize = 64 * 1024;
+
 /// Streams `input` to the server and everything the server sends to `out` (flushed as it
-/// comes), like `nc`. When `input` ends, shuts the write side (half-close) and goes on reading
-/// until the server closes; that last stretch may not stay silent for longer than `timeout`.
-/// Also ends, successfully, when the server closes first. Returns the bytes received.
+/// comes), like `nc`, until `stop` resolves (SIGINT, SIGTERM: an [`Error::Interrupted`] that
+/// says how many bytes went each way). When `input` ends, shuts the write side (half-close) and
+/// goes on reading until the server closes. Also ends, successfully, when the server closes
+/// first. Memory stays at three buffers of 64 KiB, whatever the input.
+///
+/// The server is never waited for longer than `timeout` without progress: a write it takes
+/// nothing of ([`Error::NotReading`]), an echo that stops coming back while bytes are still
+/// owed ([`Error::Timeout`]), silence without a close once `input` has ended
+/// ([`Error::Silent`]). Waiting for the input itself (a terminal) has no bound.
 pub async fn relay(
+    addr: SocketAddr,
+    input: impl AsyncRead + Unpin,
+    out: &mut Out<impl Write>,
+    timeout: Duration,
+    stop: impl Future<Output = Signal>,
+) -> Result<Relayed, Error> {
+    let mut done = Relayed::default();
+    let ended = crate::or_signal(relay_tcp(addr, input, out, timeout, &mut done), stop).await;
+    done.end(ended, |d| {
+        format!(
+            "{} bytes of the input sent to {addr}, {} bytes echoed back",
+            d.sent, d.received
+        )
+    })
+}
+
+async fn relay_tcp(
     addr: SocketAddr,
     mut input: impl AsyncRead + Unpin,
     out: &mut Out<impl Write>,
     timeout: Duration,
-) -> Result<u64, Error> {
+    done: &mut Relayed,
+) -> Result<(), Error> {
+    let send_failed = |e| Error::io(format!("cannot send to {addr}"), e);
     let mut stream = connect(addr, Instant::now() + timeout, timeout).await?;
     let (mut rd, mut wr) = stream.split();
-    let send = async {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = input
-                .read(&mut buf)
-                .await
-                .map_err(|e| Error::io("cannot read the input", e))?;
-            if n == 0 {
-                break;
-            }
-            wr.write_all(&buf[..n])
-                .await
-                .map_err(|e| Error::io(format!("cannot send to {addr}"), e))?;
-        }
-        wr.shutdown()
-            .await
-            .map_err(|e| Error::io(format!("cannot send to {addr}"), e))
-    };
-    let mut send = std::pin::pin!(send);
-    let mut sent_all = false;
-    let mut received = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
+    // The input is read into `fresh`, then swapped (not copied) into `pending`, written from
+    // `pending[from..to]`; the echoes are read into `back`.
+    let mut fresh = vec![0u8; RELAY_BUF];
+    let mut pending = vec![0u8; RELAY_BUF];
+    let (mut from, mut to) = (0, 0);
+    let mut back = vec![0u8; RELAY_BUF];
+    let mut input_ended = false;
+    // Since when the server has owed something (to take bytes, echo them, or close) without
+    // any progress.
+    let mut waiting_since = Instant::now();
     loop {
-        let quiet_until = Instant::now() + timeout;
-        let n = tokio::select! {
-            r = &mut send, if !sent_all => {
-                r?;
-                sent_all = true;
-                continue;
+        let writing = from < to;
+        let owed = done.received < done.sent;
+        tokio::select! {
+            r = input.read(&mut fresh), if !writing && !input_ended => {
+                let n = r.map_err(|e| Error::io("cannot read the input", e))?;
+                if !owed {
+                    waiting_since = Instant::now();
+                }
+                if n == 0 {
+                    wr.shutdown().await.map_err(send_failed)?;
+                    input_ended = true;
+                } else {
+                    std::mem::swap(&mut fresh, &mut pending);
+                    (from, to) = (0, n);
+                }
             }
-            r = rd.read(&mut buf) => r.map_err(|e| Error::io(format!("cannot read from {addr}"), e))?,
-            () = tokio::time::sleep_until(quiet_until), if sent_all => {
-                return Err(Error::Silent { addr, timeout });
+            r = wr.write(&pending[from..to]), if writing => {
+                let n = r.map_err(send_failed)?;
+                if n == 0 {
+                    return Err(send_failed(io::ErrorKind::WriteZero.into()));
+                }
+                from += n;
+                done.sent += n as u64;
+                waiting_since = Instant::now();
             }
-        };
-        if n == 0 {
-            break;
+            r = rd.read(&mut back) => {
+                let n = r.map_err(|e| Error::io(format!("cannot read from {addr}"), e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                done.received += n as u64;
+                out.bytes(&back[..n])?;
+                out.flush()?;
+                waiting_since = Instant::now();
+            }
+            () = tokio::time::sleep_until(waiting_since + timeout), if writing || owed || input_ended => {
+                return Err(if writing {
+                    Error::NotReading { addr, timeout, sent: done.sent }
+                } else if input_ended {
+                    Error::Silent { addr, timeout }
+                } else {
+                    Error::Timeout {
+                        addr,
+                        timeout,
+                        got: done.received as usize,
+                        want: done.sent as usize,
+                    }
+                });
+            }
         }
-        received += n as u64;
-        out.bytes(&buf[..n])?;
-        out.flush()?;
     }
-    Ok(received)
 }
 
 async fn udp_socket(addr: SocketAddr) -> Result<UdpSocket, Error> {
@@ -234,29 +312,79 @@ pub async fn echo_once_udp(
 }
 
 /// Over UDP: each line of `input` (with its newline) goes out as one datagram; its echo, checked,
-/// goes to `out`. Returns the lines echoed.
+/// goes to `out`, until the input ends or `stop` resolves (an [`Error::Interrupted`] that says
+/// how many lines went each way). A line longer than [`MAX_DATAGRAM`] bytes is an
+/// [`Error::Input`] (the line is never held whole: memory stays bounded whatever the input).
 pub async fn relay_udp(
+    addr: SocketAddr,
+    input: impl AsyncBufRead + Unpin,
+    out: &mut Out<impl Write>,
+    timeout: Duration,
+    stop: impl Future<Output = Signal>,
+) -> Result<Relayed, Error> {
+    let mut done = Relayed::default();
+    let ended = crate::or_signal(relay_lines(addr, input, out, timeout, &mut done), stop).await;
+    done.end(ended, |d| {
+        let s = if d.sent == 1 { "" } else { "s" };
+        format!(
+            "{} line{s} of the input sent to {addr}, {} echoed back",
+            d.sent, d.received
+        )
+    })
+}
+
+async fn relay_lines(
     addr: SocketAddr,
     mut input: impl AsyncBufRead + Unpin,
     out: &mut Out<impl Write>,
     timeout: Duration,
-) -> Result<u64, Error> {
+    done: &mut Relayed,
+) -> Result<(), Error> {
     let socket = udp_socket(addr).await?;
     let mut buf = vec![0u8; MAX_DATAGRAM + 1];
     let mut line = Vec::new();
-    let mut lines = 0;
     loop {
         line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .await
-            .map_err(|e| Error::io("cannot read the input", e))?;
-        if n == 0 {
-            return Ok(lines);
+        if !read_line(&mut input, &mut line, done.sent + 1).await? {
+            return Ok(());
         }
+        done.sent += 1;
         let got = udp_exchange(&socket, addr, &line, timeout, &mut buf).await?;
         out.bytes(&buf[..got])?;
         out.flush()?;
-        lines += 1;
+        done.received += 1;
+    }
+}
+
+/// Reads line number `number` of `input` (with its newline, if any) into `line`; `false` at the
+/// end of the input. A line longer than [`MAX_DATAGRAM`] is refused before it is read whole.
+async fn read_line(
+    input: &mut (impl AsyncBufRead + Unpin),
+    line: &mut Vec<u8>,
+    number: u64,
+) -> Result<bool, Error> {
+    loop {
+        let available = input
+            .fill_buf()
+            .await
+            .map_err(|e| Error::io("cannot read the input", e))?;
+        if available.is_empty() {
+            return Ok(!line.is_empty());
+        }
+        let (take, complete) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if line.len() + take > MAX_DATAGRAM {
+            return Err(Error::Input(format!(
+                "line {number} of the input is longer than {MAX_DATAGRAM} bytes, the most one \
+                 UDP datagram holds"
+            )));
+        }
+        line.extend_from_slice(&available[..take]);
+        input.consume(take);
+        if complete {
+            return Ok(true);
+        }
     }
 }

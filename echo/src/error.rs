@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use common::fmt::Short;
 use common::net::describe_io;
+use common::shutdown::Signal;
 
 /// What went wrong, naming what the user asked for, in one line. An I/O cause is put in short
 /// words ([`describe_io`]) in the message itself.
@@ -101,6 +102,36 @@ pub enum Error {
     /// The benchmark saw errors (mismatched echoes, dropped connections).
     #[error("{0} error(s) during the benchmark, first: {1}")]
     BenchErrors(u64, String),
+
+    /// The server stopped taking what was sent: a write made no progress for `timeout`.
+    #[error("{addr} took nothing more of the input for {} ({sent} bytes sent so far)", Short(*.timeout))]
+    NotReading {
+        /// The server.
+        addr: SocketAddr,
+        /// The time allowed.
+        timeout: Duration,
+        /// Bytes it did take.
+        sent: u64,
+    },
+
+    /// The input held something the run cannot send, such as a line longer than a UDP
+    /// datagram (exit 1: the input is data, not usage).
+    #[error("{0}")]
+    Input(String),
+
+    /// The machine refused a resource the run needs: open files, threads (exit 1).
+    #[error("{0}")]
+    Resource(String),
+
+    /// SIGINT or SIGTERM stopped a run before it was done (exit 130). The message says which
+    /// signal and what was done until then: `interrupted (SIGINT); 12 bytes sent ...`.
+    #[error("interrupted ({signal}); {done}")]
+    Interrupted {
+        /// `SIGINT` or `SIGTERM`.
+        signal: &'static str,
+        /// What was done until then.
+        done: String,
+    },
 }
 
 impl Error {
@@ -115,6 +146,17 @@ impl Error {
     /// A usage mistake, `message` without any `error:` prefix.
     pub fn usage(message: impl Into<String>) -> Self {
         Self::Usage(message.into())
+    }
+
+    /// A run stopped by `signal`; `done` says what it did until then.
+    pub fn interrupted(signal: Signal, done: impl Into<String>) -> Self {
+        Self::Interrupted {
+            signal: match signal {
+                Signal::Interrupt => "SIGINT",
+                Signal::Terminate => "SIGTERM",
+            },
+            done: done.into(),
+        }
     }
 }
 
@@ -131,6 +173,7 @@ impl common::ExitStatus for Error {
     fn exit_code(&self) -> u8 {
         match self {
             Self::Addr(_) | Self::Usage(_) => common::exit::USAGE,
+            Self::Interrupted { .. } => common::exit::INTERRUPTED,
             _ => common::exit::FAILURE,
         }
     }
@@ -163,5 +206,11 @@ mod tests {
         );
         let e = Error::usage("--threads must be at least 1");
         assert_eq!(common::report(&e), "error: --threads must be at least 1");
+        let e = Error::interrupted(Signal::Terminate, "2 lines sent");
+        assert_eq!(
+            common::report(&e),
+            "error: interrupted (SIGTERM); 2 lines sent"
+        );
+        assert_eq!(common::ExitStatus::exit_code(&e), 130);
     }
 }

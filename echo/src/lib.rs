@@ -50,3 +50,15 @@ mod error;
 pub mod server;
 
 pub use error::Error;
+
+/// Runs `work` to its end, unless `stop` (SIGINT or SIGTERM, from [`common::shutdown::install`])
+/// resolves first: then `work` is dropped and the signal returned.
+pub(crate) async fn or_signal<T>(
+    work: impl std::future::Future<Output = T>,
+    stop: impl std::future::Future<Output = common::shutdown::Signal>,
+) -> Result<T, common::shutdown::Signal> {
+    tokio::select! {
+        t = work => Ok(t),
+        signal = stop => Err(signal),
+    }
+}

@@ -4,6 +4,9 @@
 //!   line, with bounded waits for a line ([`Proc::first_line`], [`Proc::wait_for_line`]) and for
 //!   the exit ([`Proc::finish`], which kills the binary and fails the test when it does not exit
 //!   in time); [`run`] runs one to the end with some stdin. A `Proc` is killed when dropped.
+//! - [`run_with_closed_stdout`], [`run_with_closed_stderr`], [`Proc::spawn_closed`]: the same
+//!   with stdout or stderr a pipe its reader has already closed (`tool | head -c0`), to check
+//!   that a binary neither panics nor stops serving there.
 //! - [`refused_addr`], [`silent_listener`], [`addr_in`]: addresses for network failure tests.
 //! - [`check_help`] and [`stdout_of`]: every binary's `--help` and `--version` checked the same
 //!   way.
@@ -28,6 +31,7 @@
 //! services up (`scripts/services up`); the RabbitMQ node test boots three nodes, about 25 s on
 //! the 2-core machine, so it is not ignored.
 
+mod closed;
 mod help;
 mod net;
 mod process;
@@ -36,6 +40,7 @@ mod redis_server;
 mod services;
 mod tls;
 
+pub use closed::{Closed, run_with_closed_stderr, run_with_closed_stdout};
 pub use help::{check_help, stdout_of};
 pub use net::{addr_in, refused_addr, silent_listener};
 pub use process::{Proc, Run, STEP, Signal, command, run, send_signal};

@@ -108,7 +108,18 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 /// When it cannot start, or when it has not exited within `within`: it is killed, and the
 /// message has what it printed.
 pub fn run(cmd: &mut Command, stdin: &[u8], within: Duration) -> Run {
-    let (proc, mut input) = Proc::spawn_with_stdin(cmd);
+    let (proc, input) = Proc::spawn_with_stdin(cmd);
+    feed_and_finish(proc, input, stdin, within)
+}
+
+/// Writes `stdin` to `input` (then closes it) on a thread of its own and waits for `proc` to
+/// exit, within `within` ([`Proc::finish`]).
+pub(crate) fn feed_and_finish(
+    proc: Proc,
+    mut input: ChildStdin,
+    stdin: &[u8],
+    within: Duration,
+) -> Run {
     let data = stdin.to_vec();
     // A child that does not read its input must not block the test: the feeder alone waits,
     // and it ends when the child exits (the pipe breaks) or is killed by `finish`.
@@ -232,7 +243,7 @@ impl Proc {
     /// When it cannot start.
     pub fn spawn_with_stdin(cmd: &mut Command) -> (Self, ChildStdin) {
         let mut p = Self::spawn_with(cmd, Stdio::piped());
-        let stdin = p.child.stdin.take().expect("a piped stdin");
+        let stdin = p.take_stdin();
         (p, stdin)
     }
 
@@ -241,15 +252,30 @@ impl Proc {
     /// # Panics
     /// When it cannot start.
     pub fn spawn_with(cmd: &mut Command, stdin: Stdio) -> Self {
+        Self::spawn_io(cmd, stdin, Stdio::piped(), Stdio::piped())
+    }
+
+    /// Starts `cmd` with the three streams given; an output that is not piped reads as empty
+    /// (see [`Proc::spawn_closed`]).
+    ///
+    /// # Panics
+    /// When it cannot start.
+    pub(crate) fn spawn_io(cmd: &mut Command, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Self {
         let label = label_of(cmd);
         let mut child = cmd
             .stdin(stdin)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {label}: {e}"));
-        let out = Stream::read(child.stdout.take().expect("a piped stdout"));
-        let err = Stream::read(child.stderr.take().expect("a piped stderr"));
+        let out = match child.stdout.take() {
+            Some(piped) => Stream::read(piped),
+            None => Stream::read(io::empty()),
+        };
+        let err = match child.stderr.take() {
+            Some(piped) => Stream::read(piped),
+            None => Stream::read(io::empty()),
+        };
         Self {
             child,
             label,
@@ -265,6 +291,17 @@ impl Proc {
     pub fn with_step(mut self, step: Duration) -> Self {
         self.step = step;
         self
+    }
+
+    /// The write end of a piped stdin (spawned with `Stdio::piped()`), once.
+    ///
+    /// # Panics
+    /// When stdin was not piped, or was already taken.
+    pub(crate) fn take_stdin(&mut self) -> ChildStdin {
+        self.child
+            .stdin
+            .take()
+            .expect("a piped stdin, not yet taken")
     }
 
     /// Its process id.

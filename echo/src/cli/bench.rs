@@ -1,5 +1,6 @@
 //! `echo-bench`: its arguments, their checks, the run and its progress bar.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +20,8 @@ use crate::bench::{self, Config};
 #[argh(
     example = "50 connections x 512 B against 127.0.0.1:1234 for 10 s:\n$ {command_name}",
     example = "Port 4000, 200 connections x 4 KiB for 3 s, as JSON:\n$ {command_name} 4000 --connections 200 --size 4096 --duration 3 --json",
-    note = "Exit codes: 0 every echo checked, 1 any error (wrong or lost echo), 2 bad usage. --version prints the version. Guide: docs/echo.md."
+    note = "Bounds: --connections 1 to 100000, --size 1 to 16777216, connections x size at most 268435456 (256 MiB), --threads 1 to 1024, --duration a year. Connecting: 10 s at most; an echo not back 2 s after the end is an error.",
+    note = "Exit codes: 0 every echo checked, 1 any error (wrong or lost echo, too few open files or threads), 2 bad usage, 130 interrupted by SIGINT/SIGTERM (the report of what completed is printed first). --version prints the version. Guide: docs/echo.md."
 )]
 pub struct Args {
     /// the server: PORT or HOST:PORT (default 127.0.0.1:1234)
@@ -28,7 +30,7 @@ pub struct Args {
     /// connections, each with one message in flight (default 50, at most 100000)
     #[argh(option, default = "50")]
     connections: usize,
-    /// bytes per message (default 512, at most 16777216)
+    /// bytes per message (default 512, at most 16777216; connections x size at most 268435456)
     #[argh(option, default = "512")]
     size: usize,
     /// seconds to run (default 10)
@@ -85,24 +87,33 @@ impl TryFrom<Args> for Options {
 }
 
 /// Runs the benchmark and prints its report on `out`. A closed `out` ends quietly unless an
-/// echo was wrong or lost: that is still an error (exit 1).
+/// echo was wrong or lost: that is still an error (exit 1). SIGINT or SIGTERM stops it: the
+/// report of what completed is printed, then `interrupted (SIGINT) after ...` (exit 130).
 pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     let Options {
         config,
         threads,
         json,
     } = Options::try_from(args)?;
-    super::fd_limit_for(
-        config.connections as u64 + 64,
-        format_args!("fewer than {} connections may open", config.connections),
-    );
-    let runtime = common::runtime::start(threads)?;
+    // Each connection is a descriptor, and the process has a few of its own.
+    let wanted = config.connections as u64 + 16;
+    let limit = common::limits::raise_fd_limit();
+    if limit < wanted {
+        return Err(Error::Resource(format!(
+            "cannot open {} connections: the open-file limit is {limit} (ulimit -n)",
+            config.connections
+        ))
+        .into());
+    }
+    let runtime = super::runtime(threads)?;
     let progress = Arc::new(AtomicU64::new(0));
     let report = runtime.block_on(async {
+        let stop = common::shutdown::install()
+            .map_err(|e| Error::io("cannot install the signal handlers", e))?;
         let bar = std::io::stderr()
             .is_terminal()
             .then(|| tokio::spawn(show_progress(Arc::clone(&progress), config.duration)));
-        let report = bench::run(&config, progress).await;
+        let report = bench::run(&config, progress, stop).await;
         if let Some(bar) = bar {
             bar.abort();
             let _ = bar.await;
@@ -115,6 +126,19 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         out.bytes(report.to_text().as_bytes())
             .and_then(|()| out.flush())
     };
+    if let Some(signal) = report.interrupted {
+        let mut done = format!(
+            "ran {} of {}, the report covers the {} echoes completed",
+            common::fmt::duration(Duration::from_secs_f64(report.seconds)),
+            common::fmt::duration(config.duration),
+            report.messages
+        );
+        if report.errors > 0 {
+            let first = report.first_error.unwrap_or_default();
+            let _ = write!(done, "; {} error(s), first: {first}", report.errors);
+        }
+        return Err(Error::interrupted(signal, done).into());
+    }
     if report.errors > 0 {
         return Err(
             Error::BenchErrors(report.errors, report.first_error.unwrap_or_default()).into(),

@@ -23,17 +23,19 @@ use crate::{Error, check, client};
     example = "Send `hello alex!` to 127.0.0.1:1234, print `Server said: hello alex!`:\n$ {command_name}",
     example = "Another message to port 4000; stdin streamed like nc:\n$ {command_name} 4000 --message 'hi there'\n$ printf 'a\\nb\\n' | {command_name} --stdin 4000",
     example = "In CI: wait up to 30 s until two echo servers answer; the same as JSON lines:\n$ {command_name} --wait 30 4000 4001\n$ {command_name} --wait 30 --json 4000 4001",
-    note = "Exit codes: 0 echo complete (every server checked passed), 1 unreachable/timeout/different echo (any server not ready), 2 bad usage, 130 interrupted while waiting. --version prints the version. Guide: docs/echo.md."
+    note = "Bounds: --message at most 131071 bytes (65507 with --udp, one datagram; so is each line of --stdin --udp), at most 1000 addresses, seconds at most a year. The server is never waited for longer than --timeout without progress.",
+    note = "Exit codes: 0 echo complete (every server checked passed), 1 unreachable/timeout/different echo (any server not ready), 2 bad usage, 130 interrupted by SIGINT/SIGTERM (after saying what was sent and echoed). --version prints the version. Guide: docs/echo.md."
 )]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "each bool is a switch of the command line"
 )]
 pub struct Args {
-    /// the server: PORT or HOST:PORT (default 127.0.0.1:1234); several are checked at once
+    /// the server: PORT or HOST:PORT (default 127.0.0.1:1234); several (at most 1000) are
+    /// checked at once
     #[argh(positional)]
     addr: Vec<String>,
-    /// the message to send (default "hello alex!")
+    /// the message to send (default "hello alex!", at most 131071 bytes, 65507 with --udp)
     #[argh(option)]
     message: Option<String>,
     /// send stdin instead and print what comes back, until stdin ends and the server closes
@@ -108,6 +110,26 @@ impl TryFrom<Args> for Options {
     type Error = Error;
 
     fn try_from(args: Args) -> Result<Self, Error> {
+        if args.addr.len() > check::MAX_TARGETS {
+            return Err(Error::usage(format!(
+                "at most {} addresses can be checked at once, not {}",
+                check::MAX_TARGETS,
+                args.addr.len()
+            )));
+        }
+        if let Some(message) = &args.message {
+            let (max, with) = if args.udp {
+                (client::MAX_DATAGRAM, " with --udp")
+            } else {
+                (client::MAX_MESSAGE, "")
+            };
+            if message.len() > max {
+                return Err(Error::usage(format!(
+                    "--message must be at most {max} bytes{with}, not {}",
+                    message.len()
+                )));
+            }
+        }
         let mut addrs = args
             .addr
             .iter()
@@ -155,8 +177,13 @@ impl TryFrom<Args> for Options {
 /// Talks to the server(s) as `args` say; what comes back goes to `out`.
 pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     let Options { mode, timeout } = Options::try_from(args)?;
-    let runtime = common::runtime::start(1)?;
+    let runtime = super::runtime(1)?;
     if let Mode::Check { addrs, wait, json } = &mode {
+        // One connection per server at once.
+        super::fd_limit_for(
+            addrs.len() as u64 + 16,
+            format_args!("fewer than {} servers can be checked at once", addrs.len()),
+        );
         let probe = Probe {
             wait: *wait,
             timeout,
@@ -175,22 +202,29 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     Ok(result?)
 }
 
-/// One echo or the relay.
+/// One echo or the relay, until SIGINT or SIGTERM (exit 130, saying what was done).
 async fn talk(mode: &Mode, timeout: Duration, out: &mut Out<impl Write>) -> Result<(), Error> {
+    let stop = common::shutdown::install()
+        .map_err(|e| Error::io("cannot install the signal handlers", e))?;
     match mode {
         &Mode::Relay { addr, udp: true } => {
             let input = tokio::io::BufReader::new(tokio::io::stdin());
-            client::relay_udp(addr, input, out, timeout).await?;
+            client::relay_udp(addr, input, out, timeout, stop).await?;
         }
         &Mode::Relay { addr, udp: false } => {
-            client::relay(addr, tokio::io::stdin(), out, timeout).await?;
+            client::relay(addr, tokio::io::stdin(), out, timeout, stop).await?;
         }
         Mode::Echo { addr, message, udp } => {
-            if *udp {
-                client::echo_once_udp(*addr, message.as_bytes(), timeout).await?;
-            } else {
-                client::echo_once(*addr, message.as_bytes(), timeout).await?;
-            }
+            let echo = async {
+                if *udp {
+                    client::echo_once_udp(*addr, message.as_bytes(), timeout).await
+                } else {
+                    client::echo_once(*addr, message.as_bytes(), timeout).await
+                }
+            };
+            crate::or_signal(echo, stop).await.map_err(|signal| {
+                Error::interrupted(signal, format!("the echo from {addr} had not come back"))
+            })??;
             // The echo is byte for byte the message (checked), so print the message.
             out.line(format_args!("Server said: {message}"))?;
         }
@@ -285,5 +319,34 @@ mod tests {
             assert!(matches!(e, Error::Usage(_)), "{args:?}");
             assert!(e.to_string().starts_with(option), "{e}");
         }
+    }
+
+    #[test]
+    fn messages_and_addresses_are_bounded() {
+        let at_most = |len: usize, udp: bool| {
+            let message = "x".repeat(len);
+            let mut args = vec!["--message", &message];
+            if udp {
+                args.push("--udp");
+            }
+            options(&args).map(drop).map_err(|e| e.to_string())
+        };
+        assert_eq!(at_most(131_071, false), Ok(()));
+        assert_eq!(
+            at_most(131_072, false),
+            Err("--message must be at most 131071 bytes, not 131072".to_owned())
+        );
+        assert_eq!(at_most(65_507, true), Ok(()));
+        assert_eq!(
+            at_most(65_508, true),
+            Err("--message must be at most 65507 bytes with --udp, not 65508".to_owned())
+        );
+        let ports: Vec<String> = (1..=1001).map(|p| p.to_string()).collect();
+        let ports: Vec<&str> = ports.iter().map(String::as_str).collect();
+        assert!(options(&ports[..1000]).is_ok());
+        assert_eq!(
+            options(&ports).unwrap_err().to_string(),
+            "at most 1000 addresses can be checked at once, not 1001"
+        );
     }
 }

@@ -18,7 +18,8 @@ use crate::server::{self, Config};
 #[argh(
     example = "Serve the notes' port 1234 on 127.0.0.1 (then run echo-client):\n$ {command_name}",
     example = "A free port, read from the first line; UDP instead of TCP:\n$ {command_name} --port 0\n$ {command_name} --udp --port 4321",
-    note = "Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad usage. --version prints the version. Guide: docs/echo.md."
+    note = "Bounds: --max-connections 1 to 1000000, --threads 1 to 1024, seconds at most a year.",
+    note = "Exit codes: 0 after SIGINT/SIGTERM (a graceful stop), 1 when it cannot listen or start its threads, 2 for bad usage. --version prints the version. Guide: docs/echo.md."
 )]
 pub struct Args {
     /// port to listen on; 0 picks a free one (default 1234)
@@ -27,7 +28,8 @@ pub struct Args {
     /// address to listen on (default 127.0.0.1)
     #[argh(option, default = "String::from(\"127.0.0.1\")")]
     iface: String,
-    /// connections served at once; more wait in the kernel's listen queue (default 10000)
+    /// connections served at once; more wait in the kernel's listen queue (default 10000, at
+    /// most 1000000)
     #[argh(option, default = "10_000")]
     max_connections: usize,
     /// close a connection that neither sent nor read anything for SECS seconds; 0 = never
@@ -80,6 +82,12 @@ impl TryFrom<Args> for Options {
         if args.max_connections == 0 {
             return Err(Error::usage("--max-connections must be at least 1"));
         }
+        if args.max_connections > server::MAX_CONNECTIONS {
+            return Err(Error::usage(format!(
+                "--max-connections must be at most {}",
+                server::MAX_CONNECTIONS
+            )));
+        }
         Ok(Self {
             addr,
             udp: args.udp,
@@ -106,7 +114,7 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
             ),
         );
     }
-    let runtime = common::runtime::start(options.threads)?;
+    let runtime = super::runtime(options.threads)?;
     runtime.block_on(serve(&options, out))?;
     Ok(())
 }

@@ -32,10 +32,15 @@ use connection::{Shared, connection};
 
 use crate::Error;
 
+/// The most connections served at once (`--max-connections`): close to the most descriptors
+/// Linux gives one process by default (`fs.nr_open`, 1,048,576).
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Connections served at once; more wait in the kernel's listen queue. At least 1.
+    /// Connections served at once; more wait in the kernel's listen queue. 1 to
+    /// [`MAX_CONNECTIONS`].
     pub max_connections: usize,
     /// Close a connection that has neither received nor sent anything for this long.
     pub idle_timeout: Option<Duration>,

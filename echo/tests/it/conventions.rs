@@ -4,12 +4,16 @@
 
 use std::time::Duration;
 
-use test_support::{STEP, silent_listener};
+use test_support::{Closed, Run, STEP, command, silent_listener};
 
 use crate::support::{
-    BENCH, CLIENT, SERVER, ServerProcess, finish, run, run_with_closed_stdout,
-    spawn_with_closed_stdout, wait_for_handler,
+    BENCH, CLIENT, SERVER, ServerProcess, run, server_with_closed, wait_for_handler,
 };
+
+/// `bin args` with its stdout a closed pipe (`| head -c0`) and `stdin` fed in.
+fn run_with_closed_stdout(bin: &str, args: &[&str], stdin: &[u8]) -> Run {
+    test_support::run_with_closed_stdout(command(bin).args(args), stdin, STEP)
+}
 
 /// `bin args` exits 2 with exactly `error: <message>` and the help line on stderr, nothing on
 /// stdout.
@@ -118,9 +122,9 @@ fn runtime_errors_are_one_line_with_the_cause_in_short_words() {
 }
 
 /// Exit 0, nothing on stderr (no panic, no `error:` about the pipe).
-fn quiet_success(out: &std::process::Output, what: &str) {
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{what}");
-    assert_eq!(out.status.code(), Some(0), "{what}");
+fn quiet_success(out: &Run, what: &str) {
+    assert_eq!(out.stderr, "", "{what}");
+    assert_eq!(out.code(), Some(0), "{what}");
 }
 
 #[test]
@@ -151,22 +155,22 @@ fn a_closed_stdout_ends_the_printing_quietly() {
     let refused = test_support::refused_addr().to_string();
     let out = run_with_closed_stdout(CLIENT, &[&refused], b"");
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         format!("error: cannot connect to {refused}: connection refused\n")
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code(), Some(1));
 }
 
 #[test]
 fn a_server_whose_stdout_is_closed_still_serves_and_stops_cleanly() {
-    let child = spawn_with_closed_stdout(test_support::command(SERVER).args(["--port", "0"]));
-    wait_for_handler(child.id(), 15);
+    let mut server = server_with_closed(Closed::Stdout);
+    wait_for_handler(server.pid(), 15);
     std::thread::sleep(Duration::from_millis(100));
-    test_support::send_signal(child.id(), test_support::Signal::Term);
-    let out = finish(child, STEP);
+    server.terminate();
+    let out = server.finish(STEP);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         "echo-server: stopped; 0 connections served, 0 bytes echoed\n"
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.code(), Some(0));
 }

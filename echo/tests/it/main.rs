@@ -4,6 +4,8 @@
 //! - `cli`: the binaries as a user runs them (output, exit codes, usage errors);
 //! - `conventions`: the workspace's conventions, exactly: one-line errors, usage errors with
 //!   the help line, a closed stdout;
+//! - `limits`, `signals`, `deadlines` (issue 13): every count and size bounded, resources the
+//!   machine refuses, SIGINT/SIGTERM (exit 130, what was done), peers that never answer;
 //! - `server`: the server library on real sockets;
 //! - `recipes`: the two recipe examples of docs/recipes.md;
 //! - `help`: every binary's `--help` and `--version`.
@@ -11,7 +13,10 @@
 mod check;
 mod cli;
 mod conventions;
+mod deadlines;
 mod help;
+mod limits;
 mod recipes;
 mod server;
+mod signals;
 mod support;

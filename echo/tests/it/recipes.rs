@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use test_support::{Proc, Run, STEP, Signal, command, refused_addr, silent_listener};
+use test_support::{Closed, Proc, Run, STEP, command, refused_addr, silent_listener};
 
-use crate::support::{finish, spawn_with_closed_stdout, wait_for_handler};
+use crate::support::wait_for_handler;
 
 /// `target/<profile>/examples/<name>`, from this test's `target/<profile>/deps/it-<hash>`.
 fn example(name: &str) -> PathBuf {
@@ -54,7 +54,7 @@ impl Server {
 
     /// Ctrl-C (SIGINT): returns the exit code and the rest of stdout.
     fn interrupt(mut self) -> (Option<i32>, String) {
-        self.proc.signal(Signal::Int);
+        self.proc.interrupt();
         let run = self.proc.finish(STEP);
         let text = run.stdout_text();
         let rest = text
@@ -133,22 +133,25 @@ fn the_server_recipe_refuses_a_taken_port_and_a_bad_one() {
 #[test]
 fn the_recipes_do_not_panic_on_a_closed_stdout() {
     let server = Server::start();
-    let child = spawn_with_closed_stdout(
-        command(example("recipe_client"))
-            .arg(&server.addr)
-            .stdin(Stdio::null()),
+    let out = test_support::run_with_closed_stdout(
+        command(example("recipe_client")).arg(&server.addr),
+        b"",
+        STEP,
     );
-    let out = finish(child, STEP);
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(out.stderr, "", "{out:?}");
+    assert_eq!(out.code(), Some(0), "{out:?}");
     let (code, _) = server.interrupt();
     assert_eq!(code, Some(0));
 
     // The server with a closed stdout serves on, and stops on Ctrl-C with 0.
-    let child = spawn_with_closed_stdout(command(example("recipe_server")).arg("0"));
-    wait_for_handler(child.id(), 2);
-    test_support::send_signal(child.id(), Signal::Int);
-    let out = finish(child, STEP);
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{out:?}");
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut server = Proc::spawn_closed(
+        command(example("recipe_server")).arg("0"),
+        Closed::Stdout,
+        Stdio::null(),
+    );
+    wait_for_handler(server.pid(), 2);
+    server.interrupt();
+    let out = server.finish(STEP);
+    assert_eq!(out.stderr, "", "{out:?}");
+    assert_eq!(out.code(), Some(0), "{out:?}");
 }

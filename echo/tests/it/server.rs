@@ -450,6 +450,7 @@ async fn the_library_client_and_bench_agree_with_the_server() {
                 duration: Duration::from_millis(300),
             },
             std::sync::Arc::default(),
+            std::future::pending(),
         )
         .await
         .unwrap();

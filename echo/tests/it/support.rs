@@ -1,13 +1,12 @@
 //! What only the echo tests need; the rest comes from `test-support` (spawned binaries with
-//! bounded waits, refused and silent addresses, the help check).
+//! bounded waits, closed outputs, refused and silent addresses, the help check).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use test_support::{Proc, Run, STEP, Signal, command};
+use test_support::{Closed, Proc, Run, STEP, Signal, command};
 
 pub const SERVER: &str = env!("CARGO_BIN_EXE_echo-server");
 pub const CLIENT: &str = env!("CARGO_BIN_EXE_echo-client");
@@ -40,47 +39,18 @@ impl ServerProcess {
     }
 }
 
+/// `echo-server --port 0` with its stdout or stderr a closed pipe.
+pub fn server_with_closed(closed: Closed) -> Proc {
+    Proc::spawn_closed(
+        command(SERVER).args(["--port", "0"]),
+        closed,
+        std::process::Stdio::null(),
+    )
+}
+
 /// Runs a binary with `stdin` fed in, bounded by [`STEP`].
 pub fn run(bin: &str, args: &[&str], stdin: &[u8]) -> Run {
     test_support::run(command(bin).args(args), stdin, STEP)
-}
-
-/// Runs a binary whose stdout is a pipe its reader has already closed (`tool | head -c0`), with
-/// `stdin` fed in, bounded by [`STEP`]. (`test_support::run` always reads stdout.)
-pub fn run_with_closed_stdout(bin: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = spawn_with_closed_stdout(command(bin).args(args).stdin(Stdio::piped()));
-    let mut input = child.stdin.take().expect("a piped stdin");
-    let data = stdin.to_vec();
-    // A child that does not read its input must not block the test.
-    thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    finish(child, STEP)
-}
-
-/// Starts `cmd` with its stdout a pipe already closed by its reader and its stderr piped.
-pub fn spawn_with_closed_stdout(cmd: &mut Command) -> Child {
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
-    cmd.stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the binary")
-}
-
-/// Waits for `child` to exit within `limit` (killing it and failing the test otherwise); its
-/// stderr, when piped, is read to the end.
-pub fn finish(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{child:?} did not exit within {limit:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("the output")
 }
 
 /// Waits (at most [`STEP`]) until the process `pid` catches the signal `signo` (its handler is
@@ -126,4 +96,85 @@ pub fn fake_server(
         }
     });
     (addr, handle)
+}
+
+/// The peak memory (`VmHWM`, KiB) of the process `pid`, sampled every 2 ms on a thread until the
+/// process has exited: call before the process does the work measured, read with
+/// [`Peak::kib`] after it has exited. The peak is the kernel's own high-water mark, so a sample
+/// taken at any time after the peak sees it; only a peak reached in the last 2 ms before the
+/// exit could be missed.
+pub struct Peak(thread::JoinHandle<u64>);
+
+impl Peak {
+    pub fn watch(pid: u32) -> Self {
+        Self(thread::spawn(move || {
+            let mut peak = 0;
+            // Gone, or a zombie (its memory is freed, the status has no Vm lines any more).
+            while let Some(kib) = high_water_mark(pid) {
+                peak = peak.max(kib);
+                thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        }))
+    }
+
+    /// The peak seen, in KiB (the process must have exited).
+    pub fn kib(self) -> u64 {
+        self.0.join().expect("the sampler does not panic")
+    }
+}
+
+fn high_water_mark(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// `bin args`, run through `sh` with the open-file limit (soft and hard) set to `nofile`: the
+/// binary cannot raise it.
+pub fn with_fd_limit(nofile: u32, bin: &str, args: &[&str]) -> std::process::Command {
+    let mut c = test_support::command("sh");
+    c.args([
+        "-c",
+        &format!("ulimit -n {nofile} && exec \"$0\" \"$@\""),
+        bin,
+    ])
+    .args(args);
+    c
+}
+
+/// `bin args`, run through `sh` with the address space limited to `kib` KiB (`ulimit -v`): a
+/// thread's stack, or any large allocation, is refused beyond it.
+pub fn with_memory_limit(kib: u64, bin: &str, args: &[&str]) -> std::process::Command {
+    let mut c = test_support::command("sh");
+    c.args(["-c", &format!("ulimit -v {kib} && exec \"$0\" \"$@\""), bin])
+        .args(args);
+    c
+}
+
+/// `head -c BYTES /dev/zero`, running, as the stdin of a binary: bytes without a newline, and
+/// no more of them than the binary reads (head stops on SIGPIPE when it exits). Killed when
+/// dropped.
+pub struct Zeros(std::process::Child);
+
+impl Zeros {
+    /// Starts it; the second value is the binary's stdin.
+    pub fn start(bytes: u64) -> (Self, std::process::Stdio) {
+        let mut head = std::process::Command::new("head")
+            .args(["-c", &bytes.to_string(), "/dev/zero"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("head");
+        let stdout = head.stdout.take().expect("a piped stdout");
+        (Self(head), stdout.into())
+    }
+}
+
+impl Drop for Zeros {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
