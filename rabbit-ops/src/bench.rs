@@ -10,7 +10,7 @@
 //! each message and which sequence numbers arrived: a missing one is lost (the run exits 1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use amiquip::{AmqpProperties, QueueDeclareOptions, QueueDeleteOptions};
@@ -99,6 +99,10 @@ fn since(epoch: Instant) -> u64 {
 struct Tally {
     seen: Vec<AtomicBool>,
     received: AtomicU64,
+    /// Messages published (confirmed, with confirms), over all producers.
+    published: AtomicU64,
+    /// SIGINT/SIGTERM: producers stop publishing, consumers stop consuming.
+    interrupted: AtomicBool,
     duplicates: AtomicU64,
     last_nanos: AtomicU64,
     latency: Mutex<Histogram<u64>>,
@@ -136,14 +140,16 @@ pub fn run(
         durable: config.persistent,
         ..QueueDeclareOptions::default()
     };
+    tracing::info!("bench queue '{queue}'");
     let admin = broker.session()?;
     declare_queue(&admin.channel, &queue, options.clone(), "queue")?;
-    let result = measure(broker, config, &queue, &options);
+    let signal = Stop::on_signal()?;
+    let result = measure(broker, config, &queue, &options, &signal);
     let _ = admin
         .channel
         .queue_delete(queue.as_str(), QueueDeleteOptions::default());
     admin.close()?;
-    let report = result?;
+    let (report, interrupted) = result?;
     if config.json {
         out.line(format_args!("{}", report.json()))?;
     } else {
@@ -177,6 +183,19 @@ pub fn run(
             report.lost, report.duplicates
         ))?;
     }
+    if let Some(Interrupted {
+        published,
+        received,
+    }) = interrupted
+    {
+        return Err(Error::Interrupted {
+            what: format!(
+                "bench: {published} of {} messages published, {received} received; queue \
+                 deleted",
+                config.messages
+            ),
+        });
+    }
     if report.lost > 0 {
         return Err(Error::Lost {
             lost: report.lost,
@@ -186,65 +205,116 @@ pub fn run(
     Ok(report)
 }
 
+/// How far an interrupted run went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Interrupted {
+    published: u64,
+    received: u64,
+}
+
 fn measure(
     broker: &Broker,
     config: &Config,
     queue: &str,
     options: &QueueDeclareOptions,
-) -> Result<Report, Error> {
+    signal: &Stop,
+) -> Result<(Report, Option<Interrupted>), Error> {
     let n = config.messages;
     let (handle, stop) = Stop::manual();
     let tally = Arc::new(Tally {
         seen: (0..n).map(|_| AtomicBool::new(false)).collect(),
         received: AtomicU64::new(0),
+        published: AtomicU64::new(0),
+        interrupted: AtomicBool::new(false),
         duplicates: AtomicU64::new(0),
         last_nanos: AtomicU64::new(0),
         latency: Mutex::new(histogram()),
         done: Mutex::new(Some(handle)),
     });
-    let consumers_ready = Arc::new(Barrier::new(
-        usize::try_from(config.consumers).unwrap_or(usize::MAX) + 1,
-    ));
+    // Each consumer says once that it consumes (or failed to): the producers start after all.
+    let (ready_tx, ready_rx) = crossbeam_channel::unbounded::<()>();
     let epoch = Instant::now();
     let ack_every = u64::from((config.prefetch / 4).max(1));
     let result = std::thread::scope(|scope| {
+        // SIGINT/SIGTERM: every thread stops; the figures are what was measured so far.
+        let (finished_tx, finished) = crossbeam_channel::bounded::<()>(0);
+        let watcher = Arc::clone(&tally);
+        let signal = signal.clone();
+        let _ = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn_scoped(scope, move || {
+                crossbeam_channel::select! {
+                    recv(signal.receiver()) -> _ => {
+                        watcher.interrupted.store(true, Ordering::Relaxed);
+                        watcher.release();
+                    }
+                    recv(finished) -> _ => {}
+                }
+            });
+        let _finished = finished_tx;
+        let mut first_error = None;
+        let shared: &Tally = &tally;
         let mut consumers = Vec::new();
-        for _ in 0..config.consumers {
-            let (tally, stop, ready) = (
-                Arc::clone(&tally),
-                stop.clone(),
-                Arc::clone(&consumers_ready),
-            );
-            consumers.push(scope.spawn(move || {
-                consume(
-                    broker, config, queue, options, ack_every, epoch, &tally, &stop, &ready,
-                )
-            }));
+        for i in 0..config.consumers {
+            let (tally, stop, ready) = (Arc::clone(&tally), stop.clone(), ready_tx.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("consumer-{i}"))
+                .spawn_scoped(scope, move || {
+                    consume(
+                        broker, config, queue, options, ack_every, epoch, &tally, &stop, &ready,
+                    )
+                });
+            match spawned {
+                Ok(c) => consumers.push(c),
+                Err(e) => {
+                    first_error = Some(spawn_failed("consumer", i, config.consumers, e));
+                    break;
+                }
+            }
         }
-        consumers_ready.wait();
+        for _ in 0..consumers.len() {
+            let _ = ready_rx.recv();
+        }
         let start = since(epoch);
         let mut producers = Vec::new();
         for p in 0..config.producers {
+            if first_error.is_some() {
+                break;
+            }
             let from = n * p / config.producers;
             let to = n * (p + 1) / config.producers;
-            producers.push(
-                scope.spawn(move || produce(broker, config, queue, options, from..to, epoch)),
-            );
+            let spawned = std::thread::Builder::new()
+                .name(format!("producer-{p}"))
+                .spawn_scoped(scope, move || {
+                    produce(broker, config, queue, options, from..to, epoch, shared)
+                });
+            match spawned {
+                Ok(t) => producers.push(t),
+                Err(e) => first_error = Some(spawn_failed("producer", p, config.producers, e)),
+            }
+        }
+        if first_error.is_some() {
+            // Nothing more will come: let the consumers go.
+            tally.release();
         }
         let mut published_until = start;
-        let mut first_error = None;
-        for p in producers {
-            match p.join().expect("a producer thread panicked") {
+        for (i, p) in producers.into_iter().enumerate() {
+            match p
+                .join()
+                .unwrap_or_else(|panic| joined("producer", i, config.producers, panic))
+            {
                 Ok(end) => published_until = published_until.max(end),
                 Err(e) => {
                     first_error.get_or_insert(e);
-                    // Nothing more will come: let the consumers go.
                     tally.release();
                 }
             }
         }
-        for c in consumers {
-            if let Err(e) = c.join().expect("a consumer thread panicked") {
+        for (i, c) in consumers.into_iter().enumerate() {
+            if let Err(e) = c
+                .join()
+                .unwrap_or_else(|panic| joined("consumer", i, config.consumers, panic))
+            {
                 first_error.get_or_insert(e);
             }
         }
@@ -254,6 +324,12 @@ fn measure(
         }
     });
     let (start, published_until) = result?;
+    let interrupted = tally.interrupted.load(Ordering::Relaxed);
+    let n = if interrupted {
+        tally.published.load(Ordering::Relaxed)
+    } else {
+        n
+    };
     let received: u64 = tally
         .seen
         .iter()
@@ -264,14 +340,58 @@ fn measure(
         if secs > 0.0 { n as f64 / secs } else { 0.0 }
     };
     let hist = tally.latency.lock().unwrap_or_else(PoisonError::into_inner);
-    Ok(Report {
+    let received = if interrupted {
+        tally.received.load(Ordering::Relaxed)
+    } else {
+        received
+    };
+    let report = Report {
         publish_per_s: per_s(published_until),
         consume_per_s: per_s(tally.last_nanos.load(Ordering::Relaxed)),
         p50_ms: hist.value_at_quantile(0.50) as f64 / 1000.0,
         p99_ms: hist.value_at_quantile(0.99) as f64 / 1000.0,
-        lost: n - received,
+        lost: n.saturating_sub(received),
         duplicates: tally.duplicates.load(Ordering::Relaxed),
-    })
+    };
+    let interrupted = interrupted.then_some(Interrupted {
+        published: n,
+        received,
+    });
+    Ok((report, interrupted))
+}
+
+/// A thread that panicked: amiquip starts its I/O thread with `thread::spawn`, which panics when
+/// the system refuses a thread; that is reported as such (the binary keeps that panic's own
+/// message quiet, see `SPAWN_PANIC`). Any other panic goes on.
+fn joined<T>(
+    what: &str,
+    i: usize,
+    of: u64,
+    panic: Box<dyn std::any::Any + Send>,
+) -> Result<T, Error> {
+    let text = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    match text.strip_prefix(SPAWN_PANIC) {
+        Some(cause) => Err(Error::Spawn {
+            what: format!("{what} {} of {of}", i + 1),
+            cause: std::io::Error::other(cause.trim_start_matches(": ").to_owned()),
+        }),
+        None => std::panic::resume_unwind(panic),
+    }
+}
+
+/// How the standard library's `thread::spawn` panics when the system refuses a thread.
+pub const SPAWN_PANIC: &str = "failed to spawn thread";
+
+/// A thread that could not be started: an error line, not a panic.
+fn spawn_failed(what: &str, i: u64, of: u64, e: std::io::Error) -> Error {
+    Error::Spawn {
+        what: format!("{what} {} of {of}", i + 1),
+        cause: e,
+    }
 }
 
 fn produce(
@@ -281,6 +401,7 @@ fn produce(
     options: &QueueDeclareOptions,
     seqs: std::ops::Range<u64>,
     epoch: Instant,
+    tally: &Tally,
 ) -> Result<u64, Error> {
     let publish = Options {
         confirm: config.confirm,
@@ -294,7 +415,12 @@ fn produce(
     } else {
         AmqpProperties::default()
     };
+    let mut published = 0;
     for seq in seqs {
+        if tally.interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        published += 1;
         publisher.publish(Outgoing {
             exchange: String::new(),
             routing_key: queue.to_owned(),
@@ -303,6 +429,7 @@ fn produce(
         })?;
     }
     publisher.finish()?;
+    tally.published.fetch_add(published, Ordering::Relaxed);
     Ok(since(epoch))
 }
 
@@ -316,7 +443,7 @@ fn consume(
     epoch: Instant,
     tally: &Tally,
     stop: &Stop,
-    ready: &Barrier,
+    ready: &crossbeam_channel::Sender<()>,
 ) -> Result<(), Error> {
     let mut local = histogram();
     let mut since_ack = 0u64;
@@ -340,7 +467,7 @@ fn consume(
         || {
             if !waited {
                 waited = true;
-                ready.wait();
+                let _ = ready.send(());
             }
             Ok(())
         },
@@ -375,8 +502,8 @@ fn consume(
     );
     drop(unacked);
     if !waited {
-        // Failed before consuming: do not leave the producers waiting at the barrier.
-        ready.wait();
+        // Failed before consuming: do not leave the producers waiting.
+        let _ = ready.send(());
     }
     let _ = tally
         .latency

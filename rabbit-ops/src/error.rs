@@ -260,6 +260,22 @@ pub enum Error {
         interrupted: bool,
     },
 
+    /// A thread could not be started (the machine's limit on threads or memory).
+    #[error("cannot start a thread for {what}: {cause}")]
+    Spawn {
+        /// Which thread (`consumer 17 of 1000`).
+        what: String,
+        /// The system's refusal.
+        cause: std::io::Error,
+    },
+
+    /// SIGINT/SIGTERM cut a run short (exit 130): what it did so far.
+    #[error("interrupted: {what}")]
+    Interrupted {
+        /// What was done before (`bench: 1200 of 100000 messages published...`).
+        what: String,
+    },
+
     /// The Ctrl-C handler could not be installed.
     #[error("cannot install the Ctrl-C handler")]
     Signal(#[source] std::io::Error),
@@ -296,7 +312,8 @@ impl ExitStatus for Error {
             Error::Usage { .. } | Error::BadUrl { .. } => USAGE,
             Error::Ping {
                 interrupted: true, ..
-            } => INTERRUPTED,
+            }
+            | Error::Interrupted { .. } => INTERRUPTED,
             _ => FAILURE,
         }
     }

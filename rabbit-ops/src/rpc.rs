@@ -211,6 +211,7 @@ pub fn client(
     n: &str,
     concurrency: usize,
     timeout: Duration,
+    stop: &Stop,
     out: &mut Out<impl Write>,
 ) -> Result<Vec<String>, Error> {
     let session = broker.session()?;
@@ -277,6 +278,14 @@ pub fn client(
                         return Err(Error::RpcUnroutable { queue: queue.to_owned() });
                     }
                     return Err(Error::ConnectionLost);
+                }
+                recv(stop.receiver()) -> _ => {
+                    return Err(Error::Interrupted {
+                        what: format!(
+                            "rpc-client: {} of {concurrency} answers received",
+                            answers.len()
+                        ),
+                    });
                 }
                 recv(at(deadline)) -> _ => {
                     return Err(Error::RpcTimeout {

@@ -11,6 +11,7 @@ use rabbit_ops::cli::{Args, init_logging, run};
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
     init_logging(args.verbose, args.quiet);
+    rabbit_ops::cli::quiet_spawn_panics();
     match run(args, &mut Out::stdout()) {
         // `error: <what>` and the help line of the command that was misused.
         Err(Error::Usage { what, command }) => {

@@ -46,3 +46,20 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .log_internal_errors(false)
         .try_init();
 }
+
+/// A library's `thread::spawn` that the system refuses panics; where we catch that panic and
+/// report it as one error line (`bench`), its own message must not be printed too.
+pub fn quiet_spawn_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if !text.starts_with(crate::bench::SPAWN_PANIC) {
+            default(info);
+        }
+    }));
+}

@@ -78,7 +78,10 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             n,
             concurrency,
             timeout,
-        } => rpc::client(b, &queue, &n, concurrency, timeout, out).map(drop),
+        } => {
+            let stop = Stop::on_signal()?;
+            rpc::client(b, &queue, &n, concurrency, timeout, &stop, out).map(drop)
+        }
         Job::PublisherConfirms {
             messages,
             queue,

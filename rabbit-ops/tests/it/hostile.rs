@@ -5,9 +5,13 @@
 
 use std::time::Duration;
 
-use test_support::require_rabbit;
+use test_support::{Proc, STEP, Signal, require_rabbit};
 
-use crate::support::{bin, run};
+use crate::support::{Cleanup, bin, cmd, connect, run};
+
+fn ok(r: &test_support::Run) {
+    assert_eq!(r.code(), Some(0), "{r:?}");
+}
 
 /// Every verbosity and `RUST_LOG=trace`, the password from `--url` or `$AMQP_URL`, wrong or
 /// right: no credential in what we print (amiquip's handshake trace has the SASL response).
@@ -84,4 +88,114 @@ fn malformed_urls_never_print_their_password() {
             assert!(r.took < Duration::from_secs(6), "{url}: {:?}", r.took);
         }
     }
+}
+
+/// Counts and sizes that would exhaust the machine are usage errors, before anything is
+/// allocated or connected.
+#[test]
+fn counts_and_sizes_are_bounded() {
+    for (args, line) in [
+        (
+            &["bench", "--size", "1000000000000"][..],
+            "error: --size must be at most 134217728, not 1000000000000",
+        ),
+        (
+            &["bench", "--producers", "1000000"],
+            "error: --producers must be at most 1000, not 1000000",
+        ),
+        (
+            &["rpc-client", "--concurrency", "1000000000"],
+            "error: --concurrency must be at most 100000, not 1000000000",
+        ),
+    ] {
+        let r = run(crate::support::at(
+            &format!("amqp://guest:guest@{}", test_support::refused_addr()),
+            args,
+        ));
+        assert_eq!(r.code(), Some(2), "{r:?}");
+        assert_eq!(r.stderr_lines()[0], line);
+        assert!(r.took < Duration::from_secs(2), "{:?}", r.took);
+    }
+}
+
+/// SIGINT and SIGTERM end a bench: its queue deleted, the figures measured so far printed,
+/// exit 130 with one line saying how far it went.
+#[test]
+fn an_interrupted_bench_cleans_up_and_reports() {
+    let _clean = Cleanup::new();
+    for signal in [Signal::Int, Signal::Term] {
+        let mut p = Proc::spawn(&mut cmd(&[
+            "-v",
+            "bench",
+            "--messages",
+            "3000000",
+            "--size",
+            "16",
+        ]));
+        let line = p.wait_for_err_line(|l| l.contains("bench queue '"), STEP);
+        let queue = line
+            .last()
+            .and_then(|l| l.split('\'').nth(1))
+            .expect("the queue's name")
+            .to_owned();
+        std::thread::sleep(Duration::from_millis(1500));
+        p.signal(signal);
+        let r = p.finish(STEP);
+        assert_eq!(r.code(), Some(130), "{r:?}");
+        let errors: Vec<&str> = r
+            .stderr_lines()
+            .into_iter()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{r:?}");
+        assert!(
+            errors[0].starts_with("error: interrupted: bench: ")
+                && errors[0].ends_with(" received; queue deleted"),
+            "{r:?}"
+        );
+        assert!(r.stdout_text().contains("\npublish: "), "{r:?}");
+        assert!(r.took < Duration::from_secs(12), "{:?}", r.took);
+        // The queue is gone.
+        let mut conn = connect();
+        let ch = conn.open_channel(None).unwrap();
+        assert!(
+            ch.queue_declare_passive(queue.as_str()).is_err(),
+            "{queue} left behind"
+        );
+        let _ = conn.close();
+    }
+}
+
+/// rpc-client on SIGINT: one line saying how many answers came, exit 130; a consumer without
+/// --count stopped by SIGTERM exits 0.
+#[test]
+fn an_interrupted_rpc_client_and_a_terminated_receiver() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("rpc-nobody");
+    // A queue nobody serves: the request waits.
+    ok(&run(cmd(&["send", "--queue", &q, "warm-up"])));
+    let mut p = Proc::spawn(&mut cmd(&[
+        "rpc-client",
+        "--queue",
+        &q,
+        "--timeout",
+        "60",
+        "5",
+    ]));
+    p.expect_line(" [x] Requesting fib(5)");
+    p.interrupt();
+    let r = p.finish(STEP);
+    assert_eq!(r.code(), Some(130), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        "error: interrupted: rpc-client: 0 of 1 answers received\n"
+    );
+    assert!(r.took < Duration::from_secs(5), "{:?}", r.took);
+
+    let mut p = Proc::spawn(&mut cmd(&["receive", "--queue", &q]));
+    p.expect_line(" [*] Waiting for messages. To exit press CTRL+C");
+    p.terminate();
+    let r = p.finish(STEP);
+    assert_eq!(r.code(), Some(0), "{r:?}");
+    assert_eq!(r.stderr, "");
 }
