@@ -28,14 +28,15 @@ use std::time::Duration;
 
 use common::fmt::duration;
 use common::retry::Backoff;
+use common::tls::Tls;
 use deadpool_redis::{Hook, HookError, Manager, Pool, Runtime};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{
-    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, ConnectionInfo, IntoConnectionInfo,
-    Pipeline, RedisFuture, RedisResult, Value,
+    AsyncConnectionConfig, Client, ClientTlsConfig, Cmd, ConnectionAddr, ConnectionInfo,
+    IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value,
 };
 
 use crate::error::{Error, describe};
@@ -70,6 +71,8 @@ pub struct Redis {
     info: ConnectionInfo,
     timeout: Duration,
     seeds: Option<Vec<ConnectionInfo>>,
+    /// The trust settings of a `rediss://` URL ([`Redis::with_tls`]).
+    tls: Option<Tls>,
 }
 
 /// A connection for plain commands: one server's multiplexed connection, or a cluster's.
@@ -121,6 +124,7 @@ impl Redis {
             info,
             timeout,
             seeds: None,
+            tls: None,
         })
     }
 
@@ -145,6 +149,46 @@ impl Redis {
         Ok(redis)
     }
 
+    /// Applies `--cacert`, `--cert`/`--key` and `--insecure` to a `rediss://` URL (a plain one
+    /// is left as it is): the redis crate gets the CA and the client certificate, the raw links
+    /// of `bench` and `ping` the same trust through [`Redis::tls_connector`].
+    pub fn with_tls(mut self, tls: &Tls) -> Result<Self, Error> {
+        if !self.is_tls() {
+            return Ok(self);
+        }
+        self.info = tls_info(&self.info, tls, &self.url)?;
+        if let Some(seeds) = &self.seeds {
+            let mut with = Vec::with_capacity(seeds.len());
+            for seed in seeds {
+                with.push(tls_info(seed, tls, &self.url)?);
+            }
+            self.seeds = Some(with);
+        }
+        self.tls = Some(tls.clone());
+        Ok(self)
+    }
+
+    /// Whether the URL is `rediss://` (TLS).
+    pub fn is_tls(&self) -> bool {
+        let tls = |info: &ConnectionInfo| matches!(info.addr(), ConnectionAddr::TcpTls { .. });
+        tls(&self.info) || self.seeds.iter().flatten().any(tls)
+    }
+
+    /// For a `rediss://` URL, the TLS connector of the raw RESP links (`bench`, `ping`) and the
+    /// server name to check; `None` for a plain URL.
+    pub fn tls_connector(&self) -> Result<Option<tokio_rustls::TlsConnector>, Error> {
+        if !self.is_tls() {
+            return Ok(None);
+        }
+        let tls = match &self.tls {
+            Some(tls) => tls.clone(),
+            None => common::tls::TlsOptions::default().load()?,
+        };
+        Ok(Some(tokio_rustls::TlsConnector::from(
+            tls.rustls_client_config()?,
+        )))
+    }
+
     /// Whether this is a Redis Cluster (`--cluster`).
     pub fn is_cluster(&self) -> bool {
         self.seeds.is_some()
@@ -153,9 +197,11 @@ impl Redis {
     /// The server's address, `host:port` (the first seed of a cluster).
     pub fn addr(&self) -> Result<(String, u16), Error> {
         match self.info.addr() {
-            ConnectionAddr::Tcp(host, port) => Ok((host.clone(), *port)),
+            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
+                Ok((host.clone(), *port))
+            }
             _ => Err(Error::Usage(format!(
-                "{}: only plain TCP (redis://host:port) is supported here",
+                "{}: only TCP (redis:// or rediss://host:port) is supported here",
                 common::redact::redact_all(&self.url)
             ))),
         }
@@ -164,7 +210,9 @@ impl Redis {
     /// The addresses of the seed nodes of a cluster, or this server's own.
     pub fn node_addrs(&self) -> Vec<(String, u16)> {
         let tcp = |info: &ConnectionInfo| match info.addr() {
-            ConnectionAddr::Tcp(host, port) => Some((host.clone(), *port)),
+            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
+                Some((host.clone(), *port))
+            }
             _ => None,
         };
         match &self.seeds {
@@ -205,6 +253,15 @@ impl Redis {
         if let Some(t) = response_timeout {
             builder = builder.response_timeout(t);
         }
+        if let Some(tls) = self.tls.as_ref().filter(|_| self.is_tls()) {
+            builder = builder
+                .tls(if tls.insecure() {
+                    redis::TlsMode::Insecure
+                } else {
+                    redis::TlsMode::Secure
+                })
+                .certs(certificates(tls));
+        }
         let client = builder.build().map_err(|e| Error::BadUrl {
             url: self.url.clone(),
             reason: describe(&e),
@@ -240,15 +297,27 @@ impl Redis {
             command: "CLUSTER SLOTS".into(),
             reason: format!("no master serves slot {slot}"),
         })?;
-        let info = self
-            .info
-            .clone()
-            .set_addr(ConnectionAddr::Tcp(host.clone(), port));
+        let addr = match self.info.addr() {
+            ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => ConnectionAddr::TcpTls {
+                host: host.clone(),
+                port,
+                insecure: *insecure,
+                tls_params: tls_params.clone(),
+            },
+            _ => ConnectionAddr::Tcp(host.clone(), port),
+        };
+        let scheme = if self.is_tls() { "rediss" } else { "redis" };
+        let info = self.info.clone().set_addr(addr);
         Ok(Self {
-            url: format!("redis://{host}:{port}/0"),
+            url: format!("{scheme}://{host}:{port}/0"),
             info,
             timeout: self.timeout,
             seeds: None,
+            tls: self.tls.clone(),
         })
     }
 
@@ -404,7 +473,7 @@ impl Redis {
             url: self.url.clone(),
             reason,
         };
-        let timed_out = || fail(format!("timed out after {}", duration(self.timeout)));
+        let timed_out = || fail(timed_out(self.timeout, self.is_tls()));
         match tokio::time::timeout(self.timeout, attempt).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) if e.is_timeout() => Err((timed_out(), None)),
@@ -412,6 +481,57 @@ impl Redis {
             Err(_) => Err((timed_out(), None)),
         }
     }
+}
+
+/// `timed out after 2.0 s`, with a hint for a `rediss://` URL: a plain-text server takes the
+/// TLS handshake for the start of a command and never answers.
+pub fn timed_out(after: Duration, tls: bool) -> String {
+    if tls {
+        format!(
+            "timed out after {} (rediss://: does the server speak TLS on this port?)",
+            duration(after)
+        )
+    } else {
+        format!("timed out after {}", duration(after))
+    }
+}
+
+/// The redis crate's certificates of `tls`: the `--cacert` roots, the client certificate.
+fn certificates(tls: &Tls) -> TlsCertificates {
+    TlsCertificates {
+        client_tls: tls
+            .client_cert_pem()
+            .zip(tls.client_key_pem())
+            .map(|(cert, key)| ClientTlsConfig {
+                client_cert: cert.to_vec(),
+                client_key: key.to_vec(),
+            }),
+        root_cert: tls.ca_pem().map(<[u8]>::to_vec),
+    }
+}
+
+/// `info` (a `rediss://` address) with `tls` applied: `--insecure` on the address, the CA and
+/// the client certificate in its TLS parameters (which every client built from it keeps:
+/// deadpool's, the connection manager's, the cluster's).
+fn tls_info(info: &ConnectionInfo, tls: &Tls, url: &str) -> Result<ConnectionInfo, Error> {
+    let ConnectionAddr::TcpTls { host, port, .. } = info.addr() else {
+        return Ok(info.clone());
+    };
+    let info = info.clone().set_addr(ConnectionAddr::TcpTls {
+        host: host.clone(),
+        port: *port,
+        insecure: tls.insecure(),
+        tls_params: None,
+    });
+    let certs = certificates(tls);
+    if certs.client_tls.is_none() && certs.root_cert.is_none() {
+        return Ok(info);
+    }
+    let client = Client::build_with_tls(info, certs).map_err(|e| Error::BadUrl {
+        url: url.to_owned(),
+        reason: describe(&e),
+    })?;
+    Ok(client.get_connection_info().clone())
 }
 
 /// The master's `(host, port)` for `slot` in a CLUSTER SLOTS reply:

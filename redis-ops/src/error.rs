@@ -90,6 +90,10 @@ pub enum Error {
         prefix: String,
     },
 
+    /// `--cacert`, `--cert`, `--key`: a file missing or wrong, a key without its certificate.
+    #[error(transparent)]
+    Tls(#[from] common::tls::TlsError),
+
     /// A long run kept failing for its whole `--retry-for` and gave up.
     #[error("gave up after {} of failures: {last}", duration(*.after))]
     GaveUp {
@@ -141,6 +145,7 @@ impl ExitStatus for Error {
             Self::BadUrl { .. } | Self::Usage(_) | Self::UnknownLesson(_) => USAGE,
             Self::Interrupted(_) => INTERRUPTED,
             Self::KeysLeft { cause, .. } => cause.exit_code(),
+            Self::Tls(e) => e.exit_code(),
             _ => FAILURE,
         }
     }
@@ -150,6 +155,11 @@ impl ExitStatus for Error {
 /// holding the wrong kind of value`), or an I/O failure in [`describe_io`]'s words
 /// (`connection refused`, `connection reset by peer`).
 pub fn describe(e: &redis::RedisError) -> String {
+    // A TLS failure in short words: an unknown CA, a name mismatch, a refused client
+    // certificate, a server that does not speak TLS.
+    if let Some(tls) = common::tls::describe_error(e).or_else(|| tls_from_text(&e.to_string())) {
+        return tls;
+    }
     if let (Some(code), Some(detail)) = (e.code(), e.detail()) {
         return format!("{code} {detail}");
     }
@@ -174,6 +184,43 @@ pub fn describe(e: &redis::RedisError) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => text,
     }
+}
+
+/// A rustls error the redis crate passed on as text only (`invalid peer certificate:
+/// UnknownIssuer`, `received fatal alert: UnknownCA`), rebuilt and put in common's short words.
+fn tls_from_text(text: &str) -> Option<String> {
+    use rustls::{AlertDescription, CertificateError};
+    let word = |after: &str| {
+        let rest = &text[text.find(after)? + after.len()..];
+        Some(
+            rest.split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
+    if let Some(alert) = word("received fatal alert: ") {
+        let found = (0..=u8::MAX)
+            .map(AlertDescription::from)
+            .find(|a| format!("{a:?}") == alert)?;
+        return Some(common::tls::describe(&rustls::Error::AlertReceived(found)));
+    }
+    let cert = word("invalid peer certificate: ")?;
+    let error = [
+        CertificateError::UnknownIssuer,
+        CertificateError::BadSignature,
+        CertificateError::BadEncoding,
+        CertificateError::Expired,
+        CertificateError::NotValidYet,
+        CertificateError::Revoked,
+        CertificateError::NotValidForName,
+        CertificateError::InvalidPurpose,
+    ]
+    .into_iter()
+    .find(|c| format!("{c:?}") == cert)?;
+    Some(common::tls::describe(&rustls::Error::InvalidCertificate(
+        error,
+    )))
 }
 
 /// The I/O error inside a redis error, rebuilt from what the crate shows of it: its kind
@@ -222,6 +269,22 @@ mod tests {
             common::exit::report(&e),
             "error: cannot read the value from stdin: the peer closed the connection"
         );
+    }
+
+    #[test]
+    fn tls_failures_passed_on_as_text_get_short_words() {
+        assert_eq!(
+            tls_from_text("invalid peer certificate: UnknownIssuer").as_deref(),
+            Some(
+                "the server's certificate is not signed by a trusted CA (give its CA with --cacert)"
+            )
+        );
+        assert!(
+            tls_from_text("received fatal alert: UnknownCA")
+                .unwrap()
+                .starts_with("the server refused the client certificate")
+        );
+        assert_eq!(tls_from_text("connection refused"), None);
     }
 
     #[test]

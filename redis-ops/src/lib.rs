@@ -13,7 +13,8 @@
 //! - [`ping`]: is Redis (or a cluster) ready? A real round trip, several targets at once;
 //! - [`iter`]: a long list read in batches, as a stream;
 //! - [`reply`]: redis-cli style printing and the expectations lessons check against;
-//! - [`bench`](mod@bench): `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster.
+//! - [`bench`](mod@bench): `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster;
+//! - [`stream`]: the raw connections of `bench` and `ping`, plain or TLS (`rediss://`).
 //!
 //! What a lesson prints and checks, without a server: a command as redis-cli shows it, a reply
 //! in redis-cli's format, and the expectation the lesson compares the reply with. (The commands
@@ -45,6 +46,7 @@ pub mod pool;
 pub mod pubsub;
 pub mod reply;
 pub mod resp;
+pub mod stream;
 
 pub use connect::Redis;
 pub use error::Error;

@@ -7,10 +7,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
+use crate::stream::{Stream, describe_tls_io};
 use common::fmt::duration;
-use common::net::describe_io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::reconnect::{Dialer, Handshake};
 use super::tally::Shared;
@@ -31,6 +30,7 @@ pub(super) async fn run_raw(
         hs: Handshake::new(redis),
         timeout: redis.timeout(),
         retry_for: o.retry_for,
+        tls: redis.tls_connector()?,
     });
     let value = vec![b'x'; o.data_size];
     let shared = Rc::new(Shared::new(o, stop.clone()));
@@ -100,7 +100,7 @@ enum Broken {
 }
 
 impl RawClient {
-    async fn run(self, first: TcpStream) {
+    async fn run(self, first: Stream) {
         let mut stream = Some(first);
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
         // When this connection's current outage began: `retry_for` counts from there, however
@@ -163,7 +163,7 @@ impl RawClient {
     /// by the caller, so a timeout or a broken connection knows how many are lost).
     async fn exchange(
         &self,
-        s: &mut TcpStream,
+        s: &mut Stream,
         k: u64,
         buf: &mut Vec<u8>,
         answered: &Cell<u64>,
@@ -171,7 +171,7 @@ impl RawClient {
         let bytes = &self.batch[..self.one_len * k as usize];
         s.write_all(bytes)
             .await
-            .map_err(|e| Broken::Io(describe_io(&e)))?;
+            .map_err(|e| Broken::Io(describe_tls_io(&e)))?;
         let mut at = 0;
         while answered.get() < k {
             if at == buf.len() {
@@ -187,7 +187,7 @@ impl RawClient {
             let n = s
                 .read_buf(buf)
                 .await
-                .map_err(|e| Broken::Io(describe_io(&e)))?;
+                .map_err(|e| Broken::Io(describe_tls_io(&e)))?;
             if n == 0 {
                 return Err(Broken::Io("the server closed the connection".into()));
             }

@@ -4,10 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use common::fmt::duration;
-use common::net::describe_io;
+use crate::stream::{self, Stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::tally::Shared;
 use crate::connect::Redis;
@@ -43,20 +41,23 @@ impl Handshake {
 }
 
 /// A connection of its own: connect, TCP_NODELAY, AUTH/SELECT, all within `timeout`.
-async fn open(dialer: &Dialer) -> Result<TcpStream, String> {
+async fn open(dialer: &Dialer) -> Result<Stream, String> {
     let (addr, hs, timeout) = (&dialer.addr, &dialer.hs, dialer.timeout);
     let attempt = async {
-        let mut s = TcpStream::connect((addr.0.as_str(), addr.1))
-            .await
-            .map_err(|e| describe_io(&e))?;
-        s.set_nodelay(true).map_err(|e| describe_io(&e))?;
+        let mut s = stream::connect(addr.0.as_str(), addr.1, dialer.tls.as_ref()).await?;
         if hs.replies > 0 {
-            s.write_all(&hs.bytes).await.map_err(|e| describe_io(&e))?;
+            s.write_all(&hs.bytes)
+                .await
+                .map_err(|e| stream::describe_tls_io(&e))?;
             let mut buf = Vec::with_capacity(256);
             let mut seen = 0;
             let mut at = 0;
             while seen < hs.replies {
-                if s.read_buf(&mut buf).await.map_err(|e| describe_io(&e))? == 0 {
+                if s.read_buf(&mut buf)
+                    .await
+                    .map_err(|e| stream::describe_tls_io(&e))?
+                    == 0
+                {
                     return Err("the server closed the connection".to_owned());
                 }
                 while let Some(r) = resp::parse(&buf[at..]).map_err(|e| e.to_string())? {
@@ -73,7 +74,7 @@ async fn open(dialer: &Dialer) -> Result<TcpStream, String> {
     };
     match tokio::time::timeout(timeout, attempt).await {
         Ok(r) => r,
-        Err(_) => Err(format!("timed out after {}", duration(timeout))),
+        Err(_) => Err(crate::connect::timed_out(timeout, dialer.tls.is_some())),
     }
 }
 
@@ -83,21 +84,19 @@ pub(super) struct Dialer {
     pub(super) hs: Handshake,
     pub(super) timeout: Duration,
     pub(super) retry_for: Duration,
+    /// The TLS connector of a `rediss://` URL.
+    pub(super) tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl Dialer {
     /// The first connection.
-    pub(super) async fn open(&self) -> Result<TcpStream, String> {
+    pub(super) async fn open(&self) -> Result<Stream, String> {
         open(self).await
     }
 
     /// Connects again after a break, until `retry_for` after `down_since` (when the outage
     /// began); counts the reconnect in `shared`. `None`: gave up (the first error says why).
-    pub(super) async fn reconnect(
-        &self,
-        shared: &Shared,
-        down_since: Instant,
-    ) -> Option<TcpStream> {
+    pub(super) async fn reconnect(&self, shared: &Shared, down_since: Instant) -> Option<Stream> {
         let deadline = down_since + self.retry_for;
         let mut backoff = crate::connect::backoff();
         let mut why = "the connection kept breaking".to_owned();

@@ -12,8 +12,8 @@ use argh::FromArgs;
 pub const RETRY_FOR: Duration = Duration::from_secs(30);
 
 /// Redis from Rust: set/get, a connection pool, every operation of the lesson, pub/sub.
-/// Talks to the Redis at --url (default $REDIS_URL, else redis://127.0.0.1:6379/0); a password in
-/// a URL is printed as ***. Replies go to stdout, one error line to stderr; `redis-ops <command>
+/// Talks to the Redis at --url (default $REDIS_URL, else redis://127.0.0.1:6379/0; rediss:// for
+/// TLS, trusting the system's CAs unless --cacert); a password in a URL is printed as ***. Replies go to stdout, one error line to stderr; `redis-ops <command>
 /// --help` describes each command.
 #[derive(FromArgs, Debug)]
 #[argh(
@@ -38,6 +38,18 @@ pub struct Args {
     /// errors only
     #[argh(switch, short = 'q')]
     pub quiet: bool,
+    /// CA certificates (PEM) to trust for rediss:// instead of the system's
+    #[argh(option)]
+    pub cacert: Option<std::path::PathBuf>,
+    /// a client certificate (PEM) for rediss:// (with --key; Redis with tls-auth-clients)
+    #[argh(option)]
+    pub cert: Option<std::path::PathBuf>,
+    /// the private key (PEM) of --cert
+    #[argh(option)]
+    pub key: Option<std::path::PathBuf>,
+    /// rediss:// without checking the server's certificate (says so on stderr)
+    #[argh(switch)]
+    pub insecure: bool,
     /// a Redis Cluster seed node URL (repeat it, or separate with commas, for more seeds):
     /// set, get, incr, publish, lesson, bench and ping then run on the cluster
     #[argh(option)]

@@ -17,6 +17,11 @@ use crate::{bench, kv, lesson, pool, pubsub};
 /// Runs `options`, printing on `out`. `Ok` carries the exit code of a run that already said
 /// what it had to (`get` of a missing key: `(nil)` on stderr, exit 1).
 pub fn execute<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, Error> {
+    // rustls on ring for the redis crate's rediss:// and the raw links of bench and ping.
+    common::tls::install_crypto_provider();
+    if options.insecure {
+        say(common::tls::INSECURE_WARNING);
+    }
     // bench runs like redis-benchmark: every connection on one thread; ping's checks are a few
     // exchanges each.
     let threads = match options.job {
@@ -41,7 +46,9 @@ pub fn execute<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode,
 }
 
 async fn job<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, Error> {
-    let Options { redis, job, quiet } = options;
+    let Options {
+        redis, job, quiet, ..
+    } = options;
     tracing::debug!(
         default = crate::connect::DEFAULT_URL,
         "connecting to {}",

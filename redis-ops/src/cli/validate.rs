@@ -49,6 +49,8 @@ pub struct Options {
     pub job: Job,
     /// `-q`: errors only.
     pub quiet: bool,
+    /// `--insecure` with a `rediss://` URL: say so on stderr before connecting.
+    pub insecure: bool,
 }
 
 /// Where `set` takes its value from.
@@ -151,6 +153,13 @@ impl TryFrom<Args> for Options {
             return Err(usage("--url is empty: give a Redis URL"));
         }
         let cluster = !seeds.is_empty();
+        let tls_options = common::tls::TlsOptions {
+            cacert: args.cacert.clone(),
+            cert: args.cert.clone(),
+            key: args.key.clone(),
+            insecure: args.insecure,
+        };
+        let tls = tls_options.load()?;
         if cluster && args.url.is_some() {
             return Err(usage("give --url or --cluster, not both"));
         }
@@ -169,8 +178,14 @@ impl TryFrom<Args> for Options {
             _ => {}
         }
         if let Command::Ping(a) = args.command {
-            let targets = ping_targets(&a, &seeds, args.url, args.timeout)?;
+            let mut targets = ping_targets(&a, &seeds, args.url, args.timeout)?;
+            for t in &mut targets {
+                t.redis = t.redis.clone().with_tls(&tls)?;
+            }
+            tls_flags_need_tls(&tls_options, targets.iter().map(|t| &t.redis))?;
+            let insecure = tls.insecure() && targets.iter().any(|t| t.redis.is_tls());
             return Ok(Self {
+                insecure,
                 redis: targets[0].redis.clone(),
                 job: Job::Ping {
                     targets,
@@ -187,7 +202,9 @@ impl TryFrom<Args> for Options {
             Redis::cluster(&seeds, args.timeout)?
         } else {
             Redis::new(&url_from(args.url), args.timeout)?
-        };
+        }
+        .with_tls(&tls)?;
+        tls_flags_need_tls(&tls_options, [&redis])?;
         let job = match args.command {
             Command::Set(a) => set(a)?,
             Command::Get(a) => Job::Get {
@@ -209,10 +226,25 @@ impl TryFrom<Args> for Options {
             Command::Ping(_) => unreachable!("ping is checked above"),
         };
         Ok(Self {
+            insecure: tls.insecure() && redis.is_tls(),
             redis,
             job,
             quiet: args.quiet,
         })
+    }
+}
+
+/// `--cacert`, `--cert`, `--key` or `--insecure` with no `rediss://` URL is a usage error: the
+/// flags would be silently ignored.
+fn tls_flags_need_tls<'a>(
+    options: &common::tls::TlsOptions,
+    servers: impl IntoIterator<Item = &'a Redis>,
+) -> Result<(), Error> {
+    match options.first_given() {
+        Some(flag) if !servers.into_iter().any(Redis::is_tls) => {
+            Err(usage(&format!("{flag} needs a rediss:// URL (TLS)")))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -28,10 +28,13 @@ struct Master {
 pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Refusal> {
     let deadline = Instant::now() + timeout;
     let seeds = redis.node_addrs();
+    let tls = redis
+        .tls_connector()
+        .map_err(|e| Refusal::failed(e.to_string()))?;
     let mut link = None;
     let mut first_refusal = None;
     for (host, port) in &seeds {
-        match Link::open(host, *port, deadline, timeout).await {
+        match Link::open(host, *port, tls.as_ref(), deadline, timeout).await {
             Ok(l) => {
                 link = Some((l, host.clone()));
                 break;
@@ -108,7 +111,10 @@ async fn check_master(
 ) -> Result<Duration, Refusal> {
     let tag =
         tag_for(&m.ranges).ok_or_else(|| Refusal::failed("no hash tag hashes into its slots"))?;
-    let mut link = Link::open(&m.host, m.port, deadline, timeout).await?;
+    let tls = redis
+        .tls_connector()
+        .map_err(|e| Refusal::failed(e.to_string()))?;
+    let mut link = Link::open(&m.host, m.port, tls.as_ref(), deadline, timeout).await?;
     hello(&mut link, redis).await?;
     round_trip(&mut link, &key(&tag), timeout).await
 }

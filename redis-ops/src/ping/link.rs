@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
+use crate::stream::{self, Stream};
 use common::fmt::duration;
-use common::net::describe_io;
 use common::probe::Refusal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::reply::quote;
@@ -63,7 +62,7 @@ impl Answer {
 
 /// A connection to one server, with the deadline of the attempt.
 pub(super) struct Link {
-    stream: TcpStream,
+    stream: Stream,
     buf: Vec<u8>,
     sent: Vec<u8>,
     deadline: Instant,
@@ -75,21 +74,26 @@ impl Link {
     pub(super) async fn open(
         host: &str,
         port: u16,
+        tls: Option<&tokio_rustls::TlsConnector>,
         deadline: Instant,
         timeout: Duration,
     ) -> Result<Self, Refusal> {
-        let connect = TcpStream::connect((host, port));
+        let connect = stream::connect(host, port, tls);
         let stream = match tokio::time::timeout_at(deadline, connect).await {
             Err(_) => {
+                let hint = if tls.is_some() {
+                    " (rediss://: does the server speak TLS on this port?)"
+                } else {
+                    ""
+                };
                 return Err(Refusal::not_ready(format!(
-                    "no connection within {}",
+                    "no connection within {}{hint}",
                     duration(timeout)
                 )));
             }
-            Ok(Err(e)) => return Err(Refusal::not_ready(describe_io(&e))),
+            Ok(Err(why)) => return Err(Refusal::not_ready(why)),
             Ok(Ok(s)) => s,
         };
-        let _ = stream.set_nodelay(true);
         Ok(Self {
             stream,
             buf: Vec::with_capacity(1024),
@@ -127,7 +131,7 @@ impl Link {
         self.stream
             .write_all(request)
             .await
-            .map_err(|e| Refusal::not_ready(format!("{name}: {}", describe_io(&e))))?;
+            .map_err(|e| Refusal::not_ready(format!("{name}: {}", stream::describe_tls_io(&e))))?;
         loop {
             // The strict parser waits for a line's end before it looks at the type byte; a
             // stranger's banner may never send one.
@@ -153,7 +157,10 @@ impl Link {
                 Ok(n) => n,
                 Err(_) if !self.buf.is_empty() => return Err(not_redis(name, &self.buf, request)),
                 Err(e) => {
-                    return Err(Refusal::not_ready(format!("{name}: {}", describe_io(&e))));
+                    return Err(Refusal::not_ready(format!(
+                        "{name}: {}",
+                        stream::describe_tls_io(&e)
+                    )));
                 }
             };
             if n == 0 {

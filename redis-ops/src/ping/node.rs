@@ -14,7 +14,10 @@ use crate::connect::Redis;
 pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Refusal> {
     let deadline = Instant::now() + timeout;
     let (host, port) = redis.addr().map_err(|e| Refusal::failed(e.to_string()))?;
-    let mut link = Link::open(&host, port, deadline, timeout).await?;
+    let tls = redis
+        .tls_connector()
+        .map_err(|e| Refusal::failed(e.to_string()))?;
+    let mut link = Link::open(&host, port, tls.as_ref(), deadline, timeout).await?;
     hello(&mut link, redis).await?;
     let server = server_name(&mut link).await?;
     let round_trip = round_trip(&mut link, &key(""), timeout).await?;

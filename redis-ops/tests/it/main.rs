@@ -18,3 +18,4 @@ mod restart;
 mod secrets;
 mod signals;
 mod support;
+mod tls;

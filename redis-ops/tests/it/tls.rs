@@ -1,0 +1,242 @@
+//! Issue 16: `rediss://` for every command, with `--cacert`, `--cert`/`--key` and
+//! `--insecure`, against private TLS redis-servers (test-support's PKI); and the TLS errors, each
+//! one line, exit 1, within `--timeout`.
+
+use std::process::Command;
+use std::time::Duration;
+
+use test_support::{ClientAuth, ServerCert, TestPki};
+
+use crate::support::*;
+
+const INSECURE: &str = "warning: --insecure: the server's certificate is not checked\n";
+
+fn path(p: &std::path::Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// `redis-ops --url <url> --timeout 2 <trust...> <args...>`.
+fn tls(url: &str, trust: &[String], args: &[&str]) -> Command {
+    let mut c = bare();
+    c.arg("--url")
+        .arg(url)
+        .args(["--timeout", "2"])
+        .args(trust)
+        .args(args);
+    c
+}
+
+fn ca(pki: &TestPki) -> Vec<String> {
+    vec!["--cacert".into(), path(&pki.ca())]
+}
+
+fn run_ok(c: &mut Command) -> Run {
+    let run = run_with(c, b"", Duration::from_mins(1));
+    assert!(run.success(), "{run:?}");
+    run
+}
+
+#[test]
+fn every_command_works_over_tls_with_a_private_ca() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::No);
+    let url = r.url();
+    let t = ca(&pki);
+    assert_eq!(
+        run_ok(&mut tls(&url, &t, &["set", "k", "over tls"])).stdout_text(),
+        "OK\n"
+    );
+    assert_eq!(
+        run_ok(&mut tls(&url, &t, &["get", "k"])).stdout,
+        b"over tls"
+    );
+    assert_eq!(
+        run_ok(&mut tls(&url, &t, &["incr", "n", "--by", "2"])).stdout_text(),
+        "2\n"
+    );
+    let lesson = run_ok(&mut tls(&url, &t, &["lesson", "all"]));
+    assert!(
+        lesson.stdout_text().contains("all as expected"),
+        "{lesson:?}"
+    );
+    let pool = run_ok(&mut tls(
+        &url,
+        &t,
+        &["pool", "--ops", "500", "--baseline-ops", "50"],
+    ));
+    assert!(
+        pool.stdout_text().contains("counter: 500 (expected 500)"),
+        "{pool:?}"
+    );
+    let ping = run_ok(&mut tls(&url, &t, &["ping"]));
+    assert!(
+        ping.stdout_text().starts_with(&format!("ok {url}: Redis ")),
+        "{ping:?}"
+    );
+    let bench = run_ok(&mut tls(
+        &url,
+        &t,
+        &["bench", "-q", "-n", "2000", "-t", "set,get"],
+    ));
+    assert_eq!(bench.lines().len(), 2, "{bench:?}");
+    assert!(bench.stdout_text().contains("errors=0"), "{bench:?}");
+
+    let mut sub = Proc::spawn(&mut tls(&url, &t, &["subscribe", "news", "--count", "1"]));
+    sub.wait_for_err_line(|l| l.starts_with("subscribed to news"), STEP);
+    let published = run_ok(&mut tls(&url, &t, &["publish", "news", "hello"]));
+    assert_eq!(published.stdout_text(), "(integer) 1\n");
+    let sub = sub.finish(STEP);
+    assert!(sub.success(), "{sub:?}");
+    assert_eq!(sub.stdout_text(), "news: hello\n");
+}
+
+#[test]
+fn a_client_certificate_is_sent_when_the_server_requires_one() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::Required);
+    let mut t = ca(&pki);
+    t.extend([
+        "--cert".into(),
+        path(&pki.client_cert()),
+        "--key".into(),
+        path(&pki.client_key()),
+    ]);
+    assert_eq!(
+        run_ok(&mut tls(&r.url(), &t, &["set", "k", "v"])).stdout_text(),
+        "OK\n"
+    );
+    run_ok(&mut tls(&r.url(), &t, &["ping"]));
+    run_ok(&mut tls(
+        &r.url(),
+        &t,
+        &["bench", "-q", "-n", "500", "-t", "incr"],
+    ));
+    run_ok(&mut tls(
+        &r.url(),
+        &t,
+        &["pool", "--ops", "100", "--baseline-ops", "10"],
+    ));
+}
+
+#[test]
+fn insecure_skips_the_check_and_says_so() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls_with(&pki, ServerCert::WrongName, ClientAuth::No, &[]);
+    let t = vec!["--insecure".to_owned()];
+    let run = run_ok(&mut tls(&r.url(), &t, &["set", "k", "v"]));
+    assert_eq!(run.stderr, INSECURE, "{run:?}");
+    let run = run_ok(&mut tls(
+        &r.url(),
+        &t,
+        &["bench", "-q", "-n", "200", "-t", "set"],
+    ));
+    assert_eq!(run.stderr, INSECURE, "{run:?}");
+    let run = run_ok(&mut tls(&r.url(), &t, &["ping"]));
+    assert_eq!(run.stderr, INSECURE, "{run:?}");
+}
+
+/// One line, exit 1, within --timeout 2 (and a little), for get, ping and bench.
+fn assert_fails(url: &str, trust: &[String], expected: &str) {
+    for args in [
+        &["get", "k"][..],
+        &["ping"],
+        &["bench", "-q", "-n", "10", "-t", "set"],
+    ] {
+        let m = measured(&mut tls(url, trust, args), b"", Duration::from_secs(30));
+        let run = &m.run;
+        assert_eq!(run.code(), Some(1), "{args:?}: {run:?}");
+        assert_eq!(run.stderr_lines().len(), 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains(expected),
+            "{args:?}: expected '{expected}' in {run:?}"
+        );
+        assert!(run.took < Duration::from_secs(3), "{args:?}: {run:?}");
+    }
+}
+
+#[test]
+fn a_certificate_that_does_not_verify_is_one_line() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::No);
+    let other = vec!["--cacert".to_owned(), path(&pki.other_ca())];
+    assert_fails(
+        &r.url(),
+        &other,
+        "is not signed by a trusted CA (give its CA with --cacert)",
+    );
+    // The system's roots do not know the test CA either.
+    assert_fails(
+        &r.url(),
+        &[],
+        "is not signed by a trusted CA (give its CA with --cacert)",
+    );
+}
+
+#[test]
+fn a_name_that_does_not_match_is_one_line() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls_with(&pki, ServerCert::WrongName, ClientAuth::No, &[]);
+    assert_fails(&r.url(), &ca(&pki), "elsewhere.invalid");
+}
+
+#[test]
+fn a_plain_server_behind_rediss_does_not_hang() {
+    let r = PrivateRedis::start();
+    let url = format!("rediss://127.0.0.1:{}", r.port());
+    assert_fails(&url, &[], "speak TLS");
+}
+
+#[test]
+fn a_tls_server_behind_redis_is_one_line() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::No);
+    let url = format!("redis://127.0.0.1:{}/0", r.port());
+    assert_fails(&url, &[], "error: ");
+}
+
+#[test]
+fn a_refused_client_certificate_is_one_line() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::Required);
+    let mut t = ca(&pki);
+    t.extend([
+        "--cert".into(),
+        path(&pki.other_client_cert()),
+        "--key".into(),
+        path(&pki.other_client_key()),
+    ]);
+    assert_fails(&r.url(), &t, "client certificate");
+    // None at all.
+    assert_fails(&r.url(), &ca(&pki), "client certificate");
+}
+
+#[test]
+fn tls_flags_without_a_tls_url_are_usage_errors() {
+    let run = run_with(
+        bare().args(["--url", "redis://127.0.0.1:1/0", "--insecure", "get", "k"]),
+        b"",
+        STEP,
+    );
+    assert_eq!(run.code(), Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!("error: --insecure needs a rediss:// URL (TLS)\n{HELP}")
+    );
+    let run = run_with(
+        bare().args([
+            "--url",
+            "rediss://127.0.0.1:1",
+            "--cert",
+            "/nonexistent.pem",
+            "get",
+            "k",
+        ]),
+        b"",
+        STEP,
+    );
+    assert_eq!(run.code(), Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!("error: --cert needs --key (the private key of the client certificate)\n{HELP}")
+    );
+}
