@@ -13,9 +13,11 @@ use crate::support::*;
 /// Runs `command` with its stdout read for `lines` lines (0: none, the pipe is closed from the
 /// start) and then closed, like `| head -<lines>`; answers the exit code and stderr.
 fn with_stdout_closed_after(command: &mut Command, lines: usize) -> (Option<i32>, String) {
-    let child = if lines == 0 {
-        spawn_with_closed_stdout(command)
-    } else {
+    if lines == 0 {
+        let run = test_support::run_with_closed_stdout(command, b"", Duration::from_mins(1));
+        return (run.code(), run.stderr);
+    }
+    let child = {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -67,8 +69,11 @@ fn get_and_lesson_into_a_closed_pipe_end_quietly() {
 fn subscribe_into_a_closed_pipe_ends_quietly_at_the_next_message() {
     let mut conn = redis();
     let channel = unique("closed-sub");
-    let child =
-        spawn_with_closed_stdout(cmd().args(["-q", "subscribe", &channel, "--timeout", "30"]));
+    let child = Proc::spawn_closed(
+        cmd().args(["-q", "subscribe", &channel, "--timeout", "30"]),
+        test_support::Closed::Stdout,
+        Stdio::null(),
+    );
     // Subscribed when the server counts it (-q: no "subscribed to" line).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -84,8 +89,8 @@ fn subscribe_into_a_closed_pipe_ends_quietly_at_the_next_message() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _: i64 = conn.publish(&channel, "into the void").unwrap();
-    let out = finish(child, Duration::from_secs(30));
-    assert_quiet_success((out.status.code(), text(&out.stderr)), "subscribe");
+    let out = child.finish(Duration::from_secs(30));
+    assert_quiet_success((out.code(), out.stderr), "subscribe");
 }
 
 /// A producer: the message goes out whether or not anyone reads the count.
@@ -103,4 +108,18 @@ fn publish_sends_even_when_nobody_reads_the_count() {
     assert_quiet_success(with_stdout_closed_after(&mut c, 0), "publish");
     let msg = pubsub.get_message().unwrap();
     assert_eq!(msg.get_payload::<String>().unwrap(), "sent anyway");
+}
+
+/// Waits for `child` (killed, and the test failed, after `limit`); its stderr is read to the end.
+fn finish(mut child: std::process::Child, limit: Duration) -> std::process::Output {
+    let started = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output();
+            panic!("redis-ops did not exit within {limit:?}: {out:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("the output")
 }

@@ -2,8 +2,8 @@
 //! with bounded waits, the shared Redis, private redis-servers, refused addresses).
 
 use std::io::Write;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 pub use test_support::{PrivateRedis, Proc, Run, STEP, command, refused_addr, scan_keys};
 
@@ -74,33 +74,6 @@ pub fn on(r: &PrivateRedis, args: &[&str]) -> Command {
     let mut c = bare();
     c.arg("--url").arg(r.url()).args(args);
     c
-}
-
-/// Starts `command` with its stdout a pipe its reader has already closed (`... | head -c0`) and
-/// its stderr piped.
-pub fn spawn_with_closed_stdout(command: &mut Command) -> Child {
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start redis-ops")
-}
-
-/// Waits for `child` (killed, and the test failed, after `limit`); its stderr is read to the end.
-pub fn finish(mut child: Child, limit: Duration) -> Output {
-    let started = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output();
-            panic!("redis-ops did not exit within {limit:?}: {out:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().expect("the output")
 }
 
 /// A finished run and the most memory it held (VmHWM, sampled every few milliseconds).

@@ -240,3 +240,51 @@ fn tls_flags_without_a_tls_url_are_usage_errors() {
         format!("error: --cert needs --key (the private key of the client certificate)\n{HELP}")
     );
 }
+
+/// `--cluster` with a `rediss://` seed: a one-node TLS cluster holding every slot.
+#[test]
+fn a_cluster_over_tls() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls_with(
+        &pki,
+        ServerCert::Trusted,
+        ClientAuth::No,
+        &["--cluster-enabled", "yes"],
+    );
+    let mut conn = r.conn();
+    let _: () = redis::cmd("CLUSTER")
+        .arg("ADDSLOTSRANGE")
+        .arg(0)
+        .arg(16383)
+        .query(&mut conn)
+        .unwrap();
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut conn).unwrap();
+        if info.contains("cluster_state:ok") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{info}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let c = |args: &[&str]| {
+        let mut cmd = bare();
+        cmd.args(["--cluster", &r.url(), "--timeout", "2", "--cacert"])
+            .arg(pki.ca())
+            .args(args);
+        run_ok(&mut cmd)
+    };
+    assert_eq!(c(&["set", "k", "v"]).stdout_text(), "OK\n");
+    assert_eq!(c(&["get", "k"]).stdout, b"v");
+    assert!(
+        c(&["lesson", "strings"])
+            .stdout_text()
+            .contains("all as expected")
+    );
+    assert!(
+        c(&["bench", "-q", "-n", "500", "-t", "set"])
+            .stdout_text()
+            .contains("errors=0")
+    );
+    assert!(c(&["ping"]).stdout_text().starts_with("ok "));
+}

@@ -26,20 +26,27 @@
 use std::future::Future;
 use std::time::Duration;
 
-use common::fmt::duration;
 use common::retry::Backoff;
 use common::tls::Tls;
 use deadpool_redis::{Hook, HookError, Manager, Pool, Runtime};
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
 use redis::{
-    AsyncConnectionConfig, Client, ClientTlsConfig, Cmd, ConnectionAddr, ConnectionInfo,
-    IntoConnectionInfo, Pipeline, RedisFuture, RedisResult, TlsCertificates, Value,
+    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisResult,
+    Value,
 };
 
 use crate::error::{Error, describe};
+
+mod conn;
+mod slots;
+mod tls;
+
+pub use conn::Conn;
+pub use slots::master_of;
+pub use tls::timed_out;
+use tls::{certificates, tls_info};
 
 /// Where `--url` points when neither it nor `$REDIS_URL` is given.
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
@@ -73,43 +80,6 @@ pub struct Redis {
     seeds: Option<Vec<ConnectionInfo>>,
     /// The trust settings of a `rediss://` URL ([`Redis::with_tls`]).
     tls: Option<Tls>,
-}
-
-/// A connection for plain commands: one server's multiplexed connection, or a cluster's.
-#[derive(Clone)]
-pub enum Conn {
-    /// One server.
-    Single(MultiplexedConnection),
-    /// A Redis Cluster through the redis crate's async cluster client.
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Conn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Self::Single(c) => c.req_packed_command(cmd),
-            Self::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipe: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Self::Single(c) => c.req_packed_commands(pipe, offset, count),
-            Self::Cluster(c) => c.req_packed_commands(pipe, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Self::Single(c) => c.get_db(),
-            Self::Cluster(c) => c.get_db(),
-        }
-    }
 }
 
 impl Redis {
@@ -297,6 +267,13 @@ impl Redis {
             command: "CLUSTER SLOTS".into(),
             reason: format!("no master serves slot {slot}"),
         })?;
+        // An empty host (a node that has not learned its own address, a one-node cluster)
+        // means the node we asked, as for redis-cli.
+        let host = if host.is_empty() {
+            self.addr()?.0
+        } else {
+            host
+        };
         let addr = match self.info.addr() {
             ConnectionAddr::TcpTls {
                 insecure,
@@ -483,114 +460,9 @@ impl Redis {
     }
 }
 
-/// `timed out after 2.0 s`, with a hint for a `rediss://` URL: a plain-text server takes the
-/// TLS handshake for the start of a command and never answers.
-pub fn timed_out(after: Duration, tls: bool) -> String {
-    if tls {
-        format!(
-            "timed out after {} (rediss://: does the server speak TLS on this port?)",
-            duration(after)
-        )
-    } else {
-        format!("timed out after {}", duration(after))
-    }
-}
-
-/// The redis crate's certificates of `tls`: the `--cacert` roots, the client certificate.
-fn certificates(tls: &Tls) -> TlsCertificates {
-    TlsCertificates {
-        client_tls: tls
-            .client_cert_pem()
-            .zip(tls.client_key_pem())
-            .map(|(cert, key)| ClientTlsConfig {
-                client_cert: cert.to_vec(),
-                client_key: key.to_vec(),
-            }),
-        root_cert: tls.ca_pem().map(<[u8]>::to_vec),
-    }
-}
-
-/// `info` (a `rediss://` address) with `tls` applied: `--insecure` on the address, the CA and
-/// the client certificate in its TLS parameters (which every client built from it keeps:
-/// deadpool's, the connection manager's, the cluster's).
-fn tls_info(info: &ConnectionInfo, tls: &Tls, url: &str) -> Result<ConnectionInfo, Error> {
-    let ConnectionAddr::TcpTls { host, port, .. } = info.addr() else {
-        return Ok(info.clone());
-    };
-    let info = info.clone().set_addr(ConnectionAddr::TcpTls {
-        host: host.clone(),
-        port: *port,
-        insecure: tls.insecure(),
-        tls_params: None,
-    });
-    let certs = certificates(tls);
-    if certs.client_tls.is_none() && certs.root_cert.is_none() {
-        return Ok(info);
-    }
-    let client = Client::build_with_tls(info, certs).map_err(|e| Error::BadUrl {
-        url: url.to_owned(),
-        reason: describe(&e),
-    })?;
-    Ok(client.get_connection_info().clone())
-}
-
-/// The master's `(host, port)` for `slot` in a CLUSTER SLOTS reply:
-/// `[[start, end, [host, port, id], replicas...], ...]`.
-pub fn master_of(slots: &[Value], slot: i64) -> Option<(String, u16)> {
-    slots.iter().find_map(|range| {
-        let Value::Array(items) = range else {
-            return None;
-        };
-        let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(master))) =
-            (items.first(), items.get(1), items.get(2))
-        else {
-            return None;
-        };
-        if !(*start..=*end).contains(&slot) {
-            return None;
-        }
-        let host = match master.first()? {
-            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-            Value::SimpleString(s) => s.clone(),
-            _ => return None,
-        };
-        let Value::Int(port) = master.get(1)? else {
-            return None;
-        };
-        Some((host, u16::try_from(*port).ok()?))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn master_of_a_slot() {
-        let node = |h: &str, p: i64| {
-            Value::Array(vec![
-                Value::BulkString(h.into()),
-                Value::Int(p),
-                Value::BulkString(b"id".to_vec()),
-            ])
-        };
-        let slots = vec![
-            Value::Array(vec![
-                Value::Int(0),
-                Value::Int(5460),
-                node("127.0.0.1", 7000),
-                node("127.0.0.1", 7004),
-            ]),
-            Value::Array(vec![
-                Value::Int(5461),
-                Value::Int(16383),
-                node("127.0.0.1", 7001),
-            ]),
-        ];
-        assert_eq!(master_of(&slots, 0), Some(("127.0.0.1".into(), 7000)));
-        assert_eq!(master_of(&slots, 5461), Some(("127.0.0.1".into(), 7001)));
-        assert_eq!(master_of(&slots, 16384), None);
-    }
 
     #[test]
     fn malformed_urls_are_usage_errors() {
