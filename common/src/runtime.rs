@@ -29,30 +29,10 @@ pub fn build(threads: usize) -> io::Result<Runtime> {
         b
     };
     builder.enable_all();
-    // tokio panics when the system refuses a worker thread: that is an error here, not a
-    // panic (the hook is silenced meanwhile so that nothing is printed).
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.build()));
-    std::panic::set_hook(hook);
-    built.unwrap_or_else(|panic| Err(refused_thread(panic.as_ref())))
-}
-
-/// The cause in tokio's panic (`OS can't spawn worker thread: <why> (os error 11)`) as an I/O
-/// error.
-fn refused_thread(panic: &(dyn std::any::Any + Send)) -> io::Error {
-    let text = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("no worker thread");
-    let code = text
-        .rsplit_once("(os error ")
-        .and_then(|(_, code)| code.trim_end_matches(')').parse().ok());
-    match code {
-        Some(code) => io::Error::from_raw_os_error(code),
-        None => io::Error::other(text.to_owned()),
+    if threads > 1 {
+        try_threads(threads)?;
     }
+    builder.build()
 }
 
 /// The same as [`build`], as a described error: `cannot start the async runtime: <cause>`.
@@ -63,6 +43,48 @@ pub fn start(threads: usize) -> Result<Runtime, crate::exit::Failure> {
             crate::net::describe_io(&e)
         ))
     })
+}
+
+/// The stack of a tokio worker thread (tokio's default).
+const WORKER_STACK: usize = 2 * 1024 * 1024;
+
+/// Asks the system for `n` threads with a worker's stack, waits until all are up, and gives them
+/// back. tokio panics when the system refuses a worker thread (a low `ulimit -u` or `ulimit
+/// -v`), and its partly built runtime then waits forever for the workers it did start: asking
+/// first turns that into an error, `the system gave 15 of 1024 worker threads: resource
+/// temporarily unavailable`.
+fn try_threads(n: usize) -> io::Result<()> {
+    let gate = std::sync::Arc::new(std::sync::RwLock::new(()));
+    let closed = gate
+        .write()
+        .map_err(|_| io::Error::other("a poisoned lock"))?;
+    let mut started = Vec::with_capacity(n);
+    let mut refused = None;
+    for _ in 0..n {
+        let gate = std::sync::Arc::clone(&gate);
+        let spawned = std::thread::Builder::new()
+            .stack_size(WORKER_STACK)
+            .spawn(move || drop(gate.read()));
+        match spawned {
+            Ok(handle) => started.push(handle),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    drop(closed);
+    let count = started.len();
+    for handle in started {
+        let _ = handle.join();
+    }
+    match refused {
+        None => Ok(()),
+        Some(e) => Err(io::Error::other(format!(
+            "the system gave {count} of {n} worker threads: {}",
+            crate::net::describe_io(&e)
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -79,11 +101,7 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_thread_is_an_error() {
-        let e = refused_thread(&String::from(
-            "OS can't spawn worker thread: Resource temporarily unavailable (os error 11)",
-        ));
-        assert_eq!(e.raw_os_error(), Some(11));
-        assert_eq!(refused_thread(&"odd").to_string(), "odd");
+    fn threads_are_asked_for_first() {
+        assert!(try_threads(8).is_ok());
     }
 }

@@ -31,53 +31,10 @@ fn threads(n: usize) -> Result<usize, Error> {
     }
 }
 
-/// The stack of a tokio worker thread (tokio's default): what [`runtime`] asks for per thread.
-const WORKER_STACK: usize = 2 * 1024 * 1024;
-
-/// The async runtime with `threads` workers ([`common::runtime::start`]). Tokio panics when the
-/// system refuses a worker thread (a low `ulimit -u` or `ulimit -v`), and the partly built
-/// runtime then waits forever for the workers it did start, so `common::runtime::build` hangs
-/// there. For more than one thread the threads are therefore first asked for and given back:
-/// a refusal is one line, `cannot start 1024 threads (the system gave 15): resource temporarily
-/// unavailable` (exit 1).
+/// The async runtime with `threads` workers ([`common::runtime::start`]: the threads are asked
+/// for first, so a refusal is one line, not a hang or a panic).
 fn runtime(threads: usize) -> Result<Runtime, Failure> {
-    if threads > 1 {
-        try_threads(threads).map_err(|(started, e)| {
-            Error::Resource(format!(
-                "cannot start {threads} threads (the system gave {started}): {}",
-                common::net::describe_io(&e)
-            ))
-        })?;
-    }
     common::runtime::start(threads)
-}
-
-/// Starts `n` threads with a worker's stack, waits until all are up, lets them end. On a
-/// refusal: how many had started, and why.
-fn try_threads(n: usize) -> Result<(), (usize, std::io::Error)> {
-    let gate = std::sync::Arc::new(std::sync::RwLock::new(()));
-    let closed = gate.write().expect("a new lock");
-    let mut started = Vec::with_capacity(n);
-    let mut refused = None;
-    for _ in 0..n {
-        let gate = std::sync::Arc::clone(&gate);
-        let spawned = std::thread::Builder::new()
-            .stack_size(WORKER_STACK)
-            .spawn(move || drop(gate.read()));
-        match spawned {
-            Ok(handle) => started.push(handle),
-            Err(e) => {
-                refused = Some(e);
-                break;
-            }
-        }
-    }
-    drop(closed);
-    let count = started.len();
-    for handle in started {
-        let _ = handle.join();
-    }
-    refused.map_or(Ok(()), |e| Err((count, e)))
 }
 
 /// Warns when the open-file limit, once raised, leaves room for fewer than `wanted`
@@ -109,7 +66,6 @@ mod tests {
 
     #[test]
     fn threads_are_asked_for_and_given_back() {
-        assert!(try_threads(8).is_ok());
         let rt = runtime(2).unwrap();
         assert_eq!(rt.metrics().num_workers(), 2);
     }

@@ -144,8 +144,9 @@ fn threads_the_system_refuses_are_one_line() {
         let out = test_support::run(&mut with_memory_limit(300 * 1024, bin, args), b"", STEP);
         let line = out.stderr.trim_end();
         assert!(
-            line.starts_with("error: cannot start 1024 threads (the system gave ")
-                && line.ends_with("): resource temporarily unavailable")
+            line.starts_with("error: cannot start the async runtime: the system gave ")
+                && line.contains(" of 1024 worker threads: ")
+                && line.ends_with(": resource temporarily unavailable")
                 && !out.stderr.contains("panicked"),
             "{name}: {out:?}"
         );

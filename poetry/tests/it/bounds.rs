@@ -192,7 +192,8 @@ fn a_thread_the_system_refuses_is_an_error_line_not_a_panic() {
     assert_eq!(out.code(), Some(1), "{out:?}");
     assert_eq!(
         out.stderr,
-        "error: cannot start the async runtime: resource temporarily unavailable\n"
+        "error: cannot start the async runtime: the system gave 0 of 2 worker threads: \
+         resource temporarily unavailable\n"
     );
     assert!(out.took < Duration::from_secs(5), "{out:?}");
     let out = without_threads(CLIENT, &["9000"]);
