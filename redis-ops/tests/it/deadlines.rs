@@ -43,13 +43,11 @@ fn pool_against_a_silent_server_gives_up_within_the_timeout() {
     );
 }
 
-/// The server dies mid-run: the run gives up `--retry-for` after the outage began (plus at
-/// most one attempt, bounded by `--timeout`), however many tasks are retrying.
-#[test]
-fn pool_retry_for_is_a_total_bound_when_the_server_dies() {
-    let mut r = PrivateRedis::start();
+/// `pool --timeout 2 --retry-for 3` with 64 tasks and more INCRs than it will ever do, once
+/// its INCRs reach the server.
+fn long_pool(r: &PrivateRedis) -> Proc {
     let p = Proc::spawn(&mut on(
-        &r,
+        r,
         &[
             "--timeout",
             "2",
@@ -63,10 +61,24 @@ fn pool_retry_for_is_a_total_bound_when_the_server_dies() {
         ],
     ));
     r.wait_commands(2000, STEP);
+    p
+}
+
+/// The server dies mid-run: the run gives up `--retry-for` after the outage began (plus at
+/// most one attempt, bounded by `--timeout`), however many tasks are retrying.
+#[test]
+fn pool_retry_for_is_a_total_bound_when_the_server_dies() {
+    let mut r = PrivateRedis::start();
+    let p = long_pool(&r);
     let killed = Instant::now();
     r.kill();
+    gave_up_within(p, killed, Duration::from_secs(6));
+}
+
+/// `p` ends with exit 1 and one `gave up` line, less than `limit` after `since`.
+fn gave_up_within(p: Proc, since: Instant, limit: Duration) {
     let run = p.finish(Duration::from_secs(30));
-    let after = killed.elapsed();
+    let after = since.elapsed();
     assert_eq!(run.code(), Some(1), "{run:?}");
     assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
     assert!(
@@ -74,10 +86,7 @@ fn pool_retry_for_is_a_total_bound_when_the_server_dies() {
             .starts_with("error: gave up after 3.0 s of failures: "),
         "{run:?}"
     );
-    assert!(
-        after < Duration::from_secs(6),
-        "gave up {after:?} after the kill: {run:?}"
-    );
+    assert!(after < limit, "gave up {after:?} after the outage: {run:?}");
 }
 
 /// The server freezes mid-run (SIGSTOP): every attempt times out after `--timeout`, and the run
@@ -85,39 +94,13 @@ fn pool_retry_for_is_a_total_bound_when_the_server_dies() {
 #[test]
 fn pool_retry_for_is_a_total_bound_when_the_server_freezes() {
     let r = PrivateRedis::start();
-    let p = Proc::spawn(&mut on(
-        &r,
-        &[
-            "--timeout",
-            "2",
-            "pool",
-            "--retry-for",
-            "3",
-            "--ops",
-            "100000000",
-            "--tasks",
-            "64",
-        ],
-    ));
-    r.wait_commands(2000, STEP);
+    let p = long_pool(&r);
     let paused = Instant::now();
     r.pause();
-    let run = p.finish(Duration::from_secs(30));
-    let after = paused.elapsed();
-    r.resume();
-    assert_eq!(run.code(), Some(1), "{run:?}");
-    assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
-    assert!(
-        run.stderr
-            .starts_with("error: gave up after 3.0 s of failures: "),
-        "{run:?}"
-    );
     // The stall is noticed within --timeout (2 s), then 3 s of retries at most, then the
     // attempt to delete the run's keys, itself bounded by --timeout (2 s): 7 s.
-    assert!(
-        after < Duration::from_millis(8500),
-        "gave up {after:?} after the freeze: {run:?}"
-    );
+    gave_up_within(p, paused, Duration::from_millis(8500));
+    r.resume();
 }
 
 /// Every command has the same deadline, `--timeout`, on a peer that never answers or lies.
