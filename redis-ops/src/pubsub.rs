@@ -126,30 +126,38 @@ pub async fn subscribe<W: Write>(
         let give_up = down_since + retry_for;
         let mut attempts = 0;
         let mut backoff = crate::connect::backoff();
+        let mut last = String::from("no attempt in time");
         sub = loop {
+            // --retry-for is the whole outage's bound: no wait, and no attempt, past it.
+            let Some(delay) = backoff.next_delay_until(give_up.into_std()) else {
+                return Err(Error::Command {
+                    command: what(),
+                    reason: format!(
+                        "{lost}; gave up reconnecting after {attempts} attempts in {} ({last}); {got} message(s) received",
+                        duration(down_since.elapsed())
+                    ),
+                });
+            };
             tokio::select! {
-                () = tokio::time::sleep(backoff.next_delay()) => {}
+                () = tokio::time::sleep(delay) => {}
                 () = &mut expired => return end(got, false),
                 _ = &mut shutdown => return end(got, true),
             }
             attempts += 1;
+            let left = give_up.saturating_duration_since(tokio::time::Instant::now());
             let again = tokio::select! {
-                r = subscribed(redis, listen, &what) => r,
+                r = tokio::time::timeout(left, subscribed(redis, listen, &what)) => {
+                    r.unwrap_or_else(|_| Err(Error::TimedOut { what: what(), after: left }))
+                }
                 () = &mut expired => return end(got, false),
                 _ = &mut shutdown => return end(got, true),
             };
             match again {
                 Ok(s) => break s,
-                Err(e) if tokio::time::Instant::now() >= give_up => {
-                    return Err(Error::Command {
-                        command: what(),
-                        reason: format!(
-                            "{lost}; gave up reconnecting after {attempts} attempts in {} ({e}); {got} message(s) received",
-                            duration(down_since.elapsed())
-                        ),
-                    });
+                Err(e) => {
+                    tracing::debug!("resubscribe attempt {attempts} failed: {e}");
+                    last = e.to_string();
                 }
-                Err(e) => tracing::debug!("resubscribe attempt {attempts} failed: {e}"),
             }
         };
         notify(Event::Resubscribed {

@@ -131,3 +131,29 @@ fn every_command_ends_within_the_timeout_on_a_silent_or_lying_peer() {
         }
     }
 }
+
+/// `subscribe --retry-for 2` after its server died: it gives up within the 2 s (each attempt and
+/// each wait cut at the deadline), one line, exit 1.
+#[test]
+fn subscribe_retry_for_is_a_total_bound() {
+    let mut r = PrivateRedis::start();
+    let mut p = Proc::spawn(&mut on(
+        &r,
+        &["--timeout", "1", "subscribe", "news", "--retry-for", "2"],
+    ));
+    p.wait_for_err_line(|l| l.starts_with("subscribed to news"), STEP);
+    let killed = Instant::now();
+    r.kill();
+    let run = p.finish(Duration::from_secs(30));
+    let after = killed.elapsed();
+    assert_eq!(run.code(), Some(1), "{run:?}");
+    let lines = run.stderr_lines();
+    assert_eq!(lines.len(), 3, "{run:?}");
+    assert!(lines[1].starts_with("connection lost"), "{run:?}");
+    assert!(lines[2].starts_with("error: SUBSCRIBE news: "), "{run:?}");
+    assert!(lines[2].contains("gave up reconnecting after"), "{run:?}");
+    assert!(
+        after < Duration::from_millis(3000),
+        "gave up {after:?} after the kill: {run:?}"
+    );
+}
