@@ -153,7 +153,7 @@ fn subscribe_retry_for_is_a_total_bound() {
     assert!(lines[2].starts_with("error: SUBSCRIBE news: "), "{run:?}");
     assert!(lines[2].contains("gave up reconnecting after"), "{run:?}");
     assert!(
-        after < Duration::from_millis(3000),
+        after < Duration::from_secs(3),
         "gave up {after:?} after the kill: {run:?}"
     );
 }
