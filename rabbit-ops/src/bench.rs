@@ -140,14 +140,20 @@ pub fn run(
         durable: config.persistent,
         ..QueueDeclareOptions::default()
     };
+    // Signals first: from the queue's creation on, a signal ends the run with it deleted.
+    let signal = Stop::on_signal()?;
     tracing::info!("bench queue '{queue}'");
     let admin = broker.session()?;
-    declare_queue(&admin.channel, &queue, options.clone(), "queue")?;
-    let signal = Stop::on_signal()?;
+    admin.within("declaring the bench queue", || {
+        declare_queue(&admin.channel, &queue, options.clone(), "queue").map(drop)
+    })?;
     let result = measure(broker, config, &queue, &options, &signal);
-    let _ = admin
-        .channel
-        .queue_delete(queue.as_str(), QueueDeleteOptions::default());
+    let _ = admin.within("deleting the bench queue", || {
+        admin
+            .channel
+            .queue_delete(queue.as_str(), QueueDeleteOptions::default())
+            .map_err(|e| Error::amqp("deleting the bench queue", e))
+    });
     admin.close()?;
     let (report, interrupted) = result?;
     if config.json {

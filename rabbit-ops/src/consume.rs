@@ -20,7 +20,7 @@ use amiquip::{Channel, Consumer, ConsumerMessage, ConsumerOptions, Delivery};
 use common::output::Out;
 use crossbeam_channel::{at, never, select};
 
-use crate::broker::{Broker, Reconnected, Session};
+use crate::broker::{Broker, Reconnected};
 use crate::error::Error;
 use crate::stop::Stop;
 
@@ -52,17 +52,23 @@ pub enum Ended {
 }
 
 /// Runs `handle` on each delivery of `consumer` (of queue `queue`) until the limits or a stop,
-/// then cancels the consumer (messages delivered but not acknowledged go back to the queue when
+/// then cancels the consumer; on an error, `give_up` runs first (`Session::reap`: the
+/// consumer's cancel on drop then waits for a stalled broker a moment only) (messages delivered but not acknowledged go back to the queue when
 /// the channel closes).
 pub fn consume(
     consumer: Consumer<'_>,
     queue: &str,
     limits: Limits,
     stop: &Stop,
+    give_up: impl FnOnce(),
     mut handle: impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
 ) -> Result<Ended, Error> {
     let mut progress = Progress::new();
-    let ended = deliveries(&consumer, queue, limits, stop, &mut progress, &mut handle)?;
+    let ended = deliveries(&consumer, queue, limits, stop, &mut progress, &mut handle);
+    if ended.is_err() {
+        give_up();
+    }
+    let ended = ended?;
     cancel(consumer)?;
     Ok(ended)
 }
@@ -105,17 +111,25 @@ pub fn recovering(
     let mut first = true;
     loop {
         let outcome: Result<Ended, Error> = (|| {
-            let queue = setup(&session.channel)?;
-            let consumer = session
-                .channel
-                .basic_consume(queue.as_str(), ConsumerOptions::default())
-                .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
+            let (queue, consumer) = session.within("setting up the consumer", || {
+                let queue = setup(&session.channel)?;
+                let consumer = session
+                    .channel
+                    .basic_consume(queue.as_str(), ConsumerOptions::default())
+                    .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
+                Ok((queue, consumer))
+            })?;
             if first {
                 first = false;
                 ready()?;
             }
-            let ended = deliveries(&consumer, &queue, limits, stop, &mut progress, &mut handle)?;
-            cancel(consumer)?;
+            let ended = deliveries(&consumer, &queue, limits, stop, &mut progress, &mut handle);
+            if ended.is_err() {
+                // Giving up: the consumer's cancel on drop waits for the broker a moment only.
+                session.reap();
+            }
+            let ended = ended?;
+            session.within("cancelling the consumer", || cancel(consumer))?;
             Ok(ended)
         })();
         match outcome {
@@ -127,7 +141,7 @@ pub fn recovering(
                 drop(session);
                 let give_up = limits.idle.map(|idle| progress.last + idle);
                 session = match broker.reconnect(&e, stop, give_up) {
-                    Reconnected::Connected(c) => Session::open(c)?,
+                    Reconnected::Connected(s) => *s,
                     Reconnected::Stopped => return Ok(Ended::Stopped(progress.handled)),
                     Reconnected::GaveUp(_) => {
                         return Err(Error::Idle {

@@ -269,6 +269,15 @@ pub enum Error {
         cause: std::io::Error,
     },
 
+    /// The broker did not answer a request within `--connect-timeout`.
+    #[error("the broker did not answer {doing} within {}", Short(*.waited))]
+    Stalled {
+        /// The request (`opening a channel`, `declaring queue 'hello'`).
+        doing: String,
+        /// `--connect-timeout`.
+        waited: Duration,
+    },
+
     /// SIGINT/SIGTERM cut a run short (exit 130): what it did so far.
     #[error("interrupted: {what}")]
     Interrupted {

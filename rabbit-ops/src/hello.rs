@@ -33,7 +33,9 @@ pub fn send(
     out: &mut Out<impl Write>,
 ) -> Result<(), Error> {
     let session = broker.session()?;
-    queues::declare(&session.channel, queue, declared(generation))?;
+    session.within(&format!("declaring queue '{queue}'"), || {
+        queues::declare(&session.channel, queue, declared(generation))
+    })?;
     Exchange::direct(&session.channel)
         .publish(Publish::new(message.as_bytes(), queue))
         .map_err(|e| Error::amqp(format!("publishing to queue '{queue}'"), e))?;

@@ -145,45 +145,53 @@ pub fn server(
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
     let session = broker.session()?;
-    session.prefetch(1)?;
     let ended = {
         let channel = &session.channel;
-        let q = queues::declare(channel, queue, Declared::transient_classic(generation))?;
-        let consumer = q
-            .consume(ConsumerOptions::default())
-            .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))?;
+        let consumer = session.within("setting up the consumer", || {
+            session.prefetch(1)?;
+            let q = queues::declare(channel, queue, Declared::transient_classic(generation))?;
+            q.consume(ConsumerOptions::default())
+                .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))
+        })?;
         let replies = Exchange::direct(channel);
         out.line(format_args!(" [x] Awaiting RPC requests"))?;
-        consume(consumer, queue, limits, stop, |consumer, delivery| {
-            let body = String::from_utf8_lossy(&delivery.body).trim().to_owned();
-            out.line(format_args!(" [.] fib({body})"))?;
-            let reply = match answer(&body) {
-                Ok(v) => v,
-                Err(why) => {
-                    warn!("refused fib({body}): {why}");
-                    format!("{ERROR_PREFIX}{why}")
+        consume(
+            consumer,
+            queue,
+            limits,
+            stop,
+            || session.reap(),
+            |consumer, delivery| {
+                let body = String::from_utf8_lossy(&delivery.body).trim().to_owned();
+                out.line(format_args!(" [.] fib({body})"))?;
+                let reply = match answer(&body) {
+                    Ok(v) => v,
+                    Err(why) => {
+                        warn!("refused fib({body}): {why}");
+                        format!("{ERROR_PREFIX}{why}")
+                    }
+                };
+                if let Some(reply_to) = delivery.properties.reply_to() {
+                    let mut properties = AmqpProperties::default();
+                    if let Some(id) = delivery.properties.correlation_id() {
+                        properties = properties.with_correlation_id(id.clone());
+                    }
+                    replies
+                        .publish(Publish::with_properties(
+                            reply.as_bytes(),
+                            reply_to.clone(),
+                            properties,
+                        ))
+                        .map_err(|e| Error::amqp(format!("answering to '{reply_to}'"), e))?;
+                } else {
+                    warn!("request fib({body}) has no reply_to: nobody to answer");
                 }
-            };
-            if let Some(reply_to) = delivery.properties.reply_to() {
-                let mut properties = AmqpProperties::default();
-                if let Some(id) = delivery.properties.correlation_id() {
-                    properties = properties.with_correlation_id(id.clone());
-                }
-                replies
-                    .publish(Publish::with_properties(
-                        reply.as_bytes(),
-                        reply_to.clone(),
-                        properties,
-                    ))
-                    .map_err(|e| Error::amqp(format!("answering to '{reply_to}'"), e))?;
-            } else {
-                warn!("request fib({body}) has no reply_to: nobody to answer");
-            }
-            consumer
-                .ack(delivery)
-                .map_err(|e| Error::amqp("acknowledging a request", e))?;
-            Ok(Flow::Continue)
-        })?
+                consumer
+                    .ack(delivery)
+                    .map_err(|e| Error::amqp("acknowledging a request", e))?;
+                Ok(Flow::Continue)
+            },
+        )?
     };
     session.close()?;
     Ok(ended)
@@ -217,16 +225,21 @@ pub fn client(
     let session = broker.session()?;
     let channel = &session.channel;
     let (answers, refused, unreadable) = {
-        let callback = exclusive_queue(channel)?;
-        let returns = channel
-            .listen_for_returns()
-            .map_err(|e| Error::amqp("listening for returned messages", e))?;
-        let consumer = callback
-            .consume(ConsumerOptions {
-                no_ack: true,
-                ..ConsumerOptions::default()
-            })
-            .map_err(|e| Error::amqp("consuming answers", e))?;
+        let (callback, returns, consumer) = session.within("setting up the reply queue", || {
+            let callback = exclusive_queue(channel)?;
+            let returns = channel
+                .listen_for_returns()
+                .map_err(|e| Error::amqp("listening for returned messages", e))?;
+            let consumer = callback
+                .consume(ConsumerOptions {
+                    no_ack: true,
+                    ..ConsumerOptions::default()
+                })
+                .map_err(|e| Error::amqp("consuming answers", e))?;
+            Ok((callback, returns, consumer))
+        })?;
+        // An early return (timeout, signal, lost connection) reaps the connection first.
+        let reaper = session.reaper();
         let exchange = Exchange::direct(channel);
         let mut pending = HashSet::new();
         for _ in 0..concurrency {
@@ -296,7 +309,10 @@ pub fn client(
                 }
             }
         }
-        crate::consume::cancel(consumer)?;
+        session.within("cancelling the consumer", || {
+            crate::consume::cancel(consumer)
+        })?;
+        reaper.disarm();
         (answers, refused, unreadable)
     };
     session.close()?;

@@ -82,6 +82,9 @@ pub(crate) fn handshake(
         .virtual_host(url.vhost.clone())
         // A silent peer: amiquip notices it too (the watchdog is the hard limit).
         .connection_timeout(Some(allowed))
+        // Our own frame_max: amiquip takes the broker's otherwise (up to 4 GiB), and the
+        // frame check refuses any frame over it.
+        .frame_max(super::guard::FRAME_MAX)
         .information(Some(format!("rabbit-ops {}", env!("CARGO_PKG_VERSION"))));
     if let Some(h) = url.heartbeat {
         options = options.heartbeat(h);

@@ -21,11 +21,21 @@ pub(crate) const NOT_AMQP: &str = "the peer does not speak AMQP 0-9-1: is this a
 /// that answers `HTTP/1.1 400` would cost 1.3 GB ("P/1." read as a size). A RabbitMQ server's
 /// first frame is `connection.start`, a method frame (type 1) on channel 0, a few hundred
 /// bytes long; anything else is refused as not AMQP before amiquip sees it.
+///
+/// Every later frame is checked too: amiquip allocates whatever size a frame header announces,
+/// so a frame over [`FRAME_MAX`] (the `frame_max` we negotiate: the broker may not send more)
+/// is refused before amiquip reads it (a peer announcing 4 GiB would cost 4 GiB).
 pub(crate) struct FirstFrameCheck {
     inner: mio06::net::TcpStream,
     head: [u8; 7],
     seen: usize,
+    /// Bytes of the current frame (payload and end byte) still to pass before the next header.
+    skip: u64,
+    first: bool,
 }
+
+/// The `frame_max` we ask for: RabbitMQ's default, 128 KiB (bodies go in several frames).
+pub(crate) const FRAME_MAX: u32 = 128 * 1024;
 
 /// The largest first frame accepted (RabbitMQ's `connection.start` is well under 1 KiB).
 const FIRST_FRAME_MAX: u32 = 64 * 1024;
@@ -36,7 +46,43 @@ impl FirstFrameCheck {
             inner,
             head: [0; 7],
             seen: 0,
+            skip: 0,
+            first: true,
         }
+    }
+
+    /// Follows the frames in `data` (the bytes just read): every header's size is checked.
+    fn follow(&mut self, data: &[u8]) -> Result<(), String> {
+        let mut i = 0;
+        while i < data.len() {
+            if self.skip > 0 {
+                let take = self.skip.min((data.len() - i) as u64);
+                self.skip -= take;
+                i += take as usize;
+                continue;
+            }
+            let take = (data.len() - i).min(self.head.len() - self.seen);
+            self.head[self.seen..self.seen + take].copy_from_slice(&data[i..i + take]);
+            self.seen += take;
+            i += take;
+            if self.seen < self.head.len() {
+                break;
+            }
+            self.seen = 0;
+            if self.first {
+                self.first = false;
+                Self::check(self.head).map_err(str::to_owned)?;
+            }
+            let size = u32::from_be_bytes([self.head[3], self.head[4], self.head[5], self.head[6]]);
+            if size > FRAME_MAX {
+                return Err(format!(
+                    "the broker sent a frame of {size} bytes, over the {FRAME_MAX} agreed \
+                     (frame_max): is this a RabbitMQ port?"
+                ));
+            }
+            self.skip = u64::from(size) + 1;
+        }
+        Ok(())
     }
 
     /// A server's first frame, or what the peer is instead (a TLS server, or not AMQP).
@@ -60,16 +106,8 @@ impl FirstFrameCheck {
 impl io::Read for FirstFrameCheck {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if self.seen < self.head.len() {
-            let take = n.min(self.head.len() - self.seen);
-            self.head[self.seen..self.seen + take].copy_from_slice(&buf[..take]);
-            self.seen += take;
-            if self.seen == self.head.len()
-                && let Err(what) = Self::check(self.head)
-            {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, what));
-            }
-        }
+        self.follow(&buf[..n])
+            .map_err(|what| io::Error::new(io::ErrorKind::InvalidData, what))?;
         Ok(n)
     }
 }

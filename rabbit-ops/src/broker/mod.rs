@@ -14,11 +14,13 @@
 //! - `tls.rs`: `amqps://` (TLS settings, first-record check, OpenSSL's failures in words).
 
 mod connect;
+mod deadline;
 mod guard;
 mod session;
 mod tls;
 
 pub(crate) use connect::handshake;
+pub use deadline::Deadline;
 #[allow(unused_imports)] // for `ping`
 pub(crate) use guard::Watchdog;
 pub(crate) use session::declare_queue_error;
@@ -50,8 +52,8 @@ pub struct Broker {
 
 /// How [`Broker::reconnect`] ended.
 pub enum Reconnected {
-    /// A new connection.
-    Connected(Connection),
+    /// A new connection, with its channel.
+    Connected(Box<Session>),
     /// A stop was requested while waiting.
     Stopped,
     /// The deadline passed; the last attempt's failure.
@@ -110,6 +112,15 @@ impl Broker {
     /// Opens a connection to the first node that takes it, starting with the one that worked
     /// last. With one URL, its error as it is; with several, every node's.
     pub fn connect(&self) -> Result<Connection, Error> {
+        // No deadline: the caller owns the connection as it is.
+        self.connect_guarded().map(|(c, mut deadline)| {
+            deadline.closed();
+            c
+        })
+    }
+
+    /// [`Broker::connect`], with the [`Deadline`] of the connection's requests.
+    fn connect_guarded(&self) -> Result<(Connection, Deadline), Error> {
         let n = self.urls.len();
         let start = self.preferred.load(Ordering::Relaxed);
         let mut reasons = Vec::new();
@@ -133,7 +144,7 @@ impl Broker {
         })
     }
 
-    /// After a lost connection (`why`): connects again, starting with the next node, retrying
+    /// After a lost connection (`why`): connects again (and opens a channel), starting with the next node, retrying
     /// with [`Backoff`] until it works, `stop` is requested, or `give_up` passes. Logs one line
     /// per attempt (warnings: they show without `-v`).
     pub fn reconnect(&self, why: &Error, stop: &Stop, give_up: Option<Instant>) -> Reconnected {
@@ -144,13 +155,13 @@ impl Broker {
         let mut backoff = Backoff::default();
         loop {
             let attempt = backoff.attempts() + 1;
-            match self.connect() {
+            match self.session() {
                 Ok(c) => {
                     warn!(
                         "reconnected to {} (attempt {attempt})",
                         self.url().redacted()
                     );
-                    return Reconnected::Connected(c);
+                    return Reconnected::Connected(Box::new(c));
                 }
                 Err(e) => {
                     let delay = backoff.next_delay();
@@ -171,13 +182,16 @@ impl Broker {
     }
 
     /// Opens a connection: TCP within the timeout, then the AMQP handshake within what is left.
-    fn connect_to(&self, url: &AmqpUrl) -> Result<Connection, Error> {
-        handshake(url, self.tls.as_ref(), self.connect_timeout).map(|(connection, _)| connection)
+    fn connect_to(&self, url: &AmqpUrl) -> Result<(Connection, Deadline), Error> {
+        handshake(url, self.tls.as_ref(), self.connect_timeout)
+            .map(|(connection, socket)| (connection, Deadline::new(socket, self.connect_timeout)))
     }
 
-    /// Connects and opens one channel.
+    /// Connects and opens one channel; every request of the session is answered within
+    /// `--connect-timeout` or fails ([`Error::Stalled`]).
     pub fn session(&self) -> Result<Session, Error> {
-        Session::open(self.connect()?)
+        let (connection, deadline) = self.connect_guarded()?;
+        Session::guarded(connection, deadline)
     }
 }
 

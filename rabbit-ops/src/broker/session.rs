@@ -8,10 +8,14 @@ use amiquip::{
 use crossbeam_channel::Receiver;
 use tracing::debug;
 
+use super::deadline::{Deadline, GRACE};
 use crate::error::Error;
 
 /// A connection with one open channel.
 pub struct Session {
+    /// The deadline of its requests (first: dropped first, it bounds what the drops of the
+    /// channel and connection wait for).
+    deadline: Option<Deadline>,
     /// The channel (declared before the connection so that it is dropped first).
     pub channel: Channel,
     /// The connection.
@@ -19,25 +23,77 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a channel on `connection`.
+    /// Opens a channel on `connection` (no deadline: see [`Session::guarded`]).
     pub fn open(mut connection: Connection) -> Result<Self, Error> {
         let channel = connection
             .open_channel(None)
             .map_err(|e| Error::amqp("opening a channel", e))?;
         Ok(Session {
+            deadline: None,
             channel,
             connection,
         })
     }
 
-    /// Closes the channel, then the connection, and says so at debug level.
+    /// Opens a channel on `connection`, every request of it bounded by `deadline`.
+    pub(crate) fn guarded(mut connection: Connection, deadline: Deadline) -> Result<Self, Error> {
+        let channel = deadline.within("opening a channel", || {
+            connection
+                .open_channel(None)
+                .map_err(|e| Error::amqp("opening a channel", e))
+        })?;
+        Ok(Session {
+            deadline: Some(deadline),
+            channel,
+            connection,
+        })
+    }
+
+    /// Runs requests to the broker (`doing`) within the deadline, if the session has one.
+    pub fn within<T>(&self, doing: &str, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        match &self.deadline {
+            Some(d) => d.within(doing, f),
+            None => f(),
+        }
+    }
+
+    /// A command gives up: whatever waits for the broker after now ends within a moment.
+    pub fn reap(&self) {
+        if let Some(d) = &self.deadline {
+            d.reap(GRACE);
+        }
+    }
+
+    /// A guard that, dropped before [`Reaper::disarm`], calls [`Session::reap`]: declared
+    /// after a consumer, it is dropped first on an early return, so that the consumer's cancel
+    /// on drop waits for a stalled broker a moment only.
+    pub fn reaper(&self) -> Reaper<'_> {
+        Reaper(Some(self))
+    }
+
+    /// Closes the channel, then the connection (within the deadline), and says so at debug
+    /// level.
     pub fn close(self) -> Result<(), Error> {
-        self.channel
-            .close()
-            .map_err(|e| Error::amqp("closing the channel", e))?;
-        self.connection
-            .close()
-            .map_err(|e| Error::amqp("closing the connection", e))?;
+        let Session {
+            mut deadline,
+            channel,
+            connection,
+        } = self;
+        let close = || {
+            channel
+                .close()
+                .map_err(|e| Error::amqp("closing the channel", e))?;
+            connection
+                .close()
+                .map_err(|e| Error::amqp("closing the connection", e))
+        };
+        match &deadline {
+            Some(d) => d.within("closing the connection", close)?,
+            None => close()?,
+        }
+        if let Some(d) = deadline.as_mut() {
+            d.closed();
+        }
         debug!("channel and connection closed");
         Ok(())
     }
@@ -47,6 +103,24 @@ impl Session {
         self.channel
             .qos(0, n, false)
             .map_err(|e| Error::amqp(format!("setting prefetch to {n}"), e))
+    }
+}
+
+/// See [`Session::reaper`].
+pub struct Reaper<'a>(Option<&'a Session>);
+
+impl Reaper<'_> {
+    /// The command went well: nothing to reap.
+    pub fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Reaper<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.0 {
+            s.reap();
+        }
     }
 }
 

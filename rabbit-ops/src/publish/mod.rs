@@ -125,16 +125,21 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
     }
 
     fn open_link(&mut self, session: Session) -> Result<Link, Error> {
-        (self.setup)(&session.channel)?;
         let (mut confirms, mut returns) = (None, None);
-        if self.options.confirm {
-            let ch = &session.channel;
-            returns = Some(
-                ch.listen_for_returns()
-                    .map_err(|e| Error::amqp("listening for returned messages", e))?,
-            );
-            confirms = Some(confirm_mode(ch)?);
-        }
+        let confirm = self.options.confirm;
+        let setup = &mut self.setup;
+        session.within("setting up the channel", || {
+            setup(&session.channel)?;
+            if confirm {
+                let ch = &session.channel;
+                returns = Some(
+                    ch.listen_for_returns()
+                        .map_err(|e| Error::amqp("listening for returned messages", e))?,
+                );
+                confirms = Some(confirm_mode(ch)?);
+            }
+            Ok(())
+        })?;
         Ok(Link {
             session,
             confirms,
@@ -320,8 +325,8 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
         let mut cause: Option<Error> = None;
         loop {
             let reason = cause.as_ref().unwrap_or(why);
-            let connection = match self.broker.reconnect(reason, &self.stop, Some(give_up)) {
-                Reconnected::Connected(c) => c,
+            let session = match self.broker.reconnect(reason, &self.stop, Some(give_up)) {
+                Reconnected::Connected(s) => *s,
                 Reconnected::Stopped => return Err(Error::ConnectionLost),
                 Reconnected::GaveUp(last) => {
                     return Err(Error::GaveUp {
@@ -331,7 +336,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                 }
             };
             self.stats.reconnections += 1;
-            let attempt = Session::open(connection).and_then(|s| self.open_link(s));
+            let attempt = self.open_link(session);
             match attempt.and_then(|link| {
                 self.link = Some(link);
                 self.republish()

@@ -135,9 +135,13 @@ fn missing_vhost_says_how_to_create_it() {
 fn redeclaring_with_other_settings_says_what_to_do() {
     let mut clean = Cleanup::new();
     let q = clean.queue("redeclare");
-    assert_eq!(rabbit(&["send", "--queue", &q]).code(), Some(0));
+    // The previous generation's declarations: hello non-durable, task_queue durable.
+    assert_eq!(
+        rabbit(&["send", "--classic", "--queue", &q]).code(),
+        Some(0)
+    );
     // new-task wants the same queue durable.
-    let r = rabbit(&["new-task", "--queue", &q]);
+    let r = rabbit(&["new-task", "--classic", "--queue", &q]);
     assert_eq!(r.code(), Some(1), "{r:?}");
     assert_eq!(
         r.stderr,

@@ -10,6 +10,7 @@ mod official;
 mod output;
 mod ping;
 mod recovery;
+mod stalls;
 mod support;
 mod tls;
 mod tutorials;

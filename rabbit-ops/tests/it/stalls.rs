@@ -1,0 +1,293 @@
+//! Issue 13, peers that stall or lie: a fake AMQP broker written here completes the handshake
+//! and then never answers channel.open, or a declare, or announces a 4 GiB frame_max and sends
+//! a frame that size; a proxy in front of the shared broker freezes (as a broker stopped with
+//! SIGSTOP does: the kernel still takes the bytes, nothing answers). Every command ends within
+//! what its options say, with one error line.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use test_support::{Proc, STEP, command};
+
+use crate::support::{Cleanup, at, cmd, run};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Lie {
+    /// Never answers channel.open.
+    ChannelOpen,
+    /// Opens the channel, never answers what comes next (a declare, qos...).
+    Declare,
+    /// Announces frame_max 4 GiB, then sends a frame header of 4 GiB - 256 MiB.
+    HugeFrame,
+}
+
+fn frame(kind: u8, channel: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![kind];
+    f.extend(channel.to_be_bytes());
+    f.extend(u32::try_from(payload.len()).unwrap().to_be_bytes());
+    f.extend(payload);
+    f.push(0xCE);
+    f
+}
+
+fn method(channel: u16, class: u16, id: u16, args: &[u8]) -> Vec<u8> {
+    let mut p = class.to_be_bytes().to_vec();
+    p.extend(id.to_be_bytes());
+    p.extend(args);
+    frame(1, channel, &p)
+}
+
+/// Reads one frame: (channel, payload).
+fn read_frame(s: &mut TcpStream) -> Option<(u16, Vec<u8>)> {
+    let mut head = [0u8; 7];
+    s.read_exact(&mut head).ok()?;
+    let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
+    let mut payload = vec![0u8; size + 1];
+    s.read_exact(&mut payload).ok()?;
+    payload.pop();
+    Some((u16::from_be_bytes([head[1], head[2]]), payload))
+}
+
+/// A fake broker that lies as told; answers its address and the frame_max our client asked
+/// for in its tune-ok (0 until one came).
+fn fake_broker(lie: Lie) -> (SocketAddr, Arc<AtomicU32>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let asked = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&asked);
+    thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            let seen = Arc::clone(&seen);
+            thread::spawn(move || serve(&mut s, lie, &seen));
+        }
+    });
+    (addr, asked)
+}
+
+fn serve(s: &mut TcpStream, lie: Lie, asked: &AtomicU32) -> Option<()> {
+    let mut header = [0u8; 8];
+    s.read_exact(&mut header).ok()?;
+    let mut start = vec![0, 9, 0, 0, 0, 0];
+    for text in ["PLAIN", "en_US"] {
+        start.extend(u32::try_from(text.len()).unwrap().to_be_bytes());
+        start.extend(text.as_bytes());
+    }
+    s.write_all(&method(0, 10, 10, &start)).ok()?;
+    read_frame(s)?; // start-ok
+    let frame_max: u32 = if lie == Lie::HugeFrame {
+        u32::MAX
+    } else {
+        131_072
+    };
+    let mut tune = 2047u16.to_be_bytes().to_vec();
+    tune.extend(frame_max.to_be_bytes());
+    tune.extend(0u16.to_be_bytes()); // no heartbeats: only our deadlines can help
+    s.write_all(&method(0, 10, 30, &tune)).ok()?;
+    let (_, tune_ok) = read_frame(s)?;
+    asked.store(
+        u32::from_be_bytes([tune_ok[6], tune_ok[7], tune_ok[8], tune_ok[9]]),
+        Ordering::Relaxed,
+    );
+    read_frame(s)?; // connection.open
+    s.write_all(&method(0, 10, 41, &[0])).ok()?;
+    if lie == Lie::HugeFrame {
+        let mut huge = vec![1u8, 0, 0];
+        huge.extend(0xF000_0000u32.to_be_bytes());
+        huge.extend([0u8; 1024]);
+        s.write_all(&huge).ok()?;
+    }
+    // Read what comes; answer channel.open only when told to lie later.
+    while let Some((channel, payload)) = read_frame(s) {
+        if lie == Lie::Declare && payload.starts_with(&[0, 20, 0, 10]) {
+            s.write_all(&method(channel, 20, 11, &[0, 0, 0, 0])).ok()?;
+        }
+    }
+    Some(())
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("amqp://guest:guest@{addr}/%2f")
+}
+
+#[test]
+fn a_broker_that_never_answers_channel_open_or_a_declare() {
+    for (lie, cases) in [
+        (
+            Lie::ChannelOpen,
+            vec![
+                (vec!["send"], "opening a channel"),
+                (vec!["receive"], "opening a channel"),
+                (vec!["new-task"], "opening a channel"),
+                (vec!["rpc-client"], "opening a channel"),
+            ],
+        ),
+        (
+            Lie::Declare,
+            vec![
+                (vec!["send"], "declaring queue 'hello'"),
+                (vec!["receive"], "setting up the consumer"),
+                (vec!["new-task"], "setting up the channel"),
+                (vec!["rpc-client"], "setting up the reply queue"),
+            ],
+        ),
+    ] {
+        let (addr, _) = fake_broker(lie);
+        for (args, doing) in cases {
+            let mut all = vec!["--connect-timeout", "2"];
+            all.extend(&args);
+            let r = run(at(&url(addr), &all));
+            assert_eq!(r.code(), Some(1), "{lie:?} {args:?}: {r:?}");
+            assert_eq!(
+                r.stderr,
+                format!("error: the broker did not answer {doing} within 2.0 s\n"),
+                "{lie:?} {args:?}"
+            );
+            // The handshake, then 2 s for the request, then at most a second to close.
+            assert!(
+                r.took < Duration::from_millis(4500),
+                "{lie:?} {args:?}: {:?}",
+                r.took
+            );
+        }
+    }
+}
+
+#[test]
+fn a_4_gib_frame_max_and_frame_cost_nothing() {
+    let (addr, asked) = fake_broker(Lie::HugeFrame);
+    let mut c = command("/usr/bin/time");
+    c.args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_rabbit-ops")])
+        .env_remove("AMQP_URL")
+        .args(["--url", &url(addr), "--connect-timeout", "2", "send"]);
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    let lines: Vec<&str> = r
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("Command exited"))
+        .collect();
+    assert_eq!(lines.len(), 2, "one error line (and time's): {r:?}");
+    // amiquip reports the refused frame as a lost connection.
+    assert_eq!(
+        lines[0],
+        "error: opening a channel: the connection to the broker was lost"
+    );
+    let kb: u64 = lines[1]
+        .strip_prefix("maxrss_kb=")
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(kb < 64 * 1024, "{kb} KiB used");
+    assert!(r.took < Duration::from_secs(4), "{:?}", r.took);
+    assert_eq!(asked.load(Ordering::Relaxed), 131_072, "our own frame_max");
+}
+
+/// A proxy to the shared broker that can freeze: from then on nothing passes either way, and
+/// the connections stay open (a broker stopped with SIGSTOP).
+struct Freezer {
+    addr: SocketAddr,
+    frozen: Arc<AtomicBool>,
+}
+
+impl Freezer {
+    fn start() -> Self {
+        let target = rabbit_ops::url::AmqpUrl::parse(&test_support::require_rabbit()).unwrap();
+        let target = format!("{}:{}", target.host, target.port);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let frozen = Arc::new(AtomicBool::new(false));
+        let f = Arc::clone(&frozen);
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(upstream) = TcpStream::connect(&target) else {
+                    return;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                    (upstream, client),
+                ] {
+                    let f = Arc::clone(&f);
+                    thread::spawn(move || {
+                        let mut buf = [0u8; 16 * 1024];
+                        loop {
+                            while f.load(Ordering::Relaxed) {
+                                thread::sleep(Duration::from_millis(20));
+                            }
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => {
+                                    while f.load(Ordering::Relaxed) {
+                                        thread::sleep(Duration::from_millis(20));
+                                    }
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Self { addr, frozen }
+    }
+
+    fn freeze(&self) {
+        self.frozen.store(true, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_frozen_broker_ends_timeouts_on_time() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("frozen");
+    // The queue exists (so the request is routed) and nobody serves it.
+    assert_eq!(run(cmd(&["send", "--queue", &q, "x"])).code(), Some(0));
+
+    let proxy = Freezer::start();
+    let mut p = Proc::spawn(&mut at(
+        &url(proxy.addr),
+        &["receive", "--queue", &q, "--count", "1"],
+    ));
+    p.expect_line(" [*] Waiting for messages. To exit press CTRL+C");
+    p.expect_line(" [x] Received x");
+    let r = p.finish(STEP);
+    assert_eq!(r.code(), Some(0), "{r:?}");
+
+    let frozen = Freezer::start();
+    let mut p = Proc::spawn(&mut at(
+        &url(frozen.addr),
+        &["receive", "--queue", &q, "--timeout", "5"],
+    ));
+    p.expect_line(" [*] Waiting for messages. To exit press CTRL+C");
+    frozen.freeze();
+    let r = p.finish(STEP);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        "error: no message within 5.0 s (received 0 before)\n"
+    );
+    assert!(r.took < Duration::from_millis(7500), "{:?}", r.took);
+
+    let frozen = Freezer::start();
+    let mut p = Proc::spawn(&mut at(
+        &url(frozen.addr),
+        &["rpc-client", "--queue", &q, "--timeout", "6"],
+    ));
+    p.expect_line(" [x] Requesting fib(30)");
+    frozen.freeze();
+    let r = p.finish(STEP);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: no answer to fib(30) within 6.0 s on queue '{q}': is rpc-server running?\n"
+        )
+    );
+    assert!(r.took < Duration::from_millis(8500), "{:?}", r.took);
+}
