@@ -99,14 +99,18 @@ pub async fn sweep(redis: &Redis, other_db: i64) -> Result<(usize, usize), Error
             continue;
         }
         let pattern = format!("{prefix}*");
-        keys += delete_matching(&mut conn, &pattern).await?;
-        keys += delete_matching(&mut other, &pattern).await?;
+        let deleted = delete_matching(&mut conn, &pattern).await?
+            + delete_matching(&mut other, &pattern).await?;
         let _: i64 = redis::cmd("DEL")
             .arg(marker(&prefix))
             .query_async(&mut conn)
             .await
             .map_err(|e| fail("DEL", &e))?;
-        runs += 1;
+        // A run that ended normally between the SCAN and the GET left nothing: not counted.
+        if deleted > 0 {
+            keys += deleted;
+            runs += 1;
+        }
     }
     Ok((keys, runs))
 }

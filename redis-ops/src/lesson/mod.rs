@@ -177,15 +177,15 @@ pub async fn run(
         pause: options.pause,
         steps: 0,
     };
+    l.say(&format!(
+        "every key of this run lives under {prefix} and is deleted at the end"
+    ))?;
     if swept.1 > 0 {
         l.say(&format!(
             "removed {} key(s) left by {} interrupted run(s)",
             swept.0, swept.1
         ))?;
     }
-    l.say(&format!(
-        "every key of this run lives under {prefix} and is deleted at the end"
-    ))?;
 
     let outcome = tokio::select! {
         r = l.run_groups(groups) => r,
