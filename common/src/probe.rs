@@ -174,6 +174,39 @@ where
     }
 }
 
+/// Prints the outcomes as every readiness check does: the `ok` lines (or, with `json`, every
+/// JSON object) on `out`; an `error: <line>` on stderr for each target that did not pass but
+/// the last, which is the answer (for [`crate::exit::finish`] to print): exit 1 if any did not
+/// pass, 130 if a signal ended the waiting. A closed `out` hides no failure; otherwise it is
+/// the answer (exit 0, quietly).
+pub fn report(
+    outcomes: &[Outcome],
+    json: bool,
+    out: &mut crate::output::Out<impl std::io::Write>,
+) -> Result<(), crate::exit::Failure> {
+    let printed = outcomes.iter().try_for_each(|o| {
+        if json {
+            out.line(format_args!("{}", o.json()))
+        } else if o.ok() {
+            out.line(format_args!("{}", o.line()))
+        } else {
+            Ok(())
+        }
+    });
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
+    let Some((last, others)) = failed.split_last() else {
+        return printed.map_err(Into::into);
+    };
+    for o in others {
+        crate::exit::say(&format!("error: {}", o.line()));
+    }
+    Err(if outcomes.iter().any(|o| o.interrupted) {
+        crate::exit::Failure::interrupted(last.line())
+    } else {
+        crate::exit::Failure::runtime(last.line())
+    })
+}
+
 /// One target: attempts until it passes, a permanent refusal, the wait runs out, or `stop`.
 async fn check_one<C, F>(
     target: String,

@@ -1,7 +1,8 @@
 //! Sockets every tool shares: [`bind`] a listener, [`serve`](serve::serve) connections on it
-//! (permit before accept, grace period, abort), and [`describe_io`], the one way an I/O error is
-//! put in words.
+//! (permit before accept, grace period, abort), [`describe_io`], the one way an I/O error is
+//! put in words, and [`run_server`], the life of every server binary around them.
 
+mod life;
 pub mod serve;
 
 use std::io;
@@ -9,6 +10,7 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
+pub use life::{Listening, Shutdown, run_server};
 pub use serve::{Ctx, ServeStats, serve};
 
 /// The listen queue of every server: clients beyond `--max-connections` wait here.
@@ -23,6 +25,8 @@ pub struct BindError {
     /// Why.
     pub source: io::Error,
 }
+
+impl crate::exit::ExitStatus for BindError {}
 
 /// Binds a TCP listener on `addr` (port 0 picks a free port) with `SO_REUSEADDR` and a listen
 /// queue of [`BACKLOG`]. Must be called inside a tokio runtime.

@@ -96,15 +96,12 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         json,
     } = Options::try_from(args)?;
     // Each connection is a descriptor, and the process has a few of its own.
-    let wanted = config.connections as u64 + 16;
-    let limit = common::limits::raise_fd_limit();
-    if limit < wanted {
-        return Err(Error::Resource(format!(
-            "cannot open {} connections: the open-file limit is {limit} (ulimit -n)",
+    common::limits::ensure_fd_limit(config.connections as u64 + 16).map_err(|short| {
+        Error::Resource(format!(
+            "cannot open {} connections: {short}",
             config.connections
         ))
-        .into());
-    }
+    })?;
     let runtime = super::runtime(threads)?;
     let progress = Arc::new(AtomicU64::new(0));
     let report = runtime.block_on(async {

@@ -189,7 +189,7 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
             timeout,
         };
         let outcomes = runtime.block_on(check_all(addrs, probe))?;
-        return report(&outcomes, *json, out);
+        return common::probe::report(&outcomes, *json, out);
     }
     let result = runtime.block_on(talk(&mode, timeout, out));
     // A read of a terminal's stdin may still be blocked: do not wait for it.
@@ -246,33 +246,6 @@ async fn check_all(addrs: &[SocketAddr], probe: Probe) -> Result<Vec<Outcome>, E
         }
     };
     Ok(common::probe::check_all(&targets, probe, attempt, stop).await)
-}
-
-/// The `ok` lines (or every JSON object) on `out`; an `error:` line on stderr for each server
-/// that did not pass (the last one through [`common::exit::finish`]), and exit 1 if any did not,
-/// 130 if a signal ended the waiting. A closed `out` hides no failure.
-fn report(outcomes: &[Outcome], json: bool, out: &mut Out<impl Write>) -> Result<(), Failure> {
-    let printed = outcomes.iter().try_for_each(|o| {
-        if json {
-            out.line(format_args!("{}", o.json()))
-        } else if o.ok() {
-            out.line(format_args!("{}", o.line()))
-        } else {
-            Ok(())
-        }
-    });
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok()).collect();
-    let Some((last, others)) = failed.split_last() else {
-        return printed.map_err(|e| Error::from(e).into());
-    };
-    for o in others {
-        common::exit::say(&format!("error: {}", o.line()));
-    }
-    Err(if outcomes.iter().any(|o| o.interrupted) {
-        Failure::interrupted(last.line())
-    } else {
-        Failure::runtime(last.line())
-    })
 }
 
 #[cfg(test)]

@@ -40,9 +40,8 @@ fn runtime(threads: usize) -> Result<Runtime, Failure> {
 /// Warns when the open-file limit, once raised, leaves room for fewer than `wanted`
 /// descriptors (`what` says what will then fall short).
 fn fd_limit_for(wanted: u64, what: std::fmt::Arguments<'_>) {
-    let limit = common::limits::raise_fd_limit();
-    if limit < wanted {
-        tracing::warn!("the open-file limit is {limit}: {what}");
+    if let Err(short) = common::limits::ensure_fd_limit(wanted) {
+        tracing::warn!("the open-file limit is {}: {what}", short.limit);
     }
 }
 

@@ -101,48 +101,46 @@ impl TryFrom<Args> for Options {
     }
 }
 
-/// Serves until SIGINT or SIGTERM; the first line goes to `out`, the summary to stderr.
+/// Serves until SIGINT or SIGTERM ([`common::net::run_server`]): the first line,
+/// `listening on <ip>:<port>` (` (udp)` after it with --udp), goes to `out`, the summary to
+/// stderr. A closed stdout does not stop the server: its job is serving, not printing.
 pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
-    let options = Options::try_from(args)?;
-    if !options.udp {
-        // Room for every connection, plus a few descriptors for the process itself.
-        super::fd_limit_for(
-            options.config.max_connections as u64 + 16,
-            format_args!(
-                "fewer than --max-connections {} can be served",
-                options.config.max_connections
-            ),
+    let Options {
+        addr,
+        udp,
+        threads,
+        config,
+    } = Options::try_from(args)?;
+    if udp {
+        return common::net::run_server(
+            threads,
+            async || server::bind_udp(addr).await,
+            |local| format!("listening on {local} (udp)"),
+            |socket, shutdown| async move {
+                server::run_udp(socket, shutdown)
+                    .await
+                    .map(|s| s.summary(true))
+            },
+            out,
         );
     }
-    let runtime = super::runtime(options.threads)?;
-    runtime.block_on(serve(&options, out))?;
-    Ok(())
-}
-
-async fn serve(options: &Options, out: &mut Out<impl Write>) -> Result<(), Error> {
-    let shutdown = common::shutdown::install()
-        .map_err(|e| Error::io("cannot install the signal handlers", e))?;
-    let stats = if options.udp {
-        let socket = server::bind_udp(options.addr).await?;
-        announce(out, socket.local_addr(), " (udp)")?;
-        server::run_udp(socket, shutdown).await?
-    } else {
-        let listener = common::net::bind(options.addr)?;
-        announce(out, listener.local_addr(), "")?;
-        server::run(listener, options.config.clone(), shutdown).await?
-    };
-    common::exit::say(&stats.summary(options.udp));
-    Ok(())
-}
-
-/// The first line on stdout, flushed at once so a script can read the port. A closed stdout
-/// does not stop the server: its job is serving, not printing.
-fn announce(
-    out: &mut Out<impl Write>,
-    addr: std::io::Result<SocketAddr>,
-    suffix: &str,
-) -> Result<(), Error> {
-    let addr = addr.map_err(|e| Error::io("cannot read the address listened on", e))?;
-    let _ = out.line(format_args!("listening on {addr}{suffix}"));
-    Ok(())
+    // Room for every connection, plus a few descriptors for the process itself.
+    super::fd_limit_for(
+        config.max_connections as u64 + 16,
+        format_args!(
+            "fewer than --max-connections {} can be served",
+            config.max_connections
+        ),
+    );
+    common::net::run_server(
+        threads,
+        async || common::net::bind(addr),
+        |local| format!("listening on {local}"),
+        |listener, shutdown| async move {
+            server::run(listener, config, shutdown)
+                .await
+                .map(|s| s.summary(false))
+        },
+        out,
+    )
 }

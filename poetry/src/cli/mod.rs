@@ -17,8 +17,9 @@ use std::fmt::Display;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::pin::Pin;
 
+use common::exit::Failure;
+use common::net::Shutdown;
 use common::output::Out;
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
@@ -46,16 +47,10 @@ fn runtime(threads: usize) -> Result<Runtime, Error> {
     common::runtime::build(threads).map_err(Error::Runtime)
 }
 
-/// The shutdown trigger handed to a server's `run`.
-type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// What the three server binaries do once their options are checked: start the runtime
-/// (`threads` workers), arm the signal handlers, listen on `addr`, print
-/// `first_line(<the address listened on>)` on `out`, run the server until SIGINT or SIGTERM,
-/// and print `<name>: <its stats>` on stderr.
-///
-/// The first line is only an announcement: when stdout is closed (`poetry-server ... | head
-/// -1`), the server goes on serving.
+/// What the three server binaries do once their options are checked
+/// ([`common::net::run_server`]): start the runtime (`threads` workers), arm the signal
+/// handlers, listen on `addr`, print `first_line(<the address listened on>)` on `out`, run the
+/// server until SIGINT or SIGTERM, and print `<name>: <its stats>` on stderr.
 fn serve<S, F>(
     name: &str,
     threads: usize,
@@ -63,25 +58,20 @@ fn serve<S, F>(
     first_line: impl FnOnce(SocketAddr) -> String,
     run: impl FnOnce(TcpListener, Shutdown) -> F,
     out: &mut Out<impl Write>,
-) -> Result<(), Error>
+) -> Result<(), Failure>
 where
     S: Display,
     F: Future<Output = Result<S, Error>>,
 {
-    let runtime = runtime(threads)?;
-    runtime.block_on(async {
-        let signal = common::shutdown::install().map_err(Error::Signals)?;
-        let shutdown: Shutdown = Box::pin(async move {
-            let which = signal.await;
-            tracing::info!("{which:?}: shutting down");
-        });
-        let listener = common::net::bind(addr)?;
-        let line = first_line(listener.local_addr().unwrap_or(addr));
-        if let Err(e) = out.line(format_args!("{line}")) {
-            tracing::debug!("cannot print the first line: {e}");
-        }
-        let stats = run(listener, shutdown).await?;
-        common::exit::say(&format!("{name}: {stats}"));
-        Ok(())
-    })
+    common::net::run_server(
+        threads,
+        async || common::net::bind(addr),
+        first_line,
+        |listener, shutdown| async move {
+            run(listener, shutdown)
+                .await
+                .map(|stats| format!("{name}: {stats}"))
+        },
+        out,
+    )
 }

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use argh::FromArgs;
 use common::cli::{positive_secs, secs};
+use common::exit::Failure;
 use common::output::Out;
 
+use crate::limits;
 use crate::proxy::{self, Config};
-use crate::{Error, limits};
 
 /// Serve the poem of an upstream poetry server, fetched once and cached (the Twisted tutorial's
 /// poetry proxy). Clients arriving during the first fetch share it; a failed fetch is not cached
@@ -57,7 +58,7 @@ pub struct Args {
 }
 
 /// Checks the arguments, then proxies the upstream until SIGINT or SIGTERM.
-pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
+pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     let max_connections = super::max_connections(args.max_connections)?;
     let max_poem_size = super::max_poem_size(args.max_poem_size)?;
     let upstream = common::parse_connect_addr(&args.upstream)?;

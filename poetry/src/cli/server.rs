@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use argh::FromArgs;
 use common::cli::secs;
+use common::exit::Failure;
 use common::output::Out;
 use common::runtime::MAX_THREADS;
 
@@ -62,16 +63,14 @@ pub struct Args {
 
 /// Checks the arguments (every bound before the file is read), loads the poem, then serves it
 /// until SIGINT or SIGTERM.
-pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
+pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     let [file] = args.files.as_slice() else {
-        return Err(Error::Usage("Provide exactly one poetry file.".into()));
+        return Err(Error::Usage("Provide exactly one poetry file.".into()).into());
     };
     let num_bytes = limits::check("num-bytes", args.num_bytes, 1, limits::MAX_POEM_SIZE)
         .map_err(Error::Usage)?;
     if !(1..=MAX_THREADS).contains(&args.threads) {
-        return Err(Error::Usage(format!(
-            "--threads must be from 1 to {MAX_THREADS}"
-        )));
+        return Err(Error::Usage(format!("--threads must be from 1 to {MAX_THREADS}")).into());
     }
     let max_connections = super::max_connections(args.max_connections)?;
     let max_poem_size = super::max_poem_size(args.max_poem_size)?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use argh::FromArgs;
 use common::cli::{positive_secs, secs};
+use common::exit::Failure;
 use common::output::Out;
 
 use crate::transform::{self, Config};
@@ -53,7 +54,7 @@ pub struct Args {
 }
 
 /// Checks the arguments, then serves transforms until SIGINT or SIGTERM.
-pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Error> {
+pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     let max_length = limits::check("max-length", args.max_length, 0, limits::MAX_POEM_SIZE)
         .map_err(Error::Usage)?;
     let max_connections = super::max_connections(args.max_connections)?;
