@@ -6,7 +6,7 @@ use amiquip::{
     Queue, QueueDeclareOptions,
 };
 use crossbeam_channel::Receiver;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::deadline::{Deadline, GRACE};
 use crate::error::Error;
@@ -88,7 +88,12 @@ impl Session {
                 .map_err(|e| Error::amqp("closing the connection", e))
         };
         match &deadline {
-            Some(d) => d.within("closing the connection", close)?,
+            // Everything was sent before the close: a broker too busy (or frozen) to answer
+            // it in time only loses the close-ok, so that is a warning, not a failure.
+            Some(d) => match d.within("closing the connection", close) {
+                Err(e @ Error::Stalled { .. }) => warn!("{e}"),
+                other => other?,
+            },
             None => close()?,
         }
         if let Some(d) = deadline.as_mut() {
