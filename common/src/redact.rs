@@ -104,6 +104,10 @@ pub fn redact_all(text: &str) -> String {
                 end = pos + 3 + at + url_end(&after[at..]);
             }
         }
+        // Punctuation that ends a sentence is not part of the URL (`...?pass=pw: refused`).
+        while end > pos + 3 && rest[..end].ends_with([':', ',', ';', '.', ')']) {
+            end -= 1;
+        }
         out.push_str(&redact_url(&rest[scheme_start..end]));
         rest = &rest[end..];
     }
@@ -182,6 +186,10 @@ mod tests {
             "tried redis://:***@x:1 then amqp://g:***@y:2/v, gave up"
         );
         assert_eq!(Redacted("redis://:pw@h").to_string(), "redis://:***@h");
+        assert_eq!(
+            redact_all("cannot connect to redis://h/0?pass=pw: refused"),
+            "cannot connect to redis://h/0?pass=***: refused"
+        );
     }
 
     /// Every malformed shape a user may type: the password never shows.
