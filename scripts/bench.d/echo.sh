@@ -8,11 +8,8 @@
 #   3. memory: echo-server's RSS before and after 10,000 idle connections, per connection.
 # Each measurement lasts ECHO_BENCH_SECS seconds (default 3) and is repeated ECHO_BENCH_ROUNDS
 # times (default 3, servers interleaved); the median is reported.
-set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/../lib.sh"
-use_scratch
-cd "$ROOT"
+# shellcheck source=scripts/bench.d/common.bash
+source "$(dirname "$0")/common.bash"
 
 SECS=${ECHO_BENCH_SECS:-3}
 ROUNDS=${ECHO_BENCH_ROUNDS:-3}
@@ -29,9 +26,8 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 100)) ]; th
   die "the open-file limit ($(ulimit -n), hard $(ulimit -Hn)) is below $((IDLE + 100))"
 fi
 
-command -v gcc >/dev/null || die "gcc is needed for the C reference (apt-get install gcc)"
-gcc -O2 -o "$WORK/epoll_echo" echo/bench/epoll_echo.c
-gcc -O2 -o "$WORK/echo_load" echo/bench/echo_load.c
+c_reference epoll_echo echo/bench/epoll_echo.c
+c_reference echo_load echo/bench/echo_load.c
 
 TWISTED=1
 bench_venv twisted twisted || TWISTED=0
@@ -52,6 +48,7 @@ load() {
     *) die "load generator reported errors: $out" ;;
   esac
   MSGS=$(echo "${out#messages_per_sec }" | cut -d' ' -f1)
+  # shellcheck disable=SC2034 # read by rounds (common.bash)
   SCPU=$(per_msg "$(awk -v t=$((t1 - t0)) -v us="$TICK_US" 'BEGIN { print t * us / 1e6 }')")
   GCPU=$(per_msg "$(awk '{ print $1 + $2 }' <<<"$times")")
 }
@@ -75,26 +72,10 @@ declare -A label=(
   [twisted]="Twisted, Python 3"
 )
 [ "$TWISTED" = 1 ] && names+=(twisted)
-declare -A results=()
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "throughput: ${CONNS} connections x ${SIZE} B ping-pong, generator echo/bench/echo_load.c, ${SECS} s x ${ROUNDS} rounds (median)"
-declare -A cpus=()
-for ((r = 1; r <= ROUNDS; r++)); do
-  for n in "${names[@]}"; do
-    # shellcheck disable=SC2086
-    serve "bench-$n-$r" ${cmd[$n]}
-    load "$PORT"
-    results[$n]="${results[$n]:-} $MSGS"
-    cpus[$n]="${cpus[$n]:-} $SCPU"
-    stop_server
-  done
-done
-declare -A med=() medcpu=()
-for n in "${names[@]}"; do
-  med[$n]=$(median <<<"${results[$n]}")
-  medcpu[$n]=$(median <<<"${cpus[$n]}")
-done
+rounds PORT MSGS SCPU
 printf '  %-30s %11s %6s %6s %8s %15s   %s\n' server messages/s MB/s "vs C" "vs Twst" "server CPU/msg" "rounds (messages/s)"
 for n in "${names[@]}"; do
   vs_t="-"

@@ -11,11 +11,8 @@
 #      poetry/bench/twisted/get_poetry.py) at 100 addresses.
 # Each throughput measurement lasts POETRY_BENCH_SECS seconds (default 3) after a 0.5 s warm-up,
 # repeated POETRY_BENCH_ROUNDS times (default 3, servers interleaved); the median is reported.
-set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/../lib.sh"
-use_scratch
-cd "$ROOT"
+# shellcheck source=scripts/bench.d/common.bash
+source "$(dirname "$0")/common.bash"
 
 SECS=${POETRY_BENCH_SECS:-3}
 ROUNDS=${POETRY_BENCH_ROUNDS:-3}
@@ -29,9 +26,8 @@ if [ ! -x "$BIN/poetry-server" ] || [ ! -x "$BIN/poetry-client" ]; then
   cargo build --release -p poetry --quiet
 fi
 
-command -v gcc >/dev/null || die "gcc is needed for the C reference (apt-get install gcc)"
-gcc -O2 -o "$WORK/epoll_server" poetry/bench/epoll_server.c
-gcc -O2 -pthread -o "$WORK/fetch_load" poetry/bench/fetch_load.c
+c_reference epoll_server poetry/bench/epoll_server.c
+c_reference fetch_load poetry/bench/fetch_load.c -pthread
 
 TWISTED=1
 bench_venv twisted twisted || TWISTED=0
@@ -52,6 +48,7 @@ load() {
   esac
   FETCHES_S=$(awk '{ print $2 }' <<<"$out")
   GEN_US="${GEN_US:-} $(awk '{ print $8 }' <<<"$out")"
+  # shellcheck disable=SC2034 # read by rounds (common.bash)
   CPU_US=$(awk -v t=$((after - before)) -v hz="$TICK" -v f="$FETCHES_S" -v s="$SECS" \
     'BEGIN { printf "%.1f", t / hz * 1e6 / (f * (s + 0.5)) }')
 }
@@ -74,25 +71,10 @@ declare -A label=(
   [twisted]="Twisted fastpoetry.py, Py 3"
 )
 [ "$TWISTED" = 1 ] && names+=(twisted)
-declare -A results=() cpu=()
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "poetry-server fast mode: ${CONNS} fetch loops of ${POEM##*/} (${BYTES} B), generator poetry/bench/fetch_load.c (2 threads), ${SECS} s x ${ROUNDS} rounds (median)"
-for ((r = 1; r <= ROUNDS; r++)); do
-  for n in "${names[@]}"; do
-    # shellcheck disable=SC2086
-    serve "bench-$n-$r" ${cmd[$n]}
-    load "$ADDR"
-    results[$n]="${results[$n]:-} $FETCHES_S"
-    cpu[$n]="${cpu[$n]:-} $CPU_US"
-    stop_server
-  done
-done
-declare -A med=() medcpu=()
-for n in "${names[@]}"; do
-  med[$n]=$(median <<<"${results[$n]}")
-  medcpu[$n]=$(median <<<"${cpu[$n]}")
-done
+rounds ADDR FETCHES_S CPU_US
 printf '  %-30s %10s %8s %11s %15s   %s\n' server fetches/s "vs C" "vs Twisted" "server CPU/fetch" rounds
 for n in "${names[@]}"; do
   vs_t="-"

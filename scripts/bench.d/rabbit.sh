@@ -9,11 +9,8 @@
 # interleaved). Message counts: RABBIT_BENCH_MESSAGES for the Rust ones (default 30000) and
 # RABBIT_BENCH_PIKA_MESSAGES for pika (default 5000, fewer for pika with confirms: it waits for
 # each confirm in turn). Every run must lose 0 messages.
-set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/../lib.sh"
-use_scratch
-cd "$ROOT"
+# shellcheck source=scripts/bench.d/common.bash
+source "$(dirname "$0")/common.bash"
 
 N=${RABBIT_BENCH_MESSAGES:-30000}
 NP=${RABBIT_BENCH_PIKA_MESSAGES:-5000}

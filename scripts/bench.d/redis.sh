@@ -8,11 +8,8 @@
 # requests/s of each is reported with the ratio redis-ops / redis-benchmark. Then, when perf
 # works, the client CPU cost per request of each (instructions and task-clock, perf stat), which
 # is where the difference comes from: Redis itself shares the two cores with the client.
-set -euo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/../lib.sh"
-use_scratch
-cd "$ROOT"
+# shellcheck source=scripts/bench.d/common.bash
+source "$(dirname "$0")/common.bash"
 
 N=${REDIS_BENCH_N:-100000}
 ROUNDS=${REDIS_BENCH_ROUNDS:-5}

@@ -2,32 +2,24 @@
 # The echo lesson (notes §1.5): echo-server, echo-client (message, --stdin, --udp), echo-bench.
 # Sourced by scripts/tour after scripts/lib.sh; each function runs as one lesson.
 
-# echo_start_server NAME ARGS...: starts echo-server --port 0 in the background and sets
-# ECHO_ADDR and ECHO_PID from its first line.
+# shellcheck source=scripts/tour.d/common.bash
+source "$ROOT/scripts/tour.d/common.bash"
+
+# echo_start_server NAME ARGS...: echo-server --port 0 ARGS in the background (tour_start: sets
+# TOUR_ADDR and TOUR_PID).
 echo_start_server() {
-  local name=$1 line; shift
-  start_bg "$name" echo-server --port 0 "$@"
-  ECHO_PID=$BG_PID
-  line=$(first_line "$name")
-  echo "$line"
-  ECHO_ADDR=$(addr_in "$line")
-  [ -n "$ECHO_ADDR" ] || { echo "no address in: $line"; return 1; }
+  local name=$1
+  shift
+  tour_start "$name" echo-server --port 0 "$@"
 }
 
 # echo_stop_server NAME: SIGTERM, expect exit 0 and the summary line on stderr.
-echo_stop_server() {
-  local name=$1 rc=0
-  kill -TERM "$ECHO_PID"
-  wait "$ECHO_PID" || rc=$?
-  cat "$WORK/$name.err"
-  expect_eq "echo-server exit code" "$rc" 0
-  grep -q '^echo-server: stopped; ' "$WORK/$name.err"
-}
+echo_stop_server() { tour_stop "$1" "$TOUR_PID" 'echo-server: stopped; '; }
 
 echo_lesson_client() {
   echo_start_server echo-tcp
   local out
-  out=$(echo-client "$ECHO_ADDR")
+  out=$(echo-client "$TOUR_ADDR")
   echo "$out"
   expect_eq "echo-client output" "$out" "Server said: hello alex!"
 
@@ -43,7 +35,7 @@ echo_lesson_client() {
 echo_lesson_stdin() {
   echo_start_server echo-stdin
   local port out
-  port=${ECHO_ADDR##*:}
+  port=${TOUR_ADDR##*:}
   out=$(printf 'a\nb\n' | echo-client --stdin "$port")
   printf '%s\n' "$out"
   expect_eq "echo-client --stdin output" "$out" $'a\nb'
@@ -53,7 +45,7 @@ echo_lesson_stdin() {
 echo_lesson_udp() {
   echo_start_server echo-udp --udp
   local out
-  out=$(echo-client --udp "$ECHO_ADDR")
+  out=$(echo-client --udp "$TOUR_ADDR")
   echo "$out"
   expect_eq "echo-client --udp output" "$out" "Server said: hello alex!"
   echo_stop_server echo-udp
@@ -61,8 +53,8 @@ echo_lesson_udp() {
 
 echo_lesson_bench() {
   echo_start_server echo-bench-server
-  echo-bench "$ECHO_ADDR" --connections 10 --size 512 --duration 1
-  echo-bench "$ECHO_ADDR" --connections 2 --size 100000 --duration 0.5 --json
+  echo-bench "$TOUR_ADDR" --connections 10 --size 512 --duration 1
+  echo-bench "$TOUR_ADDR" --connections 2 --size 100000 --duration 0.5 --json
   echo_stop_server echo-bench-server
 }
 

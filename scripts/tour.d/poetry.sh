@@ -5,38 +5,18 @@
 
 POETRY_POEMS="$ROOT/poetry/poems"
 
-# poetry_start NAME CMD...: starts a server in the background and sets POETRY_ADDR and
-# POETRY_PID from its first line, which ends in the address it listens on, ip:port. (the
-# proxy's names its upstream first).
-poetry_start() {
-  local name=$1 line; shift
-  start_bg "$name" "$@"
-  POETRY_PID=$BG_PID
-  line=$(first_line "$name")
-  echo "$line"
-  POETRY_ADDR=$(addr_in "${line##* on }")
-  [ -n "$POETRY_ADDR" ] || { echo "no address in: $line"; return 1; }
-}
-
-# poetry_stop NAME PREFIX: SIGTERM, expect exit 0 and the summary line starting with PREFIX.
-poetry_stop() {
-  local name=$1 prefix=$2 pid=$3 rc=0
-  kill -TERM "$pid"
-  wait "$pid" || rc=$?
-  cat "$WORK/$name.err"
-  expect_eq "$name exit code" "$rc" 0
-  grep -q "^$prefix" "$WORK/$name.err"
-}
+# shellcheck source=scripts/tour.d/common.bash
+source "$ROOT/scripts/tour.d/common.bash"
 
 poetry_lesson_fast() {
   trap cleanup_bg EXIT
   local a1 a2 a3 p1 rc=0
-  poetry_start poetry-1 poetry-server --port 0 "$POETRY_POEMS/ecstasy.txt"
-  a1=$POETRY_ADDR p1=$POETRY_PID
-  poetry_start poetry-2 poetry-server --port 0 "$POETRY_POEMS/science.txt"
-  a2=$POETRY_ADDR
-  poetry_start poetry-3 poetry-server --port 0 "$POETRY_POEMS/alla_sera.txt"
-  a3=$POETRY_ADDR
+  tour_start poetry-1 poetry-server --port 0 "$POETRY_POEMS/ecstasy.txt"
+  a1=$TOUR_ADDR p1=$TOUR_PID
+  tour_start poetry-2 poetry-server --port 0 "$POETRY_POEMS/science.txt"
+  a2=$TOUR_ADDR
+  tour_start poetry-3 poetry-server --port 0 "$POETRY_POEMS/alla_sera.txt"
+  a3=$TOUR_ADDR
 
   # Three downloads at once; stdout holds the poems, in argument order, and nothing else.
   poetry-client "$a1" "$a2" "$a3" >"$WORK/poems.txt" 2>"$WORK/client.err"
@@ -53,16 +33,16 @@ poetry_lesson_fast() {
   grep -qx 'Task 2: failed to get poetry from 127.0.0.1:1: connection refused' "$WORK/partial.err"
   cmp "$POETRY_POEMS/ecstasy.txt" "$WORK/partial.txt"
 
-  poetry_stop poetry-1 "poetry-server: served 2 poem(s)" "$p1"
+  tour_stop poetry-1 "$p1" "poetry-server: served 2 poem(s)"
 }
 
 poetry_lesson_transform() {
   trap cleanup_bg EXIT
   local service server port reply
-  poetry_start poetry-transform poetry-transform --port 0
-  service=$POETRY_ADDR
-  poetry_start poetry-t-server poetry-server --port 0 "$POETRY_POEMS/ecstasy.txt"
-  server=$POETRY_ADDR
+  tour_start poetry-transform poetry-transform --port 0
+  service=$TOUR_ADDR
+  tour_start poetry-t-server poetry-server --port 0 "$POETRY_POEMS/ecstasy.txt"
+  server=$TOUR_ADDR
 
   # The protocol by hand: one netstring in, one netstring back, then the service closes.
   port=${service##*:}
@@ -89,15 +69,15 @@ poetry_lesson_proxy() {
   trap cleanup_bg EXIT
   local slow proxy_pid
   # The slow server: 64 bytes every 10 ms, never splitting a UTF-8 character.
-  poetry_start poetry-slow poetry-server --port 0 --delay 0.01 --num-bytes 64 "$POETRY_POEMS/alla_sera.txt"
-  slow=$POETRY_ADDR
-  poetry_start poetry-proxy poetry-proxy "$slow" --port 0 -v
-  proxy_pid=$POETRY_PID
+  tour_start poetry-slow poetry-server --port 0 --delay 0.01 --num-bytes 64 "$POETRY_POEMS/alla_sera.txt"
+  slow=$TOUR_ADDR
+  tour_start poetry-proxy poetry-proxy "$slow" --port 0 -v
+  proxy_pid=$TOUR_PID
   # Three clients at once share the proxy's one fetch; a fourth is served from the cache.
-  poetry-client "$POETRY_ADDR" "$POETRY_ADDR" "$POETRY_ADDR" >"$WORK/proxied.txt"
-  poetry-client "$POETRY_ADDR" >>"$WORK/proxied.txt"
+  poetry-client "$TOUR_ADDR" "$TOUR_ADDR" "$TOUR_ADDR" >"$WORK/proxied.txt"
+  poetry-client "$TOUR_ADDR" >>"$WORK/proxied.txt"
   cat "$POETRY_POEMS/alla_sera.txt"{,,,} | cmp - "$WORK/proxied.txt"
-  poetry_stop poetry-proxy "poetry-proxy: served 4 poem(s)" "$proxy_pid"
+  tour_stop poetry-proxy "$proxy_pid" "poetry-proxy: served 4 poem(s)"
   grep -q 'fetched upstream 1 time(s)' "$WORK/poetry-proxy.err"
 }
 
