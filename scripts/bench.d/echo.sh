@@ -58,30 +58,17 @@ per_msg() { awk -v c="$1" -v m="$MSGS" -v s="$SECS" 'BEGIN { if (m > 0) printf "
 
 mbps() { awk -v m="$1" -v s="$SIZE" 'BEGIN { printf "%.1f", m * s / 1e6 }'; }
 
-names=(c rust1 rust2)
-declare -A cmd=(
-  [c]="$WORK/epoll_echo 0"
-  [rust1]="$BIN/echo-server --port 0 --threads 1"
-  [rust2]="$BIN/echo-server --port 0 --threads 2"
-  [twisted]="$VENV/bin/python echo/bench/twisted_echo.py 0"
-)
-declare -A label=(
-  [c]="C epoll, 1 thread (gcc -O2)"
-  [rust1]="echo-server (--threads 1)"
-  [rust2]="echo-server --threads 2"
-  [twisted]="Twisted, Python 3"
-)
-[ "$TWISTED" = 1 ] && names+=(twisted)
+contender c "C epoll, 1 thread (gcc -O2)" "$WORK/epoll_echo 0"
+contender rust1 "echo-server (--threads 1)" "$BIN/echo-server --port 0 --threads 1"
+contender rust2 "echo-server --threads 2" "$BIN/echo-server --port 0 --threads 2"
+[ "$TWISTED" = 0 ] || contender twisted "Twisted, Python 3" "$VENV/bin/python echo/bench/twisted_echo.py 0"
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-echo "throughput: ${CONNS} connections x ${SIZE} B ping-pong, generator echo/bench/echo_load.c, ${SECS} s x ${ROUNDS} rounds (median)"
-rounds PORT MSGS SCPU
+rounds PORT MSGS SCPU \
+  "throughput: ${CONNS} connections x ${SIZE} B ping-pong, generator echo/bench/echo_load.c, ${SECS} s x ${ROUNDS} rounds (median)"
 printf '  %-30s %11s %6s %6s %8s %15s   %s\n' server messages/s MB/s "vs C" "vs Twst" "server CPU/msg" "rounds (messages/s)"
-for n in "${names[@]}"; do
-  vs_t="-"
-  [ "$TWISTED" = 1 ] && vs_t=$(ratio "${med[$n]}" "${med[twisted]}")
-  printf '  %-30s %11s %6s %6s %8s %12s us   %s\n' "${label[$n]}" "${med[$n]}" "$(mbps "${med[$n]}")" \
-    "$(ratio "${med[$n]}" "${med[c]}")" "$vs_t" "${medcpu[$n]}" "${results[$n]# }"
+for n in "${servers[@]}"; do
+  printf '  %-30s %11s %6s %6s %8s %12s us   %s\n' "${server_label[$n]}" "${med[$n]}" "$(mbps "${med[$n]}")" \
+    "$(versus "$n" c)" "$(versus "$n" twisted)" "${medcpu[$n]}" "${figures[$n]# }"
 done
 echo "  echo-server / C epoll:  $(ratio "${med[rust1]}" "${med[c]}") (1 thread), $(ratio "${med[rust2]}" "${med[c]}") (2 threads)   bar: >= 0.9"
 echo "    CPU per message, C / echo-server: $(ratio "${medcpu[c]}" "${medcpu[rust1]}") (1 thread), $(ratio "${medcpu[c]}" "${medcpu[rust2]}") (2 threads)"

@@ -57,30 +57,17 @@ bar() { awk -v r="$1" -v min="$2" 'BEGIN { print (r + 0 >= min ? "ok" : "MISS") 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-names=(c rust1 rust2)
-declare -A cmd=(
-  [c]="$WORK/epoll_server $POEM"
-  [rust1]="$BIN/poetry-server --port 0 $POEM"
-  [rust2]="$BIN/poetry-server --port 0 --threads 2 $POEM"
-  [twisted]="$VENV/bin/python poetry/bench/twisted/fastpoetry.py --port 0 $POEM"
-)
-declare -A label=(
-  [c]="C epoll, 1 thread (gcc -O2)"
-  [rust1]="poetry-server (1 thread)"
-  [rust2]="poetry-server --threads 2"
-  [twisted]="Twisted fastpoetry.py, Py 3"
-)
-[ "$TWISTED" = 1 ] && names+=(twisted)
+contender c "C epoll, 1 thread (gcc -O2)" "$WORK/epoll_server $POEM"
+contender rust1 "poetry-server (1 thread)" "$BIN/poetry-server --port 0 $POEM"
+contender rust2 "poetry-server --threads 2" "$BIN/poetry-server --port 0 --threads 2 $POEM"
+[ "$TWISTED" = 0 ] || contender twisted "Twisted fastpoetry.py, Py 3" "$VENV/bin/python poetry/bench/twisted/fastpoetry.py --port 0 $POEM"
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-echo "poetry-server fast mode: ${CONNS} fetch loops of ${POEM##*/} (${BYTES} B), generator poetry/bench/fetch_load.c (2 threads), ${SECS} s x ${ROUNDS} rounds (median)"
-rounds ADDR FETCHES_S CPU_US
+rounds ADDR FETCHES_S CPU_US \
+  "poetry-server fast mode: ${CONNS} fetch loops of ${POEM##*/} (${BYTES} B), generator poetry/bench/fetch_load.c (2 threads), ${SECS} s x ${ROUNDS} rounds (median)"
 printf '  %-30s %10s %8s %11s %15s   %s\n' server fetches/s "vs C" "vs Twisted" "server CPU/fetch" rounds
-for n in "${names[@]}"; do
-  vs_t="-"
-  [ "$TWISTED" = 1 ] && vs_t=$(ratio "${med[$n]}" "${med[twisted]}")
-  printf '  %-30s %10s %8s %11s %13s us  %s\n' "${label[$n]}" "${med[$n]}" \
-    "$(ratio "${med[$n]}" "${med[c]}")" "$vs_t" "${medcpu[$n]}" "${results[$n]}"
+for n in "${servers[@]}"; do
+  printf '  %-30s %10s %8s %11s %13s us  %s\n' "${server_label[$n]}" "${med[$n]}" \
+    "$(versus "$n" c)" "$(versus "$n" twisted)" "${medcpu[$n]}" "${figures[$n]}"
 done
 r=$(ratio "${med[rust1]}" "${med[c]}")
 echo "  poetry-server / C epoll:  $r (1 thread), $(ratio "${med[rust2]}" "${med[c]}") (2 threads)   bar: >= 0.9 ($(bar "$r" 0.9))"
