@@ -214,6 +214,18 @@ pub enum Error {
         messages: u64,
     },
 
+    /// A line of stdin (`--stdin`) is longer than a message may be.
+    #[error(
+        "line {number} of stdin is over {max} bytes (RabbitMQ's largest message is 128 MiB by \
+         default)"
+    )]
+    LineTooLong {
+        /// Its number (1 for the first line).
+        number: u64,
+        /// The bound.
+        max: usize,
+    },
+
     /// Reading messages from stdin (`--stdin`) failed.
     #[error("cannot read messages from stdin")]
     Input(#[source] std::io::Error),
@@ -334,9 +346,12 @@ impl Error {
     pub fn is_connection_loss(&self) -> bool {
         match self {
             Error::ConnectionLost => true,
+            // A connection the broker closed with a 4xx/5xx reply code (a frame it cannot
+            // decode, a hard error) refuses what we sent: trying again sends it again. 320
+            // (CONNECTION_FORCED: a node shutting down) is a loss.
             Error::Amqp { cause, .. } => matches!(
                 **cause,
-                amiquip::Error::ServerClosedConnection { .. }
+                amiquip::Error::ServerClosedConnection { code: ..400, .. }
                     | amiquip::Error::EventLoopDropped
                     | amiquip::Error::EventLoopClientDropped
                     | amiquip::Error::UnexpectedSocketClose

@@ -12,6 +12,10 @@ use crate::error::{Error, Left};
 /// Lines read ahead of the publisher.
 const READ_AHEAD: usize = 1024;
 
+/// The longest line taken from stdin: RabbitMQ's largest message by default (128 MiB). A longer
+/// one is an error before it is read whole (a 200 MB line would be refused by the broker).
+pub const MAX_LINE: usize = 128 * 1024 * 1024;
+
 /// A producer's messages, in order (an iterator; a read error from stdin is an item too).
 #[derive(Debug)]
 pub struct Messages {
@@ -33,15 +37,23 @@ impl Messages {
 
     /// The lines of `reader`, empty ones skipped, read on a thread of their own.
     pub fn lines(reader: impl BufRead + Send + 'static) -> Self {
+        Self::lines_up_to(reader, MAX_LINE)
+    }
+
+    /// [`Messages::lines`], each line at most `max` bytes.
+    pub fn lines_up_to(mut reader: impl BufRead + Send + 'static, max: usize) -> Self {
         let (tx, rx) = crossbeam_channel::bounded(READ_AHEAD);
         let spawned = std::thread::Builder::new()
             .name("stdin".into())
             .spawn(move || {
-                for line in reader.lines() {
+                let mut number = 0u64;
+                while let Some(line) = bounded_line(&mut reader, max) {
+                    number += 1;
                     let item = match line {
                         Ok(l) if l.is_empty() => continue,
                         Ok(l) => Ok(l),
-                        Err(e) => Err(Error::Input(e)),
+                        Err(None) => Err(Error::LineTooLong { number, max }),
+                        Err(Some(e)) => Err(Error::Input(e)),
                     };
                     let failed = item.is_err();
                     if tx.send(item).is_err() || failed {
@@ -72,6 +84,35 @@ impl Messages {
     }
 }
 
+/// The next line of `reader` without its end (`\n` or `\r\n`); `Err(None)` when it is over
+/// `max` bytes (what was read of it is dropped), `None` at the end.
+fn bounded_line(
+    reader: &mut impl BufRead,
+    max: usize,
+) -> Option<Result<String, Option<std::io::Error>>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(2);
+    match reader.by_ref().take(limit).read_until(b'\n', &mut buf) {
+        Ok(0) => return None,
+        Ok(_) => {}
+        Err(e) => return Some(Err(Some(e))),
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    if buf.len() > max {
+        return Some(Err(None));
+    }
+    Some(
+        String::from_utf8(buf)
+            .map_err(|e| Some(std::io::Error::new(std::io::ErrorKind::InvalidData, e))),
+    )
+}
+
 impl Iterator for Messages {
     type Item = Result<String, Error>;
 
@@ -83,6 +124,16 @@ impl Iterator for Messages {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_over_the_bound_is_an_error() {
+        let mut m = Messages::lines_up_to(&b"abc\r\nabcdef\nx\n"[..], 4);
+        assert_eq!(m.next().unwrap().unwrap(), "abc");
+        assert_eq!(
+            m.next().unwrap().unwrap_err().to_string(),
+            "line 2 of stdin is over 4 bytes (RabbitMQ's largest message is 128 MiB by default)"
+        );
+    }
 
     #[test]
     fn lines_skip_empty_ones_and_the_rest_is_counted() {

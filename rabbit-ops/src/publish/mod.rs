@@ -311,8 +311,13 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
     }
 
     /// Reconnects (bounded by `--retry-for`), sets the channel up again and republishes every
-    /// unconfirmed message, in order.
+    /// unconfirmed message, in order: only after a real loss of the connection. A channel or
+    /// connection the broker closed with a 4xx/5xx reply code (a message over its size limit,
+    /// a frame it rejects) is a refusal: it is not retried, it is the error.
     fn recover(&mut self, why: &Error) -> Result<(), Error> {
+        if let Some(refused) = self.refusal() {
+            return Err(refused);
+        }
         // Confirms that arrived before the connection went away still count: take them first,
         // so that only messages really unconfirmed are published again.
         if let Some(confirms) = self.link.as_ref().and_then(|l| l.confirms.clone()) {
@@ -349,6 +354,19 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Why the channel went away, when the broker closed it with a 4xx/5xx reply code: amiquip
+    /// hands the reason to the next request made on that channel.
+    fn refusal(&self) -> Option<Error> {
+        let link = self.link.as_ref()?;
+        let e = link.session.channel.qos(0, 0, false).err()?;
+        let refused = match &e {
+            amiquip::Error::ServerClosedChannel { code, .. }
+            | amiquip::Error::ServerClosedConnection { code, .. } => *code >= 400,
+            _ => false,
+        };
+        refused.then(|| Error::amqp("publishing", e))
     }
 
     /// On a new channel: publishes again, in order, every message still waiting for its confirm

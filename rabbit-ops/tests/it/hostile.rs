@@ -199,3 +199,68 @@ fn an_interrupted_rpc_client_and_a_terminated_receiver() {
     assert_eq!(r.code(), Some(0), "{r:?}");
     assert_eq!(r.stderr, "");
 }
+
+/// Refusals by the broker are not retried: a 300-byte queue name or binding key (the broker
+/// closes the connection, 501 FRAME_ERROR) is one error line naming what was refused, exit 1,
+/// at once (it was a reconnect loop with megabytes of warnings).
+#[test]
+fn a_refusal_is_not_retried() {
+    let mut clean = Cleanup::new();
+    let long = "q".repeat(300);
+    let x = clean.exchange("long-key");
+    for (args, doing) in [
+        (
+            vec!["receive", "--queue", long.as_str()],
+            format!(
+                "error: declaring queue '{long}': the broker closed the connection: FRAME_ERROR"
+            ),
+        ),
+        (
+            vec!["receive-logs-topic", "--exchange", &x, long.as_str()],
+            "error: binding queue 'amq.gen-".to_owned(),
+        ),
+    ] {
+        let r = run(cmd(&args));
+        assert_eq!(r.code(), Some(1), "{r:?}");
+        let lines = r.stderr_lines();
+        assert_eq!(lines.len(), 1, "{r:?}");
+        assert!(lines[0].starts_with(&doing), "{r:?}");
+        assert!(lines[0].ends_with("(code 501)"), "{r:?}");
+        assert!(r.took < Duration::from_secs(3), "{:?}", r.took);
+    }
+}
+
+/// A 200 MB line on stdin: refused after 128 MiB, one line, exit 1, bounded memory.
+#[test]
+fn a_200_mb_line_is_refused() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("long-line");
+    let script = format!(
+        "head -c 200000000 /dev/zero | tr '\\0' a | /usr/bin/time -f maxrss_kb=%M '{}' --url '{}' \
+         new-task --stdin --queue '{q}'",
+        env!("CARGO_BIN_EXE_rabbit-ops"),
+        test_support::amqp_url()
+    );
+    let mut c = test_support::command("sh");
+    c.args(["-c", &script]);
+    let r = run(c);
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    let lines: Vec<&str> = r
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("Command exited"))
+        .collect();
+    assert_eq!(
+        lines[0],
+        "error: line 1 of stdin is over 134217728 bytes (RabbitMQ's largest message is 128 MiB \
+         by default)",
+        "{r:?}"
+    );
+    let kb: u64 = lines[1]
+        .strip_prefix("maxrss_kb=")
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(kb < 400 * 1024, "{kb} KiB");
+    assert!(r.took < Duration::from_secs(12), "{:?}", r.took);
+    assert_eq!(r.stdout_text(), "", "nothing sent");
+}
