@@ -186,29 +186,40 @@ impl ReadyListener {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::sync::oneshot;
+    use tokio::task::JoinHandle;
+
+    /// [`serve`] on a fresh listener of 127.0.0.1, in a task: the address, the trigger that
+    /// stops it, and the task.
+    fn spawn_serve(
+        max_connections: usize,
+        grace: Duration,
+        on_accept: impl FnMut(std::net::TcpStream, OwnedSemaphorePermit, &Ctx) + Send + 'static,
+    ) -> (
+        std::net::SocketAddr,
+        oneshot::Sender<()>,
+        JoinHandle<io::Result<ServeStats>>,
+    ) {
+        let listener = super::super::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, max_connections, grace, stopped, on_accept));
+        (addr, stop, server)
+    }
 
     /// Each connection gets one line back, written by a task; the limit holds clients in the
     /// backlog; shutdown waits for the connection in progress within the grace period.
     #[tokio::test]
     async fn serves_within_the_limit_then_drains() {
-        let listener = super::super::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            listener,
-            1,
-            Duration::from_secs(5),
-            stopped,
-            |stream, permit, ctx| {
-                ctx.tracker.spawn(async move {
-                    let mut s = TcpStream::from_std(stream).unwrap();
-                    let mut b = [0; 1];
-                    let _ = s.read(&mut b).await;
-                    let _ = s.write_all(b"bye\n").await;
-                    drop(permit);
-                });
-            },
-        ));
+        let (addr, stop, server) = spawn_serve(1, Duration::from_secs(5), |stream, permit, ctx| {
+            ctx.tracker.spawn(async move {
+                let mut s = TcpStream::from_std(stream).unwrap();
+                let mut b = [0; 1];
+                let _ = s.read(&mut b).await;
+                let _ = s.write_all(b"bye\n").await;
+                drop(permit);
+            });
+        });
         let mut a = TcpStream::connect(addr).await.unwrap();
         let mut b = TcpStream::connect(addr).await.unwrap();
         // Only one permit: b waits in the backlog until a is done.
@@ -234,22 +245,14 @@ mod tests {
 
     #[tokio::test]
     async fn abort_fires_after_the_grace_period() {
-        let listener = super::super::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            listener,
-            8,
-            Duration::from_millis(100),
-            stopped,
-            |stream, permit, ctx| {
+        let (addr, stop, server) =
+            spawn_serve(8, Duration::from_millis(100), |stream, permit, ctx| {
                 let abort = ctx.abort.clone();
                 ctx.tracker.spawn(async move {
                     let _keep = (stream, permit);
                     abort.cancelled().await;
                 });
-            },
-        ));
+            });
         let _client = TcpStream::connect(addr).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         stop.send(()).unwrap();

@@ -5,22 +5,24 @@ use super::*;
 #[test]
 fn cert_and_key_come_together() {
     let pki = Pki::new();
-    let mut o = pki.options(None, Some("client"));
-    o.key = None;
-    let e = o.load().unwrap_err();
-    assert_eq!(
-        message(&e),
-        "error: --cert needs --key (the private key of the client certificate)"
-    );
-    assert_eq!(e.exit_code(), USAGE);
-    let mut o = pki.options(None, Some("client"));
-    o.cert = None;
-    let e = o.load().unwrap_err();
-    assert_eq!(
-        message(&e),
-        "error: --key needs --cert (the client certificate)"
-    );
-    assert_eq!(e.exit_code(), USAGE);
+    let without_key = |o: &mut TlsOptions| o.key = None;
+    let without_cert = |o: &mut TlsOptions| o.cert = None;
+    for (leave_out, expected) in [
+        (
+            without_key as fn(&mut TlsOptions),
+            "error: --cert needs --key (the private key of the client certificate)",
+        ),
+        (
+            without_cert,
+            "error: --key needs --cert (the client certificate)",
+        ),
+    ] {
+        let mut o = pki.options(None, Some("client"));
+        leave_out(&mut o);
+        let e = o.load().unwrap_err();
+        assert_eq!(message(&e), expected);
+        assert_eq!(e.exit_code(), USAGE);
+    }
 }
 
 #[test]
@@ -79,7 +81,59 @@ fn files_without_what_they_should_hold_are_named_without_their_content() {
     let pki = Pki::new();
     let key_text = String::from_utf8(pki.read("client.key")).unwrap();
     let secret_line = key_text.lines().nth(1).unwrap().to_owned();
-    let check = |o: TlsOptions, flag: &str, file: &str, problem: &str| {
+    // The files that hold something else: DER, not PEM; a block cut short; bad base64 in the
+    // key; an encrypted key.
+    let der = CertificateDer::from_pem_slice(&pki.read("ca.pem")).unwrap();
+    fs::write(pki.path("ca.der"), der.as_ref()).unwrap();
+    let ca = String::from_utf8(pki.read("ca.pem")).unwrap();
+    pki.write("cut.pem", &ca[..ca.len() - 30]);
+    let mangled = key_text.replacen(&secret_line, &secret_line.replace('A', "!"), 1);
+    let mangled = if mangled == key_text {
+        key_text.replacen(&secret_line, &format!("!{}", &secret_line[1..]), 1)
+    } else {
+        mangled
+    };
+    pki.write("mangled.key", &mangled);
+    pki.write(
+        "encrypted.key",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    // `file` given as the CA, or as the key of the client certificate.
+    let cacert = |file| (pki.options(Some(file), None), "--cacert", file);
+    let key = |file| {
+        let mut o = pki.options(None, Some("client"));
+        o.key = Some(pki.path(file));
+        (o, "--key", file)
+    };
+    let another_key = format!(
+        "not the private key of the certificate in --cert '{}'",
+        pki.path("client.pem").display()
+    );
+    for ((o, flag, file), problem) in [
+        // A key given as the CA.
+        (
+            cacert("client.key"),
+            "no certificate in it (expected '-----BEGIN CERTIFICATE-----')",
+        ),
+        // A certificate given as the key.
+        (
+            key("client.pem"),
+            "no private key in it (expected '-----BEGIN PRIVATE KEY-----', 'RSA PRIVATE KEY' or \
+             'EC PRIVATE KEY')",
+        ),
+        (
+            cacert("ca.der"),
+            "no PEM certificate in it (no '-----BEGIN' line: a DER file must be converted to PEM first)",
+        ),
+        (cacert("cut.pem"), "a PEM block has no '-----END' line"),
+        (key("mangled.key"), "a PEM block is not valid base64"),
+        (
+            key("encrypted.key"),
+            "the private key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN)",
+        ),
+        // The key of another certificate.
+        (key("server.key"), another_key.as_str()),
+    ] {
         let e = o.load().unwrap_err();
         let text = message(&e);
         assert_eq!(
@@ -88,79 +142,7 @@ fn files_without_what_they_should_hold_are_named_without_their_content() {
         );
         assert!(!text.contains(&secret_line), "no key material: {text}");
         assert_eq!(e.exit_code(), USAGE);
-    };
-
-    // A key given as the CA.
-    check(
-        pki.options(Some("client.key"), None),
-        "--cacert",
-        "client.key",
-        "no certificate in it (expected '-----BEGIN CERTIFICATE-----')",
-    );
-    // A certificate given as the key.
-    let mut o = pki.options(None, Some("client"));
-    o.key = Some(pki.path("client.pem"));
-    check(
-        o,
-        "--key",
-        "client.pem",
-        "no private key in it (expected '-----BEGIN PRIVATE KEY-----', 'RSA PRIVATE KEY' or \
-         'EC PRIVATE KEY')",
-    );
-    // DER, not PEM.
-    let der = CertificateDer::from_pem_slice(&pki.read("ca.pem")).unwrap();
-    fs::write(pki.path("ca.der"), der.as_ref()).unwrap();
-    check(
-        pki.options(Some("ca.der"), None),
-        "--cacert",
-        "ca.der",
-        "no PEM certificate in it (no '-----BEGIN' line: a DER file must be converted to PEM first)",
-    );
-    // A block cut short.
-    let ca = String::from_utf8(pki.read("ca.pem")).unwrap();
-    pki.write("cut.pem", &ca[..ca.len() - 30]);
-    check(
-        pki.options(Some("cut.pem"), None),
-        "--cacert",
-        "cut.pem",
-        "a PEM block has no '-----END' line",
-    );
-    // Bad base64 in the key.
-    let mangled = key_text.replacen(&secret_line, &secret_line.replace('A', "!"), 1);
-    let mangled = if mangled == key_text {
-        key_text.replacen(&secret_line, &format!("!{}", &secret_line[1..]), 1)
-    } else {
-        mangled
-    };
-    pki.write("mangled.key", &mangled);
-    let mut o = pki.options(None, Some("client"));
-    o.key = Some(pki.path("mangled.key"));
-    check(o, "--key", "mangled.key", "a PEM block is not valid base64");
-    // An encrypted key.
-    pki.write(
-        "encrypted.key",
-        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
-    );
-    let mut o = pki.options(None, Some("client"));
-    o.key = Some(pki.path("encrypted.key"));
-    check(
-        o,
-        "--key",
-        "encrypted.key",
-        "the private key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN)",
-    );
-    // The key of another certificate.
-    let mut o = pki.options(None, Some("client"));
-    o.key = Some(pki.path("server.key"));
-    check(
-        o,
-        "--key",
-        "server.key",
-        &format!(
-            "not the private key of the certificate in --cert '{}'",
-            pki.path("client.pem").display()
-        ),
-    );
+    }
     // A CA file whose certificate does not parse.
     let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     pki.write("garbage.pem", garbage);
