@@ -129,6 +129,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether retrying cannot mend this failure, whose redis error (if any) is `cause`: a bad
+    /// URL or usage, a reply that is not RESP (not a Redis server), a refused password, a
+    /// command the server refuses (WRONGTYPE, NOPERM, OOM...). Lost, refused or timed-out
+    /// connections and a busy server (LOADING, TRYAGAIN...) are not. The one classification of
+    /// pool, subscribe and bench's raw client.
+    pub fn is_permanent(&self, cause: Option<&redis::RedisError>) -> bool {
+        use redis::{ErrorKind, RetryMethod};
+        match (self, cause) {
+            (Self::BadUrl { .. } | Self::Usage(_), _) => true,
+            (_, Some(e)) => {
+                matches!(e.kind(), ErrorKind::Parse | ErrorKind::AuthenticationFailed)
+                    || matches!(e.retry_method(), RetryMethod::NoRetry)
+            }
+            (_, None) => false,
+        }
+    }
+
     /// [`Error::Interrupted`] naming the signal: `interrupted (SIGINT)`.
     pub fn interrupted(signal: common::shutdown::Signal) -> Self {
         let name = match signal {

@@ -57,7 +57,9 @@ pub enum Event {
 /// Subscribes, reports [`Event::Subscribed`] once the server confirmed, then writes
 /// `channel: message` lines to `out` until `count` messages, the timeout, or `shutdown`.
 /// When the connection breaks it reconnects ([`crate::connect::backoff`]) and subscribes again, for at most
-/// `retry_for` each time; then it fails. Answers how many messages arrived. A closed `out` ends
+/// `retry_for` each time; then it fails. A refusal while reconnecting (a wrong password, a peer
+/// that is not Redis, a refused SUBSCRIBE: [`Error::is_permanent`]) fails at once with that
+/// error. Answers how many messages arrived. A closed `out` ends
 /// it with [`Error::Print`].
 pub async fn subscribe<W: Write>(
     redis: &Redis,
@@ -73,7 +75,7 @@ pub async fn subscribe<W: Write>(
         "SUBSCRIBE"
     };
     let what = || format!("{verb} {}", listen.channels.join(" "));
-    let mut sub = subscribed(redis, listen, &what).await?;
+    let mut sub = subscribed(redis, listen, &what).await.map_err(|(e, _)| e)?;
     notify(Event::Subscribed);
 
     let wanted = listen.count.unwrap_or(usize::MAX);
@@ -147,14 +149,17 @@ pub async fn subscribe<W: Write>(
             let left = give_up.saturating_duration_since(tokio::time::Instant::now());
             let again = tokio::select! {
                 r = tokio::time::timeout(left, subscribed(redis, listen, &what)) => {
-                    r.unwrap_or_else(|_| Err(Error::TimedOut { what: what(), after: left }))
+                    r.unwrap_or_else(|_| Err((Error::TimedOut { what: what(), after: left }, false)))
                 }
                 () = &mut expired => return end(got, false),
                 _ = &mut shutdown => return end(got, true),
             };
             match again {
                 Ok(s) => break s,
-                Err(e) => {
+                // A refusal (a wrong password, a peer that is not Redis, a refused SUBSCRIBE)
+                // is not a lost connection: it ends the run at once, named as it is.
+                Err((e, true)) => return Err(e),
+                Err((e, false)) => {
                     tracing::debug!("resubscribe attempt {attempts} failed: {e}");
                     last = e.to_string();
                 }
@@ -167,13 +172,17 @@ pub async fn subscribe<W: Write>(
     }
 }
 
-/// A new subscriber connection, subscribed and confirmed within the timeout.
+/// A new subscriber connection, subscribed and confirmed within the timeout. A failure says
+/// whether it is permanent ([`Error::is_permanent`]).
 async fn subscribed(
     redis: &Redis,
     listen: &Listen,
     what: &dyn Fn() -> String,
-) -> Result<redis::aio::PubSub, Error> {
-    let mut sub = redis.pubsub().await?;
+) -> Result<redis::aio::PubSub, (Error, bool)> {
+    let mut sub = redis.pubsub_raw().await.map_err(|(error, cause)| {
+        let permanent = error.is_permanent(cause.as_ref());
+        (error, permanent)
+    })?;
     let confirmed = async {
         if listen.patterns {
             sub.psubscribe(&listen.channels).await
@@ -183,13 +192,20 @@ async fn subscribed(
     };
     match tokio::time::timeout(redis.timeout(), confirmed).await {
         Ok(Ok(())) => Ok(sub),
-        Ok(Err(e)) => Err(Error::Command {
-            command: what(),
-            reason: describe(&e),
-        }),
-        Err(_) => Err(Error::TimedOut {
-            what: what(),
-            after: redis.timeout(),
-        }),
+        Ok(Err(e)) => {
+            let error = Error::Command {
+                command: what(),
+                reason: describe(&e),
+            };
+            let permanent = error.is_permanent(Some(&e));
+            Err((error, permanent))
+        }
+        Err(_) => Err((
+            Error::TimedOut {
+                what: what(),
+                after: redis.timeout(),
+            },
+            false,
+        )),
     }
 }

@@ -352,8 +352,14 @@ impl Redis {
 
     /// A subscriber connection (RESP2 pub/sub).
     pub async fn pubsub(&self) -> Result<PubSub, Error> {
-        let client = self.client(&self.info)?;
-        self.bounded(client.get_async_pubsub()).await
+        self.pubsub_raw().await.map_err(|(e, _)| e)
+    }
+
+    /// Like [`Redis::pubsub`], the failure with the redis error behind it (none for a
+    /// timeout), as [`Redis::connect_raw`].
+    pub async fn pubsub_raw(&self) -> Result<PubSub, (Error, Option<redis::RedisError>)> {
+        let client = self.client(&self.info).map_err(|e| (e, None))?;
+        self.bounded_raw(client.get_async_pubsub()).await
     }
 
     /// A pool of at most `size` multiplexed connections, created on demand, each named `name`

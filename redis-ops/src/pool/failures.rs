@@ -22,24 +22,11 @@ pub(super) struct Failure {
 }
 
 impl Failure {
-    /// A failure of `error`, permanent unless it is a lost, refused or timed-out connection or
-    /// a server that is busy (LOADING, TRYAGAIN...).
+    /// A failure of `error`, permanent as [`Error::is_permanent`] says.
     pub(super) fn of(error: Error, cause: Option<&redis::RedisError>) -> Self {
-        let permanent = match (&error, cause) {
-            (Error::BadUrl { .. } | Error::Usage(_), _) => true,
-            (_, Some(e)) => permanent(e),
-            (_, None) => false,
-        };
+        let permanent = error.is_permanent(cause);
         Self { error, permanent }
     }
-}
-
-/// Whether retrying cannot mend `e`: a reply that is not RESP (not a Redis server), a refused
-/// password, a command the server refuses (WRONGTYPE, OOM...).
-pub(crate) fn permanent(e: &redis::RedisError) -> bool {
-    use redis::{ErrorKind, RetryMethod};
-    matches!(e.kind(), ErrorKind::Parse | ErrorKind::AuthenticationFailed)
-        || matches!(e.retry_method(), RetryMethod::NoRetry)
 }
 
 /// Failed INCRs of the three runs, shared by the tasks, and the run's one outage clock.

@@ -2,7 +2,7 @@
 //! redis-server (its own port and temp dir) that the test kills and starts again. The shared
 //! Redis is never touched.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::support::*;
 
@@ -165,4 +165,112 @@ fn pool_counts_failed_incrs_across_a_restart() {
     assert!(failed >= 1, "{stdout}");
     let size: i64 = redis::cmd("DBSIZE").query(&mut r.conn()).unwrap();
     assert_eq!(size, 0, "the counters were deleted");
+}
+
+/// What happens to a subscriber's server while it listens, and the one line a refusal gives.
+struct Refusal {
+    name: &'static str,
+    /// The password the subscriber's URL carries (set on the server before it subscribes).
+    password: Option<&'static str>,
+    /// Turns the server into one that refuses the subscriber, and cuts its connection (`conn`
+    /// was opened before any password was set).
+    refuse: fn(&mut PrivateRedis, &mut redis::Connection),
+    /// The error line, `{port}` standing for the server's port.
+    line: &'static str,
+}
+
+fn cut_subscribers(conn: &mut redis::Connection) {
+    let cut: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query(conn)
+        .unwrap();
+    assert_eq!(cut, 1);
+}
+
+/// Issue 13: a refusal while reconnecting (a wrong password, a peer that is not Redis, a
+/// refused SUBSCRIBE) is not a lost connection: one line naming it, exit 1, at once, however
+/// long `--retry-for` is.
+#[test]
+fn subscribe_stops_at_once_when_refused_after_a_loss() {
+    let cases = [
+        Refusal {
+            name: "the password changed",
+            password: Some("first"),
+            refuse: |_, conn| {
+                redis::cmd("CONFIG")
+                    .arg(&["SET", "requirepass", "second"])
+                    .exec(conn)
+                    .unwrap();
+                cut_subscribers(conn);
+            },
+            line: "error: cannot connect to redis://:***@127.0.0.1:{port}/0: password authentication failed",
+        },
+        Refusal {
+            name: "SUBSCRIBE refused",
+            password: None,
+            refuse: |_, conn| {
+                redis::cmd("ACL")
+                    .arg(&["SETUSER", "default", "-subscribe"])
+                    .exec(conn)
+                    .unwrap();
+                cut_subscribers(conn);
+            },
+            line: "error: SUBSCRIBE news: NOPERM this user has no permissions to run the 'subscribe' command",
+        },
+        Refusal {
+            name: "not Redis any more",
+            password: None,
+            refuse: |r, _| {
+                r.kill();
+                let banner = std::net::TcpListener::bind(("127.0.0.1", r.port()))
+                    .expect("the dead server's port");
+                std::thread::spawn(move || {
+                    for s in banner.incoming() {
+                        let _ = s.and_then(|mut s| {
+                            std::io::Write::write_all(&mut s, b"SSH-2.0-OpenSSH_9.6\r\n")
+                        });
+                    }
+                });
+            },
+            line: "error: cannot connect to redis://127.0.0.1:{port}/0: incompatible type - Parse error at 1 Unexpected `83`",
+        },
+    ];
+    for case in cases {
+        let mut r = PrivateRedis::start();
+        let port = r.port().to_string();
+        let mut conn = r.conn();
+        let url = match case.password {
+            Some(pw) => {
+                redis::cmd("CONFIG")
+                    .arg(&["SET", "requirepass", pw])
+                    .exec(&mut conn)
+                    .unwrap();
+                format!("redis://:{pw}@127.0.0.1:{port}/0")
+            }
+            None => r.url(),
+        };
+        let mut p = Proc::spawn(&mut at(&url, &["subscribe", "news", "--retry-for", "30"]));
+        p.wait_for_err_line(|l| l == "subscribed to news", STEP);
+        let refused = Instant::now();
+        (case.refuse)(&mut r, &mut conn);
+        let run = p.finish(Duration::from_secs(40));
+        let after = refused.elapsed();
+        let name = case.name;
+        assert_eq!(run.code(), Some(1), "{name}: {run:?}");
+        assert_eq!(
+            run.stderr_lines(),
+            [
+                "subscribed to news",
+                "connection lost (the server closed the connection); reconnecting",
+                &case.line.replace("{port}", &port),
+            ],
+            "{name}"
+        );
+        assert!(
+            after < Duration::from_secs(3),
+            "{name}: ended {after:?} after the refusal (--retry-for 30): {run:?}"
+        );
+    }
 }
