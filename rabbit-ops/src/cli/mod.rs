@@ -3,6 +3,7 @@
 //! and maps the result to an exit code.
 
 mod args;
+mod beyond;
 mod run;
 mod validate;
 
