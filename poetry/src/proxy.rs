@@ -73,7 +73,7 @@ impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "served {} poem(s) to {} connection(s), {} without a poem; fetched upstream {} time(s), {} failed",
+            "poetry-proxy: served {} poem(s) to {} connection(s), {} without a poem; fetched upstream {} time(s), {} failed",
             self.poems, self.connections, self.failed, self.fetches, self.failed_fetches
         )
     }

@@ -92,7 +92,7 @@ impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "served {} poem(s), {} bytes, to {} connection(s); {} cut short",
+            "poetry-server: served {} poem(s), {} bytes, to {} connection(s); {} cut short",
             self.poems, self.bytes, self.connections, self.cut_short
         )
     }

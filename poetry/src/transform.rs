@@ -145,7 +145,7 @@ impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "transformed {} poem(s), rejected {} request(s), {} connection(s)",
+            "poetry-transform: transformed {} poem(s), rejected {} request(s), {} connection(s)",
             self.transformed, self.rejected, self.connections
         )
     }

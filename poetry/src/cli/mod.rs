@@ -2,8 +2,9 @@
 //! options of the library before anything is connected, then run; `src/bin/*.rs` only parse,
 //! set up logging, call `run` and map its result to an exit code.
 //!
-//! - [`server`], [`transform`], [`proxy`]: the servers, which share one life (`serve`): listen,
-//!   print the first line scripts wait for, serve until SIGINT or SIGTERM, print a summary;
+//! - [`server`], [`transform`], [`proxy`]: the servers, which share one life
+//!   ([`common::net::run_server`], echo-server's too): listen, print the first line scripts
+//!   wait for, serve until SIGINT or SIGTERM, print a summary (their stats' `Display`);
 //! - [`client`]: poetry-client, its progress on stderr (`console`) and its poems (or, with
 //!   `--json`, its checks) on stdout.
 
@@ -13,15 +14,6 @@ pub mod proxy;
 pub mod server;
 pub mod transform;
 
-use std::fmt::Display;
-use std::future::Future;
-use std::io::Write;
-use std::net::SocketAddr;
-
-use common::exit::Failure;
-use common::net::Shutdown;
-use common::output::Out;
-use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
 use crate::{Error, limits};
@@ -45,33 +37,4 @@ fn max_poem_size(n: usize) -> Result<usize, Error> {
 /// refuses is an error, not a panic).
 fn runtime(threads: usize) -> Result<Runtime, Error> {
     common::runtime::build(threads).map_err(Error::Runtime)
-}
-
-/// What the three server binaries do once their options are checked
-/// ([`common::net::run_server`]): start the runtime (`threads` workers), arm the signal
-/// handlers, listen on `addr`, print `first_line(<the address listened on>)` on `out`, run the
-/// server until SIGINT or SIGTERM, and print `<name>: <its stats>` on stderr.
-fn serve<S, F>(
-    name: &str,
-    threads: usize,
-    addr: SocketAddr,
-    first_line: impl FnOnce(SocketAddr) -> String,
-    run: impl FnOnce(TcpListener, Shutdown) -> F,
-    out: &mut Out<impl Write>,
-) -> Result<(), Failure>
-where
-    S: Display,
-    F: Future<Output = Result<S, Error>>,
-{
-    common::net::run_server(
-        threads,
-        async || common::net::bind(addr),
-        first_line,
-        |listener, shutdown| async move {
-            run(listener, shutdown)
-                .await
-                .map(|stats| format!("{name}: {stats}"))
-        },
-        out,
-    )
 }

@@ -68,10 +68,9 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     config.grace = args.grace;
     config.max_connections = max_connections;
     config.max_poem_size = max_poem_size;
-    super::serve(
-        "poetry-proxy",
+    common::net::run_server(
         1,
-        addr,
+        async || common::net::bind(addr),
         |local| format!("Proxying {upstream} on {local}."),
         |listener, shutdown| proxy::run(listener, config, shutdown),
         out,

@@ -85,10 +85,9 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         config = config.slow(delay, num_bytes);
     }
     config.max_connections = max_connections;
-    super::serve(
-        "poetry-server",
+    common::net::run_server(
         args.threads,
-        addr,
+        async || common::net::bind(addr),
         |local| format!("Serving {file} on {local}."),
         |listener, shutdown| server::run(listener, config, shutdown),
         out,

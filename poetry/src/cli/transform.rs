@@ -65,10 +65,9 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         max_connections,
         grace: args.grace,
     };
-    super::serve(
-        "poetry-transform",
+    common::net::run_server(
         1,
-        addr,
+        async || common::net::bind(addr),
         |local| format!("Serving transforms on {local}."),
         |listener, shutdown| transform::run(listener, config, shutdown),
         out,
