@@ -154,3 +154,13 @@ pub fn tally<'a>(expected: &'a [String], done: &[&[String]]) -> (usize, Vec<&'a 
         .collect();
     (duplicates, missing)
 }
+
+/// Waits for `p` to end (within [`STEP`]) and checks how: its exit code, its whole stderr, and
+/// that it took less than `within` from its start.
+pub fn ended(p: Proc, code: i32, stderr: &str, within: Duration) -> Run {
+    let r = p.finish(STEP);
+    assert_eq!(r.code(), Some(code), "{r:?}");
+    assert_eq!(r.stderr, stderr, "{r:?}");
+    assert!(r.took < within, "took {:?}: {r:?}", r.took);
+    r
+}
