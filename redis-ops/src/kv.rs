@@ -133,24 +133,27 @@ mod tests {
 
     #[test]
     fn set_options_become_arguments() {
-        let cmd = set_command(
-            "k",
-            b"v",
-            Some(Expiry::Seconds(10)),
-            Some(Condition::IfMissing),
-        );
-        assert_eq!(show_command(&cmd), "SET k v NX EX 10");
-        let cmd = set_command(
-            "k",
-            b"v v",
-            Some(Expiry::Millis(5)),
-            Some(Condition::IfExists),
-        );
-        assert_eq!(show_command(&cmd), "SET k \"v v\" XX PX 5");
-        assert_eq!(
-            show_command(&set_command("k", b"\xff", None, None)),
-            "SET k \"\\xff\""
-        );
+        let cases: [(&[u8], _, _, &str); 3] = [
+            (
+                b"v",
+                Some(Expiry::Seconds(10)),
+                Some(Condition::IfMissing),
+                "SET k v NX EX 10",
+            ),
+            (
+                b"v v",
+                Some(Expiry::Millis(5)),
+                Some(Condition::IfExists),
+                "SET k \"v v\" XX PX 5",
+            ),
+            (b"\xff", None, None, "SET k \"\\xff\""),
+        ];
+        for (value, expiry, condition, shown) in cases {
+            assert_eq!(
+                show_command(&set_command("k", value, expiry, condition)),
+                shown
+            );
+        }
         assert_eq!(
             show_set(
                 "a key",

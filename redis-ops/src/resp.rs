@@ -221,25 +221,20 @@ mod tests {
         assert_eq!(parse(b"$2\r\n\r\n\r\n").unwrap().unwrap().len, 8);
     }
 
+    /// Incomplete input is `None` (more bytes may come), malformed input an error.
     #[test]
-    fn incomplete_is_none() {
-        for partial in [
-            &b""[..],
+    fn incomplete_is_none_and_malformed_an_error() {
+        let incomplete: &[&[u8]] = &[
+            b"",
             b"+",
             b"+OK",
             b"+OK\r",
             b"$3\r\nxx",
             b"$3\r\nxxx\r",
             b"*2\r\n:1\r\n",
-        ] {
-            assert_eq!(parse(partial).unwrap(), None, "{partial:?}");
-        }
-    }
-
-    #[test]
-    fn malformed_is_an_error() {
-        for bad in [
-            &b"?x\r\n"[..],
+        ];
+        let malformed: &[&[u8]] = &[
+            b"?x\r\n",
             b"+OK\rX",
             b"+O\nK\r\n",
             b":1x\r\n",
@@ -250,8 +245,14 @@ mod tests {
             b"*-3\r\n",
             b"%1\r\n",
             b"OK\r\n",
-        ] {
-            assert!(parse(bad).is_err(), "{bad:?} accepted");
+        ];
+        for (inputs, wrong) in [(incomplete, false), (malformed, true)] {
+            for input in inputs {
+                match parse(input) {
+                    Ok(r) if !wrong => assert_eq!(r, None, "{input:?}"),
+                    r => assert_eq!(r.is_err(), wrong, "{input:?}: {r:?}"),
+                }
+            }
         }
         let deep = "*1\r\n".repeat(MAX_DEPTH + 1) + ":1\r\n";
         assert!(parse(deep.as_bytes()).is_err());

@@ -8,19 +8,20 @@ use common::fmt::duration;
 use redis::Value;
 
 use super::tally::Shared;
-use super::{BenchOptions, Keys, Test, TestReport};
-use crate::connect::{Conn, Redis};
+use super::{OneTest, TestReport};
+use crate::connect::Conn;
 use crate::error::{Error, describe};
 
 /// The same test through the redis crate's cluster client: one task per connection, `-P`
 /// commands per round trip as a pipeline (all in one slot: the connection's own keys).
-pub(super) async fn run_cluster(
-    redis: &Redis,
-    o: &BenchOptions,
-    keys: &Keys,
-    test: Test,
-    stop: &Rc<std::cell::Cell<bool>>,
-) -> Result<TestReport, Error> {
+pub(super) async fn run_cluster(one: OneTest<'_>) -> Result<TestReport, Error> {
+    let OneTest {
+        redis,
+        o,
+        keys,
+        test,
+        stop,
+    } = one;
     // Each command is retried (with a slot-map refresh) a few times within its timeout, so a
     // failover costs the commands sent while no master serves the slot, not the run.
     let conn = redis.cluster_conn(Some(redis.timeout()), 3).await?;

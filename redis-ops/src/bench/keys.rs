@@ -121,19 +121,17 @@ mod tests {
 
     #[test]
     fn keys_per_run_and_per_connection() {
-        let keys = Keys {
-            id: "ab".into(),
-            per_client: true,
-            written: std::cell::Cell::new(false),
-        };
-        assert_eq!(keys.key(Test::Get, 3), "bench:{ab-3}:key");
-        assert_eq!(keys.all(2).len(), 12);
-        let keys = Keys {
-            id: "ab".into(),
-            per_client: false,
-            written: std::cell::Cell::new(false),
-        };
-        assert_eq!(keys.key(Test::Lpush, 3), "bench:ab:mylist");
-        assert_eq!(keys.all(50).len(), 6);
+        for (per_client, test, key, conns, all) in [
+            (true, Test::Get, "bench:{ab-3}:key", 2, 12),
+            (false, Test::Lpush, "bench:ab:mylist", 50, 6),
+        ] {
+            let keys = Keys {
+                id: "ab".into(),
+                per_client,
+                written: std::cell::Cell::new(false),
+            };
+            assert_eq!(keys.key(test, 3), key);
+            assert_eq!(keys.all(conns).len(), all);
+        }
     }
 }

@@ -127,6 +127,17 @@ pub struct Measured {
     pub interrupted: Option<Signal>,
 }
 
+/// One test of a run, as the raw client and the cluster client run it.
+#[derive(Clone, Copy)]
+pub(super) struct OneTest<'a> {
+    redis: &'a Redis,
+    o: &'a BenchOptions,
+    keys: &'a Keys,
+    test: Test,
+    /// Set by a signal: no new batch is started.
+    stop: &'a Rc<Cell<bool>>,
+}
+
 /// Runs the tests and answers their reports; the run's keys are deleted at the end, whatever
 /// happened. `shutdown` resolving (SIGINT, SIGTERM) stops the run: no new batch starts, the
 /// batches in flight finish (within the timeout), and what was measured is answered. Must run
@@ -153,10 +164,17 @@ pub async fn run(
         if stop.get() {
             break;
         }
+        let one = OneTest {
+            redis,
+            o,
+            keys: &keys,
+            test,
+            stop: &stop,
+        };
         let r = if redis.is_cluster() {
-            cluster::run_cluster(redis, o, &keys, test, &stop).await
+            cluster::run_cluster(one).await
         } else {
-            raw::run_raw(redis, o, &keys, test, &stop).await
+            raw::run_raw(one).await
         };
         match r {
             Ok(report) => reports.push(report),

@@ -13,18 +13,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::reconnect::{Dialer, Handshake};
 use super::tally::Shared;
-use super::{BenchOptions, Keys, Test, TestReport};
-use crate::connect::Redis;
+use super::{OneTest, Test, TestReport};
 use crate::error::Error;
 use crate::resp::{self, Kind};
 
-pub(super) async fn run_raw(
-    redis: &Redis,
-    o: &BenchOptions,
-    keys: &Keys,
-    test: Test,
-    stop: &Rc<std::cell::Cell<bool>>,
-) -> Result<TestReport, Error> {
+pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
+    let OneTest {
+        redis,
+        o,
+        keys,
+        test,
+        stop,
+    } = one;
     let dialer = Rc::new(Dialer {
         addr: redis.addr()?,
         hs: Handshake::new(redis),

@@ -143,26 +143,26 @@ async fn measure(
 
     // The pooled run: every operation borrows a connection and gives it back.
     let started = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = JoinSet::new();
-    for _ in 0..options.tasks {
-        let (pool, next, key, ops) = (pool.clone(), next.clone(), key.to_owned(), options.ops);
-        let (redis, failures) = (redis.clone(), failures.clone());
-        tasks.spawn(async move {
-            let mut backoff = crate::connect::backoff();
-            while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let attempt = async {
-                    let mut conn = pool.get().await.map_err(|e| pool_failure(&redis, &e))?;
-                    conn.incr(&key, 1)
-                        .await
-                        .map_err(|e| incr_failure(&key, &e))?;
-                    Ok(())
-                };
-                failures.attempt(0, attempt, &mut backoff).await?;
+    let shared_redis = Arc::new(redis.clone());
+    let (r, k, p) = (shared_redis.clone(), Arc::<str>::from(key), pool.clone());
+    spawn_run(
+        &mut tasks,
+        options.tasks,
+        options.ops,
+        0,
+        &failures,
+        move || {
+            let (redis, key, pool) = (r.clone(), k.clone(), p.clone());
+            async move {
+                let mut conn = pool.get().await.map_err(|e| pool_failure(&redis, &e))?;
+                conn.incr(&*key, 1)
+                    .await
+                    .map_err(|e| incr_failure(&key, &e))?;
+                Ok(())
             }
-            Ok::<(), Error>(())
-        });
-    }
+        },
+    );
     let pooled_result = join_all(&mut tasks).await;
     let pooled = started.elapsed();
     stop.store(true, Ordering::Relaxed);
@@ -182,62 +182,50 @@ async fn measure(
 
     // The comparison: the same INCRs, each on a brand-new connection.
     let started = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
-    for _ in 0..options.tasks {
-        let (redis, next, key, ops) = (
-            redis.clone(),
-            next.clone(),
-            baseline_key.to_owned(),
-            options.baseline_ops,
-        );
-        let failures = failures.clone();
-        tasks.spawn(async move {
-            let mut backoff = crate::connect::backoff();
-            while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let attempt = async {
-                    let mut conn = redis
-                        .connect_raw()
-                        .await
-                        .map_err(|(error, e)| Failure::of(error, e.as_ref()))?;
-                    conn.incr(&key, 1)
-                        .await
-                        .map_err(|e| incr_failure(&key, &e))?;
-                    Ok(())
-                };
-                failures.attempt(1, attempt, &mut backoff).await?;
+    let (r, k) = (shared_redis, Arc::<str>::from(baseline_key));
+    spawn_run(
+        &mut tasks,
+        options.tasks,
+        options.baseline_ops,
+        1,
+        &failures,
+        move || {
+            let (redis, key) = (r.clone(), k.clone());
+            async move {
+                let mut conn = redis
+                    .connect_raw()
+                    .await
+                    .map_err(|(error, e)| Failure::of(error, e.as_ref()))?;
+                conn.incr(&*key, 1)
+                    .await
+                    .map_err(|e| incr_failure(&key, &e))?;
+                Ok(())
             }
-            Ok::<(), Error>(())
-        });
-    }
+        },
+    );
     join_all(&mut tasks).await?;
     let baseline = started.elapsed();
 
     // For comparison: no pool, every task clones one multiplexed (reconnecting) connection.
     let shared = redis.manager().await?;
     let started = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
-    for _ in 0..options.tasks {
-        let (mut conn, next, key, ops) = (
-            shared.clone(),
-            next.clone(),
-            shared_key.to_owned(),
-            options.ops,
-        );
-        let failures = failures.clone();
-        tasks.spawn(async move {
-            let mut backoff = crate::connect::backoff();
-            while next.fetch_add(1, Ordering::Relaxed) < ops {
-                let attempt = async {
-                    conn.incr(&key, 1)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| incr_failure(&key, &e))
-                };
-                failures.attempt(2, attempt, &mut backoff).await?;
+    let k = Arc::<str>::from(shared_key);
+    spawn_run(
+        &mut tasks,
+        options.tasks,
+        options.ops,
+        2,
+        &failures,
+        move || {
+            let (mut conn, key) = (shared.clone(), k.clone());
+            async move {
+                conn.incr(&*key, 1)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| incr_failure(&key, &e))
             }
-            Ok::<(), Error>(())
-        });
-    }
+        },
+    );
     join_all(&mut tasks).await?;
     let multiplexed = started.elapsed();
 
@@ -311,6 +299,33 @@ pub fn count_named(client_list: &str, name: &str) -> usize {
         .lines()
         .filter(|line| line.split(' ').any(|f| f == field))
         .count()
+}
+
+/// Spawns `n` tasks on `tasks` that together run `op` `ops` times as run `which`: each attempt
+/// through [`Failures::attempt`] (a failure counted and backed off, a permanent one or one past
+/// `--retry-for` ending the task with its error).
+fn spawn_run<F, Fut>(
+    tasks: &mut JoinSet<Result<(), Error>>,
+    n: usize,
+    ops: usize,
+    which: usize,
+    failures: &Failures,
+    op: F,
+) where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), Failure>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    for _ in 0..n {
+        let (next, failures, op) = (next.clone(), failures.clone(), op.clone());
+        tasks.spawn(async move {
+            let mut backoff = crate::connect::backoff();
+            while next.fetch_add(1, Ordering::Relaxed) < ops {
+                failures.attempt(which, op(), &mut backoff).await?;
+            }
+            Ok(())
+        });
+    }
 }
 
 async fn join_all(tasks: &mut JoinSet<Result<(), Error>>) -> Result<(), Error> {
