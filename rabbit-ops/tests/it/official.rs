@@ -329,177 +329,136 @@ fn publish_subscribe_both_ways() {
     let _ = conn.close();
 }
 
-#[test]
-fn routing_both_ways() {
+/// Tutorials 4 and 5, both ways: `receiver` (official `receive_logs_<kind>.py`, ours
+/// `receive-logs-<kind>`) bound with `keys` takes what the other side's emitter publishes for
+/// each of `emits` (words: key, then message); `sent` are the emitters' lines (the same on both
+/// sides), `got` the (key, body) pairs the receivers get.
+fn keyed_both_ways(
+    kind: ExchangeType,
+    keys: &[&str],
+    emits: &[&[&str]],
+    sent_lines: &[&str],
+    got: &[(&str, &str)],
+) -> (Cleanup, String) {
+    let name = if matches!(kind, ExchangeType::Direct) {
+        "direct"
+    } else {
+        "topic"
+    };
     let mut clean = Cleanup::new();
-    let x = clean.exchange("official-direct");
+    let x = clean.exchange(&format!("official-{name}"));
+    let count = got.len().to_string();
     let env = [
         ("TUTORIAL_EXCHANGE", x.as_str()),
-        ("TUTORIAL_MAX_MESSAGES", "3"),
+        ("TUTORIAL_MAX_MESSAGES", count.as_str()),
     ];
     let ours_emit = |words: &[&str]| {
-        let mut args = vec!["emit-log-direct", "--exchange", &x];
+        let command = format!("emit-log-{name}");
+        let mut args = vec![command.as_str(), "--exchange", &x];
         args.extend(words);
         cmd(&args)
     };
-    // One argument is the severity, in both (`emit_log_direct.py error`).
+    let (official_emit, official_receive) =
+        (format!("emit_log_{name}"), format!("receive_logs_{name}"));
     let (runs, lines) = pair(
-        official("receive_logs_direct", &env, &["info", "error"]),
+        official(&official_receive, &env, keys),
         WAITING_LOGS,
-        vec![
-            ours_emit(&["error", "Run.", "Run."]),
-            ours_emit(&["warning", "nobody", "binds", "this"]),
-            ours_emit(&[]),
-            ours_emit(&["error"]),
-        ],
+        emits.iter().map(|w| ours_emit(w)).collect(),
     );
-    let sent_lines = [
-        " [x] Sent error:Run. Run.",
-        " [x] Sent warning:nobody binds this",
-        " [x] Sent info:Hello World!",
-        " [x] Sent error:Hello World!",
-    ];
     assert_eq!(sent(&runs), sent_lines);
-    assert_eq!(
-        lines,
-        [
-            WAITING_LOGS,
-            " [x] error:b'Run. Run.'",
-            " [x] info:b'Hello World!'",
-            " [x] error:b'Hello World!'"
-        ]
-    );
+    let mut expected = vec![WAITING_LOGS.to_owned()];
+    expected.extend(got.iter().map(|(k, b)| format!(" [x] {k}:b'{b}'")));
+    assert_eq!(lines, expected, "the official receiver");
+    let receive = format!("receive-logs-{name}");
+    let mut args = vec![receive.as_str(), "--exchange", &x, "--count", &count];
+    args.extend(keys);
     let (runs, ours) = pair(
-        cmd(&[
-            "receive-logs-direct",
-            "--exchange",
-            &x,
-            "--count",
-            "3",
-            "info",
-            "error",
-        ]),
+        cmd(&args),
         WAITING_LOGS,
-        vec![
-            official("emit_log_direct", &env, &["error", "Run.", "Run."]),
-            official(
-                "emit_log_direct",
-                &env,
-                &["warning", "nobody", "binds", "this"],
-            ),
-            official("emit_log_direct", &env, &[]),
-            official("emit_log_direct", &env, &["error"]),
-        ],
+        emits
+            .iter()
+            .map(|w| official(&official_emit, &env, w))
+            .collect(),
     );
     assert_eq!(sent(&runs), sent_lines);
-    assert_eq!(
-        ours,
-        [
-            WAITING_LOGS,
-            " [x] error:Run. Run.",
-            " [x] info:Hello World!",
-            " [x] error:Hello World!"
-        ]
-    );
+    let mut expected = vec![WAITING_LOGS.to_owned()];
+    expected.extend(got.iter().map(|(k, b)| format!(" [x] {k}:{b}")));
+    assert_eq!(ours, expected, "rabbit-ops' receiver");
     let mut conn = connect();
     let ch = conn.open_channel(None).unwrap();
-    let q = spy(&ch, &x, ExchangeType::Direct, &["error"]);
+    let q = spy(&ch, &x, kind, &["error"]);
     let p = same_messages(
         &ch,
         &q,
         ours_emit(&["error", "x"]),
-        official("emit_log_direct", &env, &["error", "x"]),
+        official(&official_emit, &env, &["error", "x"]),
     );
     assert_eq!(p.delivery_mode, None);
     let _ = conn.close();
+    (clean, x)
+}
+
+#[test]
+fn routing_both_ways() {
+    // One argument is the severity, in both (`emit_log_direct.py error`).
+    let _ = keyed_both_ways(
+        ExchangeType::Direct,
+        &["info", "error"],
+        &[
+            &["error", "Run.", "Run."],
+            &["warning", "nobody", "binds", "this"],
+            &[],
+            &["error"],
+        ],
+        &[
+            " [x] Sent error:Run. Run.",
+            " [x] Sent warning:nobody binds this",
+            " [x] Sent info:Hello World!",
+            " [x] Sent error:Hello World!",
+        ],
+        &[
+            ("error", "Run. Run."),
+            ("info", "Hello World!"),
+            ("error", "Hello World!"),
+        ],
+    );
 }
 
 #[test]
 fn topics_both_ways() {
-    let mut clean = Cleanup::new();
-    let x = clean.exchange("official-topic");
-    let env = [
-        ("TUTORIAL_EXCHANGE", x.as_str()),
-        ("TUTORIAL_MAX_MESSAGES", "2"),
-    ];
-    let ours_emit = |words: &[&str]| {
-        let mut args = vec!["emit-log-topic", "--exchange", &x];
-        args.extend(words);
-        cmd(&args)
-    };
-    let (runs, lines) = pair(
-        official("receive_logs_topic", &env, &["kern.*", "anonymous.info"]),
-        WAITING_LOGS,
-        vec![
-            ours_emit(&["kern.critical", "A", "critical", "kernel", "error"]),
-            ours_emit(&["cron.info", "not", "bound"]),
-            ours_emit(&[]),
+    let (clean, x) = keyed_both_ways(
+        ExchangeType::Topic,
+        &["kern.*", "anonymous.info"],
+        &[
+            &["kern.critical", "A", "critical", "kernel", "error"],
+            &["cron.info", "not", "bound"],
+            &[],
         ],
-    );
-    let sent_lines = [
-        " [x] Sent kern.critical:A critical kernel error",
-        " [x] Sent cron.info:not bound",
-        " [x] Sent anonymous.info:Hello World!",
-    ];
-    assert_eq!(sent(&runs), sent_lines);
-    assert_eq!(
-        lines,
-        [
-            WAITING_LOGS,
-            " [x] kern.critical:b'A critical kernel error'",
-            " [x] anonymous.info:b'Hello World!'"
-        ]
-    );
-    let (runs, ours) = pair(
-        cmd(&[
-            "receive-logs-topic",
-            "--exchange",
-            &x,
-            "--count",
-            "2",
-            "kern.*",
-            "anonymous.info",
-        ]),
-        WAITING_LOGS,
-        vec![
-            official(
-                "emit_log_topic",
-                &env,
-                &["kern.critical", "A", "critical", "kernel", "error"],
-            ),
-            official("emit_log_topic", &env, &["cron.info", "not", "bound"]),
-            official("emit_log_topic", &env, &[]),
+        &[
+            " [x] Sent kern.critical:A critical kernel error",
+            " [x] Sent cron.info:not bound",
+            " [x] Sent anonymous.info:Hello World!",
         ],
-    );
-    assert_eq!(sent(&runs), sent_lines);
-    assert_eq!(
-        ours,
-        [
-            WAITING_LOGS,
-            " [x] kern.critical:A critical kernel error",
-            " [x] anonymous.info:Hello World!"
-        ]
+        &[
+            ("kern.critical", "A critical kernel error"),
+            ("anonymous.info", "Hello World!"),
+        ],
     );
     // The listed difference: a lone argument is our routing key, the official one ignores it.
     assert_eq!(
-        produce(official("emit_log_topic", &env, &["kern.info"])).lines(),
+        produce(official(
+            "emit_log_topic",
+            &[("TUTORIAL_EXCHANGE", &x)],
+            &["kern.info"]
+        ))
+        .lines(),
         [" [x] Sent anonymous.info:Hello World!"]
     );
     assert_eq!(
-        produce(ours_emit(&["kern.info"])).lines(),
+        produce(cmd(&["emit-log-topic", "--exchange", &x, "kern.info"])).lines(),
         [" [x] Sent kern.info:Hello World!"]
     );
-    let mut conn = connect();
-    let ch = conn.open_channel(None).unwrap();
-    let q = spy(&ch, &x, ExchangeType::Topic, &["#"]);
-    let p = same_messages(
-        &ch,
-        &q,
-        ours_emit(&["a.b", "x"]),
-        official("emit_log_topic", &env, &["a.b", "x"]),
-    );
-    assert_eq!(p.delivery_mode, None);
-    let _ = conn.close();
+    drop(clean);
 }
 
 /// fib(n) as the official server computes it (Python's loop), for comparing answers.
