@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use test_support::{Proc, STEP, Signal, require_rabbit};
 
-use crate::support::{Cleanup, bin, cmd, connect, ended, run};
+use crate::support::{Cleanup, bin, cmd, connect, ended, run, with_maxrss};
 
 fn ok(r: &test_support::Run) {
     assert_eq!(r.code(), Some(0), "{r:?}");
@@ -238,21 +238,13 @@ fn a_200_mb_line_is_refused() {
     c.args(["-c", &script]);
     let r = run(c);
     assert_eq!(r.code(), Some(1), "{r:?}");
-    let lines: Vec<&str> = r
-        .stderr_lines()
-        .into_iter()
-        .filter(|l| !l.starts_with("Command exited"))
-        .collect();
+    let (lines, kb) = with_maxrss(&r);
     assert_eq!(
         lines[0],
         "error: line 1 of stdin is over 134217728 bytes (RabbitMQ's largest message is 128 MiB \
          by default)",
         "{r:?}"
     );
-    let kb: u64 = lines[1]
-        .strip_prefix("maxrss_kb=")
-        .and_then(|k| k.parse().ok())
-        .unwrap_or_else(|| panic!("{r:?}"));
     assert!(kb < 400 * 1024, "{kb} KiB");
     assert!(r.took < Duration::from_secs(12), "{:?}", r.took);
     assert_eq!(r.stdout_text(), "", "nothing sent");

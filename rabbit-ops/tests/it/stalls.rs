@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use test_support::{Proc, STEP, command};
 
-use crate::support::{Cleanup, at, cmd, ended, run};
+use crate::support::{Cleanup, at, cmd, ended, run, with_maxrss};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Lie {
@@ -166,21 +166,13 @@ fn a_4_gib_frame_max_and_frame_cost_nothing() {
         .args(["--url", &url(addr), "--connect-timeout", "2", "send"]);
     let r = run(c);
     assert_eq!(r.code(), Some(1), "{r:?}");
-    let lines: Vec<&str> = r
-        .stderr_lines()
-        .into_iter()
-        .filter(|l| !l.starts_with("Command exited"))
-        .collect();
-    assert_eq!(lines.len(), 2, "one error line (and time's): {r:?}");
+    let (lines, kb) = with_maxrss(&r);
+    assert_eq!(lines.len(), 1, "one error line: {r:?}");
     // amiquip reports the refused frame as a lost connection.
     assert_eq!(
         lines[0],
         "error: opening a channel: the connection to the broker was lost"
     );
-    let kb: u64 = lines[1]
-        .strip_prefix("maxrss_kb=")
-        .and_then(|k| k.parse().ok())
-        .unwrap_or_else(|| panic!("{r:?}"));
     assert!(kb < 64 * 1024, "{kb} KiB used");
     assert!(r.took < Duration::from_secs(4), "{:?}", r.took);
     assert_eq!(asked.load(Ordering::Relaxed), 131_072, "our own frame_max");

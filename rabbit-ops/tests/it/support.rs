@@ -164,3 +164,19 @@ pub fn ended(p: Proc, code: i32, stderr: &str, within: Duration) -> Run {
     assert!(r.took < within, "took {:?}: {r:?}", r.took);
     r
 }
+
+/// What a command run under `/usr/bin/time -f maxrss_kb=%M` printed on stderr (without time's
+/// own lines), and its peak memory in KiB.
+pub fn with_maxrss(r: &Run) -> (Vec<&str>, u64) {
+    let mut lines: Vec<&str> = r
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("Command exited"))
+        .collect();
+    let kb = lines
+        .pop()
+        .and_then(|l| l.strip_prefix("maxrss_kb="))
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("no maxrss_kb line: {r:?}"));
+    (lines, kb)
+}
