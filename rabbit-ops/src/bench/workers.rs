@@ -170,3 +170,28 @@ pub(super) fn consume(
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_thread_is_an_error_line() {
+        let e = spawn_failed("consumer", 37, 400, std::io::Error::other("Resource busy"));
+        assert_eq!(
+            e.to_string(),
+            "cannot start a thread for consumer 38 of 400: Resource busy"
+        );
+        // amiquip's thread::spawn panics: that panic becomes the same line.
+        let panic = std::thread::spawn(|| -> () {
+            panic!("{SPAWN_PANIC}: Os {{ code: 11, kind: WouldBlock }}")
+        })
+        .join()
+        .unwrap_err();
+        let e = joined::<()>("producer", 0, 2, panic).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot start a thread for producer 1 of 2: Os { code: 11, kind: WouldBlock }"
+        );
+    }
+}

@@ -360,7 +360,10 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
     /// hands the reason to the next request made on that channel.
     fn refusal(&self) -> Option<Error> {
         let link = self.link.as_ref()?;
-        let e = link.session.channel.qos(0, 0, false).err()?;
+        let probe = link.session.within("checking the channel", || {
+            Ok(link.session.channel.qos(0, 0, false).err())
+        });
+        let e = probe.ok().flatten()?;
         let refused = match &e {
             amiquip::Error::ServerClosedChannel { code, .. }
             | amiquip::Error::ServerClosedConnection { code, .. } => *code >= 400,
