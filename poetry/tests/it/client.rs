@@ -12,15 +12,13 @@ use test_support::{refused_addr, silent_listener};
 
 use super::support::{
     CLIENT, MAX_POEM, args, empty_server, poem, poetry_server, resetting_server, run_bin_async,
-    transform_server,
+    serving, transform_server,
 };
 
 #[tokio::test]
 async fn refused_timed_out_reset_and_empty_servers_fail_while_the_others_succeed() {
-    let ecstasy = poem("ecstasy.txt");
-    let alla_sera = poem("alla_sera.txt");
-    let good1 = poetry_server(Config::new(ecstasy.clone())).await;
-    let good2 = poetry_server(Config::new(alla_sera.clone())).await;
+    let (ecstasy, good1) = serving("ecstasy.txt").await;
+    let (alla_sera, good2) = serving("alla_sera.txt").await;
     let refused = refused_addr();
     let (_keep, silent) = silent_listener();
     let reset = resetting_server(ecstasy.clone(), 1000).await;
@@ -241,10 +239,8 @@ async fn only_a_clean_close_completes_a_poem() {
 
 #[tokio::test]
 async fn transform_cummingsifies_and_falls_back_to_the_original_poem() {
-    let ecstasy = poem("ecstasy.txt");
-    let alla_sera = poem("alla_sera.txt");
-    let s1 = poetry_server(Config::new(ecstasy.clone())).await;
-    let s2 = poetry_server(Config::new(alla_sera.clone())).await;
+    let (ecstasy, s1) = serving("ecstasy.txt").await;
+    let (alla_sera, s2) = serving("alla_sera.txt").await;
     let service = transform_server(poetry::transform::Config::default()).await;
 
     let out = run_bin_async(

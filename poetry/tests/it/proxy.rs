@@ -102,18 +102,27 @@ fn clients(addr: SocketAddr, n: usize) -> Vec<JoinHandle<Result<Bytes, FetchErro
         .collect()
 }
 
+/// `1 + more` clients of the proxy at `addr`, on tasks: the first one starts the fetch, which
+/// `up` holds until the others are waiting too, then lets go.
+async fn during_the_first_fetch(
+    up: &Upstream,
+    addr: SocketAddr,
+    more: usize,
+) -> Vec<JoinHandle<Result<Bytes, FetchError>>> {
+    let mut all = clients(addr, 1);
+    up.until_connections(1).await;
+    all.extend(clients(addr, more));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    up.open();
+    all
+}
+
 #[tokio::test]
 async fn clients_arriving_during_the_first_fetch_share_it() {
     let poem = poem("alla_sera.txt");
     let up = upstream(poem.clone(), false, |_| Then::Poem).await;
     let proxy = proxy_server(Config::new(up.addr)).await;
-    // The first client starts the fetch; the upstream holds it until the others are waiting.
-    let mut all = clients(proxy.addr, 1);
-    up.until_connections(1).await;
-    all.extend(clients(proxy.addr, 19));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    up.open();
-    for c in all {
+    for c in during_the_first_fetch(&up, proxy.addr, 19).await {
         assert_eq!(c.await.unwrap().unwrap(), poem);
     }
     assert_eq!(
@@ -134,12 +143,7 @@ async fn a_failed_fetch_closes_its_waiting_clients_and_is_not_cached() {
     })
     .await;
     let proxy = proxy_server(Config::new(up.addr)).await;
-    let mut waiting = clients(proxy.addr, 1);
-    up.until_connections(1).await;
-    waiting.extend(clients(proxy.addr, 4));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    up.open();
-    for c in waiting {
+    for c in during_the_first_fetch(&up, proxy.addr, 4).await {
         assert!(
             matches!(c.await.unwrap(), Err(FetchError::Empty)),
             "closed without a poem"

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::support::{MAX_POEM, poem, poetry_server};
+use super::support::{MAX_POEM, Running, poem, poetry_server};
 use bytes::Bytes;
 use poetry::client::{FetchError, get_poem};
 use poetry::server::{Config, piece_end};
@@ -185,12 +185,22 @@ async fn at_the_connection_limit_new_clients_wait_their_turn() {
     assert_eq!(server.stop().await.poems, 2);
 }
 
+/// A slow server of science.txt, `num_bytes` every `delay_ms` milliseconds, with the grace
+/// period `grace`: the poem and the server.
+async fn slow_server(
+    delay_ms: u64,
+    num_bytes: usize,
+    grace: Duration,
+) -> (Bytes, Running<poetry::server::Stats>) {
+    let poem = poem("science.txt");
+    let mut config = Config::new(poem.clone()).slow(Duration::from_millis(delay_ms), num_bytes);
+    config.grace = grace;
+    (poem, poetry_server(config).await)
+}
+
 #[tokio::test]
 async fn shutdown_lets_poems_in_progress_finish_within_the_grace_period() {
-    let poem = poem("science.txt");
-    let mut config = Config::new(poem.clone()).slow(Duration::from_millis(50), 100);
-    config.grace = Duration::from_secs(10);
-    let server = poetry_server(config).await;
+    let (poem, server) = slow_server(50, 100, Duration::from_secs(10)).await;
     let addr = server.addr;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut first = [0u8; 1];
@@ -209,10 +219,7 @@ async fn shutdown_lets_poems_in_progress_finish_within_the_grace_period() {
 
 #[tokio::test]
 async fn after_the_grace_period_poems_in_progress_end_with_a_reset_not_a_clean_close() {
-    let poem = poem("science.txt");
-    let mut config = Config::new(poem.clone()).slow(Duration::from_millis(200), 10);
-    config.grace = Duration::from_millis(100);
-    let server = poetry_server(config).await;
+    let (poem, server) = slow_server(200, 10, Duration::from_millis(100)).await;
     let addr = server.addr;
     let (first_bytes, mut arrived) = tokio::sync::mpsc::unbounded_channel();
     let client = tokio::spawn(async move {

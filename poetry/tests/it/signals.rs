@@ -10,7 +10,8 @@ use test_support::{Proc, STEP, Signal, addr_in, command};
 
 use super::errors::{spawn_piped, wait_bounded};
 use super::support::{
-    CLIENT, PROXY, SERVER, TRANSFORM, args, poem, poem_path, poetry_server, stalling_server,
+    CLIENT, PROXY, SERVER, TRANSFORM, args, assert_fields, poem, poem_path, poetry_server,
+    signal_once_connected, stalling_server,
 };
 
 /// Runs poetry-client on `argv`, waits for the stderr line `ready`, sends `sig`: answers the
@@ -72,7 +73,7 @@ async fn the_client_prints_the_poems_already_whole_and_exits_130_on_sigint_or_si
 async fn downloads_not_begun_when_the_signal_comes_are_counted_unfinished() {
     let (stalling, mut connections) = stalling_server(poem("science.txt"), 100).await;
     let good = poetry_server(Config::new(poem("ecstasy.txt"))).await;
-    let mut client = Proc::spawn(command(CLIENT).args(args(&[
+    let client = Proc::spawn(command(CLIENT).args(args(&[
         &stalling,
         &good.addr,
         &good.addr,
@@ -81,15 +82,7 @@ async fn downloads_not_begun_when_the_signal_comes_are_counted_unfinished() {
     ])));
     // The first download has begun (the signal handlers are armed before it): the two others
     // wait their turn.
-    tokio::time::timeout(STEP, connections.recv())
-        .await
-        .expect("the client connects");
-    let run = tokio::task::spawn_blocking(move || {
-        client.terminate();
-        client.finish(STEP)
-    })
-    .await
-    .unwrap();
+    let run = signal_once_connected(client, &mut connections, Signal::Term).await;
     assert_eq!(run.code(), Some(130), "{run:?}");
     assert!(run.stdout.is_empty(), "{run:?}");
     assert_eq!(
@@ -140,32 +133,19 @@ fn a_server_whose_stderr_is_closed_stops_with_exit_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_check_stopped_in_the_middle_of_a_try_has_its_line_and_its_json() {
     let (stalling, mut connections) = stalling_server(poem("science.txt"), 100).await;
-    let mut client =
-        Proc::spawn(command(CLIENT).args(args(&[&stalling, &"--wait", &30, &"--json"])));
-    tokio::time::timeout(STEP, connections.recv())
-        .await
-        .expect("the client connects");
-    let run = tokio::task::spawn_blocking(move || {
-        client.interrupt();
-        client.finish(STEP)
-    })
-    .await
-    .unwrap();
+    let client = Proc::spawn(command(CLIENT).args(args(&[&stalling, &"--wait", &30, &"--json"])));
+    let run = signal_once_connected(client, &mut connections, Signal::Int).await;
     assert_eq!(run.code(), Some(130), "{run:?}");
     let lines = run.lines();
     assert_eq!(lines.len(), 1, "one object: {run:?}");
     let interrupted = format!("{stalling} not ready when interrupted after ");
-    for (key, value) in [
+    let fields = [
         ("target", format!("\"{stalling}\"")),
         ("ok", "false".into()),
         ("attempts", "0".into()),
         ("error", format!("\"{interrupted}")),
-    ] {
-        assert!(
-            lines[0].contains(&format!("\"{key}\":{value}")),
-            "{key}: {run:?}"
-        );
-    }
+    ];
+    assert_fields(&lines[0], &fields, &run);
     assert!(lines[0].contains(" s: no answer yet\""), "{run:?}");
     let last = run.stderr_lines().last().copied().unwrap_or_default();
     assert!(

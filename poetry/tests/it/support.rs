@@ -95,6 +95,13 @@ pub async fn poetry_server(config: poetry::server::Config) -> Running<poetry::se
     start_on(local().await, poetry::server::run, config)
 }
 
+/// The poem `file` and a fast poetry server of it on a free port.
+pub async fn serving(file: &str) -> (Bytes, Running<poetry::server::Stats>) {
+    let poem = poem(file);
+    let server = poetry_server(poetry::server::Config::new(poem.clone())).await;
+    (poem, server)
+}
+
 /// A transform service on a free port.
 pub async fn transform_server(
     config: poetry::transform::Config,
@@ -252,4 +259,33 @@ pub fn peak_memory(pid: u32) -> u64 {
 /// Mebibytes, for messages.
 pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+}
+
+/// Asserts that the JSON object `line` holds each `"key":value` (the value as JSON text, or its
+/// beginning); `context` is shown when one is missing.
+pub fn assert_fields(line: &str, fields: &[(&str, String)], context: &dyn std::fmt::Debug) {
+    for (key, value) in fields {
+        assert!(
+            line.contains(&format!("\"{key}\":{value}")),
+            "{key}: {context:?}"
+        );
+    }
+}
+
+/// Waits until `client` has connected to a [`stalling_server`] (its `connections` says so),
+/// then sends it `sig` and answers its run.
+pub async fn signal_once_connected(
+    mut client: Proc,
+    connections: &mut tokio::sync::mpsc::UnboundedReceiver<()>,
+    sig: test_support::Signal,
+) -> Run {
+    tokio::time::timeout(STEP, connections.recv())
+        .await
+        .expect("the client connects");
+    tokio::task::spawn_blocking(move || {
+        client.signal(sig);
+        client.finish(STEP)
+    })
+    .await
+    .unwrap()
 }

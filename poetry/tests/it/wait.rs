@@ -10,7 +10,8 @@ use poetry::server::Config;
 use test_support::{Proc, STEP, command, refused_addr, silent_listener};
 
 use super::support::{
-    CLIENT, args, empty_server, poem, poetry_server, resetting_server, run_bin_async, start_on,
+    CLIENT, args, assert_fields, empty_server, poem, poetry_server, resetting_server,
+    run_bin_async, start_on,
 };
 
 /// A TCP socket bound to a port of its own on 127.0.0.1 that does not listen yet: connecting
@@ -157,31 +158,29 @@ async fn json_prints_one_object_per_address_instead_of_the_poems() {
     assert_eq!(out.code(), Some(1), "{out:?}");
     let lines = out.lines();
     assert_eq!(lines.len(), 2, "{out:?}");
-    for (key, value) in [
-        ("target", format!("\"{}\"", good.addr)),
-        ("ok", "true".into()),
-        ("server", "\"poetry server, 3003 bytes\"".into()),
-        ("attempts", "1".into()),
-        ("error", "null".into()),
-    ] {
-        assert!(
-            lines[0].contains(&format!("\"{key}\":{value}")),
-            "{key}: {out:?}"
-        );
-    }
+    assert_fields(
+        &lines[0],
+        &[
+            ("target", format!("\"{}\"", good.addr)),
+            ("ok", "true".into()),
+            ("server", "\"poetry server, 3003 bytes\"".into()),
+            ("attempts", "1".into()),
+            ("error", "null".into()),
+        ],
+        &out,
+    );
     assert!(lines[0].contains("\"round_trip_ms\":"), "{out:?}");
-    for (key, value) in [
-        ("target", format!("\"{refused}\"")),
-        ("ok", "false".into()),
-        ("server", "null".into()),
-        ("round_trip_ms", "null".into()),
-        ("error", format!("\"{refused}: connection refused\"")),
-    ] {
-        assert!(
-            lines[1].contains(&format!("\"{key}\":{value}")),
-            "{key}: {out:?}"
-        );
-    }
+    assert_fields(
+        &lines[1],
+        &[
+            ("target", format!("\"{refused}\"")),
+            ("ok", "false".into()),
+            ("server", "null".into()),
+            ("round_trip_ms", "null".into()),
+            ("error", format!("\"{refused}: connection refused\"")),
+        ],
+        &out,
+    );
     assert!(
         out.stderr
             .ends_with(&format!("error: {refused}: connection refused\n")),
