@@ -19,7 +19,7 @@ use crate::{hello, rpc, work};
     example = "Tutorial 1, in two terminals: a receiver, then Hello World!\n$ {command_name} receive\n$ {command_name} send",
     example = "Tutorial 2: two workers share the tasks; each dot is a second of work:\n$ {command_name} worker\n$ {command_name} new-task First message.",
     example = "Over TLS (amqps://, port 5671 by default), trusting a private CA:\n$ {command_name} --url amqps://guest:guest@127.0.0.1:5671/%2f --cacert target/tls/ca.pem ping",
-    note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage. `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md. The tutorial commands declare what today's official programs declare (hello, task_queue, rpc_queue: durable quorum queues; --classic for the previous generation); where a command deliberately differs from its official program, its --help says so."
+    note = "Exit codes: 0 success, 1 runtime failure (broker unreachable or refusing, timeout, refused RPC), 2 bad usage, 130 interrupted by SIGINT/SIGTERM (bench, rpc-client, ping --wait: what was done so far is said). `rabbit-ops <command> --help` describes each command. --version prints the version. Guide: docs/rabbit.md. The tutorial commands declare what today's official programs declare (hello, task_queue, rpc_queue: durable quorum queues; --classic for the previous generation); where a command deliberately differs from its official program, its --help says so."
 )]
 pub struct Args {
     /// broker URL; repeat it for the nodes of a cluster, tried in turn (default: $AMQP_URL,
