@@ -117,16 +117,17 @@ pub struct Relayed {
 }
 
 impl Relayed {
-    /// What a relay that ended this way returns: these counts, its error, or the interruption
-    /// with the counts in words (`said`).
-    fn end(
-        self,
-        ended: Result<Result<(), Error>, Signal>,
+    /// Runs `relay`, which counts what it sends and gets back, until it ends or `stop` resolves:
+    /// answers the counts, its error, or the interruption with the counts in words (`said`).
+    async fn count(
+        relay: impl AsyncFnOnce(&mut Self) -> Result<(), Error>,
+        stop: impl Future<Output = Signal>,
         said: impl FnOnce(&Self) -> String,
     ) -> Result<Self, Error> {
-        match ended {
-            Ok(relayed) => relayed.map(|()| self),
-            Err(signal) => Err(Error::interrupted(signal, said(&self))),
+        let mut done = Self::default();
+        match crate::or_signal(relay(&mut done), stop).await {
+            Ok(relayed) => relayed.map(|()| done),
+            Err(signal) => Err(Error::interrupted(signal, said(&done))),
         }
     }
 }
@@ -151,14 +152,14 @@ pub async fn relay(
     timeout: Duration,
     stop: impl Future<Output = Signal>,
 ) -> Result<Relayed, Error> {
-    let mut done = Relayed::default();
-    let ended = crate::or_signal(relay_tcp(addr, input, out, timeout, &mut done), stop).await;
-    done.end(ended, |d| {
+    let relay = async |done: &mut Relayed| relay_tcp(addr, input, out, timeout, done).await;
+    Relayed::count(relay, stop, |d| {
         format!(
             "{} bytes of the input sent to {addr}, {} bytes echoed back",
             d.sent, d.received
         )
     })
+    .await
 }
 
 async fn relay_tcp(
@@ -322,15 +323,15 @@ pub async fn relay_udp(
     timeout: Duration,
     stop: impl Future<Output = Signal>,
 ) -> Result<Relayed, Error> {
-    let mut done = Relayed::default();
-    let ended = crate::or_signal(relay_lines(addr, input, out, timeout, &mut done), stop).await;
-    done.end(ended, |d| {
+    let relay = async |done: &mut Relayed| relay_lines(addr, input, out, timeout, done).await;
+    Relayed::count(relay, stop, |d| {
         let s = if d.sent == 1 { "" } else { "s" };
         format!(
             "{} line{s} of the input sent to {addr}, {} echoed back",
             d.sent, d.received
         )
     })
+    .await
 }
 
 async fn relay_lines(
