@@ -15,13 +15,7 @@ use crate::error::{Error, describe};
 /// The same test through the redis crate's cluster client: one task per connection, `-P`
 /// commands per round trip as a pipeline (all in one slot: the connection's own keys).
 pub(super) async fn run_cluster(one: OneTest<'_>) -> Result<TestReport, Error> {
-    let OneTest {
-        redis,
-        o,
-        keys,
-        test,
-        stop,
-    } = one;
+    let (redis, o, keys, test, stop) = (one.redis, one.o, one.keys, one.test, one.stop);
     // Each command is retried (with a slot-map refresh) a few times within its timeout, so a
     // failover costs the commands sent while no master serves the slot, not the run.
     let conn = redis.cluster_conn(Some(redis.timeout()), 3).await?;

@@ -18,13 +18,7 @@ use crate::error::Error;
 use crate::resp::{self, Kind};
 
 pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
-    let OneTest {
-        redis,
-        o,
-        keys,
-        test,
-        stop,
-    } = one;
+    let (redis, o, keys, test, stop) = (one.redis, one.o, one.keys, one.test, one.stop);
     let dialer = Rc::new(Dialer {
         addr: redis.addr()?,
         hs: Handshake::new(redis),

@@ -143,27 +143,20 @@ async fn measure(
 
     // The pooled run: every operation borrows a connection and gives it back.
     let started = Instant::now();
-    let mut tasks = JoinSet::new();
+    let mut runs = Runs::new(options.tasks, &failures);
     let shared_redis = Arc::new(redis.clone());
     let (r, k, p) = (shared_redis.clone(), Arc::<str>::from(key), pool.clone());
-    spawn_run(
-        &mut tasks,
-        options.tasks,
-        options.ops,
-        0,
-        &failures,
-        move || {
-            let (redis, key, pool) = (r.clone(), k.clone(), p.clone());
-            async move {
-                let mut conn = pool.get().await.map_err(|e| pool_failure(&redis, &e))?;
-                conn.incr(&*key, 1)
-                    .await
-                    .map_err(|e| incr_failure(&key, &e))?;
-                Ok(())
-            }
-        },
-    );
-    let pooled_result = join_all(&mut tasks).await;
+    runs.spawn(0, options.ops, move || {
+        let (redis, key, pool) = (r.clone(), k.clone(), p.clone());
+        async move {
+            let mut conn = pool.get().await.map_err(|e| pool_failure(&redis, &e))?;
+            conn.incr(&*key, 1)
+                .await
+                .map_err(|e| incr_failure(&key, &e))?;
+            Ok(())
+        }
+    });
+    let pooled_result = runs.join().await;
     let pooled = started.elapsed();
     stop.store(true, Ordering::Relaxed);
     if let Err(e) = pooled_result {
@@ -183,50 +176,36 @@ async fn measure(
     // The comparison: the same INCRs, each on a brand-new connection.
     let started = Instant::now();
     let (r, k) = (shared_redis, Arc::<str>::from(baseline_key));
-    spawn_run(
-        &mut tasks,
-        options.tasks,
-        options.baseline_ops,
-        1,
-        &failures,
-        move || {
-            let (redis, key) = (r.clone(), k.clone());
-            async move {
-                let mut conn = redis
-                    .connect_raw()
-                    .await
-                    .map_err(|(error, e)| Failure::of(error, e.as_ref()))?;
-                conn.incr(&*key, 1)
-                    .await
-                    .map_err(|e| incr_failure(&key, &e))?;
-                Ok(())
-            }
-        },
-    );
-    join_all(&mut tasks).await?;
+    runs.spawn(1, options.baseline_ops, move || {
+        let (redis, key) = (r.clone(), k.clone());
+        async move {
+            let mut conn = redis
+                .connect_raw()
+                .await
+                .map_err(|(error, e)| Failure::of(error, e.as_ref()))?;
+            conn.incr(&*key, 1)
+                .await
+                .map_err(|e| incr_failure(&key, &e))?;
+            Ok(())
+        }
+    });
+    runs.join().await?;
     let baseline = started.elapsed();
 
     // For comparison: no pool, every task clones one multiplexed (reconnecting) connection.
     let shared = redis.manager().await?;
     let started = Instant::now();
     let k = Arc::<str>::from(shared_key);
-    spawn_run(
-        &mut tasks,
-        options.tasks,
-        options.ops,
-        2,
-        &failures,
-        move || {
-            let (mut conn, key) = (shared.clone(), k.clone());
-            async move {
-                conn.incr(&*key, 1)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| incr_failure(&key, &e))
-            }
-        },
-    );
-    join_all(&mut tasks).await?;
+    runs.spawn(2, options.ops, move || {
+        let (mut conn, key) = (shared.clone(), k.clone());
+        async move {
+            conn.incr(&*key, 1)
+                .await
+                .map(|_| ())
+                .map_err(|e| incr_failure(&key, &e))
+        }
+    });
+    runs.join().await?;
     let multiplexed = started.elapsed();
 
     let restarted =
@@ -301,30 +280,47 @@ pub fn count_named(client_list: &str, name: &str) -> usize {
         .count()
 }
 
-/// Spawns `n` tasks on `tasks` that together run `op` `ops` times as run `which`: each attempt
-/// through [`Failures::attempt`] (a failure counted and backed off, a permanent one or one past
-/// `--retry-for` ending the task with its error).
-fn spawn_run<F, Fut>(
-    tasks: &mut JoinSet<Result<(), Error>>,
+/// The tasks of one run at a time, sharing the run's [`Failures`].
+struct Runs {
+    tasks: JoinSet<Result<(), Error>>,
+    /// Tasks per run.
     n: usize,
-    ops: usize,
-    which: usize,
-    failures: &Failures,
-    op: F,
-) where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Result<(), Failure>> + Send,
-{
-    let next = Arc::new(AtomicUsize::new(0));
-    for _ in 0..n {
-        let (next, failures, op) = (next.clone(), failures.clone(), op.clone());
-        tasks.spawn(async move {
-            let mut backoff = crate::connect::backoff();
-            while next.fetch_add(1, Ordering::Relaxed) < ops {
-                failures.attempt(which, op(), &mut backoff).await?;
-            }
-            Ok(())
-        });
+    failures: Failures,
+}
+
+impl Runs {
+    fn new(n: usize, failures: &Failures) -> Self {
+        Self {
+            tasks: JoinSet::new(),
+            n,
+            failures: failures.clone(),
+        }
+    }
+
+    /// Spawns the tasks that together run `op` `ops` times as run `which`: each attempt
+    /// through [`Failures::attempt`] (a failure counted and backed off, a permanent one or one
+    /// past `--retry-for` ending the task with its error).
+    fn spawn<F, Fut>(&mut self, which: usize, ops: usize, op: F)
+    where
+        F: Fn() -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = Result<(), Failure>> + Send,
+    {
+        let next = Arc::new(AtomicUsize::new(0));
+        for _ in 0..self.n {
+            let (next, failures, op) = (next.clone(), self.failures.clone(), op.clone());
+            self.tasks.spawn(async move {
+                let mut backoff = crate::connect::backoff();
+                while next.fetch_add(1, Ordering::Relaxed) < ops {
+                    failures.attempt(which, op(), &mut backoff).await?;
+                }
+                Ok(())
+            });
+        }
+    }
+
+    /// Waits for the run's tasks: the first error, the others aborted.
+    async fn join(&mut self) -> Result<(), Error> {
+        join_all(&mut self.tasks).await
     }
 }
 

@@ -15,68 +15,57 @@ fn nowhere() -> Command {
     c
 }
 
-fn usage_error(args: &[&str], message: &str) {
-    let m = measured(nowhere().args(args), b"", Duration::from_secs(20));
-    assert_ended(
-        &m,
-        2,
-        &format!("error: {message}\n{HELP}"),
-        Duration::from_secs(2),
-        32 * 1024,
+/// `command` fails at once with the usage error `message` (exit 2, a few MiB).
+fn usage_error(command: &mut Command, message: &str) {
+    ends_as(
+        command,
+        b"",
+        (2, &format!("error: {message}\n{HELP}")),
+        (Duration::from_secs(2), 32 * 1024),
     );
+}
+
+/// Each `(arguments, message)` (the arguments after `--url <nowhere>`) is that usage error.
+fn usage_errors(cases: &[(&str, &str)]) {
+    for (line, message) in cases {
+        usage_error(nowhere().args(args(line)), message);
+    }
 }
 
 #[test]
 fn bench_sizes_and_counts_are_bounded_before_anything_is_allocated() {
-    usage_error(
-        &["bench", "-d", "1000000000000"],
-        "bench: -d is at most 536870912 (512 MiB)",
-    );
-    usage_error(
-        &["bench", "-d", "18446744073709551615"],
-        "bench: -d is at most 536870912 (512 MiB)",
-    );
-    usage_error(
-        &["bench", "-P", "1000000000"],
-        "bench: -P is at most 100000",
-    );
-    usage_error(
-        &["bench", "-n", "10000000000"],
-        "bench: -n is at most 1000000000",
-    );
-    usage_error(&["bench", "-c", "1000000000"], "bench: -c is at most 10000");
-    usage_error(
-        &["bench", "-c", "10000", "-P", "100000"],
-        "bench: -c 10000 x -P 100000 x -d 3 needs 63896 MiB of batches; at most 1024 MiB",
-    );
+    let d = "bench: -d is at most 536870912 (512 MiB)";
+    usage_errors(&[
+        ("bench -d 1000000000000", d),
+        ("bench -d 18446744073709551615", d),
+        ("bench -P 1000000000", "bench: -P is at most 100000"),
+        ("bench -n 10000000000", "bench: -n is at most 1000000000"),
+        ("bench -c 1000000000", "bench: -c is at most 10000"),
+        (
+            "bench -c 10000 -P 100000",
+            "bench: -c 10000 x -P 100000 x -d 3 needs 63896 MiB of batches; at most 1024 MiB",
+        ),
+    ]);
 }
 
 #[test]
 fn pool_and_subscribe_counts_are_bounded() {
-    usage_error(
-        &["pool", "--tasks", "10000000"],
-        "pool: --size is at most 1024 and --tasks at most 100000",
-    );
-    usage_error(
-        &["pool", "--ops", "1000000000"],
-        "pool: --ops and --baseline-ops are at most 100000000",
-    );
-    usage_error(
-        &["pool", "--baseline-ops", "18446744073709551615"],
-        "pool: --ops and --baseline-ops are at most 100000000",
-    );
-    usage_error(
-        &["subscribe", "ch", "--count", "0"],
-        "subscribe: --count is from 1 to 1000000000",
-    );
-    usage_error(
-        &["subscribe", "ch", "--count", "10000000000"],
-        "subscribe: --count is from 1 to 1000000000",
-    );
-    usage_error(
-        &["--timeout", "1e30", "get", "k"],
-        "invalid value '1e30' for --timeout: '1e30' seconds is more than a year",
-    );
+    let ops = "pool: --ops and --baseline-ops are at most 100000000";
+    let count = "subscribe: --count is from 1 to 1000000000";
+    usage_errors(&[
+        (
+            "pool --tasks 10000000",
+            "pool: --size is at most 1024 and --tasks at most 100000",
+        ),
+        ("pool --ops 1000000000", ops),
+        ("pool --baseline-ops 18446744073709551615", ops),
+        ("subscribe ch --count 0", count),
+        ("subscribe ch --count 10000000000", count),
+        (
+            "--timeout 1e30 get k",
+            "invalid value '1e30' for --timeout: '1e30' seconds is more than a year",
+        ),
+    ]);
 }
 
 #[test]
@@ -94,37 +83,21 @@ fn empty_lists_and_values_are_usage_errors() {
             "k",
         ],
     ] {
-        let m = measured(bare().args(args), b"", Duration::from_secs(20));
-        assert_ended(
-            &m,
-            2,
-            &format!("error: {cluster_empty}\n{HELP}"),
-            Duration::from_secs(2),
-            32 * 1024,
-        );
+        usage_error(bare().args(args), cluster_empty);
     }
-    let m = measured(
+    usage_error(
         bare().args(["--url", "", "get", "k"]),
-        b"",
-        Duration::from_secs(20),
+        "--url is empty: give a Redis URL",
     );
-    assert_ended(
-        &m,
-        2,
-        &format!("error: --url is empty: give a Redis URL\n{HELP}"),
-        Duration::from_secs(2),
-        32 * 1024,
+    usage_error(bare().args(["ping", ""]), "ping: an empty URL");
+    usage_error(
+        nowhere().args(["subscribe", ""]),
+        "subscribe: a channel name is empty",
     );
-    let m = measured(bare().args(["ping", ""]), b"", Duration::from_secs(20));
-    assert_ended(
-        &m,
-        2,
-        &format!("error: ping: an empty URL\n{HELP}"),
-        Duration::from_secs(2),
-        32 * 1024,
+    usage_error(
+        nowhere().args(["bench", "-t", ","]),
+        "bench: -t names no test",
     );
-    usage_error(&["subscribe", ""], "subscribe: a channel name is empty");
-    usage_error(&["bench", "-t", ","], "bench: -t names no test");
 }
 
 /// A value past `set --stdin`'s 64 MiB is refused after reading at most 64 MiB and a byte:
@@ -132,17 +105,14 @@ fn empty_lists_and_values_are_usage_errors() {
 #[test]
 fn a_stdin_value_past_the_bound_is_refused_without_being_held_whole() {
     let value = vec![b'x'; (64 << 20) + 4096];
-    let m = measured(
+    let m = ends_as(
         nowhere().args(["set", "k", "--stdin"]),
         &value,
-        Duration::from_secs(30),
-    );
-    assert_ended(
-        &m,
-        1,
-        "error: set --stdin: the value is larger than 64 MiB (the most set sends); nothing was sent\n",
-        Duration::from_secs(10),
-        100 * 1024,
+        (
+            1,
+            "error: set --stdin: the value is larger than 64 MiB (the most set sends); nothing was sent\n",
+        ),
+        (Duration::from_secs(10), 100 * 1024),
     );
     eprintln!(
         "refused 64 MiB + 4 KiB in {:?}, {} KiB",

@@ -12,14 +12,12 @@ use crate::support::*;
 fn pool_against_garbage_fails_at_once() {
     let url = fake_peer(Peer::Garbage);
     let m = measured(
-        &mut at(&url, &["--timeout", "2", "pool", "--retry-for", "3"]),
+        &mut at(&url, &args("--timeout 2 pool --retry-for 3")),
         b"",
         Duration::from_secs(30),
     );
     let r = &m.run;
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(r.stderr_lines().len(), 1, "{r:?}");
-    assert!(r.stderr.starts_with("error: "), "{r:?}");
+    assert_one_line(r, 1, "error: ");
     assert!(r.took < Duration::from_secs(3), "{r:?}");
     assert!(m.peak_kib < 64 * 1024, "{} KiB", m.peak_kib);
 }
@@ -29,17 +27,14 @@ fn pool_against_garbage_fails_at_once() {
 fn pool_against_a_silent_server_gives_up_within_the_timeout() {
     let (_listener, addr) = test_support::silent_listener();
     let url = format!("redis://{addr}/0");
-    let m = measured(
-        &mut at(&url, &["--timeout", "2", "pool", "--retry-for", "3"]),
+    ends_as(
+        &mut at(&url, &args("--timeout 2 pool --retry-for 3")),
         b"",
-        Duration::from_secs(30),
-    );
-    assert_ended(
-        &m,
-        1,
-        &format!("error: cannot connect to {url}: timed out after 2.0 s\n"),
-        Duration::from_millis(3500),
-        64 * 1024,
+        (
+            1,
+            &format!("error: cannot connect to {url}: timed out after 2.0 s\n"),
+        ),
+        (Duration::from_millis(3500), 64 * 1024),
     );
 }
 
@@ -48,17 +43,7 @@ fn pool_against_a_silent_server_gives_up_within_the_timeout() {
 fn long_pool(r: &PrivateRedis) -> Proc {
     let p = Proc::spawn(&mut on(
         r,
-        &[
-            "--timeout",
-            "2",
-            "pool",
-            "--retry-for",
-            "3",
-            "--ops",
-            "100000000",
-            "--tasks",
-            "64",
-        ],
+        &args("--timeout 2 pool --retry-for 3 --ops 100000000 --tasks 64"),
     ));
     r.wait_commands(2000, STEP);
     p
@@ -79,13 +64,7 @@ fn pool_retry_for_is_a_total_bound_when_the_server_dies() {
 fn gave_up_within(p: Proc, since: Instant, limit: Duration) {
     let run = p.finish(Duration::from_secs(30));
     let after = since.elapsed();
-    assert_eq!(run.code(), Some(1), "{run:?}");
-    assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
-    assert!(
-        run.stderr
-            .starts_with("error: gave up after 3.0 s of failures: "),
-        "{run:?}"
-    );
+    assert_one_line(&run, 1, "error: gave up after 3.0 s of failures: ");
     assert!(after < limit, "gave up {after:?} after the outage: {run:?}");
 }
 
@@ -137,11 +116,10 @@ fn every_command_ends_within_the_timeout_on_a_silent_or_lying_peer() {
 #[test]
 fn subscribe_retry_for_is_a_total_bound() {
     let mut r = PrivateRedis::start();
-    let mut p = Proc::spawn(&mut on(
-        &r,
-        &["--timeout", "1", "subscribe", "news", "--retry-for", "2"],
-    ));
-    p.wait_for_err_line(|l| l.starts_with("subscribed to news"), STEP);
+    let p = subscribed(
+        &mut on(&r, &args("--timeout 1 subscribe news --retry-for 2")),
+        "news",
+    );
     let killed = Instant::now();
     r.kill();
     let run = p.finish(Duration::from_secs(30));

@@ -10,20 +10,7 @@ fn bench(url: &str) -> Measured {
     measured(
         &mut at(
             url,
-            &[
-                "--timeout",
-                "1",
-                "bench",
-                "-q",
-                "-t",
-                "set",
-                "-n",
-                "1000",
-                "-c",
-                "2",
-                "--retry-for",
-                "1",
-            ],
+            &args("--timeout 1 bench -q -t set -n 1000 -c 2 --retry-for 1"),
         ),
         b"",
         Duration::from_secs(30),
@@ -32,9 +19,7 @@ fn bench(url: &str) -> Measured {
 
 fn assert_failed(m: &Measured, starts: &str) {
     let r = &m.run;
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(r.stderr_lines().len(), 1, "{r:?}");
-    assert!(r.stderr.starts_with(starts), "{r:?}");
+    assert_one_line(r, 1, starts);
     assert!(r.stdout.is_empty(), "{r:?}");
     // --retry-for 1 after the first break, each attempt within --timeout 1, the clean-up too.
     assert!(r.took < Duration::from_secs(4), "{r:?}");

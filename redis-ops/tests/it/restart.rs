@@ -22,10 +22,7 @@ fn number_after(text: &str, label: &str) -> u64 {
 fn bench_counts_what_failed_and_goes_on_after_a_restart() {
     let mut r = PrivateRedis::start();
     let (c, n) = (10u64, 300_000u64);
-    let mut cmd = on(
-        &r,
-        &["bench", "-c", "10", "-n", "300000", "-P", "4", "-t", "set"],
-    );
+    let mut cmd = on(&r, &args("bench -c 10 -n 300000 -P 4 -t set"));
     let child = Proc::spawn(&mut cmd);
     r.wait_commands(5_000, STEP);
     r.restart(Duration::from_millis(400));
@@ -66,21 +63,7 @@ fn bench_counts_what_failed_and_goes_on_after_a_restart() {
 #[test]
 fn bench_gives_up_when_the_server_stays_away() {
     let mut r = PrivateRedis::start();
-    let mut cmd = on(
-        &r,
-        &[
-            "bench",
-            "-c",
-            "4",
-            "-n",
-            "10000000",
-            "-t",
-            "get",
-            "-q",
-            "--retry-for",
-            "1",
-        ],
-    );
+    let mut cmd = on(&r, &args("bench -c 4 -n 10000000 -t get -q --retry-for 1"));
     let child = Proc::spawn(&mut cmd);
     r.wait_commands(2_000, STEP);
     r.kill();
@@ -97,18 +80,22 @@ fn bench_gives_up_when_the_server_stays_away() {
 #[test]
 fn subscribe_resubscribes_after_a_restart() {
     let mut r = PrivateRedis::start();
-    let mut p = Proc::spawn(&mut on(
-        &r,
-        &["subscribe", "news", "--count", "2", "--timeout", "30"],
-    ));
-    p.wait_for_err_line(|l| l == "subscribed to news", STEP);
-    let n: i64 = redis::cmd("PUBLISH")
-        .arg("news")
-        .arg("before")
-        .query(&mut r.conn())
-        .unwrap();
-    assert_eq!(n, 1);
-    p.wait_for_line(|l| l == "news: before", STEP);
+    let mut p = subscribed(
+        &mut on(&r, &args("subscribe news --count 2 --timeout 30")),
+        "news",
+    );
+    // The server counts the subscriber as a receiver, and the message arrives.
+    let published = |r: &PrivateRedis, p: &mut Proc, message: &str| {
+        let n: i64 = redis::cmd("PUBLISH")
+            .arg("news")
+            .arg(message)
+            .query(&mut r.conn())
+            .unwrap();
+        assert_eq!(n, 1);
+        let line = format!("news: {message}");
+        p.wait_for_line(|l| l == line, STEP);
+    };
+    published(&r, &mut p, "before");
 
     r.restart(Duration::from_millis(300));
     let seen = p.wait_for_err_line(|l| l.starts_with("resubscribed to news after "), STEP);
@@ -117,13 +104,7 @@ fn subscribe_resubscribes_after_a_restart() {
         "{seen:?}"
     );
     // The new server counts the resubscribed client as a receiver.
-    let n: i64 = redis::cmd("PUBLISH")
-        .arg("news")
-        .arg("after")
-        .query(&mut r.conn())
-        .unwrap();
-    assert_eq!(n, 1);
-    p.wait_for_line(|l| l == "news: after", STEP);
+    published(&r, &mut p, "after");
     let out = p.finish(Duration::from_secs(10));
     assert!(
         out.success(),
@@ -136,17 +117,7 @@ fn pool_counts_failed_incrs_across_a_restart() {
     let mut r = PrivateRedis::start();
     let mut cmd = on(
         &r,
-        &[
-            "pool",
-            "--size",
-            "4",
-            "--tasks",
-            "16",
-            "--ops",
-            "100000",
-            "--baseline-ops",
-            "20",
-        ],
+        &args("pool --size 4 --tasks 16 --ops 100000 --baseline-ops 20"),
     );
     let child = Proc::spawn(&mut cmd);
     r.wait_commands(3_000, STEP);
@@ -251,8 +222,10 @@ fn subscribe_stops_at_once_when_refused_after_a_loss() {
             }
             None => r.url(),
         };
-        let mut p = Proc::spawn(&mut at(&url, &["subscribe", "news", "--retry-for", "30"]));
-        p.wait_for_err_line(|l| l == "subscribed to news", STEP);
+        let p = subscribed(
+            &mut at(&url, &args("subscribe news --retry-for 30")),
+            "news",
+        );
         let refused = Instant::now();
         (case.refuse)(&mut r, &mut conn);
         let run = p.finish(Duration::from_secs(40));

@@ -185,3 +185,35 @@ pub fn at(url: &str, args: &[&str]) -> Command {
     c.arg("--url").arg(url).args(args);
     c
 }
+
+/// The words of `line` as arguments: `args("bench -c 4 -q")`.
+pub fn args(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Asserts that `run` exited with `code` and one stderr line starting with `starts`.
+pub fn assert_one_line(run: &Run, code: i32, starts: &str) {
+    assert_eq!(run.code(), Some(code), "{run:?}");
+    assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
+    assert!(run.stderr.starts_with(starts), "{run:?}");
+}
+
+/// Spawns `subscribe` (`command`) and waits until it says it subscribed to `channel`.
+pub fn subscribed(command: &mut Command, channel: &str) -> Proc {
+    let mut p = Proc::spawn(command);
+    let line = format!("subscribed to {channel}");
+    p.wait_for_err_line(|l| l == line, STEP);
+    p
+}
+
+/// Runs `command` with `stdin` ([`measured`]) and asserts how it ended ([`assert_ended`]).
+pub fn ends_as(
+    command: &mut Command,
+    stdin: &[u8],
+    (code, stderr): (i32, &str),
+    (took, kib): (Duration, u64),
+) -> Measured {
+    let m = measured(command, stdin, Duration::from_secs(30));
+    assert_ended(&m, code, stderr, took, kib);
+    m
+}

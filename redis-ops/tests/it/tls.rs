@@ -30,6 +30,13 @@ fn ca(pki: &TestPki) -> Vec<String> {
     vec!["--cacert".into(), path(&pki.ca())]
 }
 
+/// `--cacert <the test CA> --cert <cert> --key <key>`.
+fn ca_and_client(pki: &TestPki, cert: &std::path::Path, key: &std::path::Path) -> Vec<String> {
+    let mut t = ca(pki);
+    t.extend(["--cert".into(), path(cert), "--key".into(), path(key)]);
+    t
+}
+
 fn run_ok(c: &mut Command) -> Run {
     let run = run_with(c, b"", Duration::from_mins(1));
     assert!(run.success(), "{run:?}");
@@ -81,8 +88,10 @@ fn every_command_works_over_tls_with_a_private_ca() {
     assert_eq!(bench.lines().len(), 2, "{bench:?}");
     assert!(bench.stdout_text().contains("errors=0"), "{bench:?}");
 
-    let mut sub = Proc::spawn(&mut tls(&url, &t, &["subscribe", "news", "--count", "1"]));
-    sub.wait_for_err_line(|l| l.starts_with("subscribed to news"), STEP);
+    let sub = subscribed(
+        &mut tls(&url, &t, &args("subscribe news --count 1")),
+        "news",
+    );
     let published = run_ok(&mut tls(&url, &t, &["publish", "news", "hello"]));
     assert_eq!(published.stdout_text(), "(integer) 1\n");
     let sub = sub.finish(STEP);
@@ -94,13 +103,7 @@ fn every_command_works_over_tls_with_a_private_ca() {
 fn a_client_certificate_is_sent_when_the_server_requires_one() {
     let pki = TestPki::new();
     let r = PrivateRedis::start_tls(&pki, ClientAuth::Required);
-    let mut t = ca(&pki);
-    t.extend([
-        "--cert".into(),
-        path(&pki.client_cert()),
-        "--key".into(),
-        path(&pki.client_key()),
-    ]);
+    let t = ca_and_client(&pki, &pki.client_cert(), &pki.client_key());
     assert_eq!(
         run_ok(&mut tls(&r.url(), &t, &["set", "k", "v"])).stdout_text(),
         "OK\n"
@@ -179,32 +182,27 @@ fn a_name_that_does_not_match_is_one_line() {
     assert_fails(&r.url(), &ca(&pki), "elsewhere.invalid");
 }
 
+/// A plain server behind `rediss://` does not hang; a TLS server behind `redis://` is one line.
 #[test]
-fn a_plain_server_behind_rediss_does_not_hang() {
-    let r = PrivateRedis::start();
-    let url = format!("rediss://127.0.0.1:{}", r.port());
-    assert_fails(&url, &[], "speak TLS");
-}
-
-#[test]
-fn a_tls_server_behind_redis_is_one_line() {
+fn a_plain_server_behind_rediss_and_a_tls_one_behind_redis() {
     let pki = TestPki::new();
-    let r = PrivateRedis::start_tls(&pki, ClientAuth::No);
-    let url = format!("redis://127.0.0.1:{}/0", r.port());
-    assert_fails(&url, &[], "error: ");
+    let (plain, tls) = (
+        PrivateRedis::start(),
+        PrivateRedis::start_tls(&pki, ClientAuth::No),
+    );
+    for (url, starts) in [
+        (format!("rediss://127.0.0.1:{}", plain.port()), "speak TLS"),
+        (format!("redis://127.0.0.1:{}/0", tls.port()), "error: "),
+    ] {
+        assert_fails(&url, &[], starts);
+    }
 }
 
 #[test]
 fn a_refused_client_certificate_is_one_line() {
     let pki = TestPki::new();
     let r = PrivateRedis::start_tls(&pki, ClientAuth::Required);
-    let mut t = ca(&pki);
-    t.extend([
-        "--cert".into(),
-        path(&pki.other_client_cert()),
-        "--key".into(),
-        path(&pki.other_client_key()),
-    ]);
+    let t = ca_and_client(&pki, &pki.other_client_cert(), &pki.other_client_key());
     assert_fails(&r.url(), &t, "client certificate");
     // None at all.
     assert_fails(&r.url(), &ca(&pki), "client certificate");
