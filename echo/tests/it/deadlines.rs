@@ -26,6 +26,13 @@ fn about(took: Duration, timeout: f64) {
     );
 }
 
+/// A peer that accepts connections and never reads or answers (kept while the first is held),
+/// and its address as an argument.
+fn silent_peer() -> (impl Sized, String) {
+    let (keep, addr) = silent_listener();
+    (keep, addr.to_string())
+}
+
 #[test]
 fn one_echo_from_a_silent_udp_peer_is_bounded_by_the_timeout() {
     // A UDP socket that receives and never answers.
@@ -43,8 +50,7 @@ fn one_echo_from_a_silent_udp_peer_is_bounded_by_the_timeout() {
 
 #[test]
 fn stdin_to_a_peer_that_never_reads_is_bounded_and_holds_no_input() {
-    let (_silent, addr) = silent_listener();
-    let addr = addr.to_string();
+    let (_silent, addr) = silent_peer();
     // 1 GB on stdin: the peer's buffers fill, then nothing more is taken.
     let (_zeros, input) = Zeros::start(1_000_000_000);
     let client = Proc::spawn_with(
@@ -74,8 +80,7 @@ fn stdin_to_a_peer_that_never_reads_is_bounded_and_holds_no_input() {
 #[test]
 fn stdin_left_open_while_the_echo_is_owed_is_bounded() {
     // The peer takes the bytes and never echoes them; stdin stays open (a terminal, say).
-    let (_silent, addr) = silent_listener();
-    let addr = addr.to_string();
+    let (_silent, addr) = silent_peer();
     let (client, mut stdin) =
         Proc::spawn_with_stdin(command(CLIENT).args(["--stdin", &addr, "--timeout", "1"]));
     let started = Instant::now();
@@ -96,8 +101,7 @@ fn stdin_left_open_while_the_echo_is_owed_is_bounded() {
 
 #[test]
 fn echo_bench_against_a_peer_that_never_answers_ends_2_s_after_the_end() {
-    let (_silent, addr) = silent_listener();
-    let addr = addr.to_string();
+    let (_silent, addr) = silent_peer();
     let out = run(
         BENCH,
         &[&addr, "--connections", "2", "--duration", "0.5", "--json"],
