@@ -18,17 +18,33 @@ fn number_after(text: &str, label: &str) -> u64 {
         .unwrap()
 }
 
+/// Runs `redis-ops <line>` on `r`, restarts `r` (0.4 s down) once it has processed `commands`
+/// commands, and answers stdout and stderr of the run, which must succeed within `within`.
+fn across_a_restart(
+    r: &mut PrivateRedis,
+    line: &str,
+    commands: u64,
+    within: Duration,
+) -> (String, String) {
+    let child = Proc::spawn(&mut on(r, &args(line)));
+    r.wait_commands(commands, STEP);
+    r.restart(Duration::from_millis(400));
+    let out = child.finish(within);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.success(), "{stderr}\n{stdout}");
+    (stdout, stderr)
+}
+
 #[test]
 fn bench_counts_what_failed_and_goes_on_after_a_restart() {
     let mut r = PrivateRedis::start();
     let (c, n) = (10u64, 300_000u64);
-    let mut cmd = on(&r, &args("bench -c 10 -n 300000 -P 4 -t set"));
-    let child = Proc::spawn(&mut cmd);
-    r.wait_commands(5_000, STEP);
-    r.restart(Duration::from_millis(400));
-    let out = child.finish(Duration::from_mins(1));
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.success(), "{stderr}\n{stdout}");
+    let (stdout, stderr) = across_a_restart(
+        &mut r,
+        "bench -c 10 -n 300000 -P 4 -t set",
+        5_000,
+        Duration::from_mins(1),
+    );
     // Every request is accounted for: answered or counted as failed.
     let completed: u64 = stdout
         .lines()
@@ -115,16 +131,12 @@ fn subscribe_resubscribes_after_a_restart() {
 #[test]
 fn pool_counts_failed_incrs_across_a_restart() {
     let mut r = PrivateRedis::start();
-    let mut cmd = on(
-        &r,
-        &args("pool --size 4 --tasks 16 --ops 100000 --baseline-ops 20"),
+    let (stdout, _) = across_a_restart(
+        &mut r,
+        "pool --size 4 --tasks 16 --ops 100000 --baseline-ops 20",
+        3_000,
+        Duration::from_secs(90),
     );
-    let child = Proc::spawn(&mut cmd);
-    r.wait_commands(3_000, STEP);
-    r.restart(Duration::from_millis(400));
-    let out = child.finish(Duration::from_secs(90));
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.success(), "{stderr}\n{stdout}");
     assert!(
         stdout.contains("(not checked: the server restarted during the run and lost it)"),
         "{stdout}"
@@ -150,11 +162,15 @@ struct Refusal {
     line: &'static str,
 }
 
-fn cut_subscribers(conn: &mut redis::Connection) {
+/// Runs `command` on `conn` (changing what the server accepts), then cuts the subscriber's
+/// connection.
+fn then_cut_subscribers(conn: &mut redis::Connection, command: &[&str]) {
+    redis::cmd(command[0])
+        .arg(&command[1..])
+        .exec(conn)
+        .unwrap();
     let cut: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
+        .arg(&["KILL", "TYPE", "pubsub"])
         .query(conn)
         .unwrap();
     assert_eq!(cut, 1);
@@ -170,11 +186,7 @@ fn subscribe_stops_at_once_when_refused_after_a_loss() {
             name: "the password changed",
             password: Some("first"),
             refuse: |_, conn| {
-                redis::cmd("CONFIG")
-                    .arg(&["SET", "requirepass", "second"])
-                    .exec(conn)
-                    .unwrap();
-                cut_subscribers(conn);
+                then_cut_subscribers(conn, &["CONFIG", "SET", "requirepass", "second"]);
             },
             line: "error: cannot connect to redis://:***@127.0.0.1:{port}/0: password authentication failed",
         },
@@ -182,11 +194,7 @@ fn subscribe_stops_at_once_when_refused_after_a_loss() {
             name: "SUBSCRIBE refused",
             password: None,
             refuse: |_, conn| {
-                redis::cmd("ACL")
-                    .arg(&["SETUSER", "default", "-subscribe"])
-                    .exec(conn)
-                    .unwrap();
-                cut_subscribers(conn);
+                then_cut_subscribers(conn, &["ACL", "SETUSER", "default", "-subscribe"]);
             },
             line: "error: SUBSCRIBE news: NOPERM this user has no permissions to run the 'subscribe' command",
         },
