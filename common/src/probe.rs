@@ -287,6 +287,39 @@ mod tests {
         }
     }
 
+    fn outcome(target: &str, result: Result<Passed, Refusal>, interrupted: bool) -> Outcome {
+        Outcome {
+            target: target.into(),
+            result,
+            attempts: 1,
+            waited: Duration::from_millis(100),
+            interrupted,
+            waiting: false,
+        }
+    }
+
+    #[test]
+    fn report_prints_the_ok_lines_and_answers_the_last_failure() {
+        let ok = outcome("a:1", Ok(passed()), false);
+        let refused = outcome("b:2", Err(Refusal::failed("connection refused")), false);
+        let mut out = crate::output::Out::new(Vec::new());
+        report(std::slice::from_ref(&ok), false, &mut out).unwrap();
+        report(&[ok.clone(), refused.clone()], true, &mut out).map_or_else(
+            |f| {
+                assert_eq!(f.code, crate::exit::FAILURE);
+                assert_eq!(f.error.to_string(), "b:2: connection refused");
+            },
+            |()| panic!("a failed target is a failure"),
+        );
+        let printed = String::from_utf8(out.into_inner()).unwrap();
+        let lines: Vec<&str> = printed.lines().collect();
+        assert_eq!(lines[0], "ok a:1: Demo 1.0, round trip 0.4 ms");
+        assert_eq!((lines.len(), lines[2]), (3, refused.json().as_str()));
+        let stopped = outcome("c:3", Err(Refusal::not_ready("no answer")), true);
+        let f = report(&[stopped], false, &mut crate::output::Out::new(Vec::new())).unwrap_err();
+        assert_eq!(f.code, crate::exit::INTERRUPTED);
+    }
+
     #[tokio::test]
     async fn passes_after_not_ready_attempts_and_reports() {
         let tries = AtomicU32::new(0);
