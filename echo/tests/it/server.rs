@@ -13,6 +13,13 @@ use tokio::time::{Instant, timeout};
 /// Every test is bounded by this.
 const LIMIT: Duration = Duration::from_mins(1);
 
+/// Runs a test's body, bounded by [`LIMIT`].
+async fn bounded(test: impl Future<Output = ()>) {
+    timeout(LIMIT, test)
+        .await
+        .expect("the test ends within its limit");
+}
+
 struct Server {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
@@ -82,7 +89,7 @@ async fn echo_through(addr: SocketAddr, data: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn random_payloads_come_back_byte_for_byte() {
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config::default());
         let sizes = [1, 2, 511, 4096, 65_535, 65_536, 65_537, 1 << 20, 16 << 20];
         let mut total = 0;
@@ -98,13 +105,12 @@ async fn random_payloads_come_back_byte_for_byte() {
         assert_eq!(stats.bytes, total);
         assert_eq!(stats.cut_at_grace, 0);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn half_close_gets_everything_then_eof() {
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config::default());
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
         stream.write_all(b"first ").await.unwrap();
@@ -121,8 +127,7 @@ async fn half_close_gets_everything_then_eof() {
         assert_eq!(echo_through(server.addr, b"").await, b"");
         server.stop().await;
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +139,7 @@ async fn two_thousand_concurrent_clients_each_get_their_own_data() {
         limit >= 2 * CLIENTS + 64,
         "the open-file limit ({limit}) is too low for this test"
     );
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config::default());
         let addr = server.addr;
         // All connect first, then all send at once: 2,000 connections open together.
@@ -174,13 +179,12 @@ async fn two_thousand_concurrent_clients_each_get_their_own_data() {
         assert_eq!(stats.connections, CLIENTS);
         assert_eq!(stats.bytes, bytes);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn a_client_that_does_not_read_is_held_back_then_served() {
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config::default());
         let data = random_bytes(7, 64 << 20);
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
@@ -215,13 +219,12 @@ async fn a_client_that_does_not_read_is_held_back_then_served() {
         assert!(echoed == data, "the echo differs");
         server.stop().await;
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn idle_connections_are_closed_after_the_timeout() {
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config {
             idle_timeout: Some(Duration::from_millis(600)),
             ..Config::default()
@@ -260,13 +263,12 @@ async fn idle_connections_are_closed_after_the_timeout() {
         assert_eq!(n, 0, "the idle connection is closed");
         server.stop().await;
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn over_max_connections_new_ones_wait_for_a_free_slot() {
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config {
             max_connections: 2,
             ..Config::default()
@@ -308,13 +310,12 @@ async fn over_max_connections_new_ones_wait_for_a_free_slot() {
         let stats = server.stop().await;
         assert_eq!(stats.connections, 3);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn shutdown_lets_an_in_flight_echo_finish_and_closes_idle_ones_at_once() {
-    timeout(LIMIT, async {
+    bounded(async {
         let mut server = Server::start(Config {
             grace: Duration::from_secs(20),
             ..Config::default()
@@ -355,13 +356,12 @@ async fn shutdown_lets_an_in_flight_echo_finish_and_closes_idle_ones_at_once() {
         assert_eq!(stats.bytes, 2 + data.len() as u64);
         assert_eq!(stats.cut_at_grace, 0);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn after_the_grace_period_stuck_connections_are_cut() {
-    timeout(LIMIT, async {
+    bounded(async {
         let mut server = Server::start(Config {
             grace: Duration::from_millis(300),
             ..Config::default()
@@ -387,13 +387,12 @@ async fn after_the_grace_period_stuck_connections_are_cut() {
         // And nobody listens any more.
         assert!(TcpStream::connect(addr).await.is_err());
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn udp_datagrams_go_back_to_their_sender() {
-    timeout(LIMIT, async {
+    bounded(async {
         let socket = server::bind_udp("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -430,13 +429,12 @@ async fn udp_datagrams_go_back_to_their_sender() {
         assert_eq!(stats.datagrams, 6);
         assert_eq!(stats.bytes, bytes);
     })
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn the_library_client_and_bench_agree_with_the_server() {
-    timeout(LIMIT, async {
+    bounded(async {
         let server = Server::start(Config::default());
         let echoed = echo::client::echo_once(server.addr, b"hello alex!", Duration::from_secs(5))
             .await
@@ -462,6 +460,5 @@ async fn the_library_client_and_bench_agree_with_the_server() {
         assert_eq!(stats.connections, 5);
         assert_eq!(stats.bytes, 11 + report.messages * 100_000);
     })
-    .await
-    .unwrap();
+    .await;
 }
