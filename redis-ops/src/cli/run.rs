@@ -87,8 +87,18 @@ async fn job<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, E
             out.line(format_args!("{n}"))?;
         }
         Job::Pool(options) => {
-            let report = pool::run(&redis, options, shutdown()?).await?;
-            out.line(format_args!("{report}"))?;
+            match pool::run(&redis, options, shutdown()?).await? {
+                pool::Ended::Measured(report) => out.line(format_args!("{report}"))?,
+                pool::Ended::Interrupted(so_far, error) => {
+                    // The figures are printed if stdout still takes them; the run ends with
+                    // the interruption (exit 130) either way.
+                    match out.line(format_args!("{so_far}")) {
+                        Ok(()) | Err(common::output::PrintError::Closed(_)) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    return Err(error);
+                }
+            }
         }
         Job::Lesson {
             name,

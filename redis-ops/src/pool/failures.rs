@@ -29,10 +29,18 @@ impl Failure {
     }
 }
 
-/// Failed INCRs of the three runs, shared by the tasks, and the run's one outage clock.
+/// When a run began, and ended (`None` while it goes on).
+type Span = (Instant, Option<Instant>);
+
+/// Failed INCRs of the three runs, shared by the tasks, and the run's one outage clock; also
+/// what the runs did so far (INCRs answered, when each began and ended, the most connections
+/// seen), for the figures of a run a signal cuts short.
 #[derive(Clone)]
 pub(super) struct Failures {
     counts: Arc<[AtomicUsize; 3]>,
+    answered: Arc<[AtomicUsize; 3]>,
+    spans: Arc<Mutex<[Option<Span>; 3]>>,
+    pub(super) peak_connections: Arc<AtomicUsize>,
     first: Arc<Mutex<Option<String>>>,
     /// When the current outage began (the first failure since the last success).
     down_since: Arc<Mutex<Option<Instant>>>,
@@ -47,6 +55,13 @@ impl Failures {
                 AtomicUsize::new(0),
                 AtomicUsize::new(0),
             ]),
+            answered: Arc::new([
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            ]),
+            spans: Arc::new(Mutex::new([None; 3])),
+            peak_connections: Arc::new(AtomicUsize::new(0)),
             first: Arc::new(Mutex::new(None)),
             down_since: Arc::new(Mutex::new(None)),
             retry_for,
@@ -77,6 +92,7 @@ impl Failures {
         let left = self.left();
         let failure = match tokio::time::timeout(left, attempt).await {
             Ok(Ok(())) => {
+                self.answered[which].fetch_add(1, Ordering::Relaxed);
                 *self
                     .down_since
                     .lock()
@@ -122,6 +138,26 @@ impl Failures {
             });
         }
         Ok(())
+    }
+
+    /// Run `which` begins (`true`) or ends (`false`) now.
+    pub(super) fn mark(&self, which: usize, begins: bool) {
+        let now = Instant::now();
+        let mut spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
+        match (&mut spans[which], begins) {
+            (span, true) => *span = Some((now, None)),
+            (Some((_, end)), false) => *end = Some(now),
+            (None, false) => {}
+        }
+    }
+
+    /// What each run did so far: INCRs answered and how long it ran (`None`: not started).
+    pub(super) fn so_far(&self) -> [(usize, Option<Duration>); 3] {
+        let spans = *self.spans.lock().unwrap_or_else(PoisonError::into_inner);
+        [0, 1, 2].map(|i| {
+            let took = spans[i].map(|(begin, end)| end.unwrap_or_else(Instant::now) - begin);
+            (self.answered[i].load(Ordering::Relaxed), took)
+        })
     }
 
     pub(super) fn counts(&self) -> [usize; 3] {

@@ -20,7 +20,7 @@ use redis::AsyncTypedCommands;
 use tokio::task::JoinSet;
 
 use failures::{Failure, Failures};
-pub use report::PoolReport;
+pub use report::{PoolReport, SoFar};
 
 use crate::connect::Redis;
 use crate::error::{Error, describe};
@@ -41,14 +41,24 @@ pub struct PoolOptions {
     pub retry_for: Duration,
 }
 
+/// How a `pool` run ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// It ran to its end and what the server saw agreed.
+    Measured(PoolReport),
+    /// A signal cut it short: what it measured so far, and the error to end with (exit 130).
+    Interrupted(SoFar, Error),
+}
+
 /// Runs the pooled INCRs and the connect-per-operation INCRs, then checks what the server
 /// saw: an error if the pool ever had more than `size` connections or an INCR went missing.
-/// Its three counter keys are deleted at the end, also on failure or when `shutdown` resolves.
+/// Its three counter keys are deleted at the end, also on failure or when `shutdown` resolves
+/// (then [`Ended::Interrupted`] has the figures so far).
 pub async fn run(
     redis: &Redis,
     options: PoolOptions,
     shutdown: impl Future<Output = Signal>,
-) -> Result<PoolReport, Error> {
+) -> Result<Ended, Error> {
     if options.size == 0 || options.tasks == 0 {
         return Err(Error::Usage("--size and --tasks must be at least 1".into()));
     }
@@ -59,9 +69,10 @@ pub async fn run(
     let shared_key = format!("pool:{id}:shared");
     let mut admin = redis.manager().await?;
     let mut measuring = admin.clone();
+    let failures = Failures::new(options.retry_for);
 
     let outcome = tokio::select! {
-        r = measure(redis, &options, &name, [&key, &baseline_key, &shared_key], &mut measuring) => r,
+        r = measure(redis, &options, &name, [&key, &baseline_key, &shared_key], &mut measuring, &failures) => r,
         signal = shutdown => Err(Error::interrupted(signal)),
     };
     let _ = tokio::time::timeout(
@@ -69,12 +80,24 @@ pub async fn run(
         admin.del(&[&key, &baseline_key, &shared_key]),
     )
     .await;
-    let report = outcome.map_err(|e| match e {
-        Error::Interrupted(how) => Error::Interrupted(format!(
-            "{how}; the run's counter keys under pool:{id}: are deleted"
-        )),
-        other => other,
-    })?;
+    let report = match outcome {
+        Ok(report) => report,
+        Err(Error::Interrupted(how)) => {
+            let so_far = SoFar {
+                options,
+                name,
+                peak_connections: failures.peak_connections.load(Ordering::Relaxed),
+                runs: failures.so_far(),
+            };
+            return Ok(Ended::Interrupted(
+                so_far,
+                Error::Interrupted(format!(
+                    "{how}; the run's counter keys under pool:{id}: are deleted; the figures above are what was measured so far"
+                )),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     if report.peak_connections > options.size {
         return Err(Error::Disagreed {
             group: "pool",
@@ -102,7 +125,7 @@ pub async fn run(
             got: format!("{} and {}", report.counter, report.baseline_counter),
         });
     }
-    Ok(report)
+    Ok(Ended::Measured(report))
 }
 
 async fn measure(
@@ -111,16 +134,17 @@ async fn measure(
     name: &str,
     [key, baseline_key, shared_key]: [&str; 3],
     admin: &mut redis::aio::ConnectionManager,
+    failures: &Failures,
 ) -> Result<PoolReport, Error> {
     let pool = redis.pool(options.size, name)?;
     let run_id_before = run_id(admin, redis.timeout()).await;
-    let failures = Failures::new(options.retry_for);
 
     // The sampler: CLIENT LIST on its own (reconnecting) connection until the pooled run is
     // over. A sample that fails (server gone) is skipped.
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
         let (mut conn, name, stop) = (redis.manager().await?, name.to_owned(), stop.clone());
+        let peak_so_far = failures.peak_connections.clone();
         tokio::spawn(async move {
             let (mut peak, mut samples) = (0, 0);
             loop {
@@ -131,6 +155,7 @@ async fn measure(
                     .await;
                 if let Ok(list) = list {
                     peak = peak.max(count_named(&list, &name));
+                    peak_so_far.fetch_max(peak, Ordering::Relaxed);
                     samples += 1;
                 }
                 if done {
@@ -143,7 +168,7 @@ async fn measure(
 
     // The pooled run: every operation borrows a connection and gives it back.
     let started = Instant::now();
-    let mut runs = Runs::new(options.tasks, &failures);
+    let mut runs = Runs::new(options.tasks, failures);
     let shared_redis = Arc::new(redis.clone());
     let (r, k, p) = (shared_redis.clone(), Arc::<str>::from(key), pool.clone());
     runs.spawn(0, options.ops, move || {
@@ -286,6 +311,8 @@ struct Runs {
     /// Tasks per run.
     n: usize,
     failures: Failures,
+    /// The run going on.
+    which: usize,
 }
 
 impl Runs {
@@ -294,6 +321,7 @@ impl Runs {
             tasks: JoinSet::new(),
             n,
             failures: failures.clone(),
+            which: 0,
         }
     }
 
@@ -305,6 +333,8 @@ impl Runs {
         F: Fn() -> Fut + Clone + Send + 'static,
         Fut: Future<Output = Result<(), Failure>> + Send,
     {
+        self.which = which;
+        self.failures.mark(which, true);
         let next = Arc::new(AtomicUsize::new(0));
         for _ in 0..self.n {
             let (next, failures, op) = (next.clone(), self.failures.clone(), op.clone());
@@ -320,7 +350,9 @@ impl Runs {
 
     /// Waits for the run's tasks: the first error, the others aborted.
     async fn join(&mut self) -> Result<(), Error> {
-        join_all(&mut self.tasks).await
+        let joined = join_all(&mut self.tasks).await;
+        self.failures.mark(self.which, false);
+        joined
     }
 }
 

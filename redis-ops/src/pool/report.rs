@@ -123,3 +123,55 @@ impl fmt::Display for PoolReport {
         )
     }
 }
+
+/// What a `pool` run a signal cut short measured so far.
+#[derive(Debug, Clone)]
+pub struct SoFar {
+    /// The options it ran with.
+    pub options: PoolOptions,
+    /// The CLIENT SETNAME given to the pool's connections.
+    pub name: String,
+    /// The most connections with that name `CLIENT LIST` showed at once, so far.
+    pub peak_connections: usize,
+    /// The pooled, connect-per-operation and multiplexed runs: INCRs answered, and how long
+    /// the run went on (`None`: not started).
+    pub runs: [(usize, Option<Duration>); 3],
+}
+
+impl fmt::Display for SoFar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.options;
+        writeln!(
+            f,
+            "pool: size {}, {} tasks (interrupted: the figures so far)",
+            o.size, o.tasks
+        )?;
+        writeln!(
+            f,
+            "server connections used: {} (CLIENT LIST name={}, peak so far; pool size {})",
+            self.peak_connections, self.name, o.size
+        )?;
+        let names = [
+            "pool",
+            "connect-per-operation",
+            "one shared multiplexed connection, no pool",
+        ];
+        let ops = [o.ops, o.baseline_ops, o.ops];
+        for (i, ((answered, took), name)) in self.runs.iter().zip(names).enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match took {
+                Some(took) => write!(
+                    f,
+                    "{name}: {answered} of {} INCRs answered in {:.3} s = {:.0} ops/s",
+                    ops[i],
+                    took.as_secs_f64(),
+                    rate(*answered, *took)
+                )?,
+                None => write!(f, "{name}: not started")?,
+            }
+        }
+        Ok(())
+    }
+}

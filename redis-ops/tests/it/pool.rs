@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::support::*;
 use redis_ops::Redis;
-use redis_ops::pool::{PoolOptions, run};
+use redis_ops::pool::{Ended, PoolOptions, run};
 
 fn field<'a>(stdout: &'a str, label: &str) -> &'a str {
     stdout
@@ -76,6 +76,9 @@ fn a_pool_of_two_serves_64_tasks() {
         })
         .expect("pool run hung")
         .expect("pool run failed");
+    let Ended::Measured(report) = report else {
+        panic!("not interrupted, yet: {report:?}");
+    };
     assert!((1..=2).contains(&report.peak_connections), "{report}");
     assert!(report.samples >= 1);
     assert_eq!(report.counter, 2000);

@@ -62,7 +62,7 @@ fn bench_on_sigterm_deletes_its_keys_prints_what_it_measured_and_exits_130() {
 }
 
 #[test]
-fn pool_on_sigint_deletes_its_counters_and_exits_130() {
+fn pool_on_sigint_deletes_its_counters_prints_what_it_measured_and_exits_130() {
     let r = PrivateRedis::start();
     let mut p = Proc::spawn(&mut on(&r, &["pool", "--ops", "100000000"]));
     r.wait_commands(2000, STEP);
@@ -73,8 +73,37 @@ fn pool_on_sigint_deletes_its_counters_and_exits_130() {
         130,
         "error: interrupted (SIGINT); the run's counter keys under pool:",
     );
+    assert!(
+        run.stderr
+            .ends_with(": are deleted; the figures above are what was measured so far\n"),
+        "{run:?}"
+    );
     assert!(run.took < Duration::from_secs(10), "{run:?}");
     assert!(scan_keys(&mut r.conn(), "pool:*").is_empty(), "{run:?}");
+    // The figures so far: the pooled run had INCRs answered, the two others never started.
+    let lines = run.lines();
+    assert_eq!(lines.len(), 5, "{run:?}");
+    assert!(
+        lines[0].starts_with("pool: size ")
+            && lines[0].ends_with(" (interrupted: the figures so far)"),
+        "{run:?}"
+    );
+    assert!(lines[1].starts_with("server connections used: "), "{run:?}");
+    let answered: u64 = lines[2]
+        .strip_prefix("pool: ")
+        .and_then(|l| l.split(" of 100000000 INCRs answered in ").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pooled figures: {run:?}"));
+    assert!(answered >= 1, "{run:?}");
+    assert!(lines[2].ends_with(" ops/s"), "{run:?}");
+    assert_eq!(
+        lines[3..],
+        [
+            "connect-per-operation: not started",
+            "one shared multiplexed connection, no pool: not started"
+        ],
+        "{run:?}"
+    );
 }
 
 #[test]
