@@ -150,58 +150,31 @@ fn pool_counts_failed_incrs_across_a_restart() {
     assert_eq!(size, 0, "the counters were deleted");
 }
 
-/// What happens to a subscriber's server while it listens, and the one line a refusal gives.
-struct Refusal {
-    name: &'static str,
-    /// The password the subscriber's URL carries (set on the server before it subscribes).
-    password: Option<&'static str>,
-    /// Turns the server into one that refuses the subscriber, and cuts its connection (`conn`
-    /// was opened before any password was set).
-    refuse: fn(&mut PrivateRedis, &mut redis::Connection),
-    /// The error line, `{port}` standing for the server's port.
-    line: &'static str,
+/// How a subscriber's server turns into one that refuses it, while it listens.
+#[derive(Clone, Copy)]
+enum Refuse {
+    /// The server runs this command, then cuts the subscriber's connection.
+    With(&'static [&'static str]),
+    /// The server dies, and a peer that is not Redis (an SSH banner) takes its port.
+    NotRedis,
 }
 
-/// Runs `command` on `conn` (changing what the server accepts), then cuts the subscriber's
-/// connection.
-fn then_cut_subscribers(conn: &mut redis::Connection, command: &[&str]) {
-    redis::cmd(command[0])
-        .arg(&command[1..])
-        .exec(conn)
-        .unwrap();
-    let cut: i64 = redis::cmd("CLIENT")
-        .arg(&["KILL", "TYPE", "pubsub"])
-        .query(conn)
-        .unwrap();
-    assert_eq!(cut, 1);
-}
-
-/// Issue 13: a refusal while reconnecting (a wrong password, a peer that is not Redis, a
-/// refused SUBSCRIBE) is not a lost connection: one line naming it, exit 1, at once, however
-/// long `--retry-for` is.
-#[test]
-fn subscribe_stops_at_once_when_refused_after_a_loss() {
-    let cases = [
-        Refusal {
-            name: "the password changed",
-            password: Some("first"),
-            refuse: |_, conn| {
-                then_cut_subscribers(conn, &["CONFIG", "SET", "requirepass", "second"]);
-            },
-            line: "error: cannot connect to redis://:***@127.0.0.1:{port}/0: password authentication failed",
-        },
-        Refusal {
-            name: "SUBSCRIBE refused",
-            password: None,
-            refuse: |_, conn| {
-                then_cut_subscribers(conn, &["ACL", "SETUSER", "default", "-subscribe"]);
-            },
-            line: "error: SUBSCRIBE news: NOPERM this user has no permissions to run the 'subscribe' command",
-        },
-        Refusal {
-            name: "not Redis any more",
-            password: None,
-            refuse: |r, _| {
+impl Refuse {
+    /// `conn` was opened before any password was set.
+    fn apply(self, r: &mut PrivateRedis, conn: &mut redis::Connection) {
+        match self {
+            Refuse::With(command) => {
+                redis::cmd(command[0])
+                    .arg(&command[1..])
+                    .exec(conn)
+                    .unwrap();
+                let cut: i64 = redis::cmd("CLIENT")
+                    .arg(&["KILL", "TYPE", "pubsub"])
+                    .query(conn)
+                    .unwrap();
+                assert_eq!(cut, 1);
+            }
+            Refuse::NotRedis => {
                 r.kill();
                 let banner = std::net::TcpListener::bind(("127.0.0.1", r.port()))
                     .expect("the dead server's port");
@@ -212,15 +185,36 @@ fn subscribe_stops_at_once_when_refused_after_a_loss() {
                         });
                     }
                 });
-            },
-            line: "error: cannot connect to redis://127.0.0.1:{port}/0: incompatible type - Parse error at 1 Unexpected `83`",
-        },
+            }
+        }
+    }
+}
+
+const WRONG_PASSWORD: &str =
+    "error: cannot connect to redis://:***@127.0.0.1:{port}/0: password authentication failed";
+const NO_PERMISSION: &str =
+    "error: SUBSCRIBE news: NOPERM this user has no permissions to run the 'subscribe' command";
+const NOT_REDIS: &str = "error: cannot connect to redis://127.0.0.1:{port}/0: incompatible type - Parse error at 1 Unexpected `83`";
+
+/// Issue 13: a refusal while reconnecting (a wrong password, a peer that is not Redis, a
+/// refused SUBSCRIBE) is not a lost connection: one line naming it, exit 1, at once, however
+/// long `--retry-for` is. Each case: the password the subscriber's URL carries (set on the
+/// server before it subscribes), what the server does, the error line (`{port}` standing for
+/// the server's port).
+#[test]
+fn subscribe_stops_at_once_when_refused_after_a_loss() {
+    let password = Refuse::With(&["CONFIG", "SET", "requirepass", "second"]);
+    let acl = Refuse::With(&["ACL", "SETUSER", "default", "-subscribe"]);
+    let cases = [
+        (Some("first"), password, WRONG_PASSWORD),
+        (None, acl, NO_PERMISSION),
+        (None, Refuse::NotRedis, NOT_REDIS),
     ];
-    for case in cases {
+    for (password, refuse, line) in cases {
         let mut r = PrivateRedis::start();
         let port = r.port().to_string();
         let mut conn = r.conn();
-        let url = match case.password {
+        let url = match password {
             Some(pw) => {
                 redis::cmd("CONFIG")
                     .arg(&["SET", "requirepass", pw])
@@ -235,23 +229,22 @@ fn subscribe_stops_at_once_when_refused_after_a_loss() {
             "news",
         );
         let refused = Instant::now();
-        (case.refuse)(&mut r, &mut conn);
+        refuse.apply(&mut r, &mut conn);
         let run = p.finish(Duration::from_secs(40));
         let after = refused.elapsed();
-        let name = case.name;
-        assert_eq!(run.code(), Some(1), "{name}: {run:?}");
+        assert_eq!(run.code(), Some(1), "{line}: {run:?}");
+        let line = line.replace("{port}", &port);
         assert_eq!(
             run.stderr_lines(),
             [
                 "subscribed to news",
                 "connection lost (the server closed the connection); reconnecting",
-                &case.line.replace("{port}", &port),
+                &line,
             ],
-            "{name}"
         );
         assert!(
             after < Duration::from_secs(3),
-            "{name}: ended {after:?} after the refusal (--retry-for 30): {run:?}"
+            "{line}: ended {after:?} after the refusal (--retry-for 30): {run:?}"
         );
     }
 }
