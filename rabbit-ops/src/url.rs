@@ -6,12 +6,19 @@
 //! - user and password default to `guest`/`guest`, host to `localhost`, port to 5672;
 //! - the path is the virtual host, percent-encoded: `/%2f` is `/`, and no path (or a bare `/`)
 //!   also means `/`;
-//! - the only query parameter understood is `heartbeat` (seconds; 0 turns heartbeats off).
+//! - the only query parameter understood is `heartbeat` (seconds; 0 turns heartbeats off);
+//!   without it we ask for [`DEFAULT_HEARTBEAT`].
 
 use std::fmt;
 
 /// The default broker: RabbitMQ's own default user on this machine.
 pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// The heartbeat we ask for when the URL does not set one, in seconds (the broker's default is
+/// 60). amiquip gives up on a broker after two heartbeats without a frame from it, so a frozen
+/// or vanished broker is noticed within about 20 s, and the consumers reconnect (with the
+/// broker's 60 s it took two minutes). The lower of ours and the broker's is used.
+pub const DEFAULT_HEARTBEAT: u16 = 10;
 
 /// A parsed AMQP URL.
 #[derive(Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use tracing::{debug, info};
 use super::guard::{NOT_AMQP, Watchdog};
 use super::tls::{self, TlsClient};
 use crate::error::Error;
-use crate::url::AmqpUrl;
+use crate::url::{AmqpUrl, DEFAULT_HEARTBEAT};
 
 /// Why a connection failed, and whether trying again later may help.
 struct Failed {
@@ -74,7 +74,7 @@ pub(crate) fn handshake(
     let watchdog =
         Watchdog::arm(socket.try_clone().map_err(socket_error)?, deadline).map_err(socket_error)?;
     let stream = mio06::net::TcpStream::from_stream(stream).map_err(socket_error)?;
-    let mut options = ConnectionOptions::default()
+    let options = ConnectionOptions::default()
         .auth(Auth::Plain {
             username: url.user.clone(),
             password: url.password.clone(),
@@ -85,10 +85,9 @@ pub(crate) fn handshake(
         // Our own frame_max: amiquip takes the broker's otherwise (up to 4 GiB), and the
         // frame check refuses any frame over it.
         .frame_max(super::guard::FRAME_MAX)
+        // A frozen broker is noticed after two heartbeats: ours, shorter than RabbitMQ's 60 s.
+        .heartbeat(url.heartbeat.unwrap_or(DEFAULT_HEARTBEAT))
         .information(Some(format!("rabbit-ops {}", env!("CARGO_PKG_VERSION"))));
-    if let Some(h) = url.heartbeat {
-        options = options.heartbeat(h);
-    }
     let opened = tls::open(url, tls, stream, options);
     let fired = watchdog.disarm();
     match opened {

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use test_support::{Proc, STEP, command};
 
@@ -231,6 +231,44 @@ impl Freezer {
 
     fn freeze(&self) {
         self.frozen.store(true, Ordering::Relaxed);
+    }
+
+    fn thaw(&self) {
+        self.frozen.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A consumer without `--timeout` in front of a broker that freezes notices it after two
+/// missed heartbeats, says so, keeps trying, and takes messages again once the broker answers:
+/// with `?heartbeat=1` within a few seconds, with our default heartbeat (10 s, not RabbitMQ's
+/// 60 s: that took two minutes) within 25 s.
+#[test]
+fn a_frozen_broker_is_noticed_by_heartbeats() {
+    let mut clean = Cleanup::new();
+    let mut consumers = Vec::new();
+    for (heartbeat, within) in [("?heartbeat=1", 5), ("", 25)] {
+        let q = clean.queue("heartbeat");
+        let proxy = Freezer::start();
+        let target = format!("{}{heartbeat}", url(proxy.addr));
+        let args = ["--connect-timeout", "1", "receive", "--queue", &q];
+        let mut p = Proc::spawn(&mut at(&target, &args));
+        p.expect_line(" [*] Waiting for messages. To exit press CTRL+C");
+        proxy.freeze();
+        consumers.push((p, proxy, q, Instant::now(), Duration::from_secs(within)));
+    }
+    for (p, proxy, q, frozen_at, within) in &mut consumers {
+        p.wait_for_err_line(|l| l.contains("connection lost"), *within);
+        let noticed = frozen_at.elapsed();
+        assert!(noticed < *within, "noticed after {noticed:?}");
+        proxy.thaw();
+        p.wait_for_err_line(|l| l.contains("reconnected to"), Duration::from_secs(15));
+        assert_eq!(run(cmd(&["send", "--queue", q, "x"])).code(), Some(0));
+        p.expect_line(" [x] Received x");
+    }
+    for (mut p, ..) in consumers {
+        p.terminate();
+        let r = p.finish(STEP);
+        assert_eq!(r.code(), Some(0), "{r:?}");
     }
 }
 
