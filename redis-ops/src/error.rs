@@ -132,12 +132,13 @@ impl Error {
     /// Whether retrying cannot mend this failure, whose redis error (if any) is `cause`: a bad
     /// URL or usage, a reply that is not RESP (not a Redis server), a refused password, a
     /// command the server refuses (WRONGTYPE, NOPERM, OOM...). Lost, refused or timed-out
-    /// connections and a busy server (LOADING, TRYAGAIN...) are not. The one classification of
-    /// pool, subscribe and bench's raw client.
+    /// connections and a server not ready yet ([`not_ready_yet`]) are not. The one
+    /// classification of pool and subscribe (ping's refusals use [`not_ready_yet`] too).
     pub fn is_permanent(&self, cause: Option<&redis::RedisError>) -> bool {
         use redis::{ErrorKind, RetryMethod};
         match (self, cause) {
             (Self::BadUrl { .. } | Self::Usage(_), _) => true,
+            (_, Some(e)) if e.code().is_some_and(not_ready_yet) => false,
             (_, Some(e)) => {
                 matches!(e.kind(), ErrorKind::Parse | ErrorKind::AuthenticationFailed)
                     || matches!(e.retry_method(), RetryMethod::NoRetry)
@@ -166,6 +167,16 @@ impl ExitStatus for Error {
             _ => FAILURE,
         }
     }
+}
+
+/// Whether a server's error code says "not ready yet, try again": it is loading its data
+/// (LOADING), running a script (BUSY), or its replication or cluster is not serving
+/// (MASTERDOWN, CLUSTERDOWN, TRYAGAIN).
+pub fn not_ready_yet(code: &str) -> bool {
+    matches!(
+        code,
+        "LOADING" | "BUSY" | "MASTERDOWN" | "CLUSTERDOWN" | "TRYAGAIN"
+    )
 }
 
 /// A redis error as one short line: the server's own words (`WRONGTYPE Operation against a key
@@ -321,5 +332,37 @@ mod tests {
         };
         assert!(!e.to_string().contains("pw"), "{e}");
         assert_eq!(e.exit_code(), USAGE);
+    }
+
+    /// A server's error reply as the redis crate gives it.
+    fn server_error(reply: &str) -> redis::RedisError {
+        redis::parse_redis_value(format!("-{reply}\r\n").as_bytes())
+            .and_then(redis::Value::extract_error)
+            .unwrap_err()
+    }
+
+    #[test]
+    fn refusals_are_permanent_and_a_server_not_ready_yet_is_not() {
+        let command = |reason: &str| Error::Command {
+            command: "SUBSCRIBE news".into(),
+            reason: reason.into(),
+        };
+        for (reply, permanent) in [
+            ("NOPERM this user has no permissions", true),
+            ("WRONGTYPE Operation against a key", true),
+            ("ERR unknown command", true),
+            ("LOADING Redis is loading the dataset in memory", false),
+            ("BUSY Redis is busy running a script", false),
+            (
+                "TRYAGAIN Multiple keys request during rehashing of slot",
+                false,
+            ),
+            ("CLUSTERDOWN The cluster is down", false),
+        ] {
+            let e = server_error(reply);
+            assert_eq!(command(reply).is_permanent(Some(&e)), permanent, "{reply}");
+        }
+        assert!(!command("connection refused").is_permanent(None));
+        assert!(Error::Usage("x".into()).is_permanent(None));
     }
 }

@@ -201,16 +201,15 @@ fn not_redis(name: &str, got: &[u8], sent: &[u8]) -> Refusal {
     ))
 }
 
-/// The refusal for a server's error reply to `name`: some say "not ready yet" (LOADING, BUSY,
-/// MASTERDOWN, CLUSTERDOWN, TRYAGAIN), the others are a permanent no, in words.
+/// The refusal for a server's error reply to `name`: some say "not ready yet"
+/// ([`crate::error::not_ready_yet`]: LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN), the
+/// others are a permanent no, in words.
 pub(super) fn server_error(name: &str, answer: &Answer) -> Refusal {
     let text = answer.text();
     let code = text.split(' ').next().unwrap_or_default();
     match code {
         "LOADING" => Refusal::not_ready(format!("still loading its data ({text})")),
-        "BUSY" | "MASTERDOWN" | "CLUSTERDOWN" | "TRYAGAIN" => {
-            Refusal::not_ready(format!("{name}: {text}"))
-        }
+        _ if crate::error::not_ready_yet(code) => Refusal::not_ready(format!("{name}: {text}")),
         "NOAUTH" => Refusal::failed(format!("the server needs a password ({text})")),
         "WRONGPASS" => Refusal::failed(format!("wrong password or user name ({text})")),
         "MOVED" | "ASK" => Refusal::failed(format!(
