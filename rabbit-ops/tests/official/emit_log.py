@@ -5,20 +5,15 @@ Declares the fanout exchange `logs` and publishes the command-line words (defaul
 "info: Hello World!") with an empty routing key. Test overrides (environment only):
 TUTORIAL_AMQP_URL, TUTORIAL_EXCHANGE.
 """
-import os
 import sys
 
 import pika
 
+import tutorial_env
 
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+exchange = tutorial_env.exchange("logs")
 
-
-exchange = os.environ.get("TUTORIAL_EXCHANGE") or "logs"
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.exchange_declare(exchange=exchange, exchange_type="fanout")

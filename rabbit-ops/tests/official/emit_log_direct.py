@@ -6,20 +6,15 @@ Declares the direct exchange `direct_logs` and publishes with the severity argv[
 (default "Hello World!") as body. Test overrides (environment only): TUTORIAL_AMQP_URL,
 TUTORIAL_EXCHANGE.
 """
-import os
 import sys
 
 import pika
 
+import tutorial_env
 
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+exchange = tutorial_env.exchange("direct_logs")
 
-
-exchange = os.environ.get("TUTORIAL_EXCHANGE") or "direct_logs"
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.exchange_declare(exchange=exchange, exchange_type="direct")

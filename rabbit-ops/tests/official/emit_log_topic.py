@@ -7,20 +7,15 @@ there are at least two arguments: with one argument or none the key is "anonymou
 lone argument is therefore ignored). Test overrides (environment only): TUTORIAL_AMQP_URL,
 TUTORIAL_EXCHANGE.
 """
-import os
 import sys
 
 import pika
 
+import tutorial_env
 
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+exchange = tutorial_env.exchange("topic_logs")
 
-
-exchange = os.environ.get("TUTORIAL_EXCHANGE") or "topic_logs"
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.exchange_declare(exchange=exchange, exchange_type="topic")

@@ -5,20 +5,15 @@ Declares the durable quorum queue `task_queue` and publishes the command-line wo
 "Hello World!") as one persistent message (delivery_mode 2). Test overrides (environment only):
 TUTORIAL_AMQP_URL, TUTORIAL_QUEUE.
 """
-import os
 import sys
 
 import pika
 
+import tutorial_env
 
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+queue = tutorial_env.queue("task_queue")
 
-
-queue = os.environ.get("TUTORIAL_QUEUE") or "task_queue"
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quorum"})

@@ -10,35 +10,22 @@ import sys
 
 import pika
 
-
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
-
-
-def max_messages():
-    value = os.environ.get("TUTORIAL_MAX_MESSAGES")
-    return int(value) if value else None
-
+import tutorial_env
 
 def main():
-    queue = os.environ.get("TUTORIAL_QUEUE") or "hello"
-    limit = max_messages()
-    seen = 0
+    queue = tutorial_env.queue("hello")
 
-    connection = pika.BlockingConnection(connection_parameters())
+    connection = pika.BlockingConnection(tutorial_env.connection_parameters())
     channel = connection.channel()
 
     channel.queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quorum"})
 
     def on_message(ch, method, properties, body):
-        nonlocal seen
         print(f" [x] Received {body.decode()}", flush=True)
-        seen += 1
-        if limit is not None and seen >= limit:
-            ch.stop_consuming()
 
-    channel.basic_consume(queue=queue, on_message_callback=on_message, auto_ack=True)
+    channel.basic_consume(
+        queue=queue, on_message_callback=tutorial_env.counted(on_message), auto_ack=True
+    )
 
     print(" [*] Waiting for messages. To exit press CTRL+C", flush=True)
     channel.start_consuming()

@@ -8,22 +8,17 @@ as an integer (a reply that is not an integer ends it with a ValueError tracebac
 official program). The official program always asks fib(30); ours takes n from argv[1] (passed
 as is, default 30). Test overrides (environment only): TUTORIAL_AMQP_URL, TUTORIAL_QUEUE.
 """
-import os
 import sys
 import uuid
 
 import pika
 
-
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
-
+import tutorial_env
 
 class FibonacciRpcClient:
     def __init__(self, rpc_queue):
         self.rpc_queue = rpc_queue
-        self.connection = pika.BlockingConnection(connection_parameters())
+        self.connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 
         self.channel = self.connection.channel()
 
@@ -62,7 +57,7 @@ class FibonacciRpcClient:
 
 n = sys.argv[1] if len(sys.argv) > 1 else 30
 
-fibonacci_rpc = FibonacciRpcClient(os.environ.get("TUTORIAL_QUEUE") or "rpc_queue")
+fibonacci_rpc = FibonacciRpcClient(tutorial_env.queue("rpc_queue"))
 
 print(f" [x] Requesting fib({n})", flush=True)
 response = fibonacci_rpc.call(n)

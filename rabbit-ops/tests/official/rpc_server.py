@@ -10,20 +10,10 @@ TUTORIAL_MAX_MESSAGES (exit 0 after that many requests), TUTORIAL_FAST_FIB=1 (th
 computed in a loop, so that large n answer at once; n up to about 20,000, where str() of the
 answer reaches Python's 4,300-digit limit).
 """
-import os
 
 import pika
 
-
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
-
-
-def max_messages():
-    value = os.environ.get("TUTORIAL_MAX_MESSAGES")
-    return int(value) if value else None
-
+import tutorial_env
 
 def fib(n):
     if n == 0:
@@ -34,28 +24,17 @@ def fib(n):
         return fib(n - 1) + fib(n - 2)
 
 
-def fast_fib(n):
-    a, b = 0, 1
-    for _ in range(n):
-        a, b = b, a + b
-    return a
+fib = tutorial_env.fib(fib)  # TUTORIAL_FAST_FIB=1: the same answers in linear time
 
+queue = tutorial_env.queue("rpc_queue")
 
-if os.environ.get("TUTORIAL_FAST_FIB") == "1":
-    fib = fast_fib  # noqa: F811 - same answers as the recursion above, in linear time
-
-queue = os.environ.get("TUTORIAL_QUEUE") or "rpc_queue"
-limit = max_messages()
-answered = 0
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quorum"})
 
 
 def on_request(ch, method, props, body):
-    global answered
     n = int(body)
 
     print(f" [.] fib({n})", flush=True)
@@ -68,13 +47,10 @@ def on_request(ch, method, props, body):
         body=str(response),
     )
     ch.basic_ack(delivery_tag=method.delivery_tag)
-    answered += 1
-    if limit is not None and answered >= limit:
-        ch.stop_consuming()
 
 
 channel.basic_qos(prefetch_count=1)
-channel.basic_consume(queue=queue, on_message_callback=on_request)
+channel.basic_consume(queue=queue, on_message_callback=tutorial_env.counted(on_request))
 
 print(" [x] Awaiting RPC requests", flush=True)
 channel.start_consuming()

@@ -4,19 +4,13 @@
 Declares the durable quorum queue `hello` and publishes one message, "Hello World!", through the
 default exchange. Test overrides (environment only): TUTORIAL_AMQP_URL, TUTORIAL_QUEUE.
 """
-import os
-
 import pika
 
+import tutorial_env
 
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+queue = tutorial_env.queue("hello")
 
-
-queue = os.environ.get("TUTORIAL_QUEUE") or "hello"
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quorum"})

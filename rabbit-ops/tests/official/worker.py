@@ -5,27 +5,15 @@ Declares the durable quorum queue `task_queue`, takes one task at a time (prefet
 second per "." in the body, then acknowledges. Test overrides (environment only):
 TUTORIAL_AMQP_URL, TUTORIAL_QUEUE, TUTORIAL_MAX_MESSAGES (exit 0 after that many tasks).
 """
-import os
 import time
 
 import pika
 
+import tutorial_env
 
-def connection_parameters():
-    url = os.environ.get("TUTORIAL_AMQP_URL")
-    return pika.URLParameters(url) if url else pika.ConnectionParameters(host="localhost")
+queue = tutorial_env.queue("task_queue")
 
-
-def max_messages():
-    value = os.environ.get("TUTORIAL_MAX_MESSAGES")
-    return int(value) if value else None
-
-
-queue = os.environ.get("TUTORIAL_QUEUE") or "task_queue"
-limit = max_messages()
-done = 0
-
-connection = pika.BlockingConnection(connection_parameters())
+connection = pika.BlockingConnection(tutorial_env.connection_parameters())
 channel = connection.channel()
 
 channel.queue_declare(queue=queue, durable=True, arguments={"x-queue-type": "quorum"})
@@ -33,18 +21,14 @@ print(" [*] Waiting for messages. To exit press CTRL+C", flush=True)
 
 
 def on_task(ch, method, properties, body):
-    global done
     print(f" [x] Received {body.decode()}", flush=True)
     time.sleep(body.count(b"."))
     print(" [x] Done", flush=True)
     ch.basic_ack(delivery_tag=method.delivery_tag)
-    done += 1
-    if limit is not None and done >= limit:
-        ch.stop_consuming()
 
 
 channel.basic_qos(prefetch_count=1)
-channel.basic_consume(queue=queue, on_message_callback=on_task)
+channel.basic_consume(queue=queue, on_message_callback=tutorial_env.counted(on_task))
 
 channel.start_consuming()
 connection.close()
