@@ -63,7 +63,7 @@ rabbit_cluster_up() {
     : >"$d/rabbitmq-env.conf"
     printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\n' "$port" >"$d/rabbitmq.conf"
     note "rabbit-cluster: starting $(rc_node "$i") on 127.0.0.1:$port (log: $d/server.out)"
-    (close_fds; rc_env "$i"; cd / && setsid "$bin/rabbitmq-server" </dev/null >>"$d/server.out" 2>&1 &)
+    (close_fds; rc_env "$i"; cd / && exec setsid "$bin/rabbitmq-server") </dev/null >>"$d/server.out" 2>&1 &
   done
   tool_ping rabbit-ops "$RABBITMQ_WAIT" --url "$(rc_url 1)" --url "$(rc_url 2)" --url "$(rc_url 3)" ||
     die "rabbit-cluster: $(ping_errors) (logs: $(rc_dir)/n*/server.out)"
