@@ -20,6 +20,7 @@ use crate::resp::{self, Kind};
 pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
     let (redis, o, keys, test, stop) = (one.redis, one.o, one.keys, one.test, one.stop);
     let dialer = Rc::new(Dialer {
+        url: redis.url().to_owned(),
         addr: redis.addr()?,
         hs: Handshake::new(redis),
         timeout: redis.timeout(),

@@ -164,15 +164,7 @@ impl Refuse {
     fn apply(self, r: &mut PrivateRedis, conn: &mut redis::Connection) {
         match self {
             Refuse::With(command) => {
-                redis::cmd(command[0])
-                    .arg(&command[1..])
-                    .exec(conn)
-                    .unwrap();
-                let cut: i64 = redis::cmd("CLIENT")
-                    .arg(&["KILL", "TYPE", "pubsub"])
-                    .query(conn)
-                    .unwrap();
-                assert_eq!(cut, 1);
+                assert_eq!(run_then_cut(conn, command, "pubsub"), 1);
             }
             Refuse::NotRedis => {
                 r.kill();
@@ -188,6 +180,19 @@ impl Refuse {
             }
         }
     }
+}
+
+/// Runs `command` on `conn`, then cuts the connections of `kind` (`pubsub`; `normal`: all but
+/// `conn`); answers how many were cut.
+fn run_then_cut(conn: &mut redis::Connection, command: &[&str], kind: &str) -> i64 {
+    redis::cmd(command[0])
+        .arg(&command[1..])
+        .exec(conn)
+        .unwrap();
+    redis::cmd("CLIENT")
+        .arg(&["KILL", "TYPE", kind, "SKIPME", "yes"])
+        .query(conn)
+        .unwrap()
 }
 
 const WRONG_PASSWORD: &str =
@@ -247,4 +252,51 @@ fn subscribe_stops_at_once_when_refused_after_a_loss() {
             "{line}: ended {after:?} after the refusal (--retry-for 30): {run:?}"
         );
     }
+}
+
+/// Issue 13, the same for `bench`'s raw client: the server's password changes mid-run and the
+/// connections are cut; the reconnect is refused (AUTH) and the run ends at once, exit 1, the
+/// refusal as its last line (after the clean-up's own warning, bounded by `--timeout`).
+#[test]
+fn bench_stops_at_once_when_its_password_changes() {
+    let r = PrivateRedis::start();
+    let mut conn = r.conn();
+    redis::cmd("CONFIG")
+        .arg(&["SET", "requirepass", "first"])
+        .exec(&mut conn)
+        .unwrap();
+    let url = format!("redis://:first@127.0.0.1:{}/0", r.port());
+    let line = "--timeout 2 bench -c 4 -n 100000000 -t set -q --retry-for 30";
+    let p = Proc::spawn(&mut at(&url, &args(line)));
+    // The run is under way (PrivateRedis::wait_commands has no password).
+    let since = Instant::now();
+    while {
+        let info: String = redis::cmd("INFO").arg("stats").query(&mut conn).unwrap();
+        !info.lines().any(|l| {
+            l.strip_prefix("total_commands_processed:")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .is_some_and(|n| n >= 2000)
+        })
+    } {
+        assert!(since.elapsed() < STEP, "bench sent nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = Instant::now();
+    let password = ["CONFIG", "SET", "requirepass", "second"];
+    assert!(run_then_cut(&mut conn, &password, "normal") >= 1);
+    let run = p.finish(Duration::from_secs(40));
+    let after = refused.elapsed();
+    assert_eq!(run.code(), Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr_lines().last().copied(),
+        Some(&*format!(
+            "error: cannot connect to redis://:***@127.0.0.1:{}/0: WRONGPASS invalid username-password pair or user is disabled.",
+            r.port()
+        )),
+        "{run:?}"
+    );
+    assert!(
+        after < Duration::from_secs(5),
+        "ended {after:?} after the refusal (--retry-for 30): {run:?}"
+    );
 }
