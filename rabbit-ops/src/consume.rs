@@ -33,6 +33,17 @@ pub struct Limits {
     pub idle: Option<Duration>,
 }
 
+/// What every consuming command runs with: the broker, its `--count`/`--timeout`, and Ctrl-C.
+#[derive(Debug, Clone, Copy)]
+pub struct Consuming<'a> {
+    /// Where to (re)connect.
+    pub broker: &'a Broker,
+    /// `--count` and `--timeout`.
+    pub limits: Limits,
+    /// Ctrl-C (SIGINT/SIGTERM).
+    pub stop: &'a Stop,
+}
+
 /// What a message handler wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -99,13 +110,16 @@ impl Progress {
 /// later ones are retried until a stop, or until `--timeout` of silence (then
 /// [`Error::Idle`]).
 pub fn recovering(
-    broker: &Broker,
-    limits: Limits,
-    stop: &Stop,
+    run: Consuming<'_>,
     mut setup: impl FnMut(&Channel) -> Result<String, Error>,
     mut ready: impl FnMut() -> Result<(), Error>,
     mut handle: impl FnMut(&Consumer<'_>, Delivery) -> Result<Flow, Error>,
 ) -> Result<Ended, Error> {
+    let Consuming {
+        broker,
+        limits,
+        stop,
+    } = run;
     let mut session = broker.session()?;
     let mut progress = Progress::new();
     let mut first = true;
@@ -161,9 +175,7 @@ pub fn recovering(
 /// `handle` prints for each delivery. A closed stdout ends it (quietly, in the binary) before
 /// the delivery it could not print is acknowledged.
 pub fn printing<W: Write>(
-    broker: &Broker,
-    limits: Limits,
-    stop: &Stop,
+    run: Consuming<'_>,
     out: &mut Out<W>,
     waiting: &str,
     setup: impl FnMut(&Channel) -> Result<String, Error>,
@@ -171,9 +183,7 @@ pub fn printing<W: Write>(
 ) -> Result<Ended, Error> {
     let out = RefCell::new(out);
     recovering(
-        broker,
-        limits,
-        stop,
+        run,
         setup,
         || Ok(out.borrow_mut().line(format_args!("{waiting}"))?),
         |consumer, delivery| handle(&mut out.borrow_mut(), consumer, delivery),

@@ -7,10 +7,9 @@ use amiquip::{Exchange, Publish};
 use common::output::Out;
 
 use crate::broker::Broker;
-use crate::consume::{Ended, Limits, ack, printing};
+use crate::consume::{Consuming, Ended, ack, printing};
 use crate::error::Error;
 use crate::queues::{self, Declared, Generation};
-use crate::stop::Stop;
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "hello";
@@ -49,17 +48,13 @@ pub fn send(
 /// never takes an (N+1)th message off the queue without printing it, and a closed stdout takes
 /// nothing it could not print.
 pub fn receive(
-    broker: &Broker,
+    run: Consuming<'_>,
     queue: &str,
     generation: Generation,
-    limits: Limits,
-    stop: &Stop,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
     printing(
-        broker,
-        limits,
-        stop,
+        run,
         out,
         WAITING,
         |channel| {

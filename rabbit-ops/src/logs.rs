@@ -15,10 +15,9 @@ use amiquip::{AmqpProperties, AmqpValue, Delivery, ExchangeType, FieldTable};
 use common::output::Out;
 
 use crate::broker::{Broker, bind, declare_exchange, exclusive_queue};
-use crate::consume::{Ended, Limits, ack, printing};
+use crate::consume::{Consuming, Ended, ack, printing};
 use crate::error::Error;
 use crate::publish::{self, Messages, Outgoing, Publisher};
-use crate::stop::Stop;
 
 /// Which of the four tutorials: the exchange type and how a received message is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,18 +179,14 @@ pub fn headers_binding(headers: &[(String, String)], any: bool) -> Binding {
 /// After a lost connection the exclusive queue is gone with it: a new one is declared and bound
 /// again (messages published in between reached no queue of ours).
 pub fn receive(
-    broker: &Broker,
+    run: Consuming<'_>,
     kind: Kind,
     exchange: &str,
     bindings: &[Binding],
-    limits: Limits,
-    stop: &Stop,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
     printing(
-        broker,
-        limits,
-        stop,
+        run,
         out,
         " [*] Waiting for logs. To exit press CTRL+C",
         |channel| {

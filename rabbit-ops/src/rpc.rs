@@ -19,7 +19,7 @@ use crossbeam_channel::{at, select};
 use tracing::{debug, warn};
 
 use crate::broker::{Broker, exclusive_queue};
-use crate::consume::{Ended, Flow, Limits, consume};
+use crate::consume::{Consuming, Ended, Flow, consume};
 use crate::error::Error;
 use crate::queues::{self, Declared, Generation};
 use crate::stop::Stop;
@@ -137,14 +137,12 @@ pub fn integer(answer: &str) -> Option<String> {
 
 /// `rpc-server`: answers requests on `queue` until the limits or Ctrl-C.
 pub fn server(
-    broker: &Broker,
+    run: Consuming<'_>,
     queue: &str,
     generation: Generation,
-    limits: Limits,
-    stop: &Stop,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
-    let session = broker.session()?;
+    let session = run.broker.session()?;
     let ended = {
         let channel = &session.channel;
         let consumer = session.within("setting up the consumer", || {
@@ -158,8 +156,8 @@ pub fn server(
         consume(
             consumer,
             queue,
-            limits,
-            stop,
+            run.limits,
+            run.stop,
             || session.reap(),
             |consumer, delivery| {
                 let body = String::from_utf8_lossy(&delivery.body).trim().to_owned();

@@ -10,12 +10,11 @@ use amiquip::AmqpProperties;
 use common::output::Out;
 
 use crate::broker::Broker;
-use crate::consume::{Ended, Flow, Limits, ack, printing};
+use crate::consume::{Consuming, Ended, Flow, ack, printing};
 use crate::error::Error;
 use crate::hello::WAITING;
 use crate::publish::{self, Messages, Outgoing, Publisher};
 use crate::queues::{self, Declared, Generation};
-use crate::stop::Stop;
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "task_queue";
@@ -70,18 +69,14 @@ pub fn new_task(
 /// A lost connection is recovered (see [`crate::consume::recovering`]); the task being worked on then comes
 /// back from the broker, so it may be done twice.
 pub fn worker(
-    broker: &Broker,
+    run: Consuming<'_>,
     queue: &str,
     generation: Generation,
     dot: Duration,
-    limits: Limits,
-    stop: &Stop,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
     printing(
-        broker,
-        limits,
-        stop,
+        run,
         out,
         WAITING,
         |channel| {
@@ -94,7 +89,7 @@ pub fn worker(
         |out, consumer, delivery| {
             let body = String::from_utf8_lossy(&delivery.body).into_owned();
             out.line(format_args!(" [x] Received {body}"))?;
-            if !stop.sleep(work_time(&body, dot)) {
+            if !run.stop.sleep(work_time(&body, dot)) {
                 return Ok(Flow::Stop);
             }
             out.line(format_args!(" [x] Done"))?;

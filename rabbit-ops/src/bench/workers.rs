@@ -9,7 +9,7 @@ use amiquip::{AmqpProperties, QueueDeclareOptions};
 
 use super::{Config, Tally, body, decode, histogram, since};
 use crate::broker::{Broker, declare_queue};
-use crate::consume::{Flow, Limits, recovering};
+use crate::consume::{Consuming, Flow, Limits, recovering};
 use crate::error::Error;
 use crate::publish::{Options, Outgoing, Publisher};
 use crate::stop::Stop;
@@ -108,10 +108,13 @@ pub(super) fn consume(
         count: None,
         idle: Some(Duration::from_secs(10)),
     };
-    let result = recovering(
+    let run = Consuming {
         broker,
         limits,
         stop,
+    };
+    let result = recovering(
+        run,
         |channel| {
             channel
                 .qos(0, config.prefetch, false)

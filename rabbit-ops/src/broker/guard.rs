@@ -10,6 +10,7 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use mio06::{Poll, PollOpt, Ready, Token};
 use tracing::debug;
 
 /// What a peer that does not speak AMQP is told it is.
@@ -121,27 +122,16 @@ impl io::Write for FirstFrameCheck {
     }
 }
 
+/// Registration is the inner stream's (amiquip's I/O loop polls it).
 impl mio06::Evented for FirstFrameCheck {
-    fn register(
-        &self,
-        poll: &mio06::Poll,
-        token: mio06::Token,
-        interest: mio06::Ready,
-        opts: mio06::PollOpt,
-    ) -> io::Result<()> {
-        self.inner.register(poll, token, interest, opts)
+    fn register(&self, p: &Poll, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
+        self.inner.register(p, t, i, o)
     }
-    fn reregister(
-        &self,
-        poll: &mio06::Poll,
-        token: mio06::Token,
-        interest: mio06::Ready,
-        opts: mio06::PollOpt,
-    ) -> io::Result<()> {
-        self.inner.reregister(poll, token, interest, opts)
+    fn reregister(&self, p: &Poll, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
+        self.inner.reregister(p, t, i, o)
     }
-    fn deregister(&self, poll: &mio06::Poll) -> io::Result<()> {
-        self.inner.deregister(poll)
+    fn deregister(&self, p: &Poll) -> io::Result<()> {
+        self.inner.deregister(p)
     }
 }
 

@@ -6,6 +6,7 @@ use std::io::Write;
 use common::output::Out;
 
 use crate::broker::Broker;
+use crate::consume::{Consuming, Limits};
 use crate::error::Error;
 use crate::publish::Messages;
 use crate::stop::Stop;
@@ -33,7 +34,13 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             queue,
             generation,
             limits,
-        } => hello::receive(b, &queue, generation, limits, &Stop::on_signal()?, out).map(drop),
+        } => hello::receive(
+            consuming(b, limits, &Stop::on_signal()?),
+            &queue,
+            generation,
+            out,
+        )
+        .map(drop),
         Job::NewTask {
             queue,
             generation,
@@ -47,7 +54,7 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             limits,
         } => {
             let stop = Stop::on_signal()?;
-            work::worker(b, &queue, generation, dot, limits, &stop, out).map(drop)
+            work::worker(consuming(b, limits, &stop), &queue, generation, dot, out).map(drop)
         }
         Job::Emit {
             kind,
@@ -66,13 +73,19 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             limits,
         } => {
             let stop = Stop::on_signal()?;
-            logs::receive(b, kind, &exchange, &bindings, limits, &stop, out).map(drop)
+            logs::receive(consuming(b, limits, &stop), kind, &exchange, &bindings, out).map(drop)
         }
         Job::RpcServer {
             queue,
             generation,
             limits,
-        } => rpc::server(b, &queue, generation, limits, &Stop::on_signal()?, out).map(drop),
+        } => rpc::server(
+            consuming(b, limits, &Stop::on_signal()?),
+            &queue,
+            generation,
+            out,
+        )
+        .map(drop),
         Job::RpcClient {
             queue,
             n,
@@ -89,6 +102,14 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
         } => confirms::run(b, messages, queue.as_deref(), timeout, out).map(drop),
         Job::Bench(config) => bench::run(b, &config, out).map(drop),
         Job::Ping(options) => ping::run(&options, out),
+    }
+}
+
+fn consuming<'a>(broker: &'a Broker, limits: Limits, stop: &'a Stop) -> Consuming<'a> {
+    Consuming {
+        broker,
+        limits,
+        stop,
     }
 }
 
