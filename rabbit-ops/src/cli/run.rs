@@ -34,13 +34,10 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             queue,
             generation,
             limits,
-        } => hello::receive(
-            consuming(b, limits, &Stop::on_signal()?),
-            &queue,
-            generation,
-            out,
-        )
-        .map(drop),
+        } => {
+            let stop = Stop::on_signal()?;
+            hello::receive(consuming(b, limits, &stop), &queue, generation, out).map(drop)
+        }
         Job::NewTask {
             queue,
             generation,
@@ -79,13 +76,10 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             queue,
             generation,
             limits,
-        } => rpc::server(
-            consuming(b, limits, &Stop::on_signal()?),
-            &queue,
-            generation,
-            out,
-        )
-        .map(drop),
+        } => {
+            let stop = Stop::on_signal()?;
+            rpc::server(consuming(b, limits, &stop), &queue, generation, out).map(drop)
+        }
         Job::RpcClient {
             queue,
             n,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use test_support::{Proc, STEP, Signal, require_rabbit};
 
-use crate::support::{Cleanup, bin, cmd, connect, ended, run, with_maxrss};
+use crate::support::{Cleanup, bin_at, cmd, connect, ended, run, with_maxrss};
 
 fn ok(r: &test_support::Run) {
     assert_eq!(r.code(), Some(0), "{r:?}");
@@ -27,16 +27,11 @@ fn no_password_at_any_verbosity() {
     ] {
         for how in ["-vvv", "RUST_LOG=trace"] {
             for from_env in [false, true] {
-                let mut c = bin();
+                let mut c = bin_at(target, from_env);
                 if how == "RUST_LOG=trace" {
                     c.env("RUST_LOG", "trace");
                 } else {
                     c.arg(how);
-                }
-                if from_env {
-                    c.env("AMQP_URL", target);
-                } else {
-                    c.arg("--url").arg(target);
                 }
                 c.args(["ping", "--timeout", "5"]);
                 let r = run(c);
@@ -74,13 +69,8 @@ fn malformed_urls_never_print_their_password() {
         ("amqps://u:Pw7secret@host", "Pw7secret"),
     ] {
         for from_env in [false, true] {
-            let mut c = bin();
+            let mut c = bin_at(url, from_env);
             c.arg("-vv");
-            if from_env {
-                c.env("AMQP_URL", url);
-            } else {
-                c.arg("--url").arg(url);
-            }
             c.args(["send", "--queue", "never-declared"]);
             let r = run(c);
             assert_ne!(r.code(), Some(0), "{url}: {r:?}");

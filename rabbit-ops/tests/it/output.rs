@@ -11,6 +11,16 @@ use test_support::STEP;
 
 use crate::support::{Cleanup, cmd, rabbit};
 
+/// `rabbit-ops --url <shared broker> args...` with `stdin`, stdout and stderr piped.
+fn spawn(args: &[&str], stdin: Stdio) -> Child {
+    cmd(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits for the exit (killing it after [`STEP`]); answers the code and stderr.
 fn finish(mut child: Child) -> (Option<i32>, String) {
     let deadline = Instant::now() + STEP;
@@ -47,12 +57,7 @@ fn first_line_then_close(stdout: ChildStdout) -> String {
 fn a_receiver_stops_quietly_and_acknowledges_nothing_it_did_not_print() {
     let mut clean = Cleanup::new();
     let q = clean.queue("closed-stdout");
-    let mut child = cmd(&["receive", "--queue", &q])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["receive", "--queue", &q], Stdio::null());
     let first = first_line_then_close(child.stdout.take().unwrap());
     assert_eq!(first, " [*] Waiting for messages. To exit press CTRL+C\n");
     assert_eq!(rabbit(&["send", "--queue", &q, "kept"]).code(), Some(0));
@@ -75,12 +80,7 @@ fn a_receiver_stops_quietly_and_acknowledges_nothing_it_did_not_print() {
 fn a_producer_stops_and_says_how_many_messages_it_did_not_send() {
     let mut clean = Cleanup::new();
     let q = clean.queue("closed-stdout");
-    let mut child = cmd(&["new-task", "--stdin", "--queue", &q])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["new-task", "--stdin", "--queue", &q], Stdio::piped());
     drop(child.stdout.take());
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"t1.\nt2.\nt3.\nt4.\nt5.\n").unwrap();
@@ -108,12 +108,7 @@ fn a_command_whose_one_message_was_sent_ends_quietly() {
         &["send", "--queue", &hello][..],
         &["new-task", "--queue", &tasks, "one."],
     ] {
-        let mut child = cmd(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(args, Stdio::null());
         drop(child.stdout.take());
         let (code, stderr) = finish(child);
         assert_eq!((code, stderr.as_str()), (Some(0), ""), "{args:?}");

@@ -5,13 +5,20 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use test_support::{
-    ErlangHome, Proc, RabbitNode, STEP, refused_addr, require_rabbit, require_redis,
+    ErlangHome, Proc, RabbitNode, Run, STEP, refused_addr, require_rabbit, require_redis,
     silent_listener,
 };
 
 use crate::support::{at, bin, run, with};
 
 /// `rabbit-ops --url URL... ping args...`
+/// One failed target: exit 1, exactly `stderr`, in less than `within`.
+fn failed(r: &Run, stderr: &str, within: Duration) {
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(r.stderr, stderr);
+    assert!(r.took < within, "{:?}", r.took);
+}
+
 fn ping(urls: &[&str], args: &[&str]) -> std::process::Command {
     let mut c = bin();
     for u in urls {
@@ -137,12 +144,9 @@ fn redis_is_not_amqp() {
         format!("amqp://{host_port}:6379")
     };
     let r = run(ping(&[&target], &["--timeout", "1"]));
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(
-        r.stderr,
-        format!("error: {target}: no AMQP handshake within 1.0 s: is this a RabbitMQ port?\n")
-    );
-    assert!(r.took < Duration::from_secs(4), "{:?}", r.took);
+    let silent =
+        format!("error: {target}: no AMQP handshake within 1.0 s: is this a RabbitMQ port?\n");
+    failed(&r, &silent, Duration::from_secs(4));
 }
 
 #[test]
@@ -157,12 +161,9 @@ fn a_server_with_a_banner_is_not_amqp_and_waiting_does_not_help() {
     });
     let target = format!("amqp://127.0.0.1:{}", addr.port());
     let r = run(ping(&[&target], &["--wait", "30", "--timeout", "2"]));
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(
-        r.stderr,
-        format!("error: {target}: the peer does not speak AMQP 0-9-1: is this a RabbitMQ port?\n")
-    );
-    assert!(r.took < Duration::from_secs(5), "{:?}", r.took);
+    let banner =
+        format!("error: {target}: the peer does not speak AMQP 0-9-1: is this a RabbitMQ port?\n");
+    failed(&r, &banner, Duration::from_secs(5));
     server.join().unwrap();
 }
 
@@ -171,12 +172,9 @@ fn a_server_that_accepts_and_never_answers_is_bounded_by_the_timeout() {
     let (_listener, addr) = silent_listener();
     let target = format!("amqp://127.0.0.1:{}", addr.port());
     let r = run(ping(&[&target], &["--timeout", "1"]));
-    assert_eq!(r.code(), Some(1), "{r:?}");
-    assert_eq!(
-        r.stderr,
-        format!("error: {target}: no AMQP handshake within 1.0 s: is this a RabbitMQ port?\n")
-    );
-    assert!(r.took < Duration::from_secs(3), "{:?}", r.took);
+    let silent =
+        format!("error: {target}: no AMQP handshake within 1.0 s: is this a RabbitMQ port?\n");
+    failed(&r, &silent, Duration::from_secs(3));
 
     // Waiting: tried again until --wait runs out, then how long it waited.
     let r = run(ping(&[&target], &["--timeout", "1", "--wait", "2"]));

@@ -289,25 +289,27 @@ fn a_frozen_broker_ends_timeouts_on_time() {
     let r = p.finish(STEP);
     assert_eq!(r.code(), Some(0), "{r:?}");
 
-    let frozen = Freezer::start();
-    let mut p = Proc::spawn(&mut at(
-        &url(frozen.addr),
-        &["receive", "--queue", &q, "--timeout", "5"],
-    ));
-    p.expect_line(" [*] Waiting for messages. To exit press CTRL+C");
-    frozen.freeze();
-    let idle = "error: no message within 5.0 s (received 0 before)\n";
-    ended(p, 1, idle, Duration::from_millis(7500));
-
-    let frozen = Freezer::start();
-    let mut p = Proc::spawn(&mut at(
-        &url(frozen.addr),
-        &["rpc-client", "--queue", &q, "--timeout", "6"],
-    ));
-    p.expect_line(" [x] Requesting fib(30)");
-    frozen.freeze();
     let no_answer = format!(
         "error: no answer to fib(30) within 6.0 s on queue '{q}': is rpc-server running?\n"
     );
-    ended(p, 1, &no_answer, Duration::from_millis(8500));
+    for (args, first, stderr, within_ms) in [
+        (
+            ["receive", "--queue", &q, "--timeout", "5"],
+            " [*] Waiting for messages. To exit press CTRL+C",
+            "error: no message within 5.0 s (received 0 before)\n",
+            7500,
+        ),
+        (
+            ["rpc-client", "--queue", &q, "--timeout", "6"],
+            " [x] Requesting fib(30)",
+            no_answer.as_str(),
+            8500,
+        ),
+    ] {
+        let frozen = Freezer::start();
+        let mut p = Proc::spawn(&mut at(&url(frozen.addr), &args));
+        p.expect_line(first);
+        frozen.freeze();
+        ended(p, 1, stderr, Duration::from_millis(within_ms));
+    }
 }

@@ -77,6 +77,17 @@ pub fn bin() -> Command {
     c
 }
 
+/// `rabbit-ops` with the broker `url` in `$AMQP_URL` (`from_env`) or `--url`.
+pub fn bin_at(url: &str, from_env: bool) -> Command {
+    let mut c = bin();
+    if from_env {
+        c.env("AMQP_URL", url);
+    } else {
+        c.arg("--url").arg(url);
+    }
+    c
+}
+
 /// `rabbit-ops --url <url> args...`
 pub fn at(url: &str, args: &[&str]) -> Command {
     let mut c = bin();

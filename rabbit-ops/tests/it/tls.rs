@@ -172,19 +172,12 @@ fn a_certificate_for_another_name_and_insecure() {
     );
     server.interrupt();
     ok(&server.finish(STEP));
-    let confirmed = run(over(
-        &url,
-        &[],
-        &["--insecure"],
-        &["publisher-confirms", "--messages", "200"],
-    ));
+    let [confirmed, bench] = [
+        ["publisher-confirms", "--messages", "200"],
+        ["bench", "--messages", "500"],
+    ]
+    .map(|args| run(over(&url, &[], &["--insecure"], &args)));
     ok(&confirmed);
-    let bench = run(over(
-        &url,
-        &[],
-        &["--insecure"],
-        &["bench", "--messages", "500"],
-    ));
     ok(&bench);
     for r in [&asked, &confirmed, &bench] {
         assert_eq!(r.stderr, format!("{INSECURE_WARNING}\n"), "{r:?}");
