@@ -91,13 +91,8 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::{STEP, command};
-
-    fn sh(script: &str) -> Command {
-        let mut c = command("sh");
-        c.args(["-c", script]);
-        c
-    }
+    use crate::STEP;
+    use crate::testing::{panic_text, sh};
 
     #[test]
     fn a_write_to_the_closed_stdout_fails_and_stderr_is_read() {
@@ -144,7 +139,7 @@ mod tests {
         })
         .expect_err("killed after the bound");
         assert!(started.elapsed() < Duration::from_secs(5));
-        let text = e.downcast_ref::<String>().cloned().unwrap_or_default();
+        let text = panic_text(&*e);
         assert!(text.contains("still running after 300ms: killed"), "{text}");
     }
 

@@ -38,6 +38,8 @@ mod process;
 mod rabbit;
 mod redis_server;
 mod services;
+#[cfg(test)]
+mod testing;
 mod tls;
 
 pub use closed::{Closed, run_with_closed_stderr, run_with_closed_stdout};

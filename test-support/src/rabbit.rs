@@ -191,9 +191,7 @@ impl RabbitNode {
                 let out = self.server_out();
                 let taken = out.contains("eaddrinuse") || out.contains("dist_port_already_used");
                 if taken && !self.verified && self.spawns < ATTEMPTS {
-                    self.kill_group();
-                    self.pick_ports();
-                    self.spawn();
+                    self.respawn();
                     continue;
                 }
                 panic!(
@@ -212,9 +210,7 @@ impl RabbitNode {
                 }
                 // A taken SSL port does not stop the node: it runs without that listener.
                 if !self.verified && self.ssl_port_taken() && self.spawns < ATTEMPTS {
-                    self.kill_group();
-                    self.pick_ports();
-                    self.spawn();
+                    self.respawn();
                     continue;
                 }
             }
@@ -370,6 +366,13 @@ impl RabbitNode {
             cmd.spawn()
                 .unwrap_or_else(|e| panic!("cannot start rabbitmq-server: {e}")),
         );
+    }
+
+    /// Kills the node and starts it again on other ports (its own were taken).
+    fn respawn(&mut self) {
+        self.kill_group();
+        self.pick_ports();
+        self.spawn();
     }
 
     /// SIGKILL to the node's process group (the VM; epmd is not in it), and reaps it.

@@ -3,6 +3,7 @@
 use std::net::{SocketAddr, TcpStream};
 
 use super::*;
+use crate::testing::panic_text;
 use crate::tls::WRONG_NAME;
 
 fn get(conn: &mut redis::Connection, key: &str) -> Option<String> {
@@ -155,6 +156,6 @@ fn wait_ready_after_kill_says_it_is_not_running() {
         r.wait_ready(Duration::from_secs(1));
     }))
     .expect_err("not running");
-    let text = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    let text = panic_text(&*e);
     assert!(text.contains("is not running"), "{text}");
 }
