@@ -3,7 +3,6 @@
 //! is printed). The binary calls [`run()`] and maps the result to an exit code.
 
 pub mod args;
-pub mod logging;
 pub mod run;
 pub mod validate;
 
@@ -22,4 +21,22 @@ use crate::error::Error;
 /// [`common::exit::finish`] (a closed `out` among them: exit 0, nothing printed).
 pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<ExitCode, Error> {
     run::execute(Options::try_from(args)?, out)
+}
+
+/// The crates whose own log is kept at `info` at most, whatever the flags or `RUST_LOG` say:
+/// their debug and trace lines carry connection details and replies (an AUTH command) that no
+/// redaction of URLs can recognise as secrets.
+pub const CAPPED: [&str; 2] = ["redis", "deadpool_redis"];
+
+/// Logging as every tool sets it up ([`common::logging::init_with`]: every line redacted,
+/// whoever logged it), with the redis crate's own log capped ([`CAPPED`]).
+pub fn init_logging(verbose: u8, quiet: bool) {
+    common::logging::init_with(
+        verbose,
+        quiet,
+        &common::logging::Quiet {
+            defaults: &[],
+            capped: &CAPPED,
+        },
+    );
 }
