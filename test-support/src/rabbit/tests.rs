@@ -115,8 +115,14 @@ fn a_tls_node_moves_off_a_taken_ssl_port_and_checks_certificates() {
     let start = amqps_start(&pki, n.ssl_port(), "localhost", true, STEP).unwrap();
     assert!(contains(&start, b"lessons-test-"));
     let refused = amqps_start(&pki, n.ssl_port(), "localhost", false, STEP).unwrap_err();
+    // TLS 1.3: the server refuses the missing certificate after the client's side of the
+    // handshake, so the alert can be lost to the connection's close when the client writes
+    // first (seen under load): either way the connection is refused.
+    let refused = refused.to_string();
     assert!(
-        refused.to_string().contains("CertificateRequired"),
+        ["CertificateRequired", "Broken pipe", "reset by peer", "closed"]
+            .iter()
+            .any(|w| refused.contains(w)),
         "{refused}"
     );
     // The plain port still answers.
