@@ -92,27 +92,45 @@ pub struct Send {
     pub message: Vec<String>,
 }
 
-/// Tutorial 1: print the messages of the queue hello.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    name = "receive",
-    note = "Differs from today's receive.py: each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing; Ctrl-C prints nothing (receive.py prints Interrupted). --classic: the queue as declared before 2026 (classic, non-durable)."
-)]
-pub struct Receive {
-    /// queue (default hello)
-    #[argh(option, default = "default_str(hello::QUEUE)")]
-    pub queue: String,
-    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
-    /// without quorum queues or a queue left by an older run
-    #[argh(switch)]
-    pub classic: bool,
-    /// exit 0 after N messages
-    #[argh(option, from_str_fn(positive))]
-    pub count: Option<u64>,
-    /// exit 1 when no message arrives for SECS seconds
-    #[argh(option, from_str_fn(positive_secs))]
-    pub timeout: Option<Duration>,
+/// `receive` and `rpc-server` share their options: `--queue` (the tutorial's by default),
+/// `--classic`, `--count`, `--timeout`.
+macro_rules! queue_consumer {
+    (
+        $(#[$attr:meta])*
+        $name:ident, $queue:tt, $queue_doc:tt, $count_doc:tt, $timeout_doc:tt
+    ) => {
+        #[derive(FromArgs, Debug)]
+        $(#[$attr])*
+        pub struct $name {
+            #[doc = $queue_doc]
+            #[argh(option, default = $queue)]
+            pub queue: String,
+            /// declare the queue as the tutorials did before 2026 (classic, not quorum): for
+            /// brokers without quorum queues or a queue left by an older run
+            #[argh(switch)]
+            pub classic: bool,
+            #[doc = $count_doc]
+            #[argh(option, from_str_fn(positive))]
+            pub count: Option<u64>,
+            #[doc = $timeout_doc]
+            #[argh(option, from_str_fn(positive_secs))]
+            pub timeout: Option<Duration>,
+        }
+    };
+}
+
+queue_consumer! {
+    /// Tutorial 1: print the messages of the queue hello.
+    #[argh(
+        subcommand,
+        name = "receive",
+        note = "Differs from today's receive.py: each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing; Ctrl-C prints nothing (receive.py prints Interrupted). --classic: the queue as declared before 2026 (classic, non-durable)."
+    )]
+    Receive,
+    "default_str(hello::QUEUE)",
+    " queue (default hello)",
+    " exit 0 after N messages",
+    " exit 1 when no message arrives for SECS seconds"
 }
 
 /// Tutorial 2: put a persistent task on the durable quorum queue task_queue.
@@ -177,175 +195,142 @@ pub struct Worker {
     pub timeout: Option<Duration>,
 }
 
-/// Tutorial 3: publish a log message to the fanout exchange logs.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "emit-log")]
-pub struct EmitLog {
-    /// exchange (default logs)
-    #[argh(option, default = "default_str(Kind::Fanout.default_exchange())")]
-    pub exchange: String,
-    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
-    /// messages no queue takes (exit 1)
-    #[argh(switch)]
-    pub confirm: bool,
-    /// read messages from stdin, one per line, instead of the arguments
-    #[argh(switch)]
-    pub stdin: bool,
-    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+/// The `emit-log*` commands share their options: `--exchange` (the kind's exchange by default),
+/// `--confirm`, `--stdin`, `--retry-for`, then the words.
+macro_rules! emit_command {
+    (
+        $(#[$attr:meta])*
+        $name:ident, $exchange:tt, $exchange_doc:tt,
+        $words:ident, $words_doc:tt
+    ) => {
+        #[derive(FromArgs, Debug)]
+        $(#[$attr])*
+        pub struct $name {
+            #[doc = $exchange_doc]
+            #[argh(option, default = $exchange)]
+            pub exchange: String,
+            /// wait for publisher confirms: republish what a lost connection left unconfirmed,
+            /// report messages no queue takes (exit 1)
+            #[argh(switch)]
+            pub confirm: bool,
+            /// read messages from stdin, one per line, instead of the arguments
+            #[argh(switch)]
+            pub stdin: bool,
+            /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
+            #[argh(
+                option,
+                default = "Duration::from_secs(60)",
+                from_str_fn(positive_secs)
+            )]
+            pub retry_for: Duration,
+            #[doc = $words_doc]
+            #[argh(positional, greedy)]
+            pub $words: Vec<String>,
+        }
+    };
+}
+
+emit_command! {
+    /// Tutorial 3: publish a log message to the fanout exchange logs.
+    #[argh(subcommand, name = "emit-log")]
+    EmitLog,
+    "default_str(Kind::Fanout.default_exchange())",
+    " exchange (default logs)",
+    message, " the message (default: info: Hello World!)"
+}
+
+/// `receive-logs`, `receive-logs-direct` and `receive-logs-topic` share their options and note:
+/// `--exchange` (the kind's exchange by default), `--count`, `--timeout`, then the keys if any.
+macro_rules! receive_logs_command {
+    (
+        $(#[$attr:meta])*
+        $name:ident, $command:tt, $exchange:tt, $exchange_doc:tt
+        $(, $keys:ident, $keys_doc:tt)?
+    ) => {
+        #[derive(FromArgs, Debug)]
+        $(#[$attr])*
+        #[argh(
+            subcommand,
+            name = $command,
+            note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
+        )]
+        pub struct $name {
+            #[doc = $exchange_doc]
+            #[argh(option, default = $exchange)]
+            pub exchange: String,
+            /// exit 0 after N messages
+            #[argh(option, from_str_fn(positive))]
+            pub count: Option<u64>,
+            /// exit 1 when no message arrives for SECS seconds
+            #[argh(option, from_str_fn(positive_secs))]
+            pub timeout: Option<Duration>,
+            $(
+                #[doc = $keys_doc]
+                #[argh(positional)]
+                pub $keys: Vec<String>,
+            )?
+        }
+    };
+}
+
+receive_logs_command! {
+    /// Tutorial 3: print every message of the fanout exchange logs.
+    ReceiveLogs,
+    "receive-logs",
+    "default_str(Kind::Fanout.default_exchange())",
+    " exchange (default logs)"
+}
+
+emit_command! {
+    /// Tutorial 4: publish a message with a severity to the direct exchange direct_logs.
+    #[argh(subcommand, name = "emit-log-direct")]
+    EmitLogDirect,
+    "default_str(Kind::Direct.default_exchange())",
+    " exchange (default direct_logs)",
+    words, " the severity (default info), then the message (default: Hello World!)"
+}
+
+receive_logs_command! {
+    /// Tutorial 4: print the messages of the given severities from direct_logs.
+    ReceiveLogsDirect,
+    "receive-logs-direct",
+    "default_str(Kind::Direct.default_exchange())",
+    " exchange (default direct_logs)",
+    severities,
+    " severities to receive: info, warning, error..."
+}
+
+emit_command! {
+    /// Tutorial 5: publish a message with a routing key to the topic exchange topic_logs.
     #[argh(
-        option,
-        default = "Duration::from_secs(60)",
-        from_str_fn(positive_secs)
+        subcommand,
+        name = "emit-log-topic",
+        note = "Differs from the official emit_log_topic.py: a lone argument is the routing key (emit_log_topic.py ignores it and sends anonymous.info)."
     )]
-    pub retry_for: Duration,
-    /// the message (default: info: Hello World!)
-    #[argh(positional, greedy)]
-    pub message: Vec<String>,
+    EmitLogTopic,
+    "default_str(Kind::Topic.default_exchange())",
+    " exchange (default topic_logs)",
+    words,
+    " the routing key (default anonymous.info), then the message (default: Hello World!)"
 }
 
-/// Tutorial 3: print every message of the fanout exchange logs.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    name = "receive-logs",
-    note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
-)]
-pub struct ReceiveLogs {
-    /// exchange (default logs)
-    #[argh(option, default = "default_str(Kind::Fanout.default_exchange())")]
-    pub exchange: String,
-    /// exit 0 after N messages
-    #[argh(option, from_str_fn(positive))]
-    pub count: Option<u64>,
-    /// exit 1 when no message arrives for SECS seconds
-    #[argh(option, from_str_fn(positive_secs))]
-    pub timeout: Option<Duration>,
+receive_logs_command! {
+    /// Tutorial 5: print the messages of topic_logs matching the binding keys (* one word, # any).
+    ReceiveLogsTopic,
+    "receive-logs-topic",
+    "default_str(Kind::Topic.default_exchange())",
+    " exchange (default topic_logs)",
+    binding_keys,
+    " binding keys, like kern.* or *.critical or #"
 }
 
-/// Tutorial 4: publish a message with a severity to the direct exchange direct_logs.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "emit-log-direct")]
-pub struct EmitLogDirect {
-    /// exchange (default direct_logs)
-    #[argh(option, default = "default_str(Kind::Direct.default_exchange())")]
-    pub exchange: String,
-    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
-    /// messages no queue takes (exit 1)
-    #[argh(switch)]
-    pub confirm: bool,
-    /// read messages from stdin, one per line, instead of the arguments
-    #[argh(switch)]
-    pub stdin: bool,
-    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
-    #[argh(
-        option,
-        default = "Duration::from_secs(60)",
-        from_str_fn(positive_secs)
-    )]
-    pub retry_for: Duration,
-    /// the severity (default info), then the message (default: Hello World!)
-    #[argh(positional, greedy)]
-    pub words: Vec<String>,
-}
-
-/// Tutorial 4: print the messages of the given severities from direct_logs.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    name = "receive-logs-direct",
-    note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
-)]
-pub struct ReceiveLogsDirect {
-    /// exchange (default direct_logs)
-    #[argh(option, default = "default_str(Kind::Direct.default_exchange())")]
-    pub exchange: String,
-    /// exit 0 after N messages
-    #[argh(option, from_str_fn(positive))]
-    pub count: Option<u64>,
-    /// exit 1 when no message arrives for SECS seconds
-    #[argh(option, from_str_fn(positive_secs))]
-    pub timeout: Option<Duration>,
-    /// severities to receive: info, warning, error...
-    #[argh(positional)]
-    pub severities: Vec<String>,
-}
-
-/// Tutorial 5: publish a message with a routing key to the topic exchange topic_logs.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    name = "emit-log-topic",
-    note = "Differs from the official emit_log_topic.py: a lone argument is the routing key (emit_log_topic.py ignores it and sends anonymous.info)."
-)]
-pub struct EmitLogTopic {
-    /// exchange (default topic_logs)
-    #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
-    pub exchange: String,
-    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
-    /// messages no queue takes (exit 1)
-    #[argh(switch)]
-    pub confirm: bool,
-    /// read messages from stdin, one per line, instead of the arguments
-    #[argh(switch)]
-    pub stdin: bool,
-    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
-    #[argh(
-        option,
-        default = "Duration::from_secs(60)",
-        from_str_fn(positive_secs)
-    )]
-    pub retry_for: Duration,
-    /// the routing key (default anonymous.info), then the message (default: Hello World!)
-    #[argh(positional, greedy)]
-    pub words: Vec<String>,
-}
-
-/// Tutorial 5: print the messages of topic_logs matching the binding keys (* one word, # any).
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    name = "receive-logs-topic",
-    note = "Differs from the official receive_logs*.py: the body is printed as text (info: Hello World!), not as Python's bytes repr (b'info: Hello World!'); each message is acknowledged after it is printed (automatic acks there), so --count and a closed stdout lose nothing."
-)]
-pub struct ReceiveLogsTopic {
-    /// exchange (default topic_logs)
-    #[argh(option, default = "default_str(Kind::Topic.default_exchange())")]
-    pub exchange: String,
-    /// exit 0 after N messages
-    #[argh(option, from_str_fn(positive))]
-    pub count: Option<u64>,
-    /// exit 1 when no message arrives for SECS seconds
-    #[argh(option, from_str_fn(positive_secs))]
-    pub timeout: Option<Duration>,
-    /// binding keys, like kern.* or *.critical or #
-    #[argh(positional)]
-    pub binding_keys: Vec<String>,
-}
-
-/// Beyond the tutorials: publish a message with headers to the headers exchange headers_logs.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "emit-log-headers")]
-pub struct EmitLogHeaders {
-    /// exchange (default headers_logs)
-    #[argh(option, default = "default_str(Kind::Headers.default_exchange())")]
-    pub exchange: String,
-    /// wait for publisher confirms: republish what a lost connection left unconfirmed, report
-    /// messages no queue takes (exit 1)
-    #[argh(switch)]
-    pub confirm: bool,
-    /// read messages from stdin, one per line, instead of the arguments
-    #[argh(switch)]
-    pub stdin: bool,
-    /// seconds to keep reconnecting and waiting for confirms before giving up (default 60)
-    #[argh(
-        option,
-        default = "Duration::from_secs(60)",
-        from_str_fn(positive_secs)
-    )]
-    pub retry_for: Duration,
-    /// KEY=VALUE headers, then the message (default: Hello World!)
-    #[argh(positional, greedy)]
-    pub words: Vec<String>,
+emit_command! {
+    /// Beyond the tutorials: publish a message with headers to the headers exchange headers_logs.
+    #[argh(subcommand, name = "emit-log-headers")]
+    EmitLogHeaders,
+    "default_str(Kind::Headers.default_exchange())",
+    " exchange (default headers_logs)",
+    words, " KEY=VALUE headers, then the message (default: Hello World!)"
 }
 
 /// Beyond the tutorials: print the messages of headers_logs whose headers match.
@@ -369,27 +354,18 @@ pub struct ReceiveLogsHeaders {
     pub headers: Vec<String>,
 }
 
-/// Tutorial 6: answer fib(n) requests from the queue rpc_queue.
-#[derive(FromArgs, Debug)]
-#[argh(
-    subcommand,
-    name = "rpc-server",
-    note = "Differs from the official rpc_server.py: fib is computed iteratively in arbitrary precision, for n up to 20000 (4,180 digits); a request it cannot serve (not a whole number, negative, over 20000) is answered 'error: <why>' instead of crashing the server."
-)]
-pub struct RpcServer {
-    /// queue (default rpc_queue)
-    #[argh(option, default = "default_str(rpc::QUEUE)")]
-    pub queue: String,
-    /// declare the queue as the tutorials did before 2026 (classic, not quorum): for brokers
-    /// without quorum queues or a queue left by an older run
-    #[argh(switch)]
-    pub classic: bool,
-    /// exit 0 after N requests
-    #[argh(option, from_str_fn(positive))]
-    pub count: Option<u64>,
-    /// exit 1 when no request arrives for SECS seconds
-    #[argh(option, from_str_fn(positive_secs))]
-    pub timeout: Option<Duration>,
+queue_consumer! {
+    /// Tutorial 6: answer fib(n) requests from the queue rpc_queue.
+    #[argh(
+        subcommand,
+        name = "rpc-server",
+        note = "Differs from the official rpc_server.py: fib is computed iteratively in arbitrary precision, for n up to 20000 (4,180 digits); a request it cannot serve (not a whole number, negative, over 20000) is answered 'error: <why>' instead of crashing the server."
+    )]
+    RpcServer,
+    "default_str(rpc::QUEUE)",
+    " queue (default rpc_queue)",
+    " exit 0 after N requests",
+    " exit 1 when no request arrives for SECS seconds"
 }
 
 /// Tutorial 6: ask the rpc-server for fib(N) and print the answer.
