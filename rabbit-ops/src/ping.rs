@@ -13,7 +13,7 @@
 //! broker booting, a peer that closed during the handshake) with the shared backoff until
 //! `--wait` runs out, and stops at once on a permanent refusal (bad credentials, no such vhost,
 //! not AMQP). amiquip is blocking: each attempt runs on a blocking thread of the runtime, and a
-//! [`Watchdog`] shuts its socket down at `--timeout`, so that no attempt outlives its bound. A
+//! watchdog shuts its socket down at `--timeout`, so that no attempt outlives its bound. A
 //! signal stops the waiting between attempts (an attempt in progress finishes: nothing is left
 //! half-done); then the exit code is 130.
 

@@ -1,6 +1,7 @@
 //! `rabbit-ops bench`: publish rate, consume rate, end-to-end latency and lost messages, through
-//! the same layer the tutorials use ([`Publisher`] with its confirm tracking, [`recovering`]
-//! consumers), so that the figures are what the tools get.
+//! the same layer the tutorials use ([`Publisher`](crate::publish::Publisher) with its confirm
+//! tracking, [`recovering`](crate::consume::recovering) consumers), so that the figures are what
+//! the tools get.
 //!
 //! Workload: a fresh queue (durable with `--persistent`, else not), consumers started first
 //! (manual acks, `--prefetch`, one `multiple` ack every prefetch/4 messages), then producers

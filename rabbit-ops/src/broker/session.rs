@@ -23,7 +23,7 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens a channel on `connection` (no deadline: see [`Session::guarded`]).
+    /// Opens a channel on `connection` (no deadline: see `Session::guarded`).
     pub fn open(mut connection: Connection) -> Result<Self, Error> {
         let channel = connection
             .open_channel(None)
@@ -64,7 +64,7 @@ impl Session {
         }
     }
 
-    /// A guard that, dropped before [`Reaper::disarm`], calls [`Session::reap`]: declared
+    /// A guard that, dropped before `Reaper::disarm`, calls [`Session::reap`]: declared
     /// after a consumer, it is dropped first on an early return, so that the consumer's cancel
     /// on drop waits for a stalled broker a moment only.
     pub fn reaper(&self) -> Reaper<'_> {

@@ -1,4 +1,4 @@
-//! The command line: the argh structs ([`args`]), their checks into the library's options
+//! The command line: the argh structs (`args`), their checks into the library's options
 //! ([`validate`]), and [`run`], which does the command. The binary only parses, calls [`run`],
 //! and maps the result to an exit code.
 
