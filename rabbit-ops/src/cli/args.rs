@@ -227,7 +227,38 @@ macro_rules! emit_command {
             #[argh(positional, greedy)]
             pub $words: Vec<String>,
         }
+
+        impl $name {
+            /// Its options, whatever the command.
+            pub fn emitting(self) -> Emitting {
+                Emitting {
+                    command: <Self as argh::SubCommand>::COMMAND.name,
+                    exchange: self.exchange,
+                    confirm: self.confirm,
+                    stdin: self.stdin,
+                    retry_for: self.retry_for,
+                    words: self.$words,
+                }
+            }
+        }
     };
+}
+
+/// The options every `emit-log*` command has.
+#[derive(Debug)]
+pub struct Emitting {
+    /// The subcommand (`emit-log-direct`...).
+    pub command: &'static str,
+    /// `--exchange`.
+    pub exchange: String,
+    /// `--confirm`.
+    pub confirm: bool,
+    /// `--stdin`.
+    pub stdin: bool,
+    /// `--retry-for`.
+    pub retry_for: Duration,
+    /// The words after the options.
+    pub words: Vec<String>,
 }
 
 emit_command! {

@@ -6,7 +6,7 @@ use std::io::Write;
 use common::output::Out;
 
 use crate::broker::Broker;
-use crate::consume::{Consuming, Limits};
+use crate::consume::{Consuming, Ended, Limits};
 use crate::error::Error;
 use crate::publish::Messages;
 use crate::stop::Stop;
@@ -34,10 +34,9 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             queue,
             generation,
             limits,
-        } => {
-            let stop = Stop::on_signal()?;
-            hello::receive(consuming(b, limits, &stop), &queue, generation, out).map(drop)
-        }
+        } => until_stopped(b, limits, |run| {
+            hello::receive(run, &queue, generation, out)
+        }),
         Job::NewTask {
             queue,
             generation,
@@ -49,10 +48,9 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             generation,
             dot,
             limits,
-        } => {
-            let stop = Stop::on_signal()?;
-            work::worker(consuming(b, limits, &stop), &queue, generation, dot, out).map(drop)
-        }
+        } => until_stopped(b, limits, |run| {
+            work::worker(run, &queue, generation, dot, out)
+        }),
         Job::Emit {
             kind,
             exchange,
@@ -68,18 +66,14 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
             exchange,
             bindings,
             limits,
-        } => {
-            let stop = Stop::on_signal()?;
-            logs::receive(consuming(b, limits, &stop), kind, &exchange, &bindings, out).map(drop)
-        }
+        } => until_stopped(b, limits, |run| {
+            logs::receive(run, kind, &exchange, &bindings, out)
+        }),
         Job::RpcServer {
             queue,
             generation,
             limits,
-        } => {
-            let stop = Stop::on_signal()?;
-            rpc::server(consuming(b, limits, &stop), &queue, generation, out).map(drop)
-        }
+        } => until_stopped(b, limits, |run| rpc::server(run, &queue, generation, out)),
         Job::RpcClient {
             queue,
             n,
@@ -99,12 +93,19 @@ pub fn execute<W: Write>(b: &Broker, job: Job, out: &mut Out<W>) -> Result<(), E
     }
 }
 
-fn consuming<'a>(broker: &'a Broker, limits: Limits, stop: &'a Stop) -> Consuming<'a> {
-    Consuming {
+/// A consuming command: runs `consumer` with `limits` until they are reached or Ctrl-C.
+fn until_stopped(
+    broker: &Broker,
+    limits: Limits,
+    consumer: impl FnOnce(Consuming<'_>) -> Result<Ended, Error>,
+) -> Result<(), Error> {
+    let stop = Stop::on_signal()?;
+    consumer(Consuming {
         broker,
         limits,
-        stop,
-    }
+        stop: &stop,
+    })
+    .map(drop)
 }
 
 fn source(messages: Source) -> Messages {

@@ -14,7 +14,7 @@ use crate::url::DEFAULT_URL;
 use crate::{hello, work};
 use crate::{ping, publish};
 
-use super::args::{Args, Command};
+use super::args::{Args, Command, Emitting};
 
 mod tls;
 
@@ -184,22 +184,8 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
             envelope: Envelope::default(),
             publish: emit_options(c.confirm, c.retry_for),
         },
-        Command::EmitLogDirect(c) => keyed_emit(
-            Kind::Direct,
-            ("emit-log-direct", "info"),
-            c.exchange,
-            emit_options(c.confirm, c.retry_for),
-            c.stdin,
-            &c.words,
-        )?,
-        Command::EmitLogTopic(c) => keyed_emit(
-            Kind::Topic,
-            ("emit-log-topic", "anonymous.info"),
-            c.exchange,
-            emit_options(c.confirm, c.retry_for),
-            c.stdin,
-            &c.words,
-        )?,
+        Command::EmitLogDirect(c) => keyed_emit(Kind::Direct, "info", c.emitting())?,
+        Command::EmitLogTopic(c) => keyed_emit(Kind::Topic, "anonymous.info", c.emitting())?,
         Command::EmitLogHeaders(c) => {
             let (headers, rest) = split_headers("emit-log-headers", &c.words)?;
             Job::Emit {
@@ -406,26 +392,20 @@ fn source(
 
 /// `emit-log-direct` and `emit-log-topic`: the first word is the routing key (else `default`),
 /// the rest the message.
-fn keyed_emit(
-    kind: Kind,
-    (command, default): (&'static str, &str),
-    exchange: String,
-    publish: publish::Options,
-    stdin: bool,
-    words: &[String],
-) -> Result<Job, Error> {
-    let (key, rest) = words
+fn keyed_emit(kind: Kind, default: &str, e: Emitting) -> Result<Job, Error> {
+    let (key, rest) = e
+        .words
         .split_first()
         .map_or((default, &[][..]), |(k, r)| (k.as_str(), r));
     Ok(Job::Emit {
         kind,
-        messages: source(command, stdin, rest, "Hello World!")?,
-        exchange,
+        messages: source(e.command, e.stdin, rest, "Hello World!")?,
         envelope: Envelope {
             routing_key: key.to_owned(),
             headers: Vec::new(),
         },
-        publish,
+        publish: emit_options(e.confirm, e.retry_for),
+        exchange: e.exchange,
     })
 }
 
