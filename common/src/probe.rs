@@ -1,6 +1,6 @@
 //! Readiness checks for CI (`redis-ops ping`, `rabbit-ops ping`, `echo-client --wait`,
 //! `poetry-client --wait`): several targets checked at once, each tried again with the shared
-//! [`Backoff`](crate::retry::Backoff) until it passes or `--wait` runs out, one report line each.
+//! [`crate::retry::Backoff`] until it passes or `--wait` runs out, one report line each.
 //!
 //! A tool supplies the check itself (one attempt against one target, answering [`Passed`] or a
 //! [`Refusal`] that says whether waiting could help); this module does the rest: deadlines,
