@@ -16,6 +16,7 @@ use crate::{ping, publish};
 
 use super::args::{Args, Command, Emitting};
 
+mod names;
 mod tls;
 
 /// The most messages `bench` and `publisher-confirms` send (`bench` keeps a flag per message).
@@ -135,9 +136,9 @@ pub fn validate(args: Args) -> Result<Options, Error> {
         key: args.key,
         insecure: args.insecure,
     };
-    let command = command_name(&args.command);
+    let command = names::command_name(&args.command);
     let mut job = job(args.command, &urls, args.connect_timeout)?;
-    check_name_lengths(command, &job)?;
+    names::check_lengths(command, &job)?;
     let broker = Broker::with_urls(&urls, args.connect_timeout)?;
     let tls = tls::client(flags, &urls)?;
     if let Job::Ping(ping) = &mut job {
@@ -262,74 +263,6 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
             tls: None,
         }),
     })
-}
-
-/// AMQP's names (queue, exchange, routing and binding keys) are short strings: at most 255 bytes.
-pub const MAX_NAME: usize = 255;
-
-/// The subcommand's name, for the help line of a usage error.
-fn command_name(command: &Command) -> &'static str {
-    use super::args as a;
-    use argh::SubCommand;
-    match command {
-        Command::Send(_) => a::Send::COMMAND.name,
-        Command::Receive(_) => a::Receive::COMMAND.name,
-        Command::NewTask(_) => a::NewTask::COMMAND.name,
-        Command::Worker(_) => a::Worker::COMMAND.name,
-        Command::EmitLog(_) => a::EmitLog::COMMAND.name,
-        Command::ReceiveLogs(_) => a::ReceiveLogs::COMMAND.name,
-        Command::EmitLogDirect(_) => a::EmitLogDirect::COMMAND.name,
-        Command::ReceiveLogsDirect(_) => a::ReceiveLogsDirect::COMMAND.name,
-        Command::EmitLogTopic(_) => a::EmitLogTopic::COMMAND.name,
-        Command::ReceiveLogsTopic(_) => a::ReceiveLogsTopic::COMMAND.name,
-        Command::EmitLogHeaders(_) => a::EmitLogHeaders::COMMAND.name,
-        Command::ReceiveLogsHeaders(_) => a::ReceiveLogsHeaders::COMMAND.name,
-        Command::RpcServer(_) => a::RpcServer::COMMAND.name,
-        Command::RpcClient(_) => a::RpcClient::COMMAND.name,
-        Command::PublisherConfirms(_) => a::PublisherConfirms::COMMAND.name,
-        Command::Bench(_) => a::Bench::COMMAND.name,
-        Command::Ping(_) => a::Ping::COMMAND.name,
-    }
-}
-
-/// Every name of `job` fits AMQP's short string (the broker would close the connection with
-/// FRAME_ERROR and a dump of the frame): `--queue is 300 bytes: AMQP names are at most 255`.
-fn check_name_lengths(command: &'static str, job: &Job) -> Result<(), Error> {
-    let mut names: Vec<(&str, &str)> = Vec::new();
-    match job {
-        Job::Send { queue, .. }
-        | Job::Receive { queue, .. }
-        | Job::NewTask { queue, .. }
-        | Job::Worker { queue, .. }
-        | Job::RpcServer { queue, .. }
-        | Job::RpcClient { queue, .. } => names.push(("--queue", queue)),
-        Job::PublisherConfirms { queue, .. } => {
-            names.extend(queue.as_deref().map(|q| ("--queue", q)));
-        }
-        Job::Emit {
-            exchange, envelope, ..
-        } => {
-            names.push(("--exchange", exchange));
-            names.push(("the routing key", &envelope.routing_key));
-        }
-        Job::ReceiveLogs {
-            exchange, bindings, ..
-        } => {
-            names.push(("--exchange", exchange));
-            names.extend(bindings.iter().map(|b| ("a binding key", b.key.as_str())));
-        }
-        Job::Bench(_) | Job::Ping(_) => {}
-    }
-    match names.into_iter().find(|(_, name)| name.len() > MAX_NAME) {
-        Some((what, name)) => Err(Error::usage(
-            command,
-            format!(
-                "{what} is {} bytes: AMQP names are at most {MAX_NAME}",
-                name.len()
-            ),
-        )),
-        None => Ok(()),
-    }
 }
 
 /// `--classic`: the tutorials' queues as declared before 2026.
