@@ -33,6 +33,7 @@
 
 mod closed;
 mod help;
+mod limits;
 mod net;
 mod process;
 mod rabbit;
@@ -44,6 +45,7 @@ mod tls;
 
 pub use closed::{Closed, run_with_closed_stderr, run_with_closed_stdout};
 pub use help::{check_help, stdout_of};
+pub use limits::without_threads;
 pub use net::{addr_in, refused_addr, silent_listener};
 pub use process::{Proc, Run, STEP, Signal, command, run, send_signal};
 pub use rabbit::{ErlangHome, RabbitNode};

@@ -166,20 +166,9 @@ fn a_poem_file_must_be_a_regular_file_no_larger_than_the_max_poem_size() {
     assert_eq!(server.finish(STEP).code(), Some(0));
 }
 
-/// `cmd` run with RLIMIT_NPROC at 1: no thread can start. Root ignores that limit, so as root
-/// the command runs as `nobody`.
+/// `bin args` where no thread can start ([`test_support::without_threads`]).
 fn without_threads(bin: &str, args: &[&str]) -> test_support::Run {
-    let mut cmd = command("prlimit");
-    cmd.arg("--nproc=1");
-    if rustix::process::getuid().is_root() {
-        cmd.args([
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ]);
-    }
-    test_support::run(cmd.arg(bin).args(args), b"", STEP)
+    test_support::run(&mut test_support::without_threads(bin, args), b"", STEP)
 }
 
 #[test]

@@ -120,9 +120,14 @@ fn a_tls_node_moves_off_a_taken_ssl_port_and_checks_certificates() {
     // first (seen under load): either way the connection is refused.
     let refused = refused.to_string();
     assert!(
-        ["CertificateRequired", "Broken pipe", "reset by peer", "closed"]
-            .iter()
-            .any(|w| refused.contains(w)),
+        [
+            "CertificateRequired",
+            "Broken pipe",
+            "reset by peer",
+            "closed"
+        ]
+        .iter()
+        .any(|w| refused.contains(w)),
         "{refused}"
     );
     // The plain port still answers.
