@@ -14,38 +14,30 @@ pub use validate::{
     validate,
 };
 
-/// The log targets that print credentials, silenced at every verbosity, `RUST_LOG` included:
-/// amiquip's handshake logs `connection.start-ok` at debug level, and its SASL PLAIN response
-/// is `"\0user\0password"`.
-pub const SECRET_TARGETS: &[&str] = &["amiquip::io_loop::handshake_state=info"];
+/// The log targets that print credentials, shown at `info` at most at every verbosity,
+/// `RUST_LOG` included: amiquip's handshake logs `connection.start-ok` at debug level, and its
+/// SASL PLAIN response is `"\0user\0password"`.
+pub const SECRET_TARGETS: &[&str] = &["amiquip::io_loop::handshake_state"];
 
-/// Logging as `common::logging::init` sets it up, except that amiquip's own log records (it
-/// uses the `log` crate) stay quiet below `-vv` unless `RUST_LOG` asks for them: its warnings
-/// repeat, in its terms, what our one error line already says. Whatever the flags or
-/// `RUST_LOG`, the [`SECRET_TARGETS`] never log below info.
+/// Logging as every tool sets it up ([`common::logging::init_with`]: every line redacted,
+/// whoever logged it), except that amiquip's own log records (it uses the `log` crate) stay
+/// quiet below `-vv` unless `RUST_LOG` asks for them: its warnings repeat, in its terms, what our
+/// one error line already says. Whatever the flags or `RUST_LOG`, the [`SECRET_TARGETS`] never
+/// log below info.
 pub fn init_logging(verbose: u8, quiet: bool) {
-    use std::io::IsTerminal;
-    let mut filter = common::logging::filter(verbose, quiet);
     let amiquip = match verbose {
         0 | 1 => "amiquip=off",
         2 => "amiquip=info",
         _ => "amiquip=trace",
     };
-    let rust_log = std::env::var("RUST_LOG").is_ok_and(|s| !s.trim().is_empty());
-    let extra = if rust_log { &[][..] } else { &[amiquip][..] };
-    for directive in extra.iter().chain(SECRET_TARGETS) {
-        if let Ok(d) = directive.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        // As common::logging: a log line a closed stderr cannot take is dropped quietly.
-        .log_internal_errors(false)
-        .try_init();
+    common::logging::init_with(
+        verbose,
+        quiet,
+        &common::logging::Quiet {
+            defaults: &[amiquip],
+            capped: SECRET_TARGETS,
+        },
+    );
 }
 
 /// A library's `thread::spawn` that the system refuses panics; where we catch that panic and
