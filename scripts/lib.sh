@@ -76,9 +76,13 @@ build_tools() {
   [ -x "$BIN/redis-ops" ] && [ -x "$BIN/rabbit-ops" ] || built=0
   if [ "$built" = 1 ] && { [ -n "${SUDO_USER:-}" ] || ! have cargo; }; then return 0; fi
   have cargo || die "cargo not found: scripts/services checks readiness with redis-ops and rabbit-ops, built from this workspace; install Rust (https://rustup.rs) first"
-  [ "$built" = 1 ] || say "building redis-ops and rabbit-ops (cargo build --release; minutes the first time)"
-  (cd "$ROOT" && cargo build --release --locked --quiet -p redis-ops -p rabbit-ops) ||
-    die "cargo build --release -p redis-ops -p rabbit-ops failed (above)"
+  # TOOLS_PROFILE=dev (with BIN=target/debug): the debug build, which scripts/test builds
+  # anyway for the tests, instead of a release build of its own (minutes of linking in CI).
+  local -a cargo_profile=(--release)
+  [ "${TOOLS_PROFILE:-release}" = dev ] && cargo_profile=()
+  [ "$built" = 1 ] || say "building redis-ops and rabbit-ops (cargo build ${cargo_profile[*]}; minutes the first time)"
+  (cd "$ROOT" && cargo build "${cargo_profile[@]}" --locked --quiet -p redis-ops -p rabbit-ops) ||
+    die "cargo build ${cargo_profile[*]} -p redis-ops -p rabbit-ops failed (above)"
 }
 
 # tool_ping TOOL WAIT ARGS...: runs `TOOL -q ARGS... ping --wait WAIT` (WAIT 0: one try) and
