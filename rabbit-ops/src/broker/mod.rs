@@ -94,6 +94,11 @@ impl Broker {
         self
     }
 
+    /// The TLS settings of its `amqps://` URLs, when TLS flags were given.
+    pub fn tls(&self) -> Option<&TlsClient> {
+        self.tls.as_ref()
+    }
+
     /// The parsed URL tried first.
     pub fn url(&self) -> &AmqpUrl {
         &self.urls[self.preferred.load(Ordering::Relaxed) % self.urls.len()]

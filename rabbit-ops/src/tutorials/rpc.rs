@@ -21,7 +21,7 @@ use tracing::{debug, warn};
 use crate::broker::{Broker, exclusive_queue};
 use crate::consume::{Consuming, Ended, Flow, consume};
 use crate::error::Error;
-use crate::queues::{self, Declared, Generation};
+use crate::queues::{self, Declared, Named};
 use crate::stop::Stop;
 
 /// The tutorial's queue.
@@ -138,16 +138,19 @@ pub fn integer(answer: &str) -> Option<String> {
 /// `rpc-server`: answers requests on `queue` until the limits or Ctrl-C.
 pub fn server(
     run: Consuming<'_>,
-    queue: &str,
-    generation: Generation,
+    queue: &Named,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
+    let Named {
+        name: queue,
+        generation,
+    } = queue;
     let session = run.broker.session()?;
     let ended = {
         let channel = &session.channel;
         let consumer = session.within("setting up the consumer", || {
             session.prefetch(1)?;
-            let q = queues::declare(channel, queue, Declared::transient_classic(generation))?;
+            let q = queues::declare(channel, queue, Declared::transient_classic(*generation))?;
             q.consume(ConsumerOptions::default())
                 .map_err(|e| Error::amqp(format!("consuming from queue '{queue}'"), e))
         })?;

@@ -1,7 +1,16 @@
-use super::*;
-use crate::cli::Args;
-use common::cli::{Parsed, parse_from};
+//! The command line as a user meets it before anything is connected: what argh's parsers
+//! refuse, the tutorials' defaults, and the usage errors of each command's checks, each naming
+//! its command, through [`run`] itself.
+
 use std::ffi::OsString;
+use std::time::Duration;
+
+use argh::{FromArgs, SubCommand};
+use common::cli::{Parsed, parse_from};
+use common::output::Out;
+
+use super::producer::{Emitter, Source};
+use super::*;
 
 fn parse(args: &[&str]) -> Parsed<Args> {
     let args: Vec<OsString> = std::iter::once("rabbit-ops")
@@ -18,13 +27,29 @@ fn args(words: &[&str]) -> Args {
     }
 }
 
-fn job_of(words: &[&str]) -> Result<Job, Error> {
-    validate(args(words)).map(|o| o.job)
+/// The subcommand `T` of `words` (its name first), as `rabbit-ops <words>` parses it.
+fn command<T: FromArgs + SubCommand>(words: &[&str]) -> T {
+    let (name, rest) = words.split_first().expect("a subcommand");
+    assert_eq!(*name, T::COMMAND.name, "{words:?}");
+    T::from_args(&["rabbit-ops", name], rest).unwrap_or_else(|e| panic!("{words:?}: {}", e.output))
+}
+
+/// What the command line `words` comes to before anything is connected: the usage error of
+/// the command's checks, or `Ok` when they all passed (the broker's URL, `bad://`, is then
+/// refused: still no connection).
+fn check(words: &[&str]) -> Result<(), Error> {
+    let mut all = vec!["--url", "bad://"];
+    all.extend(words);
+    match run(args(&all), &mut Out::new(Vec::new())) {
+        Err(Error::BadUrl { .. }) => Ok(()),
+        Err(e) => Err(e),
+        Ok(()) => panic!("{words:?}: ran without a broker"),
+    }
 }
 
 /// The usage error of `words`: its message and the command whose help it points to.
 fn usage(words: &[&str]) -> (String, Option<&'static str>) {
-    match job_of(words) {
+    match check(words) {
         Err(Error::Usage { what, command }) => (what, command),
         other => panic!("{words:?}: not a usage error: {other:?}"),
     }
@@ -32,8 +57,8 @@ fn usage(words: &[&str]) -> (String, Option<&'static str>) {
 
 #[test]
 fn counts_and_seconds_are_checked_by_the_parser() {
-    assert_eq!(super::super::args::positive("3"), Ok(3));
-    assert!(super::super::args::positive("0").is_err());
+    assert_eq!(values::positive("3"), Ok(3));
+    assert!(values::positive("0").is_err());
     for bad in [
         &["receive", "--count", "0"][..],
         &["--connect-timeout", "0", "send"],
@@ -46,48 +71,35 @@ fn counts_and_seconds_are_checked_by_the_parser() {
 
 #[test]
 fn messages_default_like_the_tutorials() {
-    let Ok(Job::Send { queue, message, .. }) = job_of(&["send"]) else {
-        panic!()
-    };
+    let send::Options { queue, message } = send::check(command(&["send"])).unwrap();
     assert_eq!(
-        (queue.as_str(), message.as_str()),
+        (queue.name.as_str(), message.as_str()),
         ("hello", "Hello World!")
     );
-    let Ok(Job::NewTask {
+    let new_task::Options {
         queue,
-        messages,
+        tasks,
         publish,
-        ..
-    }) = job_of(&["new-task", "First", "message."])
-    else {
-        panic!()
-    };
-    assert_eq!(queue, "task_queue");
-    assert_eq!(messages, Source::Words("First message.".into()));
+    } = new_task::check(command(&["new-task", "First", "message."])).unwrap();
+    assert_eq!(queue.name, "task_queue");
+    assert_eq!(tasks, Source::Words("First message.".into()));
     assert!(publish.confirm);
-    let Ok(Job::RpcClient {
+    let rpc_client::Options {
         n,
         concurrency,
         timeout,
         ..
-    }) = job_of(&["rpc-client"])
-    else {
-        panic!()
-    };
+    } = rpc_client::check(command(&["rpc-client"])).unwrap();
     assert_eq!(
         (n.as_str(), concurrency, timeout),
         ("30", 1, Duration::from_secs(10))
     );
-    let Ok(Job::RpcClient { n, .. }) = job_of(&["rpc-client", "--", "-1"]) else {
-        panic!()
-    };
+    let rpc_client::Options { n, .. } =
+        rpc_client::check(command(&["rpc-client", "--", "-1"])).unwrap();
     assert_eq!(n, "-1");
-    let Ok(Job::Emit {
+    let Emitter {
         envelope, messages, ..
-    }) = job_of(&["emit-log-topic"])
-    else {
-        panic!()
-    };
+    } = emit_log_topic::check(command(&["emit-log-topic"])).unwrap();
     assert_eq!(envelope.routing_key, "anonymous.info");
     assert_eq!(messages, Source::Words("Hello World!".into()));
 }
@@ -139,31 +151,14 @@ fn usage_errors_say_what_and_name_the_command() {
     for (words, command, what) in cases {
         assert_eq!(usage(words), (what.to_owned(), Some(command)), "{words:?}");
     }
-    assert!(job_of(&["receive-logs-headers", "--match", "any", "a=b"]).is_ok());
+    assert!(check(&["receive-logs-headers", "--match", "any", "a=b"]).is_ok());
     // Only the words after the routing key are a message.
-    assert!(job_of(&["emit-log-direct", "--stdin", "error"]).is_ok());
-    assert!(job_of(&["emit-log-direct", "--stdin", "error", "x"]).is_err());
-    let e = job_of(&["rpc-client", "--concurrency", "1000000"]).unwrap_err();
+    assert!(check(&["emit-log-direct", "--stdin", "error"]).is_ok());
+    assert!(check(&["emit-log-direct", "--stdin", "error", "x"]).is_err());
+    let e = check(&["rpc-client", "--concurrency", "1000000"]).unwrap_err();
     assert_eq!(
         e.to_string(),
         "--concurrency must be at most 100000, not 1000000"
     );
     assert_eq!(common::exit::ExitStatus::exit_code(&e), 2);
-}
-
-#[test]
-fn leading_pairs_are_headers() {
-    let words: Vec<String> = ["format=pdf", "type=report", "a", "b=c"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    let (h, rest) = split_headers("emit-log-headers", &words).unwrap();
-    assert_eq!(
-        h,
-        [
-            ("format".into(), "pdf".into()),
-            ("type".into(), "report".into())
-        ]
-    );
-    assert_eq!(rest, ["a", "b=c"]);
 }

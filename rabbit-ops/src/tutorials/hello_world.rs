@@ -3,19 +3,20 @@
 
 use std::io::Write;
 
-use amiquip::{Exchange, Publish};
+use amiquip::AmqpProperties;
 use common::output::Out;
 
 use crate::broker::Broker;
-use crate::consume::{Consuming, Ended, ack, printing};
+use crate::consume::{Consuming, Ended, Flow};
 use crate::error::Error;
-use crate::queues::{self, Declared, Generation};
+use crate::publish::{self, Messages, Outgoing, Publisher};
+use crate::queues::{self, Declared, Generation, Named};
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "hello";
 /// The tutorial's message.
 pub const MESSAGE: &str = "Hello World!";
-/// What a consumer of a queue prints once it is ready (tutorials 1 and 2).
+/// What the consumer prints once it is ready.
 pub const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 
 /// How `hello` is declared: a durable quorum queue today, classic non-durable with `--classic`.
@@ -24,22 +25,28 @@ pub fn declared(generation: Generation) -> Declared {
 }
 
 /// `send`: declares the queue, publishes `message` to it, prints ` [x] Sent 'Hello World!'`.
+///
+/// It publishes through the one [`Publisher`], as the tutorial does: no confirms, and a lost
+/// connection is the error ([`publish::Options::ONCE`]).
 pub fn send(
     broker: &Broker,
-    queue: &str,
-    generation: Generation,
+    queue: &Named,
     message: &str,
     out: &mut Out<impl Write>,
 ) -> Result<(), Error> {
-    let session = broker.session()?;
-    session.within(&format!("declaring queue '{queue}'"), || {
-        queues::declare(&session.channel, queue, declared(generation))
+    let Named { name, generation } = queue;
+    let declaring = format!("declaring queue '{name}'");
+    let publisher = Publisher::setting_up(broker, publish::Options::ONCE, declaring, |channel| {
+        queues::declare(channel, name, declared(*generation)).map(drop)
     })?;
-    Exchange::direct(&session.channel)
-        .publish(Publish::new(message.as_bytes(), queue))
-        .map_err(|e| Error::amqp(format!("publishing to queue '{queue}'"), e))?;
-    out.line(format_args!(" [x] Sent '{message}'"))?;
-    session.close()
+    let sent = publisher.send_all(Messages::one(message), out, |message| {
+        let line = format!(" [x] Sent '{message}'");
+        (
+            Outgoing::to_queue(name, message, AmqpProperties::default()),
+            line,
+        )
+    });
+    sent.map(drop)
 }
 
 /// `receive`: declares the queue, prints [`WAITING`], then ` [x] Received ...` per message.
@@ -49,22 +56,9 @@ pub fn send(
 /// nothing it could not print.
 pub fn receive(
     run: Consuming<'_>,
-    queue: &str,
-    generation: Generation,
+    queue: &Named,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
-    printing(
-        run,
-        out,
-        WAITING,
-        |channel| {
-            queues::declare(channel, queue, declared(generation))?;
-            Ok(queue.to_owned())
-        },
-        |out, consumer, delivery| {
-            let body = String::from_utf8_lossy(&delivery.body);
-            out.line(format_args!(" [x] Received {body}"))?;
-            ack(consumer, delivery)
-        },
-    )
+    let hello = (queue.name.as_str(), declared(queue.generation));
+    queues::receive(run, out, hello, None, WAITING, |_, _| Ok(Flow::Continue))
 }

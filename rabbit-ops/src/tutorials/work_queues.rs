@@ -10,18 +10,17 @@ use amiquip::AmqpProperties;
 use common::output::Out;
 
 use crate::broker::Broker;
-use crate::consume::{Consuming, Ended, Flow, ack, printing};
+use crate::consume::{Consuming, Ended, Flow};
 use crate::error::Error;
-use crate::hello::WAITING;
-use crate::publish::{self, Messages, Outgoing, Publisher};
-use crate::queues::{self, Declared, Generation};
+use crate::publish::{self, Messages, Outgoing, PERSISTENT, Publisher};
+use crate::queues::{self, Declared, Generation, Named};
 
 /// The tutorial's queue.
 pub const QUEUE: &str = "task_queue";
 /// The tutorial's default message.
 pub const MESSAGE: &str = "Hello World!";
-/// AMQP delivery mode of a persistent message.
-pub const PERSISTENT: u8 = 2;
+/// What a worker prints once it is ready.
+pub const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
 
 /// How `task_queue` is declared: a durable quorum queue today (replicated over the nodes of a
 /// cluster), classic and durable with `--classic`. Producers and workers must agree.
@@ -41,24 +40,21 @@ pub fn work_time(body: &str, dot: Duration) -> Duration {
 /// tasks not confirmed when the connection is lost are published again after reconnecting.
 pub fn new_task(
     broker: &Broker,
-    queue: &str,
-    generation: Generation,
-    options: publish::Options,
+    queue: &Named,
     tasks: Messages,
+    options: publish::Options,
     out: &mut Out<impl Write>,
 ) -> Result<publish::Published, Error> {
+    let persistent = AmqpProperties::default().with_delivery_mode(PERSISTENT);
     let publisher = Publisher::new(broker, options, |channel| {
-        queues::declare(channel, queue, task_queue(generation)).map(drop)
+        queues::declare(channel, &queue.name, task_queue(queue.generation)).map(drop)
     })?;
     publisher.send_all(tasks, out, |task| {
         let line = format!(" [x] Sent {task}");
-        let message = Outgoing {
-            exchange: String::new(),
-            routing_key: queue.to_owned(),
-            body: task.into_bytes(),
-            properties: AmqpProperties::default().with_delivery_mode(PERSISTENT),
-        };
-        (message, line)
+        (
+            Outgoing::to_queue(&queue.name, task, persistent.clone()),
+            line,
+        )
     })
 }
 
@@ -66,36 +62,23 @@ pub fn new_task(
 /// Done line could not be printed, stdout being closed, is not acknowledged).
 ///
 /// Ctrl-C during the work leaves the task unacknowledged: the broker gives it to another worker.
-/// A lost connection is recovered (see [`crate::consume::recovering`]); the task being worked on then comes
-/// back from the broker, so it may be done twice.
+/// A lost connection is recovered (see [`crate::consume::recovering`]); the task being worked
+/// on then comes back from the broker, so it may be done twice.
 pub fn worker(
     run: Consuming<'_>,
-    queue: &str,
-    generation: Generation,
+    queue: &Named,
     dot: Duration,
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
-    printing(
-        run,
-        out,
-        WAITING,
-        |channel| {
-            channel
-                .qos(0, 1, false)
-                .map_err(|e| Error::amqp("setting prefetch to 1", e))?;
-            queues::declare(channel, queue, task_queue(generation))?;
-            Ok(queue.to_owned())
-        },
-        |out, consumer, delivery| {
-            let body = String::from_utf8_lossy(&delivery.body).into_owned();
-            out.line(format_args!(" [x] Received {body}"))?;
-            if !run.stop.sleep(work_time(&body, dot)) {
-                return Ok(Flow::Stop);
-            }
-            out.line(format_args!(" [x] Done"))?;
-            ack(consumer, delivery)
-        },
-    )
+    let tasks = (queue.name.as_str(), task_queue(queue.generation));
+    // Prefetch 1: a busy worker gets no new task (fair dispatch).
+    queues::receive(run, out, tasks, Some(1), WAITING, |out, task| {
+        if !run.stop.sleep(work_time(task, dot)) {
+            return Ok(Flow::Stop);
+        }
+        out.line(format_args!(" [x] Done"))?;
+        Ok(Flow::Continue)
+    })
 }
 
 #[cfg(test)]

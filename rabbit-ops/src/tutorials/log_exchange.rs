@@ -1,48 +1,47 @@
-//! Tutorials 3-5 and the headers exchange: a log emitter publishes to an exchange, each
-//! receiver binds its own server-named exclusive queue to it and prints what arrives.
+//! The machinery tutorials 3, 4 and 5 and the headers exchange share: an emitter publishes log
+//! messages to an exchange; each receiver declares a queue of its own (server-named and
+//! exclusive: it goes with the connection), binds it to the exchange, and prints what arrives.
+//! What differs from one tutorial to the next is the exchange's type ([`Kind`]), that is how
+//! it routes, and so what a line shows:
 //!
-//! - fanout (`logs`): every bound queue gets every message, the routing key is ignored;
-//! - direct (`direct_logs`): a queue gets the messages whose routing key equals a binding key;
-//! - topic (`topic_logs`): binding keys are patterns over dot-separated words, `*` is exactly one
-//!   word and `#` zero or more;
-//! - headers (`headers_logs`): the routing key is ignored, the message's headers are matched
-//!   against the binding's, all of them (`x-match: all`) or any one (`x-match: any`).
+//! - fanout ([`publish_subscribe`](super::publish_subscribe), `logs`): every bound queue gets
+//!   every message, the routing key is ignored;
+//! - direct ([`routing`](super::routing), `direct_logs`): a queue gets the messages whose
+//!   routing key equals a binding key;
+//! - topic ([`topics`](super::topics), `topic_logs`): binding keys are patterns over
+//!   dot-separated words, `*` is exactly one word and `#` zero or more;
+//! - headers ([`headers`](super::headers), `headers_logs`): the routing key is ignored, the
+//!   message's headers are matched against the binding's, all of them (`x-match: all`) or any
+//!   one (`x-match: any`).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
-use amiquip::{AmqpProperties, AmqpValue, Delivery, ExchangeType, FieldTable};
+use amiquip::{AmqpProperties, Delivery, ExchangeType, FieldTable};
 use common::output::Out;
 
+use super::headers::{header_table, headers_text};
 use crate::broker::{Broker, bind, declare_exchange, exclusive_queue};
 use crate::consume::{Consuming, Ended, ack, printing};
 use crate::error::Error;
 use crate::publish::{self, Messages, Outgoing, Publisher};
 
+/// What a receiver prints once its queue is bound.
+pub const WAITING: &str = " [*] Waiting for logs. To exit press CTRL+C";
+
 /// Which of the four tutorials: the exchange type and how a received message is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// `emit-log` / `receive-logs`.
+    /// Tutorial 3: `emit-log` / `receive-logs`.
     Fanout,
-    /// `emit-log-direct` / `receive-logs-direct`.
+    /// Tutorial 4: `emit-log-direct` / `receive-logs-direct`.
     Direct,
-    /// `emit-log-topic` / `receive-logs-topic`.
+    /// Tutorial 5: `emit-log-topic` / `receive-logs-topic`.
     Topic,
-    /// `emit-log-headers` / `receive-logs-headers`.
+    /// The headers exchange: `emit-log-headers` / `receive-logs-headers`.
     Headers,
 }
 
 impl Kind {
-    /// The tutorial's exchange name.
-    pub fn default_exchange(self) -> &'static str {
-        match self {
-            Kind::Fanout => "logs",
-            Kind::Direct => "direct_logs",
-            Kind::Topic => "topic_logs",
-            Kind::Headers => "headers_logs",
-        }
-    }
-
     fn exchange_type(self) -> ExchangeType {
         match self {
             Kind::Fanout => ExchangeType::Fanout,
@@ -64,45 +63,6 @@ impl Kind {
             }
         }
     }
-}
-
-/// The message's headers as `k=v,k=v` (sorted by name).
-pub fn headers_text(headers: &FieldTable) -> String {
-    headers
-        .iter()
-        .map(|(k, v)| format!("{k}={}", value_text(v)))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn value_text(v: &AmqpValue) -> String {
-    match v {
-        AmqpValue::LongString(s) => s.clone(),
-        AmqpValue::Boolean(b) => b.to_string(),
-        AmqpValue::ShortShortInt(n) => n.to_string(),
-        AmqpValue::ShortShortUInt(n) => n.to_string(),
-        AmqpValue::ShortInt(n) => n.to_string(),
-        AmqpValue::ShortUInt(n) => n.to_string(),
-        AmqpValue::LongInt(n) => n.to_string(),
-        AmqpValue::LongUInt(n) => n.to_string(),
-        AmqpValue::LongLongInt(n) => n.to_string(),
-        AmqpValue::ByteArray(b) => String::from_utf8_lossy(b).into_owned(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Parses `KEY=VALUE` words into a header table; `None` for a word that is not one.
-pub fn parse_header(word: &str) -> Option<(String, String)> {
-    let (k, v) = word.split_once('=')?;
-    (!k.is_empty()).then(|| (k.to_owned(), v.to_owned()))
-}
-
-/// A header table from `KEY=VALUE` pairs (string values).
-pub fn header_table(pairs: &[(String, String)]) -> FieldTable {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.clone(), AmqpValue::LongString(v.clone())))
-        .collect::<BTreeMap<_, _>>()
 }
 
 /// What a log message carries besides its body.
@@ -156,25 +116,23 @@ pub fn emit(
 pub struct Binding {
     /// The binding key (empty for fanout and headers).
     pub key: String,
-    /// Binding arguments (`x-match` and the headers, for the headers exchange).
+    /// Binding arguments (`x-match` and the headers, for the headers exchange:
+    /// [`binding_arguments`](super::headers::binding_arguments)).
     pub arguments: FieldTable,
 }
 
-/// The binding of a headers receiver: match `all` or `any` of `headers`.
-pub fn headers_binding(headers: &[(String, String)], any: bool) -> Binding {
-    let mut arguments = header_table(headers);
-    arguments.insert(
-        "x-match".to_owned(),
-        AmqpValue::LongString(if any { "any" } else { "all" }.to_owned()),
-    );
-    Binding {
-        key: String::new(),
-        arguments,
+impl Binding {
+    /// A binding by routing key (direct) or pattern (topic), without arguments.
+    pub fn key(key: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            arguments: FieldTable::new(),
+        }
     }
 }
 
 /// `receive-logs*`: declares the exchange and an exclusive server-named queue, binds it,
-/// prints ` [*] Waiting for logs. To exit press CTRL+C`, then one line per message.
+/// prints [`WAITING`], then one line per message.
 ///
 /// After a lost connection the exclusive queue is gone with it: a new one is declared and bound
 /// again (messages published in between reached no queue of ours).
@@ -188,7 +146,7 @@ pub fn receive(
     printing(
         run,
         out,
-        " [*] Waiting for logs. To exit press CTRL+C",
+        WAITING,
         |channel| {
             let ex = declare_exchange(channel, exchange, kind.exchange_type())?;
             let q = exclusive_queue(channel)?;
@@ -202,28 +160,4 @@ pub fn receive(
             ack(consumer, delivery)
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_print_sorted() {
-        let t = header_table(&[
-            ("type".into(), "report".into()),
-            ("format".into(), "pdf".into()),
-        ]);
-        assert_eq!(headers_text(&t), "format=pdf,type=report");
-        let b = headers_binding(&[("format".into(), "pdf".into())], true);
-        assert_eq!(headers_text(&b.arguments), "format=pdf,x-match=any");
-    }
-
-    #[test]
-    fn header_words() {
-        assert_eq!(parse_header("a=b=c"), Some(("a".into(), "b=c".into())));
-        assert_eq!(parse_header("a="), Some(("a".into(), String::new())));
-        assert_eq!(parse_header("=b"), None);
-        assert_eq!(parse_header("plain"), None);
-    }
 }
