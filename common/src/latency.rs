@@ -179,12 +179,16 @@ impl Summary {
         })
     }
 
-    /// Two report lines, `latency (corrected, from the due time): p50 …` and
-    /// `latency (service, from the send):          p50 …`.
+    /// Two report lines, aligned:
+    /// `latency from the due time (corrected): p50 … ms` and
+    /// `latency from the send (service):       p50 … ms`.
     pub fn lines(&self) -> String {
         format!(
-            "latency (corrected, from the due time): {}\nlatency (service, from the send):        {}",
-            self.corrected, self.service
+            "{:<39}{}\n{:<39}{}",
+            "latency from the due time (corrected):",
+            self.corrected,
+            "latency from the send (service):",
+            self.service
         )
     }
 }
@@ -232,6 +236,11 @@ mod tests {
         assert_eq!(
             s.service.to_string(),
             "p50 0.500 p90 0.700 p99 0.700 p99.9 0.700 p99.99 0.700 max 0.700 ms"
+        );
+        assert_eq!(
+            s.lines(),
+            "latency from the due time (corrected): p50 1.500 p90 2.501 p99 2.501 p99.9 2.501 p99.99 2.501 max 2.501 ms\n\
+             latency from the send (service):       p50 0.500 p90 0.700 p99 0.700 p99.9 0.700 p99.99 0.700 max 0.700 ms"
         );
         assert_eq!(Latency::new().summary(), Summary::default());
         l.reset();
