@@ -2,7 +2,9 @@
 //! the shutdown signal ([`shutdown`]), exit codes and the one-line error report ([`exit`]),
 //! open-file limits ([`limits`]), secret redaction ([`redact`]), the one runtime builder
 //! ([`runtime`]), the one reconnect backoff ([`retry`]), listeners and the shared accept loop
-//! ([`net`]), durations in words ([`fmt`]) and the stdout writer ([`output`]).
+//! ([`net`]), durations in words ([`fmt`]), the stdout writer ([`output`]), and what every bench
+//! measures alike: load at a fixed rate ([`schedule`]), two latencies in HDR histograms
+//! ([`latency`]) and the live line ([`progress`]).
 //!
 //! ```
 //! use common::addr::{parse_connect_addr, parse_listen_addr};
@@ -25,14 +27,17 @@ pub mod addr;
 pub mod cli;
 pub mod exit;
 pub mod fmt;
+pub mod latency;
 pub mod limits;
 pub mod logging;
 pub mod net;
 pub mod output;
 pub mod probe;
+pub mod progress;
 pub mod redact;
 pub mod retry;
 pub mod runtime;
+pub mod schedule;
 pub mod shutdown;
 pub mod tls;
 
