@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use common::net::Ctx;
 
 use crate::Error;
-use crate::conn::{self, Cut, peer_name};
+use crate::reply::{self, Cut, peer_name};
 
 /// How the poem is written.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -175,7 +175,6 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stats, Error> {
-    let counters = Arc::new(Counters::default());
     let Config {
         poem,
         mode,
@@ -183,6 +182,7 @@ pub async fn run(
         grace,
         stall_timeout,
     } = config;
+    let counters = Arc::new(Counters::default());
     let on_accept =
         |stream: std::net::TcpStream, permit: OwnedSemaphorePermit, ctx: &Ctx| match mode {
             Mode::Fast => serve_fast(stream, permit, &poem, stall_timeout, &counters, ctx),
@@ -243,11 +243,11 @@ fn serve_fast(
                 return;
             }
         };
-        match conn::write_all(&mut stream, &poem[sent..], stall, &abort).await {
+        match reply::write_all(&mut stream, &poem[sent..], stall, &abort).await {
             Ok(()) => counters.delivered(poem.len()),
             Err(cut) => {
                 log_cut(stream.peer_addr(), &cut);
-                conn::reset(stream);
+                reply::reset(stream);
                 counters.cut(sent);
             }
         }
@@ -278,7 +278,7 @@ async fn serve_slow(
                 }
             }
             let end = piece_end(poem, sent, num_bytes);
-            conn::write_all(&mut stream, &poem[sent..end], stall, abort).await?;
+            reply::write_all(&mut stream, &poem[sent..end], stall, abort).await?;
             sent = end;
         }
         Ok(())
@@ -287,7 +287,7 @@ async fn serve_slow(
         Ok(()) => Ok(()),
         Err(cut) => {
             log_cut(stream.peer_addr(), &cut);
-            conn::reset(stream);
+            reply::reset(stream);
             Err(sent)
         }
     }

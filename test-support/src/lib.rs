@@ -35,12 +35,12 @@ mod closed;
 mod help;
 mod limits;
 mod net;
+#[cfg(test)]
+mod panics;
 mod process;
 mod rabbit;
 mod redis_server;
 mod services;
-#[cfg(test)]
-mod testing;
 mod tls;
 
 pub use closed::{Closed, run_with_closed_stderr, run_with_closed_stdout};

@@ -15,6 +15,8 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
+use crate::services::temp_dir;
+
 /// The only name in the [`ServerCert::WrongName`] certificate (a name that never resolves).
 pub const WRONG_NAME: &str = "elsewhere.invalid";
 
@@ -75,11 +77,7 @@ impl TestPki {
     /// # Panics
     /// When rcgen fails or the folder cannot be written.
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("test-pki-")
-            .tempdir()
-            .expect("a temporary folder");
-        let pki = Self(Arc::new(dir));
+        let pki = Self(Arc::new(temp_dir("test-pki-")));
         let ca = pki.ca_files("ca", "lessons test CA");
         let other = pki.ca_files("other-ca", "lessons unrelated CA");
         let server = || ExtendedKeyUsagePurpose::ServerAuth;

@@ -10,7 +10,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::TlsError;
+use super::error::TlsError;
 
 /// A file's bytes, or [`TlsError::Read`] naming the flag and the path.
 pub(super) fn read(flag: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {

@@ -207,12 +207,9 @@ async fn talk(mode: &Mode, timeout: Duration, out: &mut Out<impl Write>) -> Resu
     let stop = common::shutdown::install()
         .map_err(|e| Error::io("cannot install the signal handlers", e))?;
     match mode {
-        &Mode::Relay { addr, udp: true } => {
+        &Mode::Relay { addr, udp } => {
             let input = tokio::io::BufReader::new(tokio::io::stdin());
-            client::relay_udp(addr, input, out, timeout, stop).await?;
-        }
-        &Mode::Relay { addr, udp: false } => {
-            client::relay(addr, tokio::io::stdin(), out, timeout, stop).await?;
+            client::relay(addr, udp, input, out, timeout, stop).await?;
         }
         Mode::Echo { addr, message, udp } => {
             let echo = async {

@@ -19,7 +19,7 @@ use common::shutdown::Signal;
 use tokio_util::sync::CancellationToken;
 
 use super::console::Console;
-use crate::client::download::Checks;
+use crate::client::check::Checks;
 use crate::client::{Options, Settled, Summary, download_all};
 use crate::{Error, limits};
 

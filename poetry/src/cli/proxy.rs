@@ -68,7 +68,7 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     config.grace = args.grace;
     config.max_connections = max_connections;
     config.max_poem_size = max_poem_size;
-    common::net::run_server(
+    common::server::run_server(
         1,
         async || common::net::bind(addr),
         |local| format!("Proxying {upstream} on {local}."),

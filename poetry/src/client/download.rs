@@ -13,7 +13,8 @@ use common::probe::{Outcome, Refusal};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{FetchError, check, get_poem};
+use super::check::{self, Checks};
+use super::fetch::{FetchError, get_poem};
 use crate::transform::{self, Transform, TransformError};
 
 /// How to download.
@@ -33,29 +34,6 @@ pub struct Options {
     /// Cancelled (by a signal) to stop: downloads in progress are dropped, the ones not begun
     /// are not begun, both settle as interrupted; a check's waiting ends.
     pub stop: CancellationToken,
-}
-
-/// Downloads as readiness checks: each goes through `common::probe::check_all` (see
-/// [`super::check`]), which tries a server that is not ready again until `wait` has gone (or
-/// [`Options::stop`]: what is not ready then stays a failure).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Checks {
-    /// How long a download may keep trying a server that is not ready, from its start;
-    /// `None`: one try.
-    pub wait: Option<Duration>,
-}
-
-/// One download, settled, as [`download_all`] hands it on (in the addresses' order).
-#[derive(Debug)]
-pub struct Settled {
-    /// The task's number, from 1, in argument order.
-    pub task: usize,
-    /// The poem, when it arrived whole (transformed when that was asked for and worked).
-    pub poem: Option<Bytes>,
-    /// The check's outcome, when the downloads are checks ([`Options::checks`]).
-    pub check: Option<Outcome>,
-    /// [`Options::stop`] ended the download before it was over (or before it began).
-    pub interrupted: bool,
 }
 
 /// What happened to one download, for the lines on stderr.
@@ -226,6 +204,19 @@ pub async fn download_all<E>(
         interrupted: stopped,
         elapsed: start.elapsed(),
     })
+}
+
+/// One download, settled, as [`download_all`] hands it on (in the addresses' order).
+#[derive(Debug)]
+pub struct Settled {
+    /// The task's number, from 1, in argument order.
+    pub task: usize,
+    /// The poem, when it arrived whole (transformed when that was asked for and worked).
+    pub poem: Option<Bytes>,
+    /// The check's outcome, when the downloads are checks ([`Options::checks`]).
+    pub check: Option<Outcome>,
+    /// [`Options::stop`] ended the download before it was over (or before it began).
+    pub interrupted: bool,
 }
 
 impl Settled {

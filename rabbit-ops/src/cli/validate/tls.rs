@@ -37,7 +37,7 @@ pub(crate) fn client(flags: Flags, urls: &[String]) -> Result<Option<TlsClient>,
         };
     }
     let tls = options.load().map_err(|e| {
-        let line = common::exit::report(&e);
+        let line = common::cli::report(&e);
         usage(line.strip_prefix("error: ").unwrap_or(&line).to_owned())
     })?;
     let client = TlsClient::new(&tls).map_err(usage)?;
