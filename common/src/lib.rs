@@ -1,10 +1,11 @@
 //! Pieces every lesson binary shares: address parsing ([`addr`]), the two ends of `main`
 //! (arguments in, the exit code and the one-line error report out: [`cli`]), logging set-up
-//! ([`logging`]), the shutdown signal ([`shutdown`]), exit codes ([`exit`]), open-file limits
-//! ([`limits`]), secret redaction ([`redact`]), the one runtime builder ([`runtime`]), the one
-//! reconnect backoff ([`retry`]), listeners, the shared accept loop and I/O errors in words
-//! ([`net`]), the life of a server binary ([`server`]), durations in words ([`duration`]), the
-//! stdout writer ([`output`]), readiness checks ([`probe`]) and the TLS options ([`tls`]).
+//! ([`logging`]), the shutdown signal ([`shutdown`]), exit codes ([`exit`]), a file the user
+//! named ([`file`]), open-file limits ([`limits`]), secret redaction ([`redact`]), the one
+//! runtime builder ([`runtime`]), the one reconnect backoff ([`retry`]), listeners, the shared
+//! accept loop and I/O errors in words ([`net`]), the life of a server binary ([`server`]),
+//! durations in words ([`duration`]), the stdout writer ([`output`]), readiness checks
+//! ([`probe`]) and the TLS options ([`tls`]).
 //!
 //! No module imports one that imports it back: [`exit`] is a leaf every error type reaches, and
 //! the modules that put the pieces together ([`cli`], [`server`], [`probe`]) sit on top.
@@ -30,6 +31,7 @@ pub mod addr;
 pub mod cli;
 pub mod duration;
 pub mod exit;
+pub mod file;
 pub mod limits;
 pub mod logging;
 pub mod net;

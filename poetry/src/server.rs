@@ -129,43 +129,26 @@ impl Counters {
 /// Reads the poem file: `No such file: <path>` when it is missing, `<path> is not a regular
 /// file` for a device, a FIFO or a folder (checked before it is opened: opening a FIFO would
 /// block until a writer comes, and `/dev/zero` never ends), `<path>: poem larger than <max>
-/// bytes` over `max`. Never reads more than `max + 1` bytes, even from a file that grows.
+/// bytes` over `max` ([`common::file::read_regular`]: never more than `max + 1` bytes read, even
+/// from a file that grows).
 pub fn load_poem(path: &Path, max: usize) -> Result<Bytes, Error> {
-    use std::io::Read;
-    let failed = |cause: io::Error| match cause.kind() {
-        io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-        _ => Error::ReadPoem {
-            path: path.to_owned(),
-            cause,
-        },
-    };
-    let regular = |meta: &std::fs::Metadata| {
-        if !meta.is_file() {
-            return Err(Error::NotRegularFile(path.to_owned()));
-        }
-        if meta.len() > max as u64 {
-            return Err(Error::PoemFileTooLarge {
+    use common::file::{FileError, read_regular};
+    read_regular(path, max)
+        .map(Bytes::from)
+        .map_err(|e| match e {
+            FileError::NotRegular => Error::NotRegularFile(path.to_owned()),
+            FileError::TooLarge { max } => Error::PoemFileTooLarge {
                 path: path.to_owned(),
                 max,
-            });
-        }
-        Ok(meta.len() as usize)
-    };
-    regular(&std::fs::metadata(path).map_err(failed)?)?;
-    let file = std::fs::File::open(path).map_err(failed)?;
-    // The file opened is the one checked (and not another put in its place since).
-    let size = regular(&file.metadata().map_err(failed)?)?;
-    let mut poem = Vec::with_capacity(size.saturating_add(1));
-    file.take(max as u64 + 1)
-        .read_to_end(&mut poem)
-        .map_err(failed)?;
-    if poem.len() > max {
-        return Err(Error::PoemFileTooLarge {
-            path: path.to_owned(),
-            max,
-        });
-    }
-    Ok(Bytes::from(poem))
+            },
+            FileError::Io(cause) if cause.kind() == io::ErrorKind::NotFound => {
+                Error::NoSuchFile(path.to_owned())
+            }
+            FileError::Io(cause) => Error::ReadPoem {
+                path: path.to_owned(),
+                cause,
+            },
+        })
 }
 
 /// Serves the poem on `listener` until `shutdown` resolves, then finishes (or, after the grace

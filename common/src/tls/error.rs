@@ -24,6 +24,25 @@ pub enum TlsError {
         #[source]
         source: io::Error,
     },
+    /// A file that is not a regular file (a device such as `/dev/zero`, a FIFO, a folder):
+    /// refused before it is opened.
+    #[error("cannot read {flag} '{}': not a regular file", path.display())]
+    NotRegular {
+        /// `--cacert`, `--cert` or `--key`.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+    /// A file larger than [`MAX_PEM_FILE`](super::MAX_PEM_FILE): refused before it is read.
+    #[error("cannot read {flag} '{}': larger than {max} bytes", path.display())]
+    TooLarge {
+        /// `--cacert`, `--cert` or `--key`.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The bound.
+        max: usize,
+    },
     /// A file without what it should hold (never quoting its content).
     #[error("{flag} '{}': {problem}", path.display())]
     Bad {
@@ -52,9 +71,12 @@ impl crate::exit::ExitStatus for TlsError {
     /// missing file); the system's roots and rustls' refusals are [`FAILURE`](crate::exit::FAILURE).
     fn exit_code(&self) -> u8 {
         match self {
-            Self::CertWithoutKey | Self::KeyWithoutCert | Self::Read { .. } | Self::Bad { .. } => {
-                crate::exit::USAGE
-            }
+            Self::CertWithoutKey
+            | Self::KeyWithoutCert
+            | Self::Read { .. }
+            | Self::NotRegular { .. }
+            | Self::TooLarge { .. }
+            | Self::Bad { .. } => crate::exit::USAGE,
             Self::SystemRoots { .. } | Self::Config(_) => crate::exit::FAILURE,
         }
     }

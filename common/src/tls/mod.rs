@@ -2,11 +2,11 @@
 //! `amqps://`): `--cacert FILE`, `--cert FILE --key FILE` and `--insecure`.
 //!
 //! [`TlsOptions`] holds the flags as given; [`TlsOptions::load`] checks them before any
-//! connection is made: `--cert` and `--key` come together, every file is read and its PEM
-//! parsed, the key must belong to the certificate. The resulting [`Tls`] hands the PEM bytes to
-//! the libraries that want them (the redis crate's `TlsCertificates`, native-tls'
-//! `Certificate::from_der` and `Identity::from_pkcs8`), or builds a rustls `ClientConfig`
-//! ([`Tls::rustls_client_config`]):
+//! connection is made: `--cert` and `--key` come together, every file is read (a regular file
+//! of at most [`MAX_PEM_FILE`] bytes) and its PEM parsed, the key must belong to the
+//! certificate. The resulting [`Tls`] hands the PEM bytes to the libraries that want them (the
+//! redis crate's `TlsCertificates`, native-tls' `Certificate::from_der` and
+//! `Identity::from_pkcs8`), or builds a rustls `ClientConfig` ([`Tls::rustls_client_config`]):
 //!
 //! - trust: the system's roots (rustls-native-certs: `SSL_CERT_FILE`/`SSL_CERT_DIR`, else the
 //!   system's bundle) by default; only the `--cacert` roots when given;
@@ -40,6 +40,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ConfigBuilder, RootCertStore};
 
 pub use error::TlsError;
+pub use files::MAX_PEM_FILE;
 pub use verify::{describe, describe_error};
 
 /// The one stderr line a tool prints when `--insecure` is used.
@@ -76,7 +77,8 @@ impl TlsOptions {
     }
 
     /// Reads and checks every file, before any connection: `--cert` without `--key` (or the
-    /// reverse), an unreadable file, a file without the expected PEM block, a CA certificate
+    /// reverse), an unreadable file, one that is not a regular file or is larger than
+    /// [`MAX_PEM_FILE`], a file without the expected PEM block, a CA certificate
     /// that does not parse, a key that is not the certificate's, are each a [`TlsError`] naming
     /// the flag and the file (and usage errors, exit 2: see [`TlsError::exit_code`]).
     ///
