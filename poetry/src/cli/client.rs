@@ -1,6 +1,8 @@
 //! poetry-client's command line: the downloads run on a thread of their own while this one
-//! prints, so that a slow reader of stdout never holds a download back, and a closed stdout
-//! ends the program at once, quietly.
+//! prints, so that a slow reader of stdout never holds back a download in progress, and a closed
+//! stdout ends the program at once, quietly. A poem holds its place among the `--concurrency`
+//! ones until it is printed: a slow reader delays the start of new downloads instead of letting
+//! the poems pile up in memory.
 
 use std::collections::HashMap;
 use std::io::Write;
