@@ -1,11 +1,11 @@
 //! Pieces every lesson binary shares: address parsing ([`addr`]), the two ends of `main`
 //! (arguments in, the exit code and the one-line error report out: [`cli`]), logging set-up
 //! ([`logging`]), the shutdown signal ([`shutdown`]), exit codes ([`exit`]), a file the user
-//! named ([`file`]), open-file limits ([`limits`]), secret redaction ([`redact`]), the one
-//! runtime builder ([`runtime`]), the one reconnect backoff ([`retry`]), listeners, the shared
-//! accept loop and I/O errors in words ([`net`]), the life of a server binary ([`server`]),
-//! durations in words ([`duration`]), the stdout writer ([`output`]), readiness checks
-//! ([`probe`]) and the TLS options ([`tls`]).
+//! named ([`file`](mod@file)), open-file limits ([`limits`]), secret redaction ([`redact`]),
+//! the one runtime builder ([`runtime`]), the one reconnect backoff ([`retry`]), listeners, the
+//! shared accept loop and I/O errors in words ([`net`]), the life of a server binary
+//! ([`server`]), durations in words ([`duration`]), the stdout writer ([`output`]), readiness
+//! checks ([`probe`]) and the TLS options ([`tls`]).
 //!
 //! No module imports one that imports it back: [`exit`] is a leaf every error type reaches, and
 //! the modules that put the pieces together ([`cli`], [`server`], [`probe`]) sit on top.
@@ -44,6 +44,6 @@ pub mod server;
 pub mod shutdown;
 pub mod tls;
 
-pub use addr::{AddrError, parse_connect_addr, parse_listen_addr};
+pub use addr::{AddrError, parse_connect_addr, parse_connect_addr_within, parse_listen_addr};
 pub use cli::report;
 pub use exit::{ExitStatus, Failure};

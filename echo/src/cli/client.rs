@@ -133,7 +133,7 @@ impl TryFrom<Args> for Options {
         let mut addrs = args
             .addr
             .iter()
-            .map(|a| common::addr::parse_connect_addr(a))
+            .map(|a| common::addr::parse_connect_addr_within(a, args.timeout))
             .collect::<Result<Vec<_>, _>>()?;
         if addrs.is_empty() {
             addrs.push(common::addr::parse_connect_addr(super::DEFAULT_ADDR)?);

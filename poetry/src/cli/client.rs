@@ -140,7 +140,7 @@ fn validate(args: &Args) -> Result<Job, Error> {
         let addr = if let Some(addr) = parsed.get(a.as_str()) {
             *addr
         } else {
-            let addr = common::parse_connect_addr(a)?;
+            let addr = common::parse_connect_addr_within(a, args.timeout)?;
             parsed.insert(a, addr);
             addr
         };
@@ -149,7 +149,7 @@ fn validate(args: &Args) -> Result<Job, Error> {
     let transform = args
         .transform
         .as_deref()
-        .map(common::parse_connect_addr)
+        .map(|a| common::parse_connect_addr_within(a, args.timeout))
         .transpose()?;
     if args.json && transform.is_some() {
         return Err(Error::Usage(
