@@ -4,14 +4,14 @@
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use poetry::client::{FetchError, Observer, Options, TaskReport, download_all, get_poem};
 use poetry::server::Config;
-use test_support::{STEP, command, refused_addr, silent_listener};
+use test_support::{STEP, refused_addr, silent_listener};
 
+use super::errors::{spawn_piped, wait_bounded};
 use super::support::{
     CLIENT, MAX_POEM, args, empty_server, mib, peak_memory, poem, poetry_server, resetting_server,
     run_bin_async, serving, transform_server,
@@ -168,12 +168,8 @@ async fn a_stalled_reader_of_stdout_holds_at_most_concurrency_poems() {
     let mut argv = args(&[&"--concurrency", &4, &"--max-poem-size", &(1 << 20)]);
     argv.extend(std::iter::repeat_n(server.addr.to_string(), 200));
     let (stalled, stdout, status, stderr) = tokio::task::spawn_blocking(move || {
-        let mut child = command(CLIENT)
-            .args(&argv)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let mut child = spawn_piped(CLIENT, &argv);
         let lines = lines_of(child.stderr.take().unwrap());
         let mut seen = Vec::new();
         while !seen.iter().any(|l: &String| l.starts_with("Task 4: got ")) {
@@ -186,7 +182,7 @@ async fn a_stalled_reader_of_stdout_holds_at_most_concurrency_poems() {
         let stdout = read_in_background(child.stdout.take().unwrap())
             .recv_timeout(STEP)
             .expect("stdout to its end");
-        let status = wait_within(&mut child, STEP);
+        let status = wait_bounded(&mut child);
         let stderr: Vec<String> = lines.iter().collect();
         (stalled, stdout, status, stderr)
     })
@@ -230,21 +226,6 @@ fn read_in_background(mut from: impl Read + Send + 'static) -> mpsc::Receiver<Ve
         let _ = tx.send(all);
     });
     rx
-}
-
-/// The exit of `child`, within `within` (killed, and the test failed, after that).
-fn wait_within(child: &mut Child, within: Duration) -> ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("poetry-client did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Records what the download reports, and the most downloads in progress at once.
