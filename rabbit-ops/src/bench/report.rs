@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use common::fmt::Short;
+use common::duration::Short;
 use common::latency::Summary;
 use common::schedule::RateCheck;
 
