@@ -23,12 +23,7 @@ pub const DEFAULT_MESSAGES: u64 = 100_000;
 /// Beyond the tutorials: measure publish and consume rates and end-to-end latency.
 #[derive(FromArgs, Debug, Clone, Copy)]
 #[allow(clippy::struct_excessive_bools)] // one per switch
-#[argh(
-    subcommand,
-    name = "bench",
-    example = "2000 messages/s for 10 s after a 2 s warm-up: latency from the time each was due and from its publish:\n$ rabbit-ops bench --rate 2000 --duration 10 --warmup 2",
-    example = "Confirmed at 5000 messages/s over 4 producers, each with one message in flight, as JSON:\n$ rabbit-ops bench --rate 5000 --producers 4 --confirm --duration 10 --json"
-)]
+#[argh(subcommand, name = "bench")]
 pub struct Args {
     /// messages in all (default 100000, at most 100000000)
     #[argh(option, from_str_fn(positive))]

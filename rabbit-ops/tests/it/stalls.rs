@@ -199,6 +199,9 @@ impl Freezer {
                 let Ok(upstream) = TcpStream::connect(&target) else {
                     return;
                 };
+                // Forwarded at once, as a direct connection would be (no Nagle delay).
+                let _ = client.set_nodelay(true);
+                let _ = upstream.set_nodelay(true);
                 for (mut from, mut to) in [
                     (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
                     (upstream, client),
