@@ -7,15 +7,17 @@ use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
 use common::fmt::duration;
 use common::net::describe_io;
 use common::output::PrintError;
-use common::redact::redact_all;
+
+use crate::url::RedisUrl;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The `--url` (or `$REDIS_URL`) is not a Redis URL.
-    #[error("bad Redis URL '{}': {reason}", redact_all(.url))]
+    /// The `--url` (or `$REDIS_URL`) is not a Redis URL, or not one that can serve here.
+    #[error("bad Redis URL '{url}': {reason}")]
     BadUrl {
-        /// The URL as given.
+        /// The URL as shown: its password already hidden ([`RedisUrl`]'s `Display`, or
+        /// [`common::redact::redact_all`] of a text that did not parse).
         url: String,
         /// Why the redis crate refused it.
         reason: String,
@@ -32,10 +34,10 @@ pub enum Error {
     UnknownLesson(String),
 
     /// The server could not be reached (refused, timed out, authentication failed...).
-    #[error("cannot connect to {}: {reason}", redact_all(.url))]
+    #[error("cannot connect to {url}: {reason}")]
     Connect {
-        /// The URL as given (printed with its password redacted).
-        url: String,
+        /// The server's URL (which shows itself with its password hidden).
+        url: RedisUrl,
         /// Why, in a few words: `connection refused`, `timed out after 5s`.
         reason: String,
     },
@@ -149,11 +151,15 @@ impl Error {
 
     /// [`Error::Interrupted`] naming the signal: `interrupted (SIGINT)`.
     pub fn interrupted(signal: common::shutdown::Signal) -> Self {
-        let name = match signal {
-            common::shutdown::Signal::Interrupt => "SIGINT",
-            common::shutdown::Signal::Terminate => "SIGTERM",
-        };
-        Self::Interrupted(format!(" ({name})"))
+        Self::Interrupted(format!(" ({})", signal_name(signal)))
+    }
+}
+
+/// `SIGINT` or `SIGTERM`.
+pub fn signal_name(signal: common::shutdown::Signal) -> &'static str {
+    match signal {
+        common::shutdown::Signal::Interrupt => "SIGINT",
+        common::shutdown::Signal::Terminate => "SIGTERM",
     }
 }
 
@@ -318,7 +324,7 @@ mod tests {
     #[test]
     fn urls_in_errors_are_redacted() {
         let e = Error::Connect {
-            url: "redis://:hunter2@127.0.0.1:1/0".into(),
+            url: RedisUrl::parse("redis://:hunter2@127.0.0.1:1/0").unwrap(),
             reason: "connection refused".into(),
         };
         assert_eq!(
@@ -326,10 +332,7 @@ mod tests {
             "cannot connect to redis://:***@127.0.0.1:1/0: connection refused"
         );
         assert_eq!(e.exit_code(), FAILURE);
-        let e = Error::BadUrl {
-            url: "redis://u:pw@h:x".into(),
-            reason: "Redis URL did not parse".into(),
-        };
+        let e = RedisUrl::parse("redis://u:pw@h:x").unwrap_err();
         assert!(!e.to_string().contains("pw"), "{e}");
         assert_eq!(e.exit_code(), USAGE);
     }

@@ -1,4 +1,5 @@
-//! Just enough RESP2 for `bench`: encoding a command, and finding where each reply ends.
+//! Just enough RESP2 for a [`super::Link`]: encoding a command, and finding where each reply
+//! ends.
 //!
 //! `bench` writes pre-encoded commands straight to a socket (as `redis-benchmark` does) and only
 //! needs to know, for each reply, where it ends and what kind it is. The parser is strict: every
