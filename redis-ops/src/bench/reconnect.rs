@@ -44,11 +44,16 @@ impl Dialer {
         match f.broke {
             Broke::Silent => timed_out(),
             Broke::Io(_) | Broke::Closed => (f.broke.to_string(), false),
-            Broke::Unexpected(answer) => {
+            Broke::Unexpected(answer) if answer.is_error() => {
                 let text = answer.text();
                 let code = text.split(' ').next().unwrap_or_default();
                 let permanent = !crate::error::not_ready_yet(code);
                 (text, permanent)
+            }
+            Broke::Unexpected(answer) => {
+                let raw = answer.raw();
+                let shown = String::from_utf8_lossy(&raw[..raw.len().min(60)]);
+                (format!("{}: unexpected reply {shown:?}", f.command), true)
             }
             Broke::NotResp(_) | Broke::TooLong | Broke::TooMany => (f.broke.to_string(), true),
         }

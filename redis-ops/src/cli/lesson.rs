@@ -64,17 +64,12 @@ impl Options {
 
 /// Runs the groups, printing the transcript, then the count of replies checked.
 pub fn run<W: Write>(args: Args, to: &Connection, out: &mut Out<W>) -> Result<ExitCode, Error> {
-    let Options {
-        redis,
-        name,
-        groups,
-        run,
-    } = Options::new(args, to)?;
-    done(execute(&redis, Threads::All, async {
-        let summary = lesson::run(&redis, &groups, &run, out, shutdown()?).await?;
+    let o = Options::new(args, to)?;
+    done(execute(&o.redis, Threads::All, async {
+        let summary = lesson::run(&o.redis, &o.groups, &o.run, out, shutdown()?).await?;
         Ok(out.line(format_args!(
-            "\nlesson {name}: {} replies checked, all as expected",
-            summary.steps
+            "\nlesson {}: {} replies checked, all as expected",
+            o.name, summary.steps
         ))?)
     }))
 }

@@ -19,6 +19,10 @@ fn shapes(port: u16) -> Vec<String> {
         format!("redis://{h}/0?password={SECRET}"),
         format!("redis+unix:///tmp/no-such-redis.sock?db=0&pass={SECRET}"),
         format!("redis://user:{SECRET}@{h}/0"),
+        // A quote or a backtick ends a URL in running text: the URL's own redaction goes on.
+        format!("redis://:{SECRET}'x@{h}/0"),
+        format!("redis://:{SECRET}\"x@{h}/0"),
+        format!("redis://:{SECRET}`x@{h}/0"),
     ]
 }
 
@@ -106,4 +110,31 @@ fn auth_never_shows_in_logs() {
             }
         }
     }
+}
+
+/// A peer that echoes what it is sent gets AUTH with the password: `ping` and `bench` say in
+/// one line what it is, the password as `***`.
+#[test]
+fn an_echo_of_auth_does_not_show_the_password() {
+    let url = fake_peer(Peer::Echoes).replacen("redis://", &format!("redis://:{SECRET}@"), 1);
+    let shown = url.replace(SECRET, "***");
+    let ping = run_with(
+        &mut at(&url, &["--timeout", "1", "ping"]),
+        b"",
+        Duration::from_secs(20),
+    );
+    assert_eq!(ping.code(), Some(1), "{ping:?}");
+    assert_eq!(
+        ping.stderr,
+        format!(
+            "error: {shown}: not Redis: the answer to AUTH was \"*2\\r\\n$4\\r\\nAUTH\\r\\n$8\\r\\n***\\r\\n\" (it echoes what it is sent)\n"
+        )
+    );
+    let bench = run_with(
+        &mut at(&url, &args("--timeout 1 bench -q -n 10 -t set")),
+        b"",
+        Duration::from_secs(20),
+    );
+    assert_one_line(&bench, 1, &format!("error: cannot connect to {shown}: "));
+    assert!(!bench.stderr.contains(SECRET), "{bench:?}");
 }
