@@ -6,6 +6,9 @@
 # beside closed-loop. The curves are drawn by plot_rate.py into docs/rate-latency.svg (RATE_SVG),
 # the figures kept in $WORK/rate.tsv (printed at the end).
 # RATE_SECS (default 4) is the length of each run, after a 1 s warm-up.
+# rabbit-ops bench runs against the broker at $AMQP_URL (else 127.0.0.1:5672) with 4 producers
+# and 2 consumers, with confirms (at a fixed rate each producer keeps one message in flight), so
+# its service time is publish to delivery and its CPU per message counts both ends.
 # shellcheck source=scripts/bench.d/common.bash
 source "$(dirname "$0")/common.bash"
 
@@ -14,7 +17,11 @@ SHARES=${RATE_SHARES:-"0.1 0.25 0.5 0.75 0.9 1.0"}
 SVG=${RATE_SVG:-$ROOT/docs/rate-latency.svg}
 TSV="$WORK/rate.tsv"
 
+URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
+URL=${URL%%,*}
+
 cargo build --release -p echo --locked --quiet
+cargo build --release -p rabbit-ops --locked --quiet
 printf 'tool offered achieved corrected_p99_ms service_p99_ms held\n' >"$TSV"
 
 # json FILE EXPR: one value of a JSON report (python3, no jq needed).
@@ -65,6 +72,9 @@ echo "latency against offered rate: ${SECS} s per run after a 1 s warm-up; share
 serve rate-echo "$BIN/echo-server" --port 0
 curve echo-server "$BIN/echo-bench" "$ADDR" --connections 50 --duration "$SECS" --warmup 1 --json
 stop_server
+
+curve rabbit-ops "$ROOT/target/release/rabbit-ops" --url "$URL" bench --producers 4 --consumers 2 \
+  --confirm --duration "$SECS" --warmup 1 --json
 
 python3 "$ROOT/scripts/bench.d/plot_rate.py" "$TSV" "$SVG"
 echo "  the curves: ${SVG#"$ROOT"/} (figures: below)"

@@ -438,12 +438,20 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
         Ok(())
     }
 
-    /// Waits for every confirm, then closes the channel and connection. Nack-ed or returned
-    /// messages make it an error ([`Error::NotDelivered`]), after each was logged.
-    pub fn finish(mut self) -> Result<Published, Error> {
+    /// Waits until every message published so far is settled (confirmed, nack-ed or
+    /// returned), reconnecting and republishing as [`Publisher::publish`] does; at once without
+    /// confirms. `bench --rate --confirm` keeps one message in flight per producer with it.
+    pub fn settle_all(&mut self) -> Result<(), Error> {
         while self.options.confirm && self.pending.waiting() > 0 {
             self.settle(true)?;
         }
+        Ok(())
+    }
+
+    /// Waits for every confirm, then closes the channel and connection. Nack-ed or returned
+    /// messages make it an error ([`Error::NotDelivered`]), after each was logged.
+    pub fn finish(mut self) -> Result<Published, Error> {
+        self.settle_all()?;
         if let Some(link) = self.link.take() {
             link.session.close()?;
         }

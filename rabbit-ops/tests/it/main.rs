@@ -9,6 +9,7 @@ mod hostile;
 mod official;
 mod output;
 mod ping;
+mod rate;
 mod recovery;
 mod stalls;
 mod support;

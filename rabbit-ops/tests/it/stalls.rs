@@ -179,14 +179,14 @@ fn a_4_gib_frame_max_and_frame_cost_nothing() {
 }
 
 /// A proxy to the shared broker that can freeze: from then on nothing passes either way, and
-/// the connections stay open (a broker stopped with SIGSTOP).
-struct Freezer {
-    addr: SocketAddr,
+/// the connections stay open (a broker stopped with SIGSTOP). Also used by `rate.rs`.
+pub(crate) struct Freezer {
+    pub(crate) addr: SocketAddr,
     frozen: Arc<AtomicBool>,
 }
 
 impl Freezer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let target = rabbit_ops::url::AmqpUrl::parse(&test_support::require_rabbit()).unwrap();
         let target = format!("{}:{}", target.host, target.port);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -199,6 +199,9 @@ impl Freezer {
                 let Ok(upstream) = TcpStream::connect(&target) else {
                     return;
                 };
+                // Forwarded at once, as a direct connection would be (no Nagle delay).
+                let _ = client.set_nodelay(true);
+                let _ = upstream.set_nodelay(true);
                 for (mut from, mut to) in [
                     (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
                     (upstream, client),
@@ -229,11 +232,11 @@ impl Freezer {
         Self { addr, frozen }
     }
 
-    fn freeze(&self) {
+    pub(crate) fn freeze(&self) {
         self.frozen.store(true, Ordering::Relaxed);
     }
 
-    fn thaw(&self) {
+    pub(crate) fn thaw(&self) {
         self.frozen.store(false, Ordering::Relaxed);
     }
 }
