@@ -2,7 +2,8 @@
 //! and then never answers channel.open, or a declare, or announces a 4 GiB frame_max and sends
 //! a frame that size; a proxy in front of the shared broker freezes (as a broker stopped with
 //! SIGSTOP does: the kernel still takes the bytes, nothing answers). Every command ends within
-//! what its options say, with one error line.
+//! what its options say, with one error line. Issue 22: the same fake broker behind TLS (the
+//! test PKI's certificate), announcing 4 GiB frames there too.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -11,7 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use test_support::{Proc, STEP, command};
+use native_tls::{Identity, TlsAcceptor};
+use test_support::{Proc, STEP, TestPki, command};
 
 use crate::support::{Cleanup, at, cmd, ended, run, with_maxrss};
 
@@ -23,6 +25,8 @@ enum Lie {
     Declare,
     /// Announces frame_max 4 GiB, then sends a frame header of 4 GiB - 256 MiB.
     HugeFrame,
+    /// Answers the protocol header with a frame header announcing 4 GiB - 1, as its first frame.
+    HugeFirstFrame,
 }
 
 fn frame(kind: u8, channel: u16, payload: &[u8]) -> Vec<u8> {
@@ -42,7 +46,7 @@ fn method(channel: u16, class: u16, id: u16, args: &[u8]) -> Vec<u8> {
 }
 
 /// Reads one frame: (channel, payload).
-fn read_frame(s: &mut TcpStream) -> Option<(u16, Vec<u8>)> {
+fn read_frame(s: &mut impl Read) -> Option<(u16, Vec<u8>)> {
     let mut head = [0u8; 7];
     s.read_exact(&mut head).ok()?;
     let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
@@ -55,6 +59,11 @@ fn read_frame(s: &mut TcpStream) -> Option<(u16, Vec<u8>)> {
 /// A fake broker that lies as told; answers its address and the frame_max our client asked
 /// for in its tune-ok (0 until one came).
 fn fake_broker(lie: Lie) -> (SocketAddr, Arc<AtomicU32>) {
+    fake_broker_over(lie, None)
+}
+
+/// [`fake_broker`], behind TLS when `tls` is given: each connection's TLS handshake first.
+fn fake_broker_over(lie: Lie, tls: Option<TlsAcceptor>) -> (SocketAddr, Arc<AtomicU32>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let asked = Arc::new(AtomicU32::new(0));
@@ -63,15 +72,41 @@ fn fake_broker(lie: Lie) -> (SocketAddr, Arc<AtomicU32>) {
         for s in listener.incoming() {
             let Ok(mut s) = s else { return };
             let seen = Arc::clone(&seen);
-            thread::spawn(move || serve(&mut s, lie, &seen));
+            let tls = tls.clone();
+            thread::spawn(move || match tls {
+                None => serve(&mut s, lie, &seen),
+                Some(acceptor) => serve(&mut acceptor.accept(s).ok()?, lie, &seen),
+            });
         }
     });
     (addr, asked)
 }
 
-fn serve(s: &mut TcpStream, lie: Lie, asked: &AtomicU32) -> Option<()> {
+/// A TLS server's side for [`fake_broker_over`]: the test PKI's certificate for 127.0.0.1.
+fn tls_acceptor(pki: &TestPki) -> TlsAcceptor {
+    let identity = Identity::from_pkcs8(&pki.read("server.pem"), &pki.read("server.key"))
+        .expect("the test PKI's server certificate");
+    TlsAcceptor::new(identity).expect("a TLS acceptor")
+}
+
+/// A frame header of type 1 on channel 0 announcing `size` bytes, and the first KiB of them.
+fn huge_frame(size: u32) -> Vec<u8> {
+    let mut huge = vec![1u8, 0, 0];
+    huge.extend(size.to_be_bytes());
+    huge.extend([0u8; 1024]);
+    huge
+}
+
+fn serve(s: &mut (impl Read + Write), lie: Lie, asked: &AtomicU32) -> Option<()> {
     let mut header = [0u8; 8];
     s.read_exact(&mut header).ok()?;
+    if lie == Lie::HugeFirstFrame {
+        s.write_all(&huge_frame(u32::MAX)).ok()?;
+        s.flush().ok()?;
+        // Keep the connection open: the client must refuse the frame by itself.
+        while s.read(&mut [0u8; 1024]).ok()? > 0 {}
+        return Some(());
+    }
     let mut start = vec![0, 9, 0, 0, 0, 0];
     for text in ["PLAIN", "en_US"] {
         start.extend(u32::try_from(text.len()).unwrap().to_be_bytes());
@@ -96,10 +131,8 @@ fn serve(s: &mut TcpStream, lie: Lie, asked: &AtomicU32) -> Option<()> {
     read_frame(s)?; // connection.open
     s.write_all(&method(0, 10, 41, &[0])).ok()?;
     if lie == Lie::HugeFrame {
-        let mut huge = vec![1u8, 0, 0];
-        huge.extend(0xF000_0000u32.to_be_bytes());
-        huge.extend([0u8; 1024]);
-        s.write_all(&huge).ok()?;
+        s.write_all(&huge_frame(0xF000_0000)).ok()?;
+        s.flush().ok()?;
     }
     // Read what comes; answer channel.open only when told to lie later.
     while let Some((channel, payload)) = read_frame(s) {
@@ -176,6 +209,64 @@ fn a_4_gib_frame_max_and_frame_cost_nothing() {
     assert!(kb < 64 * 1024, "{kb} KiB used");
     assert!(r.took < Duration::from_secs(4), "{:?}", r.took);
     assert_eq!(asked.load(Ordering::Relaxed), 131_072, "our own frame_max");
+}
+
+/// Issue 22: the frame check holds behind TLS. A server of our own completes the TLS handshake
+/// (`--cacert` of the test PKI), then announces a 4 GiB frame: as its first frame, or after a
+/// valid start, tune (frame_max 4 GiB) and open-ok. Over `amqps://` as over `amqp://`: one
+/// error line, exit 1, within `--connect-timeout`, and the memory of a small program (amiquip
+/// believed the header and zeroed 4 GiB).
+#[test]
+fn a_4_gib_frame_behind_tls_costs_nothing() {
+    let pki = TestPki::new();
+    let ca = pki.ca();
+    for (lie, frame) in [
+        (Lie::HugeFirstFrame, "first frame"),
+        (Lie::HugeFrame, "frame after open-ok"),
+    ] {
+        for tls in [false, true] {
+            let (addr, asked) = fake_broker_over(lie, tls.then(|| tls_acceptor(&pki)));
+            let target = if tls {
+                format!("amqps://guest:guest@{addr}/%2f")
+            } else {
+                url(addr)
+            };
+            let mut c = command("/usr/bin/time");
+            c.args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_rabbit-ops")])
+                .env_remove("AMQP_URL")
+                .args(["--url", &target, "--connect-timeout", "3"]);
+            if tls {
+                c.arg("--cacert").arg(&ca);
+            }
+            c.arg("send");
+            let r = run(c);
+            assert_eq!(r.code(), Some(1), "{frame}, tls {tls}: {r:?}");
+            let (lines, kb) = with_maxrss(&r);
+            let expected = match lie {
+                Lie::HugeFirstFrame => format!(
+                    "error: cannot connect to {}: the peer does not speak AMQP 0-9-1: is this a \
+                     RabbitMQ port?",
+                    common::redact::redact_url(&target)
+                ),
+                _ => "error: opening a channel: the connection to the broker was lost".to_owned(),
+            };
+            assert_eq!(lines, [expected.as_str()], "{frame}, tls {tls}: {r:?}");
+            assert!(kb < 64 * 1024, "{frame}, tls {tls}: {kb} KiB used");
+            assert!(
+                r.took < Duration::from_secs(3),
+                "{frame}, tls {tls}: {:?}",
+                r.took
+            );
+            if lie == Lie::HugeFrame {
+                assert_eq!(asked.load(Ordering::Relaxed), 131_072, "our own frame_max");
+            }
+            println!(
+                "4 GiB {frame}, {}: exit 1 in {:.2} s, peak RSS {kb} KiB",
+                if tls { "amqps" } else { "amqp" },
+                r.took.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// A proxy to the shared broker that can freeze: from then on nothing passes either way, and
