@@ -4,11 +4,13 @@
 
 mod cluster;
 mod errors;
+mod fake_broker;
 mod help;
 mod hostile;
 mod official;
 mod output;
 mod ping;
+mod rabbit4;
 mod recovery;
 mod stalls;
 mod support;
