@@ -234,7 +234,7 @@ impl RateCheck {
         );
         if self.final_lag > Duration::from_millis(100) {
             line.push_str(", and the run ended ");
-            line.push_str(&crate::fmt::duration(self.final_lag));
+            line.push_str(&crate::duration::duration(self.final_lag));
             line.push_str(" behind its schedule");
         }
         line.push_str(": the generator or the server cannot keep up; latencies above are for the rate achieved");

@@ -178,7 +178,7 @@ pub async fn run(
                 errors += stuck;
                 first_error.get_or_insert(format!(
                     "{stuck} connection(s) got no echo within {} of the end",
-                    common::fmt::duration(LAST_ECHO_GRACE)
+                    common::duration::duration(LAST_ECHO_GRACE)
                 ));
                 break;
             }
@@ -247,7 +247,7 @@ async fn connect_all(config: &Config, streams: &mut Vec<Result<TcpStream, Error>
                     addr,
                     cause: std::io::Error::other(format!(
                         "connections not all established within {}",
-                        common::fmt::duration(CONNECT_TIMEOUT)
+                        common::duration::duration(CONNECT_TIMEOUT)
                     )),
                 }));
                 return;

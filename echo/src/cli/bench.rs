@@ -152,8 +152,8 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     if let Some(signal) = report.interrupted {
         let mut done = format!(
             "ran {} of {}, the report covers the {} echoes completed",
-            common::fmt::duration(Duration::from_secs_f64(report.seconds)),
-            common::fmt::duration(config.duration),
+            common::duration::duration(Duration::from_secs_f64(report.seconds)),
+            common::duration::duration(config.duration),
             report.messages
         );
         if report.errors > 0 {

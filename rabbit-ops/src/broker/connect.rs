@@ -16,7 +16,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use amiquip::{Auth, Connection, ConnectionOptions, ConnectionTuning};
-use common::fmt::duration;
+use common::duration::duration;
 use common::net::describe_io;
 use tracing::{debug, info};
 

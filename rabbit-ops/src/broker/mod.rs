@@ -179,7 +179,7 @@ impl Broker {
                     }
                     warn!(
                         "reconnect attempt {attempt} failed: {e}; next in {}",
-                        common::fmt::duration(delay)
+                        common::duration::duration(delay)
                     );
                     if !stop.sleep(delay) {
                         return Reconnected::Stopped;

@@ -79,7 +79,7 @@ pub fn tls_client(options: &TlsOptions, urls: &[String]) -> Result<Option<TlsCli
         };
     }
     let tls = options.load().map_err(|e| {
-        let line = common::exit::report(&e);
+        let line = common::cli::report(&e);
         usage(line.strip_prefix("error: ").unwrap_or(&line).to_owned())
     })?;
     let client = TlsClient::new(&tls).map_err(usage)?;

@@ -1,4 +1,5 @@
-//! One way to print a duration: `0.04 ms`, `0.4 ms`, `12.3 ms`, `1.5 s`, `2 min 5 s`.
+//! Durations in words, the one way every tool prints one: `0.04 ms`, `0.4 ms`, `12.3 ms`,
+//! `1.5 s`, `2 min 5 s` ([`duration`], or [`Short`] in a format string).
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
-//! The end of a poetry connection, shared by the three servers: write a reply with a stall
-//! timeout and the shutdown's abort in view, and end a reply that was cut short with a reset.
-//! (The accept loop itself is `common::net::serve`.)
+//! A server's reply, shared by the three poetry servers: write it with a stall timeout and the
+//! shutdown's abort in view ([`write_all`], [`Cut`] saying why it stopped), and end one that was
+//! cut short with a reset ([`reset`]). (The accept loop itself is `common::net::serve`.)
 
 use std::io;
 use std::time::Duration;

@@ -1,16 +1,7 @@
-//! Helpers for the crate's own unit tests.
+//! The text of a caught panic ([`panic_text`]): the crate's own tests check the failure messages
+//! of its waits with it.
 
 use std::any::Any;
-use std::process::Command;
-
-use crate::command;
-
-/// `sh -c script`, through [`command`].
-pub(crate) fn sh(script: &str) -> Command {
-    let mut c = command("sh");
-    c.args(["-c", script]);
-    c
-}
 
 /// The message of a caught panic (`""` when it is neither a `String` nor a `&str`).
 pub(crate) fn panic_text(e: &(dyn Any + Send)) -> String {

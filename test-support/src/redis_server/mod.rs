@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::net::candidate_port;
 use crate::process::{STEP, Signal};
+use crate::services::temp_dir;
 use crate::tls::{ClientAuth, ServerCert, TestPki};
 
 /// How long a redis-server may take to answer after its start (2 shared cores, other tests
@@ -143,10 +144,7 @@ impl PrivateRedis {
     fn launch(extra: &[&str], tls: Option<RedisTls>) -> Self {
         let mut r = Self {
             port: 0,
-            dir: tempfile::Builder::new()
-                .prefix("private-redis-")
-                .tempdir()
-                .expect("a temporary folder"),
+            dir: temp_dir("private-redis-"),
             extra: extra.iter().map(|s| (*s).to_owned()).collect(),
             tls,
             child: None,
@@ -257,13 +255,14 @@ impl PrivateRedis {
             if self.answers_as_itself() {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "private redis-server on port {} did not answer within {within:?}:\n{}",
-                self.port,
-                self.log()
+            self.next_try(
+                deadline,
+                Duration::from_millis(20),
+                format_args!(
+                    "private redis-server on port {} did not answer within {within:?}",
+                    self.port
+                ),
             );
-            thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -286,14 +285,22 @@ impl PrivateRedis {
         thread::sleep(down);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.boot() {
-            assert!(
-                Instant::now() < deadline,
-                "port {} was taken while the private redis-server was down:\n{}",
-                self.port,
-                self.log()
+            self.next_try(
+                deadline,
+                Duration::from_millis(100),
+                format_args!(
+                    "port {} was taken while the private redis-server was down",
+                    self.port
+                ),
             );
-            thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Pauses `pause` before the next try, or fails the test with `what` and the log once
+    /// `deadline` has passed.
+    fn next_try(&self, deadline: Instant, pause: Duration, what: std::fmt::Arguments<'_>) {
+        assert!(Instant::now() < deadline, "{what}:\n{}", self.log());
+        thread::sleep(pause);
     }
 
     /// Freezes it (SIGSTOP): connections stay open and nothing answers, a stalled server. Until

@@ -1,4 +1,5 @@
-//! A server binary's life, once its options are checked: [`run_server`].
+//! The whole life of a server binary once its options are checked, [`run_server`]: the runtime,
+//! the signal handlers, the listener, the first line, serving until a signal, the summary.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -7,6 +8,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::exit::Failure;
+use crate::net::describe_io;
 use crate::output::Out;
 
 /// The shutdown trigger a server's run is handed: resolves on SIGINT or SIGTERM.
@@ -59,7 +61,7 @@ where
         let signal = crate::shutdown::install().map_err(|e| {
             Failure::runtime(format!(
                 "cannot install the signal handlers: {}",
-                super::describe_io(&e)
+                describe_io(&e)
             ))
         })?;
         let shutdown: Shutdown = Box::pin(async move {
@@ -70,7 +72,7 @@ where
         let addr = listener.local_addr().map_err(|e| {
             Failure::runtime(format!(
                 "cannot read the address listened on: {}",
-                super::describe_io(&e)
+                describe_io(&e)
             ))
         })?;
         if let Err(e) = out.line(format_args!("{}", first_line(addr))) {

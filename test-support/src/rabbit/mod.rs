@@ -11,60 +11,28 @@
 //! Erlang cookie shared by the nodes and `rabbitmqctl` lives.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process_group};
 
-use crate::net::{amqp_start, candidate_port, next_random};
+use crate::net::{amqp_start, candidate_port};
 use crate::process::{Proc, Run};
+use crate::services::temp_dir;
+use crate::tls::{ClientAuth, ServerCert, TestPki};
 
+mod home;
 mod ssl;
 
+pub use home::ErlangHome;
 use ssl::RabbitTls;
 
 /// How many times a node is started on other ports because its own were taken.
 const ATTEMPTS: u32 = 8;
-
-/// A `HOME` holding an Erlang cookie: the nodes started with the same one can cluster, and
-/// `rabbitmqctl` can reach them. Cheap to clone (every node keeps one, so the folder lives as
-/// long as a node needs it).
-#[derive(Clone, Debug)]
-pub struct ErlangHome(Arc<tempfile::TempDir>);
-
-impl ErlangHome {
-    /// A new temporary `HOME` with a random cookie.
-    ///
-    /// # Panics
-    /// When the folder or the cookie cannot be written.
-    pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("rabbit-home-")
-            .tempdir()
-            .expect("a temporary folder");
-        let cookie = dir.path().join(".erlang.cookie");
-        fs::write(&cookie, format!("LESSONSTEST{:X}", next_random())).expect("the cookie");
-        fs::set_permissions(&cookie, fs::Permissions::from_mode(0o400)).expect("chmod 400");
-        Self(Arc::new(dir))
-    }
-
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        self.0.path()
-    }
-}
-
-impl Default for ErlangHome {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// One private RabbitMQ node. [`RabbitNode::start`] returns at once, the node booting in the
 /// background (several nodes boot in parallel); [`RabbitNode::wait_ready`] waits for it.
@@ -137,10 +105,7 @@ impl RabbitNode {
             dist_port: 0,
             home: home.clone(),
             tls,
-            dir: tempfile::Builder::new()
-                .prefix("rabbit-node-")
-                .tempdir()
-                .expect("a temporary folder"),
+            dir: temp_dir("rabbit-node-"),
             child: None,
             verified: false,
             spawns: 0,
@@ -402,6 +367,67 @@ impl RabbitNode {
             .env("ERL_FLAGS", "-kernel inet_dist_use_interface {127,0,0,1}")
             .env_remove("RABBITMQ_CONFIG_FILES")
             .env_remove("RABBITMQ_ADVANCED_CONFIG_FILE");
+    }
+
+    /// Starts a node with an SSL listener besides its AMQP one: the [`ServerCert::Trusted`]
+    /// certificate of `pki` (for 127.0.0.1 and localhost), and `clients` saying what it asks of
+    /// client certificates. It boots in the background, as [`RabbitNode::start`].
+    ///
+    /// # Panics
+    /// As [`RabbitNode::start`].
+    pub fn start_tls(home: &ErlangHome, pki: &TestPki, clients: ClientAuth) -> Self {
+        Self::start_tls_with(home, pki, ServerCert::Trusted, clients)
+    }
+
+    /// Like [`RabbitNode::start_tls`], with the certificate `cert` ([`ServerCert::WrongName`]
+    /// for a name that does not match).
+    pub fn start_tls_with(
+        home: &ErlangHome,
+        pki: &TestPki,
+        cert: ServerCert,
+        clients: ClientAuth,
+    ) -> Self {
+        Self::launch(home, Some(RabbitTls::new(pki, cert, clients)))
+    }
+
+    /// Its SSL (AMQPS) port on 127.0.0.1 (final once [`RabbitNode::wait_ready`] has returned).
+    ///
+    /// # Panics
+    /// When the node was started without TLS.
+    pub fn ssl_port(&self) -> u16 {
+        self.tls_setup().port
+    }
+
+    /// `amqps://guest:guest@127.0.0.1:<ssl port>/%2f`.
+    ///
+    /// # Panics
+    /// When the node was started without TLS.
+    pub fn amqps_url(&self) -> String {
+        format!("amqps://guest:guest@127.0.0.1:{}/%2f", self.ssl_port())
+    }
+
+    fn tls_setup(&self) -> &RabbitTls {
+        self.tls
+            .as_ref()
+            .unwrap_or_else(|| panic!("node {} was started without TLS", self.name))
+    }
+
+    /// Whether its SSL listener (if it has one) finishes a verified TLS handshake and answers
+    /// AMQP as this node.
+    fn ssl_answers(&self, me: &[u8]) -> bool {
+        self.tls
+            .as_ref()
+            .is_none_or(|tls| tls.start().is_ok_and(|start| contains(&start, me)))
+    }
+
+    /// Whether its log says its SSL listener could not bind its port.
+    fn ssl_port_taken(&self) -> bool {
+        let log = self
+            .dir
+            .path()
+            .join("log")
+            .join(format!("{}.log", self.name));
+        self.tls.as_ref().is_some_and(|tls| tls.port_taken(&log))
     }
 }
 
