@@ -31,8 +31,8 @@ pub enum Lie {
     /// declared, confirm.select is answered, publishes are taken (and confirmed in confirm
     /// mode), closes are answered.
     Rabbit43,
-    /// Answers start-ok with a connection.close 403 whose text quotes the password it got, as
-    /// a broker's (or a plugin's) error text may.
+    /// Answers connection.open with a connection.close 403 whose text quotes the password it
+    /// got in start-ok, as a broker's (or an auth plugin's) error text may.
     EchoPassword,
 }
 
@@ -153,19 +153,6 @@ fn serve(s: &mut (impl Read + Write), lie: Lie, asked: &AtomicU32) -> Option<()>
     }
     s.write_all(&method(0, 10, 10, &start)).ok()?;
     let start_ok = read_frame(s)?; // start-ok
-    if lie == Lie::EchoPassword {
-        // The PLAIN response is `\0user\0password`: its last part is the password.
-        let text = String::from_utf8_lossy(&start_ok.payload);
-        let password = text.rsplit('\0').next().unwrap_or_default().to_owned();
-        let mut close = 403u16.to_be_bytes().to_vec();
-        close.extend(short_string(&format!(
-            "ACCESS_REFUSED - password '{password}' refused by the auth backend"
-        )));
-        close.extend([0u8; 4]);
-        s.write_all(&method(0, 10, 50, &close)).ok()?;
-        read_frame(s)?; // close-ok
-        return Some(());
-    }
     let frame_max: u32 = match lie {
         Lie::HugeFrame => u32::MAX,
         Lie::FrameMax(n) => n,
@@ -181,6 +168,21 @@ fn serve(s: &mut (impl Read + Write), lie: Lie, asked: &AtomicU32) -> Option<()>
         Ordering::Relaxed,
     );
     read_frame(s)?; // connection.open
+    if lie == Lie::EchoPassword {
+        // The PLAIN response is `\0user\0password`, the locale (`en_US`, a short string) after.
+        let text = String::from_utf8_lossy(&start_ok.payload);
+        let password = text.rsplit('\0').next().unwrap_or_default();
+        let password = password.trim_end_matches("\u{5}en_US").to_owned();
+        let mut close = 403u16.to_be_bytes().to_vec();
+        close.extend(short_string(&format!(
+            "ACCESS_REFUSED - password '{password}' refused by the auth backend"
+        )));
+        close.extend(10u16.to_be_bytes());
+        close.extend(40u16.to_be_bytes());
+        s.write_all(&method(0, 10, 50, &close)).ok()?;
+        while s.read(&mut [0u8; 1024]).ok()? > 0 {}
+        return Some(());
+    }
     s.write_all(&method(0, 10, 41, &[0])).ok()?;
     if lie == Lie::HugeFrame {
         s.write_all(&huge_frame(0xF000_0000)).ok()?;

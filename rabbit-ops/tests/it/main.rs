@@ -12,6 +12,7 @@ mod output;
 mod ping;
 mod rabbit4;
 mod recovery;
+mod secrets;
 mod stalls;
 mod support;
 mod tls;
