@@ -2,12 +2,16 @@
 //! (`fake_broker.rs`) answers as 4.3 does with its defaults (transient non-exclusive queues
 //! and global QoS refused), or offers the frame_max a 4.x broker may. Checked against a fake,
 //! not against a 4.x broker: docs/rabbit.md says which rows of its compatibility table are so.
+//! And what 3.10 can show: a quorum queue's delivery limit (4.x sets 20 by default), here set
+//! by a policy on the shared broker.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use test_support::STEP;
+
 use crate::fake_broker::{Lie, fake_broker, url};
-use crate::support::{at, run};
+use crate::support::{Cleanup, at, consumer, rabbit, run};
 
 /// What `--classic` adds to the refusal: the queue, what it is and what to do.
 fn refused(queue: &str) -> String {
@@ -103,4 +107,77 @@ fn we_take_the_frame_max_a_broker_offers_down_to_the_protocol_minimum() {
         );
         assert_eq!(seen.load(Ordering::Relaxed), asked, "{offered}");
     }
+}
+
+/// `rabbitmqctl args...` on the shared broker (this machine's: its `rabbitmqctl` reaches it).
+fn ctl(args: &[&str]) {
+    let r = run({
+        let mut c = test_support::command("rabbitmqctl");
+        c.args(args);
+        c
+    });
+    assert_eq!(r.code(), Some(0), "rabbitmqctl {args:?}: {r:?}");
+}
+
+/// Removes the policy when the test ends, pass or fail.
+struct Policy(String);
+
+impl Drop for Policy {
+    fn drop(&mut self) {
+        let _ = test_support::command("rabbitmqctl")
+            .args(["clear_policy", &self.0])
+            .output();
+    }
+}
+
+const WAITING: &str = " [*] Waiting for messages. To exit press CTRL+C";
+
+/// What a worker does with a task that fails again and again (its worker killed mid-task, as
+/// a crash would): the broker gives it to the next worker, which says so on stderr with the
+/// quorum queue's count (x-delivery-count); past the queue's delivery limit the broker drops
+/// it (no dead-letter exchange here), and the next worker waits for nothing. RabbitMQ 4.x sets
+/// a limit of 20 on every quorum queue; 3.10 has none unless a policy sets one: 1 here.
+#[test]
+fn a_task_that_fails_again_and_again_is_dropped_at_the_delivery_limit() {
+    let mut clean = Cleanup::new();
+    let q = clean.queue("delivery-limit");
+    let policy = Policy(q.clone());
+    ctl(&[
+        "set_policy",
+        &policy.0,
+        &format!("^{q}$"),
+        r#"{"delivery-limit":1}"#,
+        "--apply-to",
+        "queues",
+    ]);
+    let worker = ["worker", "--queue", q.as_str(), "--dot-ms", "60000"];
+    let mut first = consumer(&worker, WAITING);
+    let sent = rabbit(&["new-task", "--queue", &q, "Crashing", "task."]);
+    assert_eq!(sent.code(), Some(0), "{sent:?}");
+    first.expect_line(" [x] Received Crashing task.");
+    assert!(
+        first.seen_err().is_empty(),
+        "a first delivery: {:?}",
+        first.seen_err()
+    );
+    first.kill();
+
+    let mut second = consumer(&worker, WAITING);
+    second.expect_line(" [x] Received Crashing task.");
+    let said = second.wait_for_err_line(|l| l.contains("task redelivered"), STEP);
+    let line = said.last().expect("a warning line");
+    assert!(
+        line.contains(
+            "task redelivered (x-delivery-count 1): a worker stopped or lost its connection \
+             before acknowledging it; RabbitMQ 4.x drops (or dead-letters) a quorum queue's \
+             message redelivered 20 times"
+        ),
+        "{said:?}"
+    );
+    second.kill();
+
+    // Past the limit: dropped, nothing comes.
+    let third = rabbit(&["worker", "--queue", &q, "--dot-ms", "0", "--timeout", "2"]);
+    assert_eq!(third.code(), Some(1), "{third:?}");
+    assert_eq!(third.lines(), [WAITING], "the task is gone");
 }
