@@ -43,9 +43,21 @@ mod slots;
 mod tls;
 
 pub use conn::Conn;
-pub use slots::master_of;
+pub use slots::{master_of, masters};
 pub use tls::timed_out;
 use tls::{certificates, tls_info};
+
+/// CLUSTER SLOTS on `conn`: the slot ranges and their nodes.
+async fn cluster_slots(conn: &mut Conn) -> Result<Vec<Value>, Error> {
+    redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query_async(conn)
+        .await
+        .map_err(|e| Error::Command {
+            command: "CLUSTER SLOTS".to_owned(),
+            reason: describe(&e),
+        })
+}
 
 /// The default connect timeout (`--timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -225,31 +237,45 @@ impl Redis {
             return Ok(self.clone());
         }
         let mut conn = self.conn().await?;
-        let fail = |what: &str, e: &redis::RedisError| Error::Command {
-            command: what.to_owned(),
-            reason: describe(e),
-        };
         let slot: i64 = redis::cmd("CLUSTER")
             .arg("KEYSLOT")
             .arg(key)
             .query_async(&mut conn)
             .await
-            .map_err(|e| fail("CLUSTER KEYSLOT", &e))?;
-        let slots: Vec<Value> = redis::cmd("CLUSTER")
-            .arg("SLOTS")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| fail("CLUSTER SLOTS", &e))?;
+            .map_err(|e| Error::Command {
+                command: "CLUSTER KEYSLOT".to_owned(),
+                reason: describe(&e),
+            })?;
+        let slots = cluster_slots(&mut conn).await?;
         let (host, port) = master_of(&slots, slot).ok_or_else(|| Error::Command {
             command: "CLUSTER SLOTS".into(),
             reason: format!("no master serves slot {slot}"),
         })?;
+        self.node_at(&host, port)
+    }
+
+    /// Every master: this server, or on a cluster a direct connection target to each master
+    /// that serves slots (CLUSTER SLOTS).
+    pub async fn masters(&self) -> Result<Vec<Self>, Error> {
+        if self.seeds.is_none() {
+            return Ok(vec![self.clone()]);
+        }
+        let slots = cluster_slots(&mut self.conn().await?).await?;
+        masters(&slots)
+            .into_iter()
+            .map(|(host, port)| self.node_at(&host, port))
+            .collect()
+    }
+
+    /// A direct connection target to the cluster node at `host:port`, with this one's
+    /// credentials and TLS settings.
+    fn node_at(&self, host: &str, port: u16) -> Result<Self, Error> {
         // An empty host (a node that has not learned its own address, a one-node cluster)
         // means the node we asked, as for redis-cli.
         let host = if host.is_empty() {
             self.addr()?.0
         } else {
-            host
+            host.to_owned()
         };
         Ok(Self {
             url: self.url.node(&host, port),
