@@ -39,6 +39,7 @@ impl Dialer {
         let f = match e {
             LinkError::Connect(why) => return (why, false),
             LinkError::NoConnection => return timed_out(),
+            LinkError::WrongScheme(why) => return (why.to_owned(), true),
             LinkError::Hello(f) => f,
         };
         match f.broke {
@@ -55,7 +56,9 @@ impl Dialer {
                 let shown = String::from_utf8_lossy(&raw[..raw.len().min(60)]);
                 (format!("{}: unexpected reply {shown:?}", f.command), true)
             }
-            Broke::NotResp(_) | Broke::TooLong | Broke::TooMany => (f.broke.to_string(), true),
+            Broke::NotResp(_) | Broke::TooLong(_) | Broke::TooMany | Broke::WrongScheme(_) => {
+                (f.broke.to_string(), true)
+            }
         }
     }
 
