@@ -37,7 +37,7 @@ impl Dialer {
             (why, false)
         };
         let f = match e {
-            LinkError::Connect(why) => return (why, false),
+            LinkError::Connect { why, tls_refused } => return (why, tls_refused),
             LinkError::NoConnection => return timed_out(),
             LinkError::WrongScheme(why) => return (why.to_owned(), true),
             LinkError::Hello(f) => f,
@@ -82,7 +82,9 @@ impl Dialer {
             let Some(delay) = backoff.next_delay_until(deadline) else {
                 let mut first = shared.first_error.borrow_mut();
                 if first.is_none() {
-                    *first = Some(format!("cannot reconnect: {why}"));
+                    *first = Some(common::redact::redact_all(&format!(
+                        "cannot reconnect: {why}"
+                    )));
                 }
                 return None;
             };

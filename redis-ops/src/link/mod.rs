@@ -234,8 +234,14 @@ fn hide(bytes: &[u8], secret: &[u8]) -> Vec<u8> {
 #[derive(Debug)]
 pub enum LinkError {
     /// No TCP connection or TLS session: the cause in short words (`connection refused`, `the
-    /// server's certificate is not signed by a trusted CA (give its CA with --cacert)`).
-    Connect(String),
+    /// server's certificate is not signed by a trusted CA (give its CA with --cacert)`), and
+    /// whether TLS refused it (a certificate, a name, a client certificate: permanent).
+    Connect {
+        /// The cause in short words.
+        why: String,
+        /// TLS refused the connection: waiting will not change it.
+        tls_refused: bool,
+    },
     /// The deadline passed before the connection (and its TLS handshake) was made.
     NoConnection,
     /// A command of the hello failed.
@@ -288,7 +294,7 @@ impl Link {
         match timeout_at(deadline, either).await {
             Err(_) => Err(LinkError::NoConnection),
             Ok(Err(wrong)) => Err(wrong),
-            Ok(Ok(Err(why))) => Err(LinkError::Connect(why)),
+            Ok(Ok(Err((why, tls_refused)))) => Err(LinkError::Connect { why, tls_refused }),
             Ok(Ok(Ok(socket))) => Ok(Self {
                 socket,
                 buf: Vec::with_capacity(1024),

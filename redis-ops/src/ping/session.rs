@@ -43,7 +43,9 @@ impl Session {
                 deadline,
                 timeout,
             }),
-            Err(LinkError::Connect(why)) => Err(Refusal::not_ready(why)),
+            Err(LinkError::Connect { why, tls_refused }) => {
+                Err(Refusal::unreached(why, tls_refused))
+            }
             Err(LinkError::Hello(f)) => Err(failed(f, timeout)),
             Err(LinkError::WrongScheme(why)) => Err(Refusal::failed(why)),
             Err(LinkError::NoConnection) => {

@@ -244,6 +244,30 @@ fn the_wrong_scheme_is_said_plainly_for_every_command() {
     }
 }
 
+/// Issue 22.6: a certificate that does not verify is permanent: `ping --wait` stops at once
+/// (as rabbit-ops does), the line without "not ready after".
+#[test]
+fn ping_wait_stops_at_once_for_a_certificate_that_does_not_verify() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::No);
+    let other = vec!["--cacert".to_owned(), path(&pki.other_ca())];
+    let m = measured(
+        &mut tls(&r.url(), &other, &args("ping --wait 20")),
+        b"",
+        Duration::from_secs(30),
+    );
+    let run = &m.run;
+    assert_eq!(run.code(), Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {}: the server's certificate is not signed by a trusted CA (give its CA with --cacert)\n",
+            r.url()
+        )
+    );
+    assert!(run.took < Duration::from_secs(2), "{run:?}");
+}
+
 #[test]
 fn a_refused_client_certificate_is_one_line() {
     let pki = TestPki::new();
