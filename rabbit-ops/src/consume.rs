@@ -190,6 +190,40 @@ pub fn printing<W: Write>(
     )
 }
 
+/// A delivery that came before and goes again: the broker's `redelivered` flag, and the
+/// `x-delivery-count` header a quorum queue adds (a classic queue keeps no count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redelivery {
+    /// `x-delivery-count`, when the queue keeps it.
+    pub count: Option<u64>,
+}
+
+impl Redelivery {
+    /// `None` for a first delivery.
+    pub fn of(delivery: &Delivery) -> Option<Self> {
+        use amiquip::AmqpValue as V;
+        if !delivery.redelivered {
+            return None;
+        }
+        let count = delivery
+            .properties
+            .headers()
+            .as_ref()
+            .and_then(|h| h.get("x-delivery-count"))
+            .and_then(|v| match *v {
+                V::ShortShortInt(n) => u64::try_from(n).ok(),
+                V::ShortShortUInt(n) => Some(u64::from(n)),
+                V::ShortInt(n) => u64::try_from(n).ok(),
+                V::ShortUInt(n) => Some(u64::from(n)),
+                V::LongInt(n) => u64::try_from(n).ok(),
+                V::LongUInt(n) => Some(u64::from(n)),
+                V::LongLongInt(n) => u64::try_from(n).ok(),
+                _ => None,
+            });
+        Some(Self { count })
+    }
+}
+
 /// Acknowledges a delivery that was handled (its line printed): the end of most handlers.
 pub fn ack(consumer: &Consumer<'_>, delivery: Delivery) -> Result<Flow, Error> {
     consumer

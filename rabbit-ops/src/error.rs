@@ -71,6 +71,23 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// RabbitMQ 4.3 and later refuse (by default) a queue that is neither durable nor exclusive
+    /// (the deprecated feature `transient_nonexcl_queues`): the broker closes the connection
+    /// with 541 INTERNAL_ERROR.
+    #[error(
+        "queue '{name}' is {what}, which RabbitMQ 4.3 and later refuse by default (deprecated \
+         feature transient_nonexcl_queues): {hint}, or permit it on the broker \
+         (deprecated_features.permit.transient_nonexcl_queues = true)"
+    )]
+    TransientRefused {
+        /// The queue.
+        name: String,
+        /// What it is: `non-durable and not exclusive`, `a non-durable classic queue`.
+        what: &'static str,
+        /// What to do on our side (`run without --classic`).
+        hint: &'static str,
+    },
+
     /// Any other failure reported by the broker or by amiquip.
     #[error("{doing}: {}", describe(.cause))]
     Amqp {

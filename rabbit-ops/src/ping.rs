@@ -201,27 +201,39 @@ fn server(properties: &FieldTable) -> String {
         Some(AmqpValue::ByteArray(b)) => Some(String::from_utf8_lossy(b).into_owned()),
         _ => None,
     };
-    match (text("product"), text("version")) {
+    let said = match (text("product"), text("version")) {
         (Some(p), Some(v)) => format!("{p} {v}"),
         (Some(p), None) => p,
         (None, Some(v)) => format!("an AMQP 0-9-1 broker, version {v}"),
         (None, None) => "an AMQP 0-9-1 broker".to_owned(),
+    };
+    peer_text(&said)
+}
+
+/// Why an attempt failed, and whether waiting may help. The reason may quote the broker (a
+/// close text, which may echo what we sent): it is printed on stdout (`--json`) and on stderr
+/// lines of its own, so it is made [`peer_text`] here.
+fn refusal(e: &Error) -> Refusal {
+    let (reason, not_ready) = match e {
+        Error::Connect {
+            reason, permanent, ..
+        } => (reason.clone(), !permanent),
+        e if e.is_connection_loss() => (e.to_string(), true),
+        Error::PingLate => (e.to_string(), true),
+        e => (e.to_string(), false),
+    };
+    Refusal {
+        reason: peer_text(&reason),
+        not_ready,
     }
 }
 
-/// Why an attempt failed, and whether waiting may help.
-fn refusal(e: &Error) -> Refusal {
-    match e {
-        Error::Connect {
-            reason, permanent, ..
-        } => Refusal {
-            reason: reason.clone(),
-            not_ready: !permanent,
-        },
-        e if e.is_connection_loss() => Refusal::not_ready(e.to_string()),
-        Error::PingLate => Refusal::not_ready(e.to_string()),
-        e => Refusal::failed(e.to_string()),
-    }
+/// Text that came from the broker, fit to print: on one line, and with every secret we sent
+/// ([`common::redact::register`]) hidden by value.
+fn peer_text(text: &str) -> String {
+    let parts: Vec<&str> = text.split(['\n', '\r']).map(str::trim).collect();
+    let parts: Vec<&str> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    common::redact::redact_all(&parts.join(" "))
 }
 
 #[cfg(test)]

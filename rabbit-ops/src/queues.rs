@@ -15,7 +15,8 @@ use amiquip::{AmqpValue, Channel, FieldTable, Queue, QueueDeclareOptions};
 use common::output::Out;
 
 use crate::broker::declare_queue_error;
-use crate::consume::{Consuming, Ended, Flow, ack, printing};
+use crate::broker::per_consumer_prefetch;
+use crate::consume::{Consuming, Ended, Flow, Redelivery, ack, printing};
 use crate::error::Error;
 
 /// One of the tutorials' queues as a command names it: `--queue` and `--classic`.
@@ -88,7 +89,9 @@ impl Declared {
 }
 
 /// Declares a tutorial queue; one that exists as the other generation's is
-/// [`Error::OtherGeneration`].
+/// [`Error::OtherGeneration`]. `--classic`'s `hello` and `rpc_queue` are non-durable and not
+/// exclusive, as the previous tutorials declared them: RabbitMQ 4.3 refuses them by default
+/// ([`Error::TransientRefused`], which then says to run without `--classic`).
 pub fn declare<'a>(channel: &'a Channel, name: &str, how: Declared) -> Result<Queue<'a>, Error> {
     channel.queue_declare(name, how.options()).map_err(|e| {
         match other_generation(&e, how.generation) {
@@ -100,36 +103,43 @@ pub fn declare<'a>(channel: &'a Channel, name: &str, how: Declared) -> Result<Qu
                     Generation::Classic => "run without --classic",
                 },
             },
-            None => declare_queue_error(e, name),
+            None => match declare_queue_error(e, name) {
+                Error::TransientRefused { name, .. } => Error::TransientRefused {
+                    name,
+                    what: "a non-durable classic queue (--classic)",
+                    hint: "run without --classic",
+                },
+                other => other,
+            },
         }
     })
 }
 
 /// A consumer of one of these queues that prints, as tutorials 1 and 2 do: on every connection
-/// it sets the prefetch (when `prefetch` is given) and declares the queue `name` as `how`;
-/// it prints `waiting` once, then ` [x] Received <body>` per message, runs `then` on the body,
-/// and acknowledges the message once `then` is done with it ([`Flow::Continue`]).
+/// it sets the prefetch (when `prefetch` is given; per consumer, as RabbitMQ 4.3 requires) and
+/// declares the queue `name` as `how`; it prints `waiting` once, then ` [x] Received <body>`
+/// per message, runs `then` on the body (and whether it is a [`Redelivery`]), and acknowledges
+/// the message once `then` is done with it ([`Flow::Continue`]).
 pub fn receive<W: Write>(
     run: Consuming<'_>,
     out: &mut Out<W>,
     (name, how): (&str, Declared),
     prefetch: Option<u16>,
     waiting: &str,
-    mut then: impl FnMut(&mut Out<W>, &str) -> Result<Flow, Error>,
+    mut then: impl FnMut(&mut Out<W>, &str, Option<Redelivery>) -> Result<Flow, Error>,
 ) -> Result<Ended, Error> {
     let setup = |channel: &Channel| {
         if let Some(n) = prefetch {
-            channel
-                .qos(0, n, false)
-                .map_err(|e| Error::amqp(format!("setting prefetch to {n}"), e))?;
+            per_consumer_prefetch(channel, n)?;
         }
         declare(channel, name, how)?;
         Ok(name.to_owned())
     };
     printing(run, out, waiting, setup, |out, consumer, delivery| {
+        let again = Redelivery::of(&delivery);
         let body = String::from_utf8_lossy(&delivery.body).into_owned();
         out.line(format_args!(" [x] Received {body}"))?;
-        match then(out, &body)? {
+        match then(out, &body, again)? {
             Flow::Continue => ack(consumer, delivery),
             Flow::Stop => Ok(Flow::Stop),
         }

@@ -2,19 +2,22 @@
 //!
 //! The binary `redis-ops` is a thin shell over this library:
 //!
-//! - [`cli`]: the command line: argh's structs, their checks into typed options, the run;
+//! - [`cli`]: the command line: the flags, one file per command (its argh structure, its checks
+//!   into typed options, its run);
+//! - [`url`]: a Redis URL, parsed, that never shows its password;
 //! - [`connect`]: the one place where a URL becomes connections (shared multiplexed, dedicated
 //!   for blocking commands, another database, subscriber, pool), with the connect timeout and
 //!   the `cannot connect to ...` errors;
+//! - [`link`]: the one raw RESP connection (plain or TLS, AUTH, SELECT, every exchange under a
+//!   deadline) of `bench` and `ping`, with its strict parser ([`link::resp`]);
 //! - [`kv`]: `set` / `get` / `incr`;
 //! - [`pool`]: many tasks on a bounded deadpool-redis pool, checked with `CLIENT LIST`;
 //! - [`lesson`]: every operation of the lesson, printed redis-cli style and checked;
-//! - [`pubsub`]: `publish` / `subscribe`;
+//! - [`channels`]: `publish` / `subscribe`;
 //! - [`ping`]: is Redis (or a cluster) ready? A real round trip, several targets at once;
 //! - [`iter`]: a long list read in batches, as a stream;
 //! - [`reply`]: redis-cli style printing and the expectations lessons check against;
-//! - [`bench`](mod@bench): `redis-benchmark`'s tests on raw sockets ([`resp`]), or on a cluster;
-//! - [`stream`]: the raw connections of `bench` and `ping`, plain or TLS (`rediss://`).
+//! - [`bench`](mod@bench): `redis-benchmark`'s tests on raw links, or on a cluster.
 //!
 //! What a lesson prints and checks, without a server: a command as redis-cli shows it, a reply
 //! in redis-cli's format, and the expectation the lesson compares the reply with. (The commands
@@ -35,18 +38,20 @@
 //! ```
 
 pub mod bench;
+pub mod channels;
 pub mod cli;
 pub mod connect;
 pub mod error;
 pub mod iter;
 pub mod kv;
 pub mod lesson;
+pub mod link;
 pub mod ping;
 pub mod pool;
-pub mod pubsub;
+pub mod redis_error;
 pub mod reply;
-pub mod resp;
-pub mod stream;
+pub mod url;
 
 pub use connect::Redis;
 pub use error::Error;
+pub use url::RedisUrl;

@@ -1,9 +1,9 @@
 //! The guides point at code by item (or a folder), never by line number: `` `echo/src/server.rs` `` names a
 //! file and `` `echo/src/server.rs#run` `` an item in it (a function, type, trait, constant,
 //! module or macro; a shell function; a Python function or class). Every such reference in
-//! README.md and docs/*.md must name a file of the workspace and an item that file defines, so a
-//! move or a rename can never leave a page pointing at the wrong code; and no page may use a
-//! `path:line` reference, which drifts silently.
+//! README.md, ARCHITECTURE.md and docs/*.md must name a file of the workspace and an item that
+//! file defines, so a move or a rename can never leave a page pointing at the wrong code; and no
+//! page may use a `path:line` reference, which drifts silently.
 
 use std::path::{Path, PathBuf};
 
@@ -105,7 +105,7 @@ fn defines(path: &str, source: &str, item: &str) -> bool {
 #[test]
 fn every_reference_in_the_guides_names_an_item_that_exists() {
     let root = root();
-    let mut pages = vec![root.join("README.md")];
+    let mut pages = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
     let docs = std::fs::read_dir(root.join("docs")).expect("docs/ exists");
     for entry in docs {
         let path = entry.expect("a docs/ entry").path();

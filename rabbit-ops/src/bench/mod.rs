@@ -3,7 +3,8 @@
 //! tracking, [`recovering`](crate::consume::recovering) consumers), so that the figures are what
 //! the tools get.
 //!
-//! Workload: a fresh queue (durable with `--persistent`, else not; the broker deletes it
+//! Workload: a fresh durable queue (RabbitMQ 4.3 refuses a transient one shared by several
+//! consumers; persistent messages only with `--persistent`; the broker deletes the queue
 //! [`QUEUE_EXPIRES`] after its last consumer is gone, should the bench be killed before it
 //! deletes it itself), consumers started first (manual acks, `--prefetch`, one `multiple` ack
 //! every prefetch/4 messages), then producers publish `--messages` in all, each its own
@@ -138,6 +139,16 @@ fn queue_arguments() -> FieldTable {
     arguments
 }
 
+/// How the bench queue is declared: durable (RabbitMQ 4.3 and later refuse a transient queue
+/// that is not exclusive, and several consumers share this one), expiring.
+fn queue_options() -> QueueDeclareOptions {
+    QueueDeclareOptions {
+        durable: true,
+        arguments: queue_arguments(),
+        ..QueueDeclareOptions::default()
+    }
+}
+
 /// Runs the benchmark and prints its figures.
 pub fn run(
     broker: &Broker,
@@ -148,11 +159,7 @@ pub fn run(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let queue = format!("rabbit-ops-bench-{}-{nanos:x}", std::process::id());
-    let options = QueueDeclareOptions {
-        durable: config.persistent,
-        arguments: queue_arguments(),
-        ..QueueDeclareOptions::default()
-    };
+    let options = queue_options();
     // Signals first: from the queue's creation on, a signal ends the run with it deleted.
     let signal = Stop::on_signal()?;
     tracing::info!("bench queue '{queue}'");
@@ -474,6 +481,13 @@ mod tests {
         assert_eq!(c.idle(), Duration::from_secs(10));
         let c = config(Length::Messages(10), Some(2), 1);
         assert_eq!(c.idle(), Duration::from_secs(12));
+    }
+
+    /// RabbitMQ 4.3 refuses a transient queue that is not exclusive (issue 22.8).
+    #[test]
+    fn the_queue_is_durable_whatever_the_messages() {
+        let o = queue_options();
+        assert!(o.durable && !o.exclusive && !o.auto_delete, "{o:?}");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! handshake failed, in words that say what to do.
 //!
 //! amiquip has no connect timeout of its own, so the TCP stream is opened here with
-//! [`TcpStream::connect_timeout`], then handed to [`Connection::insecure_open_stream`] (or, for
-//! `amqps://`, to `Connection::open_tls_stream`: see `tls.rs`). The handshake (TLS's too) runs on amiquip's non-blocking I/O thread, where socket read timeouts mean
+//! [`TcpStream::connect_timeout`], then handed to [`Connection::insecure_open_stream`] behind
+//! the [`FirstFrameCheck`] (for `amqps://`, after our TLS handshake: see `tls.rs`). The AMQP
+//! handshake runs on amiquip's non-blocking I/O thread, where socket read timeouts mean
 //! nothing, and amiquip's own `connection_timeout` only notices a peer that is completely
 //! silent (a peer that answers garbage and then waits keeps it busy). So a [`Watchdog`] holds a
-//! clone of the socket and shuts it down if the handshake is not over by the deadline: a refused
-//! port, a silent peer, or a peer that is not RabbitMQ all end within `--connect-timeout`.
+//! clone of the socket and shuts it down if the handshakes (TLS's too) are not over by the
+//! deadline: a refused port, a silent peer, or a peer that is not RabbitMQ all end within
+//! `--connect-timeout`.
 
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -73,7 +75,11 @@ pub(crate) fn handshake(
     let socket = stream.try_clone().map_err(socket_error)?;
     let watchdog =
         Watchdog::arm(socket.try_clone().map_err(socket_error)?, deadline).map_err(socket_error)?;
-    let stream = mio06::net::TcpStream::from_stream(stream).map_err(socket_error)?;
+    let stream = if url.tls {
+        Stream::Tls(stream)
+    } else {
+        Stream::Plain(mio06::net::TcpStream::from_stream(stream).map_err(socket_error)?)
+    };
     let options = ConnectionOptions::default()
         .auth(Auth::Plain {
             username: url.user.clone(),
@@ -88,7 +94,7 @@ pub(crate) fn handshake(
         // A frozen broker is noticed after two heartbeats: ours, shorter than RabbitMQ's 60 s.
         .heartbeat(url.heartbeat.unwrap_or(DEFAULT_HEARTBEAT))
         .information(Some(format!("rabbit-ops {}", env!("CARGO_PKG_VERSION"))));
-    let opened = open(url, tls, stream, options);
+    let opened = open(url, tls, stream, deadline, options);
     let fired = watchdog.disarm();
     match opened {
         // Whatever amiquip says once the watchdog shut the socket down, it is the deadline.
@@ -105,21 +111,34 @@ pub(crate) fn handshake(
     }
 }
 
-/// Opens the connection on `stream`: TLS (the system's roots unless `client` is given, the
-/// server's name from the URL), then AMQP; for an `amqp://` URL, AMQP behind the
-/// [`FirstFrameCheck`].
+/// The TCP stream of a connection, as its URL wants it.
+enum Stream {
+    /// `amqp://`: non-blocking, for amiquip's I/O loop.
+    Plain(mio06::net::TcpStream),
+    /// `amqps://`: still blocking, for our TLS handshake.
+    Tls(TcpStream),
+}
+
+/// Opens the connection on `stream`: for `amqps://`, TLS first (the system's roots unless
+/// `client` is given, the server's name from the URL, by `deadline`); then AMQP, behind the
+/// [`FirstFrameCheck`] (after decryption for `amqps://`).
 fn open(
     url: &AmqpUrl,
     client: Option<&TlsClient>,
-    stream: mio06::net::TcpStream,
+    stream: Stream,
+    deadline: Instant,
     options: ConnectionOptions<Auth>,
 ) -> amiquip::Result<Connection> {
     let tuning = ConnectionTuning::default();
-    if url.tls {
-        let connector = tls::connector(client)?;
-        Connection::open_tls_stream(connector, &url.host, stream, options, tuning)
-    } else {
-        Connection::insecure_open_stream(FirstFrameCheck::new(stream), options, tuning)
+    match stream {
+        Stream::Plain(tcp) => {
+            Connection::insecure_open_stream(FirstFrameCheck::new(tcp), options, tuning)
+        }
+        Stream::Tls(tcp) => {
+            // Encrypted: "insecure" is amiquip's word for a stream it does not encrypt itself.
+            let tls = tls::tls_handshake(client, &url.host, tcp, deadline)?;
+            Connection::insecure_open_stream(FirstFrameCheck::behind_tls(tls), options, tuning)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use tracing::debug;
 /// What a peer that does not speak AMQP is told it is.
 pub(crate) const NOT_AMQP: &str = "the peer does not speak AMQP 0-9-1: is this a RabbitMQ port?";
 
-/// The socket amiquip gets, checking that the first bytes the peer sends start an AMQP frame.
+/// The stream amiquip gets, checking that the first bytes the peer sends start an AMQP frame.
 ///
 /// amiquip trusts the size field of the first frame header and allocates that much: a peer
 /// that answers `HTTP/1.1 400` would cost 1.3 GB ("P/1." read as a size). A RabbitMQ server's
@@ -25,14 +25,21 @@ pub(crate) const NOT_AMQP: &str = "the peer does not speak AMQP 0-9-1: is this a
 ///
 /// Every later frame is checked too: amiquip allocates whatever size a frame header announces,
 /// so a frame over [`FRAME_MAX`] (the `frame_max` we negotiate: the broker may not send more)
-/// is refused before amiquip reads it (a peer announcing 4 GiB would cost 4 GiB).
-pub(crate) struct FirstFrameCheck {
-    inner: mio06::net::TcpStream,
+/// is refused before amiquip reads it (a peer announcing 4 GiB would cost 4 GiB, and zeroing
+/// them takes longer than any `--connect-timeout`).
+///
+/// `S` is the TCP stream of an `amqp://` URL, or for `amqps://` the TLS stream
+/// ([`TlsSocket`](super::tls::TlsSocket)): the check reads the frames after decryption, so it
+/// holds behind TLS too.
+pub(crate) struct FirstFrameCheck<S> {
+    inner: S,
     head: [u8; 7],
     seen: usize,
     /// Bytes of the current frame (payload and end byte) still to pass before the next header.
     skip: u64,
     first: bool,
+    /// Behind TLS: a first frame that looks like TLS is only not AMQP.
+    tls: bool,
 }
 
 /// The `frame_max` we ask for: RabbitMQ's default, 128 KiB (bodies go in several frames).
@@ -41,14 +48,24 @@ pub(crate) const FRAME_MAX: u32 = 128 * 1024;
 /// The largest first frame accepted (RabbitMQ's `connection.start` is well under 1 KiB).
 const FIRST_FRAME_MAX: u32 = 64 * 1024;
 
-impl FirstFrameCheck {
-    pub(crate) fn new(inner: mio06::net::TcpStream) -> Self {
+impl<S> FirstFrameCheck<S> {
+    /// The check on the plain TCP stream of an `amqp://` URL.
+    pub(crate) fn new(inner: S) -> Self {
         Self {
             inner,
             head: [0; 7],
             seen: 0,
             skip: 0,
             first: true,
+            tls: false,
+        }
+    }
+
+    /// The check on the decrypted side of an `amqps://` connection.
+    pub(crate) fn behind_tls(inner: S) -> Self {
+        Self {
+            tls: true,
+            ..Self::new(inner)
         }
     }
 
@@ -72,7 +89,7 @@ impl FirstFrameCheck {
             self.seen = 0;
             if self.first {
                 self.first = false;
-                Self::check(self.head).map_err(str::to_owned)?;
+                Self::check(self.head, self.tls).map_err(str::to_owned)?;
             }
             let size = u32::from_be_bytes([self.head[3], self.head[4], self.head[5], self.head[6]]);
             if size > FRAME_MAX {
@@ -86,11 +103,12 @@ impl FirstFrameCheck {
         Ok(())
     }
 
-    /// A server's first frame, or what the peer is instead (a TLS server, or not AMQP).
-    fn check(head: [u8; 7]) -> Result<(), &'static str> {
+    /// A server's first frame, or what the peer is instead (a TLS server behind a plain URL,
+    /// or not AMQP).
+    fn check(head: [u8; 7], tls: bool) -> Result<(), &'static str> {
         if Self::plausible(head) {
             Ok(())
-        } else if super::tls::looks_like_tls(head) {
+        } else if !tls && super::tls::looks_like_tls(head) {
             Err(super::tls::SPEAKS_TLS)
         } else {
             Err(NOT_AMQP)
@@ -104,7 +122,7 @@ impl FirstFrameCheck {
     }
 }
 
-impl io::Read for FirstFrameCheck {
+impl<S: io::Read> io::Read for FirstFrameCheck<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.follow(&buf[..n])
@@ -113,7 +131,7 @@ impl io::Read for FirstFrameCheck {
     }
 }
 
-impl io::Write for FirstFrameCheck {
+impl<S: io::Write> io::Write for FirstFrameCheck<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write(buf)
     }
@@ -123,7 +141,7 @@ impl io::Write for FirstFrameCheck {
 }
 
 /// Registration is the inner stream's (amiquip's I/O loop polls it).
-impl mio06::Evented for FirstFrameCheck {
+impl<S: mio06::Evented> mio06::Evented for FirstFrameCheck<S> {
     fn register(&self, p: &Poll, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
         self.inner.register(p, t, i, o)
     }
@@ -135,7 +153,7 @@ impl mio06::Evented for FirstFrameCheck {
     }
 }
 
-impl amiquip::IoStream for FirstFrameCheck {}
+impl<S: amiquip::IoStream> amiquip::IoStream for FirstFrameCheck<S> {}
 
 /// Shuts a socket down at a deadline unless disarmed first.
 pub(crate) struct Watchdog {

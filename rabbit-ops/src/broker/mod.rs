@@ -24,7 +24,10 @@ pub use deadline::Deadline;
 #[allow(unused_imports)] // for `ping`
 pub(crate) use guard::Watchdog;
 pub(crate) use session::declare_queue_error;
-pub use session::{Session, bind, confirm_mode, declare_exchange, declare_queue, exclusive_queue};
+pub use session::{
+    Session, bind, confirm_mode, declare_exchange, declare_queue, exclusive_queue,
+    per_consumer_prefetch,
+};
 pub use tls::TlsClient;
 
 use std::sync::Arc;

@@ -105,10 +105,17 @@ impl Session {
 
     /// Sets the prefetch count (`basic.qos`): at most `n` unacknowledged messages at a time.
     pub fn prefetch(&self, n: u16) -> Result<(), Error> {
-        self.channel
-            .qos(0, n, false)
-            .map_err(|e| Error::amqp(format!("setting prefetch to {n}"), e))
+        per_consumer_prefetch(&self.channel, n)
     }
+}
+
+/// Sets the prefetch count of each consumer the channel starts from now on: `basic.qos` with
+/// `global` false. (Global QoS, one limit shared by the channel's consumers, is refused by
+/// quorum queues and, by default, by RabbitMQ 4.3 for every queue.)
+pub fn per_consumer_prefetch(channel: &Channel, n: u16) -> Result<(), Error> {
+    channel
+        .qos(0, n, false)
+        .map_err(|e| Error::amqp(format!("setting prefetch to {n}"), e))
 }
 
 /// See [`Session::reaper`].
@@ -198,6 +205,15 @@ pub fn bind(
 
 fn redeclare(e: amiquip::Error, kind: &'static str, name: &str, flag: &'static str) -> Error {
     match e {
+        amiquip::Error::ServerClosedConnection { code: 541, message }
+            if kind == "queue" && message.contains("transient_nonexcl_queues") =>
+        {
+            Error::TransientRefused {
+                name: name.to_owned(),
+                what: "non-durable and not exclusive",
+                hint: "declare it durable or exclusive",
+            }
+        }
         amiquip::Error::ServerClosedChannel {
             code: 406, message, ..
         } => Error::Redeclare {
@@ -221,6 +237,31 @@ fn redeclare(e: amiquip::Error, kind: &'static str, name: &str, flag: &'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RabbitMQ 4.3's refusal of a transient non-exclusive queue (541, the connection closed,
+    /// a text of several lines) is one line that says what to do.
+    #[test]
+    fn a_refused_transient_queue_says_what_to_do() {
+        let e = redeclare(
+            amiquip::Error::ServerClosedConnection {
+                code: 541,
+                message: "INTERNAL_ERROR - Feature `transient_nonexcl_queues` is deprecated.\n\
+                          By default, this feature is not permitted anymore.\n"
+                    .into(),
+            },
+            "queue",
+            "q",
+            "queue",
+        );
+        assert_eq!(
+            e.to_string(),
+            "queue 'q' is non-durable and not exclusive, which RabbitMQ 4.3 and later refuse by \
+             default (deprecated feature transient_nonexcl_queues): declare it durable or \
+             exclusive, or permit it on the broker \
+             (deprecated_features.permit.transient_nonexcl_queues = true)"
+        );
+        assert!(!e.is_connection_loss(), "a refusal is not retried");
+    }
 
     #[test]
     fn precondition_failed_says_what_to_do() {

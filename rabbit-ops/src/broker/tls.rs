@@ -1,9 +1,17 @@
-//! AMQP over TLS (`amqps://`): amiquip's own TLS (native-tls, OpenSSL on Linux) on the TCP
-//! stream [`handshake`](super::handshake) opened with its timeout, so the same watchdog bounds
-//! the TLS handshake and the AMQP one.
+//! AMQP over TLS (`amqps://`): native-tls (OpenSSL on Linux), amiquip's own TLS library, on the
+//! TCP stream [`handshake`](super::handshake) opened with its timeout, so the same watchdog
+//! bounds the TLS handshake and the AMQP one.
+//!
+//! The TLS handshake is ours ([`tls_handshake`]: blocking, within the deadline), and amiquip
+//! gets the encrypted stream as a plain one ([`TlsSocket`]) behind the
+//! [`FirstFrameCheck`](super::guard::FirstFrameCheck): the frames are checked after
+//! decryption. (amiquip's `Connection::open_tls_stream` would keep the TLS stream to itself,
+//! where no check can see the frames: a TLS server announcing a 4 GiB frame cost 4 GiB.) After
+//! the handshake, amiquip's TLS stream is a thin wrapper of native-tls's too: reads and writes
+//! go straight to OpenSSL, which takes partial writes of a moving buffer.
 //!
 //! - [`TlsClient`]: the `native_tls::TlsConnector` built once from the checked
-//!   [`common::tls::Tls`] (`--cacert`, `--cert`/`--key`, `--insecure`), handed to amiquip by
+//!   [`common::tls::Tls`] (`--cacert`, `--cert`/`--key`, `--insecure`), used by
 //!   [`connector`];
 //! - [`looks_like_tls`]: the first bytes of a TLS server behind an `amqp://` URL;
 //! - [`describe_failure`]: OpenSSL's failures in the words `common::tls::describe` uses for
@@ -11,9 +19,15 @@
 //!   --cacert)`...).
 
 use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::time::Instant;
 
 use common::tls::Tls;
-use native_tls::{Certificate, Identity, TlsConnector};
+use mio06::unix::EventedFd;
+use mio06::{Poll, PollOpt, Ready, Token};
+use native_tls::{Certificate, HandshakeError, Identity, TlsConnector, TlsStream};
 
 use crate::url::AmqpUrl;
 
@@ -82,6 +96,74 @@ pub(crate) fn connector(client: Option<&TlsClient>) -> amiquip::Result<TlsConnec
         None => TlsConnector::new().map_err(|source| amiquip::Error::CreateTlsConnector { source }),
     }
 }
+
+/// The TLS handshake of an `amqps://` connection on `socket` (blocking, connected), for the
+/// server name `host`, by `deadline`: each read and write of the handshake waits at most what is
+/// left (the watchdog of [`handshake`](super::handshake) ends a peer that trickles bytes). The
+/// errors are amiquip's, as if amiquip had run the handshake: `TlsHandshake` for what OpenSSL
+/// refused, `ConnectionTimeout` for the deadline.
+pub(crate) fn tls_handshake(
+    client: Option<&TlsClient>,
+    host: &str,
+    socket: TcpStream,
+    deadline: Instant,
+) -> amiquip::Result<TlsSocket> {
+    let io = |source| amiquip::Error::IoErrorReadingSocket { source };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(amiquip::Error::ConnectionTimeout);
+    }
+    socket.set_read_timeout(Some(left)).map_err(io)?;
+    socket.set_write_timeout(Some(left)).map_err(io)?;
+    let stream = match connector(client)?.connect(host, socket) {
+        Ok(s) => s,
+        Err(HandshakeError::Failure(source)) => {
+            return Err(amiquip::Error::TlsHandshake { source });
+        }
+        // A blocking socket that timed out.
+        Err(HandshakeError::WouldBlock(_)) => return Err(amiquip::Error::ConnectionTimeout),
+    };
+    let tcp = stream.get_ref();
+    tcp.set_read_timeout(None).map_err(io)?;
+    tcp.set_write_timeout(None).map_err(io)?;
+    // amiquip's I/O loop is non-blocking: OpenSSL then answers `WouldBlock` as it should.
+    tcp.set_nonblocking(true).map_err(io)?;
+    Ok(TlsSocket(stream))
+}
+
+/// An `amqps://` connection after its TLS handshake: what amiquip reads and writes is the
+/// plain text; its I/O loop polls the TCP socket beneath.
+pub(crate) struct TlsSocket(TlsStream<TcpStream>);
+
+impl Read for TlsSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for TlsSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Registration is the TCP socket's.
+impl mio06::Evented for TlsSocket {
+    fn register(&self, p: &Poll, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
+        EventedFd(&self.0.get_ref().as_raw_fd()).register(p, t, i, o)
+    }
+    fn reregister(&self, p: &Poll, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
+        EventedFd(&self.0.get_ref().as_raw_fd()).reregister(p, t, i, o)
+    }
+    fn deregister(&self, p: &Poll) -> io::Result<()> {
+        EventedFd(&self.0.get_ref().as_raw_fd()).deregister(p)
+    }
+}
+
+impl amiquip::IoStream for TlsSocket {}
 
 /// Whether the first bytes of a server start a TLS record, a handshake (its ServerHello) or an
 /// alert, TLS major version 3: a TLS server behind an `amqp://` URL.

@@ -60,5 +60,5 @@ pub fn receive(
     out: &mut Out<impl Write>,
 ) -> Result<Ended, Error> {
     let hello = (queue.name.as_str(), declared(queue.generation));
-    queues::receive(run, out, hello, None, WAITING, |_, _| Ok(Flow::Continue))
+    queues::receive(run, out, hello, None, WAITING, |_, _, _| Ok(Flow::Continue))
 }

@@ -150,6 +150,16 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// How `--queue` is declared: a durable classic queue, kept. (The tutorial's own temporary
+/// queue is non-durable, not exclusive and auto-delete: RabbitMQ 4.3 refuses that by default;
+/// ours, without `--queue`, is exclusive.)
+pub fn kept_queue() -> QueueDeclareOptions {
+    QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    }
+}
+
 fn run_strategy(
     channel: &Channel,
     strategy: Strategy,
@@ -159,7 +169,7 @@ fn run_strategy(
     out: &mut Out<impl Write>,
 ) -> Result<Outcome, Error> {
     let q = if let Some(name) = queue {
-        declare_queue(channel, name, QueueDeclareOptions::default(), "queue")?
+        declare_queue(channel, name, kept_queue(), "queue")?
     } else {
         exclusive_queue(channel)?
     };

@@ -10,7 +10,7 @@ use amiquip::AmqpProperties;
 use common::output::Out;
 
 use crate::broker::Broker;
-use crate::consume::{Consuming, Ended, Flow};
+use crate::consume::{Consuming, Ended, Flow, Redelivery};
 use crate::error::Error;
 use crate::publish::{self, Messages, Outgoing, PERSISTENT, Publisher};
 use crate::queues::{self, Declared, Generation, Named};
@@ -63,7 +63,9 @@ pub fn new_task(
 ///
 /// Ctrl-C during the work leaves the task unacknowledged: the broker gives it to another worker.
 /// A lost connection is recovered (see [`crate::consume::recovering`]); the task being worked
-/// on then comes back from the broker, so it may be done twice.
+/// on then comes back from the broker, so it may be done twice. A worker never rejects a task
+/// itself; one that comes again says so on stderr ([`redelivered`]): RabbitMQ 4.x drops (or
+/// dead-letters) a quorum queue's message after 20 such returns.
 pub fn worker(
     run: Consuming<'_>,
     queue: &Named,
@@ -72,13 +74,31 @@ pub fn worker(
 ) -> Result<Ended, Error> {
     let tasks = (queue.name.as_str(), task_queue(queue.generation));
     // Prefetch 1: a busy worker gets no new task (fair dispatch).
-    queues::receive(run, out, tasks, Some(1), WAITING, |out, task| {
+    queues::receive(run, out, tasks, Some(1), WAITING, |out, task, again| {
+        if let Some(again) = again {
+            tracing::warn!("{}", redelivered(again));
+        }
         if !run.stop.sleep(work_time(task, dot)) {
             return Ok(Flow::Stop);
         }
         out.line(format_args!(" [x] Done"))?;
         Ok(Flow::Continue)
     })
+}
+
+/// What a worker says of a task that comes again: another worker (or this one, before a lost
+/// connection) took it and did not acknowledge it. A quorum queue counts the returns
+/// (`x-delivery-count`), and from RabbitMQ 4.0 on drops the message, or dead-letters it where a
+/// policy says where, once it was redelivered 20 times (its default `delivery-limit`).
+pub fn redelivered(again: Redelivery) -> String {
+    let why = "a worker stopped or lost its connection before acknowledging it";
+    match again.count {
+        Some(n) => format!(
+            "task redelivered (x-delivery-count {n}): {why}; RabbitMQ 4.x drops (or \
+             dead-letters) a quorum queue's message redelivered 20 times"
+        ),
+        None => format!("task redelivered: {why}"),
+    }
 }
 
 #[cfg(test)]

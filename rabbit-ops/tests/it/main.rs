@@ -4,13 +4,16 @@
 
 mod cluster;
 mod errors;
+mod fake_broker;
 mod help;
 mod hostile;
 mod official;
 mod output;
 mod ping;
+mod rabbit4;
 mod rate;
 mod recovery;
+mod secrets;
 mod stalls;
 mod support;
 mod tls;

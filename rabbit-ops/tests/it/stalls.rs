@@ -1,118 +1,21 @@
-//! Issue 13, peers that stall or lie: a fake AMQP broker written here completes the handshake
-//! and then never answers channel.open, or a declare, or announces a 4 GiB frame_max and sends
-//! a frame that size; a proxy in front of the shared broker freezes (as a broker stopped with
+//! Issue 13, peers that stall or lie: a fake AMQP broker (`fake_broker.rs`) completes the
+//! handshake and then never answers channel.open, or a declare, or announces a 4 GiB frame_max
+//! and sends a frame that size; a proxy in front of the shared broker freezes (as a broker stopped with
 //! SIGSTOP does: the kernel still takes the bytes, nothing answers). Every command ends within
-//! what its options say, with one error line.
+//! what its options say, with one error line. Issue 22: the same fake broker behind TLS (the
+//! test PKI's certificate), announcing 4 GiB frames there too.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use test_support::{Proc, STEP, command};
+use test_support::{Proc, STEP, TestPki, command};
 
+use crate::fake_broker::{Lie, fake_broker, fake_broker_over, tls_acceptor, url};
 use crate::support::{Cleanup, at, cmd, ended, run, with_maxrss};
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Lie {
-    /// Never answers channel.open.
-    ChannelOpen,
-    /// Opens the channel, never answers what comes next (a declare, qos...).
-    Declare,
-    /// Announces frame_max 4 GiB, then sends a frame header of 4 GiB - 256 MiB.
-    HugeFrame,
-}
-
-fn frame(kind: u8, channel: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![kind];
-    f.extend(channel.to_be_bytes());
-    f.extend(u32::try_from(payload.len()).unwrap().to_be_bytes());
-    f.extend(payload);
-    f.push(0xCE);
-    f
-}
-
-fn method(channel: u16, class: u16, id: u16, args: &[u8]) -> Vec<u8> {
-    let mut p = class.to_be_bytes().to_vec();
-    p.extend(id.to_be_bytes());
-    p.extend(args);
-    frame(1, channel, &p)
-}
-
-/// Reads one frame: (channel, payload).
-fn read_frame(s: &mut TcpStream) -> Option<(u16, Vec<u8>)> {
-    let mut head = [0u8; 7];
-    s.read_exact(&mut head).ok()?;
-    let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
-    let mut payload = vec![0u8; size + 1];
-    s.read_exact(&mut payload).ok()?;
-    payload.pop();
-    Some((u16::from_be_bytes([head[1], head[2]]), payload))
-}
-
-/// A fake broker that lies as told; answers its address and the frame_max our client asked
-/// for in its tune-ok (0 until one came).
-fn fake_broker(lie: Lie) -> (SocketAddr, Arc<AtomicU32>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let asked = Arc::new(AtomicU32::new(0));
-    let seen = Arc::clone(&asked);
-    thread::spawn(move || {
-        for s in listener.incoming() {
-            let Ok(mut s) = s else { return };
-            let seen = Arc::clone(&seen);
-            thread::spawn(move || serve(&mut s, lie, &seen));
-        }
-    });
-    (addr, asked)
-}
-
-fn serve(s: &mut TcpStream, lie: Lie, asked: &AtomicU32) -> Option<()> {
-    let mut header = [0u8; 8];
-    s.read_exact(&mut header).ok()?;
-    let mut start = vec![0, 9, 0, 0, 0, 0];
-    for text in ["PLAIN", "en_US"] {
-        start.extend(u32::try_from(text.len()).unwrap().to_be_bytes());
-        start.extend(text.as_bytes());
-    }
-    s.write_all(&method(0, 10, 10, &start)).ok()?;
-    read_frame(s)?; // start-ok
-    let frame_max: u32 = if lie == Lie::HugeFrame {
-        u32::MAX
-    } else {
-        131_072
-    };
-    let mut tune = 2047u16.to_be_bytes().to_vec();
-    tune.extend(frame_max.to_be_bytes());
-    tune.extend(0u16.to_be_bytes()); // no heartbeats: only our deadlines can help
-    s.write_all(&method(0, 10, 30, &tune)).ok()?;
-    let (_, tune_ok) = read_frame(s)?;
-    asked.store(
-        u32::from_be_bytes([tune_ok[6], tune_ok[7], tune_ok[8], tune_ok[9]]),
-        Ordering::Relaxed,
-    );
-    read_frame(s)?; // connection.open
-    s.write_all(&method(0, 10, 41, &[0])).ok()?;
-    if lie == Lie::HugeFrame {
-        let mut huge = vec![1u8, 0, 0];
-        huge.extend(0xF000_0000u32.to_be_bytes());
-        huge.extend([0u8; 1024]);
-        s.write_all(&huge).ok()?;
-    }
-    // Read what comes; answer channel.open only when told to lie later.
-    while let Some((channel, payload)) = read_frame(s) {
-        if lie == Lie::Declare && payload.starts_with(&[0, 20, 0, 10]) {
-            s.write_all(&method(channel, 20, 11, &[0, 0, 0, 0])).ok()?;
-        }
-    }
-    Some(())
-}
-
-fn url(addr: SocketAddr) -> String {
-    format!("amqp://guest:guest@{addr}/%2f")
-}
 
 #[test]
 fn a_broker_that_never_answers_channel_open_or_a_declare() {
@@ -176,6 +79,64 @@ fn a_4_gib_frame_max_and_frame_cost_nothing() {
     assert!(kb < 64 * 1024, "{kb} KiB used");
     assert!(r.took < Duration::from_secs(4), "{:?}", r.took);
     assert_eq!(asked.load(Ordering::Relaxed), 131_072, "our own frame_max");
+}
+
+/// Issue 22: the frame check holds behind TLS. A server of our own completes the TLS handshake
+/// (`--cacert` of the test PKI), then announces a 4 GiB frame: as its first frame, or after a
+/// valid start, tune (frame_max 4 GiB) and open-ok. Over `amqps://` as over `amqp://`: one
+/// error line, exit 1, within `--connect-timeout`, and the memory of a small program (amiquip
+/// believed the header and zeroed 4 GiB).
+#[test]
+fn a_4_gib_frame_behind_tls_costs_nothing() {
+    let pki = TestPki::new();
+    let ca = pki.ca();
+    for (lie, frame) in [
+        (Lie::HugeFirstFrame, "first frame"),
+        (Lie::HugeFrame, "frame after open-ok"),
+    ] {
+        for tls in [false, true] {
+            let (addr, asked) = fake_broker_over(lie, tls.then(|| tls_acceptor(&pki)));
+            let target = if tls {
+                format!("amqps://guest:guest@{addr}/%2f")
+            } else {
+                url(addr)
+            };
+            let mut c = command("/usr/bin/time");
+            c.args(["-f", "maxrss_kb=%M", env!("CARGO_BIN_EXE_rabbit-ops")])
+                .env_remove("AMQP_URL")
+                .args(["--url", &target, "--connect-timeout", "3"]);
+            if tls {
+                c.arg("--cacert").arg(&ca);
+            }
+            c.arg("send");
+            let r = run(c);
+            assert_eq!(r.code(), Some(1), "{frame}, tls {tls}: {r:?}");
+            let (lines, kb) = with_maxrss(&r);
+            let expected = match lie {
+                Lie::HugeFirstFrame => format!(
+                    "error: cannot connect to {}: the peer does not speak AMQP 0-9-1: is this a \
+                     RabbitMQ port?",
+                    common::redact::redact_url(&target)
+                ),
+                _ => "error: opening a channel: the connection to the broker was lost".to_owned(),
+            };
+            assert_eq!(lines, [expected.as_str()], "{frame}, tls {tls}: {r:?}");
+            assert!(kb < 64 * 1024, "{frame}, tls {tls}: {kb} KiB used");
+            assert!(
+                r.took < Duration::from_secs(3),
+                "{frame}, tls {tls}: {:?}",
+                r.took
+            );
+            if lie == Lie::HugeFrame {
+                assert_eq!(asked.load(Ordering::Relaxed), 131_072, "our own frame_max");
+            }
+            println!(
+                "4 GiB {frame}, {}: exit 1 in {:.2} s, peak RSS {kb} KiB",
+                if tls { "amqps" } else { "amqp" },
+                r.took.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// A proxy to the shared broker that can freeze: from then on nothing passes either way, and

@@ -4,7 +4,7 @@
 use redis::Value;
 
 use crate::error::Error;
-use crate::resp::Kind;
+use crate::link::Kind;
 
 /// One of `redis-benchmark`'s tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -3,8 +3,8 @@
 //! Against one server it works the way `redis-benchmark` does: `-c` connections on one thread
 //! (the caller runs it on a current-thread runtime), each sending `-P` pre-encoded commands at a
 //! time straight to its socket and reading back exactly as many replies with the small strict
-//! parser of [`crate::resp`] (each reply's type is checked: SET must answer `+OK`, INCR an
-//! integer...; an error reply is counted). No redis-crate machinery per command: that is what
+//! parser of [`crate::link::resp`], on a [`crate::link::Link`] (each reply's type is checked:
+//! SET must answer `+OK`, INCR an integer...; an error reply is counted). No redis-crate machinery per command: that is what
 //! made the difference (see docs/redis.md, "bench").
 //!
 //! With `--cluster` the same tests go through the redis crate's async cluster client, which
@@ -17,16 +17,17 @@
 //! command fails.
 //!
 //! The parts: [`catalogue`] (the tests, their commands and the replies they accept), `raw`
-//! (the RESP client on raw sockets), `reconnect` (connecting, and again after a break),
+//! (the RESP client on raw links), `reconnect` (connecting, and again after a break),
 //! `cluster` (the cluster backend), `tally` (the counters a test's connections share),
-//! [`keys`] (the run's keys and their deletion) and [`report`] (the `-q` line, the block, JSON).
+//! [`run_keys`] (the run's keys and their deletion) and [`report`] (the `-q` line, the block,
+//! JSON).
 
 pub mod catalogue;
 mod cluster;
-pub mod keys;
 mod raw;
 mod reconnect;
 pub mod report;
+pub mod run_keys;
 mod tally;
 
 use std::cell::Cell;
@@ -38,8 +39,8 @@ use common::duration::duration;
 use common::shutdown::Signal;
 
 pub use catalogue::Test;
-pub use keys::Keys;
 pub use report::{TestReport, json};
+pub use run_keys::Keys;
 
 use crate::connect::Redis;
 use crate::error::Error;
@@ -188,7 +189,7 @@ pub async fn run(
     // A server that never answered one command well (not Redis, closing, refusing): nothing
     // was written, and the clean-up would only wait on it. A cluster is cleaned up anyway.
     if keys.written() || reports.iter().any(|r| r.ok > 0) || redis.is_cluster() {
-        keys::cleanup(redis, &keys, o.clients).await;
+        run_keys::cleanup(redis, &keys, o.clients).await;
     }
     if let Some(signal) = signal.get() {
         return Ok(Measured {
@@ -213,7 +214,7 @@ pub async fn run(
     if let Some(r) = reports.iter().find(|r| r.unsent > 0) {
         let lines: Vec<String> = reports.iter().map(TestReport::quiet_line).collect();
         return Err(Error::Connect {
-            url: redis.url().to_owned(),
+            url: redis.url().clone(),
             reason: format!(
                 "{}: gave up reconnecting after {}; {} request(s) not sent ({} failed)\n{}",
                 r.test.name().to_ascii_uppercase(),

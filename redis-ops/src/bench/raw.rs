@@ -1,63 +1,62 @@
 //! The raw RESP client of a run against one server: `-c` connections on one thread, each
-//! writing `-P` pre-encoded commands in one write and reading back exactly as many replies with
-//! the strict parser of [`crate::resp`]. No redis-crate machinery per command (the hot path:
-//! see docs/redis.md, "bench").
+//! a [`Link`] writing `-P` pre-encoded commands in one write and reading back exactly as many
+//! replies where they lie in its buffer ([`Link::pipeline`], the strict parser of
+//! [`crate::link::resp`]). No redis-crate machinery per command (the hot path: see
+//! docs/redis.md, "bench").
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use crate::stream::{Stream, describe_tls_io};
 use common::duration::duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::reconnect::{Dialer, Handshake};
+use super::reconnect::Dialer;
 use super::tally::Shared;
 use super::{OneTest, Test, TestReport};
 use crate::error::Error;
-use crate::resp::{self, Kind};
+use crate::link::{self, Broke, Kind, Link};
 
 pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
     let (redis, o, keys, test, stop) = (one.redis, one.o, one.keys, one.test, one.stop);
     let dialer = Rc::new(Dialer {
-        url: redis.url().to_owned(),
-        addr: redis.addr()?,
-        hs: Handshake::new(redis),
+        url: redis.url().clone(),
+        to: redis.endpoint()?,
         timeout: redis.timeout(),
         retry_for: o.retry_for,
-        tls: redis.tls_connector()?,
     });
+    redis.check_scheme().await?;
     let value = vec![b'x'; o.data_size];
     let shared = Rc::new(Shared::new(o, stop.clone()));
 
     // Connect every client first (as redis-benchmark does), then start the clock.
-    let mut streams = Vec::with_capacity(o.clients);
+    let mut links = Vec::with_capacity(o.clients);
     for _ in 0..o.clients {
         if stop.get() {
             break;
         }
-        let s = dialer.open().await.map_err(|reason| Error::Connect {
-            url: redis.url().to_owned(),
+        let link = dialer.open().await.map_err(|reason| Error::Connect {
+            url: redis.url().clone(),
             reason,
         })?;
-        streams.push(s);
+        links.push(link);
     }
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(o.clients);
-    for (n, stream) in streams.into_iter().enumerate() {
+    for (n, link) in links.into_iter().enumerate() {
         let args = test.args(&keys.key(test, n), &value);
         let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
         let mut one = Vec::new();
-        resp::encode(&mut one, &refs);
+        link::resp::encode(&mut one, &refs);
         let batch: Vec<u8> = one.repeat(o.pipeline);
         let client = RawClient {
             dialer: dialer.clone(),
             one_len: one.len(),
             batch,
+            most: link::MAX_REPLY.max(o.data_size + 64),
             test,
             shared: shared.clone(),
         };
-        tasks.push(tokio::task::spawn_local(client.run(stream)));
+        tasks.push(tokio::task::spawn_local(client.run(link)));
     }
     for t in tasks {
         t.await.map_err(|e| Error::Command {
@@ -82,6 +81,8 @@ struct RawClient {
     dialer: Rc<Dialer>,
     one_len: usize,
     batch: Vec<u8>,
+    /// The longest reply taken: [`link::MAX_REPLY`], or a value of `-d` bytes and its header.
+    most: usize,
     test: Test,
     shared: Rc<Shared>,
 }
@@ -95,9 +96,8 @@ enum Broken {
 }
 
 impl RawClient {
-    async fn run(self, first: Stream) {
-        let mut stream = Some(first);
-        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    async fn run(self, first: Link) {
+        let mut link = Some(first);
         // When this connection's current outage began: `retry_for` counts from there, however
         // many reconnects succeed and break again without a reply (a peer that closes).
         let mut down_since: Option<Instant> = None;
@@ -106,32 +106,25 @@ impl RawClient {
             if k == 0 {
                 return;
             }
-            let mut s = if let Some(s) = stream.take() {
-                s
-            } else if let Some(s) = self
+            let mut l = if let Some(l) = link.take() {
+                l
+            } else if let Some(l) = self
                 .dialer
                 .reconnect(&self.shared, down_since.unwrap_or_else(Instant::now))
                 .await
             {
-                s
+                l
             } else {
                 self.shared.unsent.set(self.shared.unsent.get() + k);
                 return;
             };
-            buf.clear();
             let answered = Cell::new(0u64);
             let started = Instant::now();
-            let exchange = self.exchange(&mut s, k, &mut buf, &answered);
-            let timeout = self.dialer.timeout;
-            let outcome = match tokio::time::timeout(timeout, exchange).await {
-                Ok(r) => r,
-                Err(_) => Err(Broken::Io(format!("no reply within {}", duration(timeout)))),
-            };
-            match outcome {
+            match self.exchange(&mut l, k, &answered).await {
                 Ok(()) => {
                     let us = started.elapsed().as_micros().max(1) as u64;
                     let _ = self.shared.latency.borrow_mut().record_n(us, k);
-                    stream = Some(s);
+                    link = Some(l);
                     down_since = None;
                 }
                 Err(Broken::Io(why)) => {
@@ -154,71 +147,43 @@ impl RawClient {
         }
     }
 
-    /// Writes `k` commands, reads `k` replies. `answered` counts the replies read so far (kept
-    /// by the caller, so a timeout or a broken connection knows how many are lost).
-    async fn exchange(
-        &self,
-        s: &mut Stream,
-        k: u64,
-        buf: &mut Vec<u8>,
-        answered: &Cell<u64>,
-    ) -> Result<(), Broken> {
+    /// Writes `k` commands, reads `k` replies, within the timeout. `answered` counts the
+    /// replies read so far (kept by the caller, so a timeout or a broken connection knows how
+    /// many are lost).
+    async fn exchange(&self, link: &mut Link, k: u64, answered: &Cell<u64>) -> Result<(), Broken> {
+        let timeout = self.dialer.timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
         let bytes = &self.batch[..self.one_len * k as usize];
-        s.write_all(bytes)
-            .await
-            .map_err(|e| Broken::Io(describe_tls_io(&e)))?;
-        let mut at = 0;
-        while answered.get() < k {
-            if at == buf.len() {
-                buf.clear();
-                at = 0;
-            } else if at > 0 && buf.capacity() - buf.len() < 4096 {
-                buf.drain(..at);
-                at = 0;
+        let fatal = |reason: String| {
+            Broken::Fatal(Error::Command {
+                command: self.test.name().to_ascii_uppercase(),
+                reason,
+            })
+        };
+        let each = |kind: Kind, reply: &[u8]| {
+            if self.test.accepts(kind, reply) {
+                self.shared.ok.set(self.shared.ok.get() + 1);
+            } else if kind == Kind::Error {
+                let text = link::resp::line_text(reply);
+                self.shared.fail(1, || text);
+            } else {
+                return Err(format!(
+                    "unexpected reply {:?}",
+                    String::from_utf8_lossy(&reply[..reply.len().min(60)])
+                ));
             }
-            if buf.capacity() - buf.len() < 4096 {
-                buf.reserve(64 * 1024);
-            }
-            let n = s
-                .read_buf(buf)
-                .await
-                .map_err(|e| Broken::Io(describe_tls_io(&e)))?;
-            if n == 0 {
-                return Err(Broken::Io("the server closed the connection".into()));
-            }
-            loop {
-                let parsed = resp::parse(&buf[at..]).map_err(|e| {
-                    Broken::Fatal(Error::Command {
-                        command: self.test.name().to_ascii_uppercase(),
-                        reason: format!("the reply is not RESP (is this a Redis server?): {e}"),
-                    })
-                })?;
-                let Some(r) = parsed else { break };
-                let reply = &buf[at..at + r.len];
-                if self.test.accepts(r.kind, reply) {
-                    self.shared.ok.set(self.shared.ok.get() + 1);
-                } else if r.kind == Kind::Error {
-                    let text = resp::line_text(reply);
-                    self.shared.fail(1, || text);
-                } else {
-                    return Err(Broken::Fatal(Error::Command {
-                        command: self.test.name().to_ascii_uppercase(),
-                        reason: format!(
-                            "unexpected reply {:?}",
-                            String::from_utf8_lossy(&reply[..reply.len().min(60)])
-                        ),
-                    }));
-                }
-                at += r.len;
-                answered.set(answered.get() + 1);
-                if answered.get() > k {
-                    return Err(Broken::Fatal(Error::Command {
-                        command: self.test.name().to_ascii_uppercase(),
-                        reason: "more replies than commands".into(),
-                    }));
-                }
-            }
+            answered.set(answered.get() + 1);
+            Ok(())
+        };
+        match link.pipeline(bytes, k, self.most, deadline, each).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(unexpected)) => Err(fatal(unexpected)),
+            Err(Broke::Silent) => Err(Broken::Io(format!("no reply within {}", duration(timeout)))),
+            Err(broke @ (Broke::Io(_) | Broke::Closed)) => Err(Broken::Io(broke.to_string())),
+            Err(Broke::NotResp(e)) => Err(fatal(format!(
+                "the reply is not RESP (is this a Redis server?): {e}"
+            ))),
+            Err(broke) => Err(fatal(broke.to_string())),
         }
-        Ok(())
     }
 }

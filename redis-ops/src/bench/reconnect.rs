@@ -1,118 +1,77 @@
-//! A raw connection of its own, and making it again: connect, `TCP_NODELAY`, AUTH and SELECT
-//! when the URL asks for them, all within the timeout; after a break, attempts spaced by the
-//! shared [`Backoff`] (50 ms doubling to 1 s) for at most `--retry-for`.
+//! A raw link of its own, and making it again: a [`Link`] opened (connect, AUTH and SELECT when
+//! the URL asks for them) within the timeout; after a break, attempts spaced by the shared
+//! [`common::retry::Backoff`] (50 ms doubling to 1 s) for at most `--retry-for`.
 
 use std::time::{Duration, Instant};
 
-use crate::stream::{self, Stream};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use super::tally::Shared;
-use crate::connect::Redis;
 use crate::error::Error;
-use crate::resp::{self, Kind};
-
-/// How a raw connection sets itself up: AUTH and SELECT when the URL asks for them.
-pub(super) struct Handshake {
-    bytes: Vec<u8>,
-    replies: usize,
-}
-
-impl Handshake {
-    pub(super) fn new(redis: &Redis) -> Self {
-        let mut bytes = Vec::new();
-        let mut replies = 0;
-        match redis.credentials() {
-            (Some(user), Some(pass)) => {
-                resp::encode(&mut bytes, &[b"AUTH", user.as_bytes(), pass.as_bytes()]);
-                replies += 1;
-            }
-            (None, Some(pass)) => {
-                resp::encode(&mut bytes, &[b"AUTH", pass.as_bytes()]);
-                replies += 1;
-            }
-            _ => {}
-        }
-        if redis.db() != 0 {
-            resp::encode(&mut bytes, &[b"SELECT", redis.db().to_string().as_bytes()]);
-            replies += 1;
-        }
-        Self { bytes, replies }
-    }
-}
-
-/// A connection of its own: connect, TCP_NODELAY, AUTH/SELECT, all within `timeout`. A
-/// failure says why, and whether it is permanent: the server refused AUTH or SELECT (unless
-/// it is not ready yet: [`crate::error::not_ready_yet`]) or did not answer in RESP.
-async fn open(dialer: &Dialer) -> Result<Stream, (String, bool)> {
-    let (addr, hs, timeout) = (&dialer.addr, &dialer.hs, dialer.timeout);
-    let lost = |why: String| (why, false);
-    let attempt = async {
-        let mut s = stream::connect(addr.0.as_str(), addr.1, dialer.tls.as_ref())
-            .await
-            .map_err(lost)?;
-        if hs.replies > 0 {
-            s.write_all(&hs.bytes)
-                .await
-                .map_err(|e| lost(stream::describe_tls_io(&e)))?;
-            let mut buf = Vec::with_capacity(256);
-            let mut seen = 0;
-            let mut at = 0;
-            while seen < hs.replies {
-                if s.read_buf(&mut buf)
-                    .await
-                    .map_err(|e| lost(stream::describe_tls_io(&e)))?
-                    == 0
-                {
-                    return Err(lost("the server closed the connection".to_owned()));
-                }
-                while let Some(r) = resp::parse(&buf[at..]).map_err(|e| (e.to_string(), true))? {
-                    let reply = &buf[at..at + r.len];
-                    if r.kind != Kind::Status {
-                        let text = resp::line_text(reply);
-                        let code = text.split(' ').next().unwrap_or_default();
-                        let permanent = !crate::error::not_ready_yet(code);
-                        return Err((text, permanent));
-                    }
-                    at += r.len;
-                    seen += 1;
-                }
-            }
-        }
-        Ok(s)
-    };
-    match tokio::time::timeout(timeout, attempt).await {
-        Ok(r) => r,
-        Err(_) => Err(lost(crate::connect::timed_out(
-            timeout,
-            dialer.tls.is_some(),
-        ))),
-    }
-}
+use crate::link::{Broke, Endpoint, Hello, Link, LinkError};
+use crate::url::RedisUrl;
 
 /// Where and how a raw client connects (again).
 pub(super) struct Dialer {
-    /// The URL, for a refusal's error line (printed with its password redacted).
-    pub(super) url: String,
-    pub(super) addr: (String, u16),
-    pub(super) hs: Handshake,
+    /// The URL, for a refusal's error line (it shows itself with its password hidden).
+    pub(super) url: RedisUrl,
+    /// Where the links go, and who they say they are.
+    pub(super) to: Endpoint,
     pub(super) timeout: Duration,
     pub(super) retry_for: Duration,
-    /// The TLS connector of a `rediss://` URL.
-    pub(super) tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl Dialer {
-    /// The first connection.
-    pub(super) async fn open(&self) -> Result<Stream, String> {
-        open(self).await.map_err(|(why, _)| why)
+    /// A link of its own: connect, AUTH/SELECT, all within the timeout. A failure says why,
+    /// and whether it is permanent: the server refused AUTH or SELECT (unless it is not ready
+    /// yet: [`crate::error::not_ready_yet`]) or did not answer in RESP.
+    async fn link(&self) -> Result<Link, (String, bool)> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        Link::open(&self.to, Hello::Auth, deadline)
+            .await
+            .map_err(|e| self.words(e))
+    }
+
+    /// Why a link could not be opened, in the words of `bench`, and whether it is permanent.
+    fn words(&self, e: LinkError) -> (String, bool) {
+        let timed_out = || {
+            let why = crate::connect::timed_out(self.timeout, self.to.tls.is_some());
+            (why, false)
+        };
+        let f = match e {
+            LinkError::Connect { why, tls_refused } => return (why, tls_refused),
+            LinkError::NoConnection => return timed_out(),
+            LinkError::WrongScheme(why) => return (why.to_owned(), true),
+            LinkError::Hello(f) => f,
+        };
+        match f.broke {
+            Broke::Silent => timed_out(),
+            Broke::Io(_) | Broke::Closed => (f.broke.to_string(), false),
+            Broke::Unexpected(answer) if answer.is_error() => {
+                let text = answer.text();
+                let code = text.split(' ').next().unwrap_or_default();
+                let permanent = !crate::error::not_ready_yet(code);
+                (text, permanent)
+            }
+            Broke::Unexpected(answer) => {
+                let raw = answer.raw();
+                let shown = String::from_utf8_lossy(&raw[..raw.len().min(60)]);
+                (format!("{}: unexpected reply {shown:?}", f.command), true)
+            }
+            Broke::NotResp(_) | Broke::TooLong(_) | Broke::TooMany | Broke::WrongScheme(_) => {
+                (f.broke.to_string(), true)
+            }
+        }
+    }
+
+    /// The first link.
+    pub(super) async fn open(&self) -> Result<Link, String> {
+        self.link().await.map_err(|(why, _)| why)
     }
 
     /// Connects again after a break, until `retry_for` after `down_since` (when the outage
     /// began); counts the reconnect in `shared`. `None`: gave up (the first error says why), or
     /// the server refused the connection (AUTH, SELECT, not RESP), a fatal error in `shared`
     /// that ends the run at once.
-    pub(super) async fn reconnect(&self, shared: &Shared, down_since: Instant) -> Option<Stream> {
+    pub(super) async fn reconnect(&self, shared: &Shared, down_since: Instant) -> Option<Link> {
         let deadline = down_since + self.retry_for;
         let mut backoff = crate::connect::backoff();
         let mut why = "the connection kept breaking".to_owned();
@@ -123,15 +82,17 @@ impl Dialer {
             let Some(delay) = backoff.next_delay_until(deadline) else {
                 let mut first = shared.first_error.borrow_mut();
                 if first.is_none() {
-                    *first = Some(format!("cannot reconnect: {why}"));
+                    *first = Some(common::redact::redact_all(&format!(
+                        "cannot reconnect: {why}"
+                    )));
                 }
                 return None;
             };
             tokio::time::sleep(delay).await;
-            match open(self).await {
-                Ok(s) => {
+            match self.link().await {
+                Ok(link) => {
                     shared.reconnects.set(shared.reconnects.get() + 1);
-                    return Some(s);
+                    return Some(link);
                 }
                 Err((e, true)) => {
                     // A refusal is not a lost connection: the run ends at once, with it.

@@ -57,7 +57,8 @@ impl Shared {
         self.errors.set(self.errors.get() + n);
         let mut first = self.first_error.borrow_mut();
         if first.is_none() {
-            *first = Some(why());
+            // A peer may echo a secret in its words: hidden by value.
+            *first = Some(common::redact::redact_all(&why()));
         }
     }
 

@@ -32,24 +32,33 @@ use deadpool_redis::{Hook, HookError, Manager, Pool, Runtime};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::cluster::ClusterClient;
-use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisResult,
-    Value,
-};
+use redis::{AsyncConnectionConfig, Client, ConnectionInfo, RedisResult, Value};
 
 use crate::error::{Error, describe};
+use crate::link::Endpoint;
+use crate::url::RedisUrl;
 
 mod conn;
+mod first_replies;
 mod slots;
 mod tls;
 
 pub use conn::Conn;
-pub use slots::master_of;
+pub use slots::{master_of, masters};
 pub use tls::timed_out;
 use tls::{certificates, tls_info};
 
-/// Where `--url` points when neither it nor `$REDIS_URL` is given.
-pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
+/// CLUSTER SLOTS on `conn`: the slot ranges and their nodes.
+async fn cluster_slots(conn: &mut Conn) -> Result<Vec<Value>, Error> {
+    redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query_async(conn)
+        .await
+        .map_err(|e| Error::Command {
+            command: "CLUSTER SLOTS".to_owned(),
+            reason: describe(&e),
+        })
+}
 
 /// The default connect timeout (`--timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,24 +69,13 @@ pub fn backoff() -> Backoff {
     Backoff::new(Duration::from_millis(50), Duration::from_secs(1))
 }
 
-/// The URL to use: `--url`, else `$REDIS_URL`, else [`DEFAULT_URL`].
-pub fn url_from(flag: Option<String>) -> String {
-    flag.or_else(|| {
-        std::env::var("REDIS_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-    })
-    .unwrap_or_else(|| DEFAULT_URL.to_owned())
-}
-
 /// A Redis server to connect to: its URL, parsed, and the connect timeout. With `--cluster`,
 /// the seed nodes of a Redis Cluster (the first one is `url`).
 #[derive(Debug, Clone)]
 pub struct Redis {
-    url: String,
-    info: ConnectionInfo,
+    url: RedisUrl,
     timeout: Duration,
-    seeds: Option<Vec<ConnectionInfo>>,
+    seeds: Option<Vec<RedisUrl>>,
     /// The trust settings of a `rediss://` URL ([`Redis::with_tls`]).
     tls: Option<Tls>,
 }
@@ -85,13 +83,8 @@ pub struct Redis {
 impl Redis {
     /// Parses the URL (no connection yet). A malformed URL is a usage error.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, Error> {
-        let info = url.into_connection_info().map_err(|e| Error::BadUrl {
-            url: url.to_owned(),
-            reason: describe(&e),
-        })?;
         Ok(Self {
-            url: url.to_owned(),
-            info,
+            url: RedisUrl::parse(url)?,
             timeout,
             seeds: None,
             tls: None,
@@ -106,14 +99,11 @@ impl Redis {
         let mut redis = Self::new(first, timeout)?;
         let mut seeds = Vec::new();
         for url in urls {
-            let one = Self::new(url, timeout)?;
+            let one = RedisUrl::parse(url)?;
             if one.db() != 0 {
-                return Err(Error::BadUrl {
-                    url: url.clone(),
-                    reason: "a Redis Cluster has database 0 only".into(),
-                });
+                return Err(one.bad("a Redis Cluster has database 0 only".into()).into());
             }
-            seeds.push(one.info);
+            seeds.push(one);
         }
         redis.seeds = Some(seeds);
         Ok(redis)
@@ -126,7 +116,7 @@ impl Redis {
         if !self.is_tls() {
             return Ok(self);
         }
-        self.info = tls_info(&self.info, tls, &self.url)?;
+        self.url = tls_info(&self.url, tls, &self.url)?;
         if let Some(seeds) = &self.seeds {
             let mut with = Vec::with_capacity(seeds.len());
             for seed in seeds {
@@ -140,8 +130,12 @@ impl Redis {
 
     /// Whether the URL is `rediss://` (TLS).
     pub fn is_tls(&self) -> bool {
-        let tls = |info: &ConnectionInfo| matches!(info.addr(), ConnectionAddr::TcpTls { .. });
-        tls(&self.info) || self.seeds.iter().flatten().any(tls)
+        self.url.is_tls() || self.seeds.iter().flatten().any(RedisUrl::is_tls)
+    }
+
+    /// Whether `--insecure` applies: a `rediss://` URL whose certificate is not checked.
+    pub fn is_insecure(&self) -> bool {
+        self.is_tls() && self.tls.as_ref().is_some_and(Tls::insecure)
     }
 
     /// For a `rediss://` URL, the TLS connector of the raw RESP links (`bench`, `ping`) and the
@@ -166,35 +160,34 @@ impl Redis {
 
     /// The server's address, `host:port` (the first seed of a cluster).
     pub fn addr(&self) -> Result<(String, u16), Error> {
-        match self.info.addr() {
-            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
-                Ok((host.clone(), *port))
-            }
-            _ => Err(Error::Usage(format!(
+        self.url.tcp_addr().ok_or_else(|| {
+            Error::Usage(format!(
                 "{}: only TCP (redis:// or rediss://host:port) is supported here",
-                common::redact::redact_all(&self.url)
-            ))),
-        }
+                self.url
+            ))
+        })
     }
 
     /// The addresses of the seed nodes of a cluster, or this server's own.
     pub fn node_addrs(&self) -> Vec<(String, u16)> {
-        let tcp = |info: &ConnectionInfo| match info.addr() {
-            ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
-                Some((host.clone(), *port))
-            }
-            _ => None,
-        };
         match &self.seeds {
-            None => tcp(&self.info).into_iter().collect(),
-            Some(seeds) => seeds.iter().filter_map(tcp).collect(),
+            None => self.url.tcp_addr().into_iter().collect(),
+            Some(seeds) => seeds.iter().filter_map(RedisUrl::tcp_addr).collect(),
         }
     }
 
-    /// The user name and password the URL carries, if any.
-    pub fn credentials(&self) -> (Option<&str>, Option<&str>) {
-        let settings = self.info.redis_settings();
-        (settings.username(), settings.password())
+    /// Where a raw [`crate::link::Link`] to this server (the first seed of a cluster) goes,
+    /// and who it says it is: the URL's user, password and database, the TLS settings.
+    pub fn endpoint(&self) -> Result<Endpoint, Error> {
+        let (host, port) = self.addr()?;
+        Ok(Endpoint {
+            host,
+            port,
+            tls: self.tls_connector()?,
+            user: self.url.user().map(str::to_owned),
+            password: self.url.password(),
+            db: self.url.db(),
+        })
     }
 
     /// The everyday connection: [`Redis::connect`], or the cluster client with `--cluster`.
@@ -215,7 +208,7 @@ impl Redis {
         let Some(seeds) = &self.seeds else {
             return self.connect().await.map(Conn::Single);
         };
-        let mut builder = ClusterClient::builder(seeds.clone())
+        let mut builder = ClusterClient::builder(seeds.iter().map(|s| s.info().clone()))
             .connection_timeout(self.timeout)
             .retries(retries)
             .min_retry_wait(50)
@@ -232,10 +225,7 @@ impl Redis {
                 })
                 .certs(certificates(tls));
         }
-        let client = builder.build().map_err(|e| Error::BadUrl {
-            url: self.url.clone(),
-            reason: describe(&e),
-        })?;
+        let client = builder.build().map_err(|e| self.url.bad(describe(&e)))?;
         self.bounded(client.get_async_connection())
             .await
             .map(Conn::Cluster)
@@ -248,50 +238,48 @@ impl Redis {
             return Ok(self.clone());
         }
         let mut conn = self.conn().await?;
-        let fail = |what: &str, e: &redis::RedisError| Error::Command {
-            command: what.to_owned(),
-            reason: describe(e),
-        };
         let slot: i64 = redis::cmd("CLUSTER")
             .arg("KEYSLOT")
             .arg(key)
             .query_async(&mut conn)
             .await
-            .map_err(|e| fail("CLUSTER KEYSLOT", &e))?;
-        let slots: Vec<Value> = redis::cmd("CLUSTER")
-            .arg("SLOTS")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| fail("CLUSTER SLOTS", &e))?;
+            .map_err(|e| Error::Command {
+                command: "CLUSTER KEYSLOT".to_owned(),
+                reason: describe(&e),
+            })?;
+        let slots = cluster_slots(&mut conn).await?;
         let (host, port) = master_of(&slots, slot).ok_or_else(|| Error::Command {
             command: "CLUSTER SLOTS".into(),
             reason: format!("no master serves slot {slot}"),
         })?;
+        self.node_at(&host, port)
+    }
+
+    /// Every master: this server, or on a cluster a direct connection target to each master
+    /// that serves slots (CLUSTER SLOTS).
+    pub async fn masters(&self) -> Result<Vec<Self>, Error> {
+        if self.seeds.is_none() {
+            return Ok(vec![self.clone()]);
+        }
+        let slots = cluster_slots(&mut self.conn().await?).await?;
+        masters(&slots)
+            .into_iter()
+            .map(|(host, port)| self.node_at(&host, port))
+            .collect()
+    }
+
+    /// A direct connection target to the cluster node at `host:port`, with this one's
+    /// credentials and TLS settings.
+    fn node_at(&self, host: &str, port: u16) -> Result<Self, Error> {
         // An empty host (a node that has not learned its own address, a one-node cluster)
         // means the node we asked, as for redis-cli.
         let host = if host.is_empty() {
             self.addr()?.0
         } else {
-            host
+            host.to_owned()
         };
-        let addr = match self.info.addr() {
-            ConnectionAddr::TcpTls {
-                insecure,
-                tls_params,
-                ..
-            } => ConnectionAddr::TcpTls {
-                host: host.clone(),
-                port,
-                insecure: *insecure,
-                tls_params: tls_params.clone(),
-            },
-            _ => ConnectionAddr::Tcp(host.clone(), port),
-        };
-        let scheme = if self.is_tls() { "rediss" } else { "redis" };
-        let info = self.info.clone().set_addr(addr);
         Ok(Self {
-            url: format!("{scheme}://{host}:{port}/0"),
-            info,
+            url: self.url.node(&host, port),
             timeout: self.timeout,
             seeds: None,
             tls: self.tls.clone(),
@@ -303,7 +291,7 @@ impl Redis {
     /// it connected again once the server is back (reconnect attempts back off from 50 ms to
     /// 1 s).
     pub async fn manager(&self) -> Result<ConnectionManager, Error> {
-        let client = self.client(&self.info)?;
+        let client = self.client(self.url.info())?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
@@ -314,8 +302,21 @@ impl Redis {
             .await
     }
 
-    /// The URL as given (print it through `common::redact`).
-    pub fn url(&self) -> &str {
+    /// Refuses a server behind the wrong scheme (`redis://` to TLS, `rediss://` to plain) in
+    /// one line, within the timeout, for a caller that opens raw links of its own (`bench`).
+    pub async fn check_scheme(&self) -> Result<(), Error> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        match first_replies::check(self, deadline).await {
+            Err(refused @ first_replies::Refused::Scheme(_)) => Err(Error::Connect {
+                url: self.url.clone(),
+                reason: refused.words().0,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The URL (the first seed's, for a cluster): it shows itself with its password hidden.
+    pub fn url(&self) -> &RedisUrl {
         &self.url
     }
 
@@ -326,27 +327,27 @@ impl Redis {
 
     /// The database number the URL selects (`/0` when it names none).
     pub fn db(&self) -> i64 {
-        self.info.redis_settings().db()
+        self.url.db()
     }
 
     /// The shared, multiplexed connection: commands from many tasks share its socket. Replies
     /// slower than the timeout fail rather than hang.
     pub async fn connect(&self) -> Result<MultiplexedConnection, Error> {
-        self.multiplexed(&self.info, Some(self.timeout)).await
+        self.multiplexed(self.url.info(), Some(self.timeout)).await
     }
 
     /// A connection of its own, with no reply timeout, for commands that block it (BLPOP,
     /// BRPOPLPUSH) or keep state on it (WATCH). Bound every command on it with your own timeout.
     pub async fn connect_blocking(&self) -> Result<MultiplexedConnection, Error> {
-        self.multiplexed(&self.info, None).await
+        self.multiplexed(self.url.info(), None).await
     }
 
     /// Like [`Redis::connect`], on database `db` of the same server.
     pub async fn connect_db(&self, db: i64) -> Result<MultiplexedConnection, Error> {
-        let info = self
-            .info
+        let info = self.url.info();
+        let info = info
             .clone()
-            .set_redis_settings(self.info.redis_settings().clone().set_db(db));
+            .set_redis_settings(info.redis_settings().clone().set_db(db));
         self.multiplexed(&info, Some(self.timeout)).await
     }
 
@@ -358,7 +359,7 @@ impl Redis {
     /// Like [`Redis::pubsub`], the failure with the redis error behind it (none for a
     /// timeout), as [`Redis::connect_raw`].
     pub async fn pubsub_raw(&self) -> Result<PubSub, (Error, Option<redis::RedisError>)> {
-        let client = self.client(&self.info).map_err(|e| (e, None))?;
+        let client = self.client(self.url.info()).map_err(|e| (e, None))?;
         self.bounded_raw(client.get_async_pubsub()).await
     }
 
@@ -366,11 +367,8 @@ impl Redis {
     /// with `CLIENT SETNAME` as it is created. Waiting for a free connection is bounded too.
     pub fn pool(&self, size: usize, name: &str) -> Result<Pool, Error> {
         let config = self.config(Some(self.timeout));
-        let manager =
-            Manager::new_with_config(self.info.clone(), config).map_err(|e| Error::BadUrl {
-                url: self.url.clone(),
-                reason: describe(&e),
-            })?;
+        let manager = Manager::new_with_config(self.url.info().clone(), config)
+            .map_err(|e| self.url.bad(describe(&e)))?;
         let name = name.to_owned();
         let set_name = Hook::async_fn(move |conn: &mut MultiplexedConnection, _| {
             let name = name.clone();
@@ -414,10 +412,7 @@ impl Redis {
     }
 
     fn client(&self, info: &ConnectionInfo) -> Result<Client, Error> {
-        Client::open(info.clone()).map_err(|e| Error::BadUrl {
-            url: self.url.clone(),
-            reason: describe(&e),
-        })
+        Client::open(info.clone()).map_err(|e| self.url.bad(describe(&e)).into())
     }
 
     async fn multiplexed(
@@ -436,7 +431,7 @@ impl Redis {
     pub async fn connect_raw(
         &self,
     ) -> Result<MultiplexedConnection, (Error, Option<redis::RedisError>)> {
-        let client = self.client(&self.info).map_err(|e| (e, None))?;
+        let client = self.client(self.url.info()).map_err(|e| (e, None))?;
         let config = self.config(Some(self.timeout));
         self.bounded_raw(client.get_multiplexed_async_connection_with_config(&config))
             .await
@@ -447,7 +442,8 @@ impl Redis {
         self.bounded_raw(attempt).await.map_err(|(e, _)| e)
     }
 
-    /// [`Redis::bounded`], keeping the redis error.
+    /// [`Redis::bounded`], keeping the redis error. The server's first replies are read
+    /// through our bounded link first ([`first_replies::check`]), within the same timeout.
     async fn bounded_raw<T>(
         &self,
         attempt: impl Future<Output = RedisResult<T>>,
@@ -457,12 +453,21 @@ impl Redis {
             reason,
         };
         let timed_out = || fail(timed_out(self.timeout, self.is_tls()));
-        match tokio::time::timeout(self.timeout, attempt).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) if e.is_timeout() => Err((timed_out(), None)),
-            Ok(Err(e)) => Err((fail(describe(&e)), Some(e))),
-            Err(_) => Err((timed_out(), None)),
-        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let checked = async {
+            if let Err(refused) = first_replies::check(self, deadline).await {
+                let (why, e) = refused.words();
+                return Err((fail(why), Some(e)));
+            }
+            match attempt.await {
+                Ok(conn) => Ok(conn),
+                Err(e) if e.is_timeout() => Err((timed_out(), None)),
+                Err(e) => Err((fail(describe(&e)), Some(e))),
+            }
+        };
+        tokio::time::timeout_at(deadline, checked)
+            .await
+            .unwrap_or_else(|_| Err((timed_out(), None)))
     }
 }
 
@@ -474,10 +479,7 @@ mod tests {
     fn malformed_urls_are_usage_errors() {
         for url in ["foo", "redis://h:x/0", "redis://127.0.0.1:6379/abc"] {
             let e = Redis::new(url, DEFAULT_TIMEOUT).unwrap_err();
-            assert!(
-                matches!(e, Error::BadUrl { .. }),
-                "{url}: {e:?} is not BadUrl"
-            );
+            assert!(matches!(e, Error::BadUrl(_)), "{url}: {e:?} is not BadUrl");
             assert!(
                 e.to_string().starts_with(&format!("bad Redis URL '{url}'")),
                 "{e}"

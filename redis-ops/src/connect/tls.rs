@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use common::duration::duration;
 use common::tls::Tls;
-use redis::{Client, ClientTlsConfig, ConnectionAddr, ConnectionInfo, TlsCertificates};
+use redis::{Client, ClientTlsConfig, ConnectionAddr, TlsCertificates};
 
 use crate::error::{Error, describe};
+use crate::url::RedisUrl;
 
 /// `timed out after 2.0 s`, with a hint for a `rediss://` URL: a plain-text server takes the
 /// TLS handshake for the start of a command and never answers.
@@ -36,18 +37,14 @@ pub(super) fn certificates(tls: &Tls) -> TlsCertificates {
     }
 }
 
-/// `info` (a `rediss://` address) with `tls` applied: `--insecure` on the address, the CA and
+/// `url` (a `rediss://` address) with `tls` applied: `--insecure` on the address, the CA and
 /// the client certificate in its TLS parameters (which every client built from it keeps:
-/// deadpool's, the connection manager's, the cluster's).
-pub(super) fn tls_info(
-    info: &ConnectionInfo,
-    tls: &Tls,
-    url: &str,
-) -> Result<ConnectionInfo, Error> {
-    let ConnectionAddr::TcpTls { host, port, .. } = info.addr() else {
-        return Ok(info.clone());
+/// deadpool's, the connection manager's, the cluster's). A refusal names `named`.
+pub(super) fn tls_info(url: &RedisUrl, tls: &Tls, named: &RedisUrl) -> Result<RedisUrl, Error> {
+    let ConnectionAddr::TcpTls { host, port, .. } = url.info().addr() else {
+        return Ok(url.clone());
     };
-    let info = info.clone().set_addr(ConnectionAddr::TcpTls {
+    let info = url.info().clone().set_addr(ConnectionAddr::TcpTls {
         host: host.clone(),
         port: *port,
         insecure: tls.insecure(),
@@ -55,11 +52,8 @@ pub(super) fn tls_info(
     });
     let certs = certificates(tls);
     if certs.client_tls.is_none() && certs.root_cert.is_none() {
-        return Ok(info);
+        return Ok(url.with_info(info));
     }
-    let client = Client::build_with_tls(info, certs).map_err(|e| Error::BadUrl {
-        url: url.to_owned(),
-        reason: describe(&e),
-    })?;
-    Ok(client.get_connection_info().clone())
+    let client = Client::build_with_tls(info, certs).map_err(|e| named.bad(describe(&e)))?;
+    Ok(url.with_info(client.get_connection_info().clone()))
 }

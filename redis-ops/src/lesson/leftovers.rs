@@ -7,8 +7,9 @@
 //!   key pattern, so KEYS and SCAN in the lesson never see it) holding `<host> <pid>`, with an
 //!   expiry of [`MARKER_TTL`] that the run refreshes every [`MARKER_REFRESH`] while it lives;
 //! - **a sweep**: the next run, before it starts, finds every `{lesson:<id>}:*` key (SCAN, in the
-//!   URL's database and the one MOVE uses) whose run is gone, its marker expired, or written on
-//!   this host by a process that no longer exists, and deletes them ([`sweep`]);
+//!   URL's database and the one MOVE uses, or on every master of a cluster) whose run is gone,
+//!   its marker expired, or written on this host by a process that no longer exists, and
+//!   deletes them ([`sweep`]);
 //! - **an expiry backstop**: in the groups whose transcript shows no TTL (hashes, lists, sets,
 //!   zsets), every key a step names gets `EXPIRE <key> 3600 NX` ([`BACKSTOP`]) right after the
 //!   step, so their keys vanish within an hour even if no lesson runs again.
@@ -78,14 +79,34 @@ pub fn gone(value: Option<&str>) -> bool {
     }
 }
 
-/// Deletes the keys of runs that are gone (see [`gone`]), on one server, in its database and
-/// in `other_db`; answers how many keys and runs. (On a cluster it is not run: the keys of a
-/// run live on the master of its slot, which the sweep would have to find for each.)
+/// Deletes the keys of runs that are gone (see [`gone`]); answers how many keys and runs. On
+/// one server, in its database and in `other_db` (the one MOVE uses); on a cluster (one
+/// database) on every master: a run's keys and its marker share the hash tag `{lesson:<id>}`,
+/// so they live on one master, which the sweep reaches directly.
 pub async fn sweep(redis: &Redis, other_db: i64) -> Result<(usize, usize), Error> {
+    if !redis.is_cluster() {
+        return sweep_node(redis, Some(other_db)).await;
+    }
+    let (mut keys, mut runs) = (0, 0);
+    for master in redis.masters().await? {
+        let (k, r) = sweep_node(&master, None).await?;
+        keys += k;
+        runs += r;
+    }
+    Ok((keys, runs))
+}
+
+/// [`sweep`] on one server, in its database and in `other_db` when given.
+async fn sweep_node(redis: &Redis, other_db: Option<i64>) -> Result<(usize, usize), Error> {
     let mut conn = redis.connect().await?;
     let mut prefixes = prefixes_of(&mut conn).await?;
-    let mut other = redis.connect_db(other_db).await?;
-    prefixes.extend(prefixes_of(&mut other).await?);
+    let mut other = match other_db {
+        Some(db) => Some(redis.connect_db(db).await?),
+        None => None,
+    };
+    if let Some(other) = other.as_mut() {
+        prefixes.extend(prefixes_of(other).await?);
+    }
     prefixes.sort();
     prefixes.dedup();
     let (mut keys, mut runs) = (0, 0);
@@ -99,8 +120,10 @@ pub async fn sweep(redis: &Redis, other_db: i64) -> Result<(usize, usize), Error
             continue;
         }
         let pattern = format!("{prefix}*");
-        let deleted = delete_matching(&mut conn, &pattern).await?
-            + delete_matching(&mut other, &pattern).await?;
+        let mut deleted = delete_matching(&mut conn, &pattern).await?;
+        if let Some(other) = other.as_mut() {
+            deleted += delete_matching(other, &pattern).await?;
+        }
         let _: i64 = redis::cmd("DEL")
             .arg(marker(&prefix))
             .query_async(&mut conn)

@@ -153,11 +153,7 @@ pub async fn run(
     let mut conn = redis.conn().await?;
     // Heal what interrupted runs left (their process gone), then mark this run as alive before
     // its first key, for as long as it runs.
-    let swept = if redis.is_cluster() {
-        (0, 0)
-    } else {
-        leftovers::sweep(redis, i64::from(redis.db() == 0)).await?
-    };
+    let swept = leftovers::sweep(redis, i64::from(redis.db() == 0)).await?;
     leftovers::mark(&mut conn, &prefix).await?;
     let heartbeat = {
         let (mut conn, prefix) = (conn.clone(), prefix.clone());

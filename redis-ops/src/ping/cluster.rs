@@ -9,9 +9,10 @@ use common::probe::{Passed, Refusal};
 use redis::Value;
 use tokio::time::Instant;
 
-use super::link::{Link, server_error};
-use super::node::{hello, key, round_trip, server_name};
+use super::node::{key, round_trip, server_name};
+use super::session::{Session, server_error};
 use crate::connect::Redis;
+use crate::link::Endpoint;
 
 /// How many hash slots a cluster has.
 pub const SLOTS: u16 = 16384;
@@ -27,16 +28,15 @@ struct Master {
 /// The cluster known by the seeds of `redis`, checked.
 pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Refusal> {
     let deadline = Instant::now() + timeout;
-    let seeds = redis.node_addrs();
-    let tls = redis
-        .tls_connector()
+    let to = redis
+        .endpoint()
         .map_err(|e| Refusal::failed(e.to_string()))?;
-    let mut link = None;
+    let mut session = None;
     let mut first_refusal = None;
-    for (host, port) in &seeds {
-        match Link::open(host, *port, tls.as_ref(), deadline, timeout).await {
-            Ok(l) => {
-                link = Some((l, host.clone()));
+    for (host, port) in redis.node_addrs() {
+        match Session::connect(&to.node(&host, port), deadline, timeout).await {
+            Ok(s) => {
+                session = Some((s, host));
                 break;
             }
             Err(r) => {
@@ -44,11 +44,11 @@ pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Re
             }
         }
     }
-    let Some((mut link, seed_host)) = link else {
+    let Some((mut session, seed_host)) = session else {
         return Err(first_refusal.unwrap_or_else(|| Refusal::failed("no seed node")));
     };
-    hello(&mut link, redis).await?;
-    let a = link.call(&[b"CLUSTER", b"INFO"]).await?;
+    session.hello(&to).await?;
+    let a = session.call(&[b"CLUSTER", b"INFO"]).await?;
     if a.is_error() {
         let text = a.text();
         return Err(if text.contains("cluster support disabled") {
@@ -58,18 +58,18 @@ pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Re
         });
     }
     let Some(info) = a.bulk() else {
-        return Err(link.unexpected("CLUSTER INFO", &a));
+        return Err(session.unexpected("CLUSTER INFO", &a));
     };
     let state = String::from_utf8_lossy(info)
         .lines()
         .find_map(|l| l.strip_prefix("cluster_state:"))
         .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned());
-    let server = server_name(&mut link).await?;
-    let a = link.call(&[b"CLUSTER", b"SLOTS"]).await?;
+    let server = server_name(&mut session).await?;
+    let a = session.call(&[b"CLUSTER", b"SLOTS"]).await?;
     let masters = match a.value() {
         Some(Value::Array(ranges)) => masters(&ranges, &seed_host),
         _ if a.is_error() => return Err(server_error("CLUSTER SLOTS", &a)),
-        _ => return Err(link.unexpected("CLUSTER SLOTS", &a)),
+        _ => return Err(session.unexpected("CLUSTER SLOTS", &a)),
     };
     let gaps = uncovered(&masters);
     if state != "ok" || !gaps.is_empty() {
@@ -82,7 +82,7 @@ pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Re
     }
     let checks = masters
         .iter()
-        .map(|m| check_master(redis, m, deadline, timeout));
+        .map(|m| check_master(&to, m, deadline, timeout));
     let mut slowest = Duration::ZERO;
     for (m, result) in masters.iter().zip(futures::future::join_all(checks).await) {
         match result {
@@ -104,19 +104,15 @@ pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Re
 
 /// The round trip on one master, with a key in one of its slots.
 async fn check_master(
-    redis: &Redis,
+    seed: &Endpoint,
     m: &Master,
     deadline: Instant,
     timeout: Duration,
 ) -> Result<Duration, Refusal> {
     let tag =
         tag_for(&m.ranges).ok_or_else(|| Refusal::failed("no hash tag hashes into its slots"))?;
-    let tls = redis
-        .tls_connector()
-        .map_err(|e| Refusal::failed(e.to_string()))?;
-    let mut link = Link::open(&m.host, m.port, tls.as_ref(), deadline, timeout).await?;
-    hello(&mut link, redis).await?;
-    round_trip(&mut link, &key(&tag), timeout).await
+    let mut session = Session::open(&seed.node(&m.host, m.port), deadline, timeout).await?;
+    round_trip(&mut session, &key(&tag), timeout).await
 }
 
 /// The masters of a CLUSTER SLOTS reply, `[[start, end, [host, port, id], replicas...], ...]`,

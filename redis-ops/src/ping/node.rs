@@ -1,57 +1,30 @@
 //! The check of one server: AUTH (when the URL has a password), PING, SELECT (when it names a
-//! database), `INFO server` for the version, then the round trip: SET a random value under a
-//! fresh key with a short expiry, GET it back, compare, DEL.
+//! database) as the [`Session`] opens, `INFO server` for the version, then the round trip: SET a
+//! random value under a fresh key with a short expiry, GET it back, compare, DEL.
 
 use std::time::Duration;
 
 use common::probe::{Passed, Refusal};
 use tokio::time::Instant;
 
-use super::link::{Answer, Link, server_error};
+use super::session::{Session, server_error, shown};
 use crate::connect::Redis;
 
 /// One server, checked.
 pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Refusal> {
     let deadline = Instant::now() + timeout;
-    let (host, port) = redis.addr().map_err(|e| Refusal::failed(e.to_string()))?;
-    let tls = redis
-        .tls_connector()
+    let to = redis
+        .endpoint()
         .map_err(|e| Refusal::failed(e.to_string()))?;
-    let mut link = Link::open(&host, port, tls.as_ref(), deadline, timeout).await?;
-    hello(&mut link, redis).await?;
-    let server = server_name(&mut link).await?;
-    let round_trip = round_trip(&mut link, &key(""), timeout).await?;
+    let mut session = Session::open(&to, deadline, timeout).await?;
+    let server = server_name(&mut session).await?;
+    let round_trip = round_trip(&mut session, &key(""), timeout).await?;
     Ok(Passed { server, round_trip })
 }
 
-/// AUTH as the URL says, PING, and SELECT its database.
-pub(super) async fn hello(link: &mut Link, redis: &Redis) -> Result<(), Refusal> {
-    if let (user, Some(password)) = redis.credentials() {
-        let mut auth: Vec<&[u8]> = vec![b"AUTH"];
-        auth.extend(user.map(str::as_bytes));
-        auth.push(password.as_bytes());
-        let a = link.call(&auth).await?;
-        if !a.is_status("OK") {
-            return Err(refused(link, "AUTH", &a));
-        }
-    }
-    let a = link.call(&[b"PING"]).await?;
-    if !a.is_status("PONG") {
-        return Err(refused(link, "PING", &a));
-    }
-    if redis.db() != 0 {
-        let db = redis.db().to_string();
-        let a = link.call(&[b"SELECT", db.as_bytes()]).await?;
-        if !a.is_status("OK") {
-            return Err(refused(link, "SELECT", &a));
-        }
-    }
-    Ok(())
-}
-
 /// `Redis 7.0.15` (or `Valkey 8.0.1`), from `INFO server`; `Redis` when INFO is not allowed.
-pub(super) async fn server_name(link: &mut Link) -> Result<String, Refusal> {
-    let a = link.call(&[b"INFO", b"server"]).await?;
+pub(super) async fn server_name(session: &mut Session) -> Result<String, Refusal> {
+    let a = session.call(&[b"INFO", b"server"]).await?;
     if a.is_error() {
         let refusal = server_error("INFO", &a);
         return if refusal.not_ready {
@@ -61,7 +34,7 @@ pub(super) async fn server_name(link: &mut Link) -> Result<String, Refusal> {
         };
     }
     let Some(info) = a.bulk() else {
-        return Err(link.unexpected("INFO", &a));
+        return Err(session.unexpected("INFO", &a));
     };
     let info = String::from_utf8_lossy(info);
     let field = |name: &str| {
@@ -94,7 +67,7 @@ pub(super) fn key(tag: &str) -> String {
 /// SET `key` to a random value with an expiry (so that nothing stays even if the DEL never
 /// happens), GET it, compare, DEL. Answers the time from the SET to GET's answer.
 pub(super) async fn round_trip(
-    link: &mut Link,
+    session: &mut Session,
     key: &str,
     timeout: Duration,
 ) -> Result<Duration, Refusal> {
@@ -114,14 +87,14 @@ pub(super) async fn round_trip(
         px.as_bytes(),
         b"NX",
     ];
-    let a = link.call(&set).await?;
+    let a = session.call(&set).await?;
     if !a.is_status("OK") {
-        return Err(refused(link, "SET", &a));
+        return Err(session.refused("SET", &a));
     }
-    let got = link.call(&[b"GET", key.as_bytes()]).await;
+    let got = session.call(&[b"GET", key.as_bytes()]).await;
     let took = started.elapsed();
     // Delete whatever GET said (the expiry is the safety net if this fails).
-    let deleted = link.call(&[b"DEL", key.as_bytes()]).await;
+    let deleted = session.call(&[b"DEL", key.as_bytes()]).await;
     let got = got?;
     match got.bulk() {
         Some(v) if v == value.as_bytes() => {}
@@ -134,7 +107,7 @@ pub(super) async fn round_trip(
         None => {
             return Err(Refusal::failed(format!(
                 "GET found no value right after SET (answered {})",
-                got.shown()
+                shown(got.raw())
             )));
         }
     }
@@ -143,15 +116,6 @@ pub(super) async fn round_trip(
         return Err(server_error("DEL", &deleted));
     }
     Ok(took)
-}
-
-/// An answer other than the one expected: the server's error in words, or "not Redis".
-fn refused(link: &Link, name: &str, a: &Answer) -> Refusal {
-    if a.is_error() {
-        server_error(name, a)
-    } else {
-        link.unexpected(name, a)
-    }
 }
 
 #[cfg(test)]

@@ -173,6 +173,30 @@ fn lessons_set_get_bench_and_ping_with_a_failover_on_a_cluster() {
     assert!(!stdout.contains("> MOVE "), "{stdout}");
     assert!(cluster_keys(&c, "{lesson:*").is_empty());
 
+    // Issue 22: a killed lesson's keys (and marker) on its master are swept by the next run.
+    let mut killed = Proc::spawn(&mut c.cmd(&["lesson", "lists", "--pause", "100"]));
+    killed.wait_for_line(|l| l.starts_with("> LRANGE"), STEP);
+    killed.kill();
+    let left = cluster_keys(&c, "{lesson:*");
+    assert!(!left.is_empty(), "the kill should have left keys");
+    assert_eq!(cluster_keys(&c, "lesson-run:*").len(), 1, "its marker");
+    let out = run_with(&mut c.cmd(&["lesson", "sets"]), b"", Duration::from_mins(1));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().nth(1),
+        Some(
+            format!(
+                "# removed {} key(s) left by 1 interrupted run(s)",
+                left.len()
+            )
+            .as_str()
+        ),
+        "{stdout}"
+    );
+    assert!(cluster_keys(&c, "{lesson:*").is_empty());
+    assert!(cluster_keys(&c, "lesson-run:*").is_empty());
+
     // bench on the healthy cluster: every request succeeds.
     let out = run_with(
         &mut c.cmd(&[

@@ -1,7 +1,7 @@
-//! A raw connection of `bench` and `ping`: plain TCP, or TLS over it for a `rediss://` URL
+//! The socket under a [`super::Link`]: plain TCP, or TLS over it for a `rediss://` URL
 //! (tokio-rustls with the trust of `--cacert`/`--cert`/`--insecure`, see
-//! [`crate::connect::Redis::tls_connector`]). Both read and write the same way; the hot path of
-//! `bench` on a plain URL is the `TcpStream` as before.
+//! [`crate::connect::Redis::tls_connector`]). Both read and write the same way; on a plain URL
+//! the hot path of `bench` is the `TcpStream` itself.
 
 use std::io;
 use std::pin::Pin;
@@ -15,7 +15,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 /// A plain or TLS connection.
-pub enum Stream {
+pub enum Socket {
     /// `redis://`.
     Plain(TcpStream),
     /// `rediss://`.
@@ -25,22 +25,34 @@ pub enum Stream {
 /// Connects to `host:port` (TCP_NODELAY), then with `tls` does the TLS handshake checking the
 /// certificate against `host`. The failure in short words: `connection refused`, `the server's
 /// certificate is not signed by a trusted CA (give its CA with --cacert)`, `the server does not
-/// speak TLS (a plain-text server behind a TLS URL?)`. The caller bounds the time.
-pub async fn connect(host: &str, port: u16, tls: Option<&TlsConnector>) -> Result<Stream, String> {
+/// speak TLS (a plain-text server behind a TLS URL?)`; and whether TLS refused it (rustls named
+/// the failure: permanent, [`common::probe::Refusal::unreached`]). The caller bounds the time.
+pub async fn connect(
+    host: &str,
+    port: u16,
+    tls: Option<&TlsConnector>,
+) -> Result<Socket, (String, bool)> {
     let tcp = TcpStream::connect((host, port))
         .await
-        .map_err(|e| describe_io(&e))?;
+        .map_err(|e| (describe_io(&e), false))?;
     let _ = tcp.set_nodelay(true);
     let Some(connector) = tls else {
-        return Ok(Stream::Plain(tcp));
+        return Ok(Socket::Plain(tcp));
     };
-    let name = ServerName::try_from(host.to_owned())
-        .map_err(|_| format!("'{host}' is not a name a certificate can be checked against"))?;
+    let name = ServerName::try_from(host.to_owned()).map_err(|_| {
+        (
+            format!("'{host}' is not a name a certificate can be checked against"),
+            true,
+        )
+    })?;
     connector
         .connect(name, tcp)
         .await
-        .map(|s| Stream::Tls(Box::new(s)))
-        .map_err(|e| describe_tls_io(&e))
+        .map(|s| Socket::Tls(Box::new(s)))
+        .map_err(|e| {
+            let refused = common::tls::describe_error(&e).is_some();
+            (describe_tls_io(&e), refused)
+        })
 }
 
 /// An I/O error of a TLS connection in short words: the TLS reason when there is one.
@@ -53,7 +65,7 @@ pub fn describe_tls_io(e: &io::Error) -> String {
     })
 }
 
-impl AsyncRead for Stream {
+impl AsyncRead for Socket {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -66,7 +78,7 @@ impl AsyncRead for Stream {
     }
 }
 
-impl AsyncWrite for Stream {
+impl AsyncWrite for Socket {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
