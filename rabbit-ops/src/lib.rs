@@ -11,6 +11,7 @@
 //! | 7 Publisher confirms | `publisher-confirms` | [`confirms`] |
 //! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`logs`] |
 //! | CI readiness | `ping` | [`ping`] |
+//! | Streams 1 Hello World, 2 Offset tracking | `stream-send`, `stream-receive`, `offset-tracking-send`, `offset-tracking-receive` | [`streams`] |
 //!
 //! amiquip is blocking: everything here runs on plain threads (amiquip's own I/O thread, the
 //! Ctrl-C thread of [`stop::Stop`], and the caller's), never inside an async task.
@@ -50,6 +51,7 @@ pub mod publish;
 pub mod queues;
 pub mod rpc;
 pub mod stop;
+pub mod streams;
 pub mod url;
 pub mod work;
 

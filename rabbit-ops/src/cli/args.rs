@@ -8,6 +8,10 @@ use argh::FromArgs;
 use common::cli::positive_secs;
 
 pub use super::beyond::{Bench, Ping, PublisherConfirms};
+pub use super::offset_tracking_receive::OffsetTrackingReceive;
+pub use super::offset_tracking_send::OffsetTrackingSend;
+pub use super::stream_receive::StreamReceive;
+pub use super::stream_send::StreamSend;
 use crate::logs::Kind;
 use crate::{hello, rpc, work};
 
@@ -74,6 +78,10 @@ pub enum Command {
     PublisherConfirms(PublisherConfirms),
     Bench(Bench),
     Ping(Ping),
+    StreamSend(StreamSend),
+    StreamReceive(StreamReceive),
+    OffsetTrackingSend(OffsetTrackingSend),
+    OffsetTrackingReceive(OffsetTrackingReceive),
 }
 
 /// Tutorial 1: send 'Hello World!' to the queue hello (a durable quorum queue).

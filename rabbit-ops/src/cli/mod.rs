@@ -4,7 +4,12 @@
 
 mod args;
 mod beyond;
+pub mod offset_tracking_receive;
+pub mod offset_tracking_send;
 mod run;
+pub mod stream_receive;
+pub mod stream_send;
+pub mod streams;
 mod validate;
 
 pub use args::*;

@@ -18,6 +18,10 @@ use super::validate::{Job, Options, Source, validate};
 /// Runs a command; `out` gets the program's output lines. Usage errors come before any
 /// connection attempt.
 pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
+    let args = match super::streams::dispatch(args, out) {
+        Ok(done) => return done,
+        Err(args) => *args,
+    };
     let Options { broker, job } = validate(args)?;
     execute(&broker, job, out)
 }

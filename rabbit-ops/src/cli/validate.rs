@@ -254,6 +254,16 @@ fn job(command: Command, urls: &[String], connect_timeout: Duration) -> Result<J
             timeout: c.timeout,
         },
         Command::Bench(c) => Job::Bench(bench_config(&c)?),
+        // Run by `cli::streams::dispatch` before `validate` is reached.
+        Command::StreamSend(_)
+        | Command::StreamReceive(_)
+        | Command::OffsetTrackingSend(_)
+        | Command::OffsetTrackingReceive(_) => {
+            return Err(Error::usage(
+                "rabbit-ops",
+                "a stream command runs through cli::streams::dispatch",
+            ));
+        }
         Command::Ping(c) => Job::Ping(ping::Options {
             targets: urls.to_vec(),
             connect_timeout,

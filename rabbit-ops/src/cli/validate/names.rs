@@ -30,6 +30,10 @@ pub(super) fn command_name(command: &Command) -> &'static str {
         Command::PublisherConfirms(_) => a::PublisherConfirms::COMMAND.name,
         Command::Bench(_) => a::Bench::COMMAND.name,
         Command::Ping(_) => a::Ping::COMMAND.name,
+        Command::StreamSend(_) => a::StreamSend::COMMAND.name,
+        Command::StreamReceive(_) => a::StreamReceive::COMMAND.name,
+        Command::OffsetTrackingSend(_) => a::OffsetTrackingSend::COMMAND.name,
+        Command::OffsetTrackingReceive(_) => a::OffsetTrackingReceive::COMMAND.name,
     }
 }
 

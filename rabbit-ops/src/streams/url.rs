@@ -1,0 +1,287 @@
+//! Stream URLs: `rabbitmq-stream://user:password@host:5552/vhost`, and
+//! `rabbitmq-stream+tls://...` (TLS, port 5551 by default), the scheme the other stream clients
+//! (Java, Go, .NET) use.
+//!
+//! - user and password default to `guest`/`guest`, host to `localhost`, port to 5552 (5551 with
+//!   TLS);
+//! - the path is the virtual host, percent-encoded: `/%2f` is `/`, and no path (or a bare `/`)
+//!   also means `/`;
+//! - no query parameter is understood (one is an error, not silently ignored).
+//!
+//! [`StreamUrl`] never shows its password: its `Display` and `Debug` print `***` in its place.
+
+use std::fmt;
+
+/// The default stream URL: RabbitMQ's own default user on this machine.
+pub const DEFAULT_STREAM_URL: &str = "rabbitmq-stream://guest:guest@127.0.0.1:5552/%2f";
+/// The environment variable the stream commands read their URL from (when no `--url` is a
+/// stream URL).
+pub const STREAM_URL_ENV: &str = "RABBITMQ_STREAM_URL";
+/// The plain-text scheme.
+pub const SCHEME: &str = "rabbitmq-stream://";
+/// The TLS scheme.
+pub const TLS_SCHEME: &str = "rabbitmq-stream+tls://";
+
+/// Whether `url` is a stream URL (either scheme), by its prefix only.
+pub fn is_stream_url(url: &str) -> bool {
+    url.starts_with(SCHEME) || url.starts_with(TLS_SCHEME)
+}
+
+/// A parsed stream URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StreamUrl {
+    /// User name (decoded).
+    pub user: String,
+    /// Password (decoded). Never printed.
+    pub password: String,
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Virtual host (decoded).
+    pub vhost: String,
+    /// `rabbitmq-stream+tls://`.
+    pub tls: bool,
+    /// The URL as given, for messages (always shown redacted).
+    raw: String,
+}
+
+impl fmt::Display for StreamUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Debug for StreamUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamUrl")
+            .field("url", &self.redacted())
+            .field("user", &self.user)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("vhost", &self.vhost)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamUrl {
+    /// Parses `url`; the error says what is wrong (the caller adds the redacted URL) and never
+    /// quotes the password.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let (tls, rest) = match (url.strip_prefix(TLS_SCHEME), url.strip_prefix(SCHEME)) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => {
+                return Err(format!("it must start with {SCHEME} or {TLS_SCHEME}"));
+            }
+        };
+        if rest.contains(['?', '#']) {
+            return Err("a stream URL takes no query (?...) nor fragment (#...)".into());
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            None => ("guest".to_owned(), "guest".to_owned()),
+            Some(info) => match info.split_once(':') {
+                Some((u, p)) => (decode(u, "user name")?, decode(p, "password")?),
+                None => (decode(info, "user name")?, "guest".to_owned()),
+            },
+        };
+        let (host, port) = split_host_port(hostport, if tls { 5551 } else { 5552 })?;
+        let vhost = match path {
+            None | Some("") => "/".to_owned(),
+            Some(p) if p.contains('/') => {
+                return Err("the virtual host is one path segment (write / as %2f)".into());
+            }
+            Some(p) => decode(p, "virtual host")?,
+        };
+        Ok(Self {
+            user,
+            password,
+            host,
+            port,
+            vhost,
+            tls,
+            raw: url.to_owned(),
+        })
+    }
+
+    /// The URL as given, with the password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        common::redact::redact_url(&self.raw)
+    }
+
+    /// `host:port` (an IPv6 host in brackets), for messages and `connect`.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// `host[:port]` or `[v6][:port]`. The host must be a name the TLS layer accepts (letters,
+/// digits, `-`, `.`) or an IP literal: the stream client would panic on anything else.
+fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "an IPv6 host needs its closing ]".to_owned())?;
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("'{h}' is not an IPv6 address"));
+        }
+        match after {
+            "" => (h, None),
+            p => match p.strip_prefix(':') {
+                Some(p) => (h, Some(p)),
+                None => return Err("garbage after the IPv6 host".into()),
+            },
+        }
+    } else {
+        let (h, p) = match hostport.rsplit_once(':') {
+            Some((h, _)) if h.contains(':') => {
+                return Err("write an IPv6 host in brackets, like [::1]:5552".into());
+            }
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        };
+        let name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+        if !h.bytes().all(name) {
+            return Err(format!(
+                "'{h}' is not a host name (letters, digits, '-' and '.') nor an IP address"
+            ));
+        }
+        (h, p)
+    };
+    let host = if host.is_empty() { "localhost" } else { host };
+    let port = match port {
+        None | Some("") => default_port,
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(format!("the port must be between 1 and 65535, not '{p}'")),
+        },
+        Some(p) => return Err(format!("Ports must be integers (got '{p}').")),
+    };
+    Ok((host.to_owned(), port))
+}
+
+/// Percent-decodes one URL component.
+fn decode(s: &str, what: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad percent-escape in the {what}"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("the {what} is not UTF-8 once decoded"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(s: &str) -> StreamUrl {
+        StreamUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_default_url() {
+        let u = parse(DEFAULT_STREAM_URL);
+        assert_eq!(
+            (&*u.user, &*u.password, &*u.host, u.port, &*u.vhost, u.tls),
+            ("guest", "guest", "127.0.0.1", 5552, "/", false)
+        );
+        assert_eq!(
+            u.to_string(),
+            "rabbitmq-stream://guest:***@127.0.0.1:5552/%2f"
+        );
+        assert!(!format!("{u:?}").contains(":guest@"), "{u:?}");
+        assert_eq!(u.address(), "127.0.0.1:5552");
+    }
+
+    #[test]
+    fn defaults_decoding_and_tls() {
+        let u = parse("rabbitmq-stream://");
+        assert_eq!((&*u.host, u.port, &*u.vhost), ("localhost", 5552, "/"));
+        let u = parse("rabbitmq-stream+tls://a%40b:p%3Aw@h.example/my%2Fvhost");
+        assert_eq!(
+            (&*u.user, &*u.password, &*u.host, u.port, &*u.vhost, u.tls),
+            ("a@b", "p:w", "h.example", 5551, "my/vhost", true)
+        );
+        let u = parse("rabbitmq-stream://[::1]:5553/");
+        assert_eq!(
+            (&*u.host, u.port, u.address().as_str()),
+            ("::1", 5553, "[::1]:5553")
+        );
+        assert!(is_stream_url("rabbitmq-stream+tls://x"));
+        assert!(!is_stream_url("amqp://x"));
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        for (url, why) in [
+            (
+                "amqp://h",
+                "it must start with rabbitmq-stream:// or rabbitmq-stream+tls://",
+            ),
+            (
+                "rabbitmq-stream://h:abc",
+                "Ports must be integers (got 'abc').",
+            ),
+            (
+                "rabbitmq-stream://h:0",
+                "the port must be between 1 and 65535, not '0'",
+            ),
+            (
+                "rabbitmq-stream://h/a/b",
+                "the virtual host is one path segment (write / as %2f)",
+            ),
+            (
+                "rabbitmq-stream://h?x=1",
+                "a stream URL takes no query (?...) nor fragment (#...)",
+            ),
+            (
+                "rabbitmq-stream://h_x:5552",
+                "'h_x' is not a host name (letters, digits, '-' and '.') nor an IP address",
+            ),
+        ] {
+            assert_eq!(StreamUrl::parse(url).unwrap_err(), why, "{url}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_panics(s in "rabbitmq-stream(\\+tls)?://[a-z0-9:@%/?=&\\[\\].#_]{0,30}") {
+            let _ = StreamUrl::parse(&s);
+        }
+
+        #[test]
+        fn passwords_never_show(user in "[a-z]{1,8}", pw in "[a-zA-Z0-9]{1,12}") {
+            let u = parse(&format!("rabbitmq-stream://{user}:{pw}@h:5552/%2f"));
+            prop_assert_eq!(&u.password, &pw);
+            prop_assert_eq!(u.to_string(), format!("rabbitmq-stream://{user}:***@h:5552/%2f"));
+            let debug = format!("{u:?}");
+            prop_assert!(!debug.contains(&format!(":{pw}@")), "{}", debug);
+        }
+    }
+}
