@@ -304,7 +304,7 @@ fn answering(answer: &'static [u8], flood: bool) -> std::net::SocketAddr {
             let Ok(mut conn) = conn else { return };
             std::thread::spawn(move || {
                 let _ = conn.write_all(answer);
-                let junk = [0x41u8; 64 * 1024];
+                let junk = vec![0x41u8; 64 * 1024];
                 while flood && conn.write_all(&junk).is_ok() {}
                 std::thread::sleep(Duration::from_secs(30));
             });
