@@ -7,6 +7,7 @@ mod beyond;
 pub mod offset_tracking_receive;
 pub mod offset_tracking_send;
 mod run;
+pub mod stream_ping;
 pub mod stream_receive;
 pub mod stream_send;
 pub mod streams;

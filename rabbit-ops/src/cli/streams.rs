@@ -36,13 +36,14 @@ pub struct Global {
 
 /// Runs a stream command (`Ok` with its result); any other command comes back (`Err`).
 pub fn dispatch<W: Write>(args: Args, out: &mut Out<W>) -> Result<Result<(), Error>, Box<Args>> {
-    let is_stream = matches!(
-        &args.command,
+    let is_stream = match &args.command {
         Command::StreamSend(_)
-            | Command::StreamReceive(_)
-            | Command::OffsetTrackingSend(_)
-            | Command::OffsetTrackingReceive(_)
-    );
+        | Command::StreamReceive(_)
+        | Command::OffsetTrackingSend(_)
+        | Command::OffsetTrackingReceive(_) => true,
+        Command::Ping(_) => args.url.iter().any(|u| is_stream_url(u)),
+        _ => false,
+    };
     if !is_stream {
         return Err(Box::new(args));
     }
@@ -61,6 +62,7 @@ pub fn dispatch<W: Write>(args: Args, out: &mut Out<W>) -> Result<Result<(), Err
         Command::StreamReceive(c) => stream_receive::run(&global, c, out),
         Command::OffsetTrackingSend(c) => offset_tracking_send::run(&global, c, out),
         Command::OffsetTrackingReceive(c) => offset_tracking_receive::run(&global, c, out),
+        Command::Ping(c) => super::stream_ping::run(&global, c, out),
         _ => Err(unreachable_command()),
     })
 }

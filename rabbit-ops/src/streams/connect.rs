@@ -82,21 +82,40 @@ pub enum Created {
 }
 
 impl Endpoint {
-    /// Checks the peer, then opens the client's environment, within `--connect-timeout`.
+    /// Checks the peer, then opens the client's environment, within `--connect-timeout`; a
+    /// connection the peer closes early is tried again (up to [`RETRIES`] times).
     pub async fn connect(&self) -> Result<Connected, StreamError> {
         let deadline = Instant::now() + self.timeout;
+        let mut tries = 1;
+        loop {
+            match self.connect_once(deadline).await {
+                Err(StreamError::Connect {
+                    permanent: false, ..
+                }) if tries < RETRIES && Instant::now() < deadline => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn connect_once(&self, deadline: Instant) -> Result<Connected, StreamError> {
         let peer = probe::check(&self.url, self.tls.as_ref().map(|t| &t.config), deadline).await?;
         debug!("{}: {}", self.url, peer.server);
-        let mut builder = Environment::builder()
-            .host(&self.url.host)
-            .port(self.url.port)
-            .username(&self.url.user)
-            .password(&self.url.password)
-            .virtual_host(&self.url.vhost);
-        if let Some(tls) = &self.tls {
-            builder = builder.tls(tls.client.clone());
-        }
-        let env = match tokio::time::timeout_at(deadline.into(), builder.build()).await {
+        let builder = || {
+            let mut builder = Environment::builder()
+                .host(&self.url.host)
+                .port(self.url.port)
+                .username(&self.url.user)
+                .password(&self.url.password)
+                .virtual_host(&self.url.vhost);
+            if let Some(tls) = &self.tls {
+                builder = builder.tls(tls.client.clone());
+            }
+            builder.build()
+        };
+        let env = match tokio::time::timeout_at(deadline.into(), retried(builder)).await {
             Err(_) => {
                 return Err(self.connect_error(
                     format!("the handshake did not end within {}", short(self.timeout)),
@@ -200,14 +219,21 @@ impl Endpoint {
         }
     }
 
-    /// A producer on `stream` (the client connects to the stream's leader).
+    /// A producer on `stream` (the client connects to the stream's leader) that publishes as
+    /// soon as `batch` messages wait (else every 100 ms, the client's timer): 1 for a single
+    /// message, not to wait for the timer.
     pub async fn producer(
         &self,
         env: &Environment,
         stream: &str,
+        batch: usize,
     ) -> Result<Producer<NoDedup>, StreamError> {
         let doing = format!("creating a producer on stream '{stream}'");
-        let built = tokio::time::timeout(self.timeout, env.producer().build(stream)).await;
+        let built = tokio::time::timeout(
+            self.timeout,
+            retried(|| env.producer().batch_size(batch.max(1)).build(stream)),
+        )
+        .await;
         let error = match built {
             Ok(Ok(p)) => return Ok(p),
             Ok(Err(ProducerCreateError::StreamDoesNotExist { .. })) => {
@@ -239,11 +265,14 @@ impl Endpoint {
         offset: OffsetSpecification,
     ) -> Result<Consumer, StreamError> {
         let doing = format!("subscribing to stream '{stream}'");
-        let mut builder = env.consumer().offset(offset);
-        if let Some(name) = name {
-            builder = builder.name(name);
-        }
-        let built = tokio::time::timeout(self.timeout, builder.build(stream)).await;
+        let build = || {
+            let mut builder = env.consumer().offset(offset.clone());
+            if let Some(name) = name {
+                builder = builder.name(name);
+            }
+            builder.build(stream)
+        };
+        let built = tokio::time::timeout(self.timeout, retried(build)).await;
         let error = match built {
             Ok(Ok(c)) => return Ok(c),
             Ok(Err(ConsumerCreateError::StreamDoesNotExist { .. })) => {
@@ -336,6 +365,51 @@ impl Endpoint {
             )),
             Ok(Err(e)) => Err(self.connect_error(client_words(&e), true)),
             Ok(Ok(c)) => Ok(c),
+        }
+    }
+}
+
+/// How many times a connection the peer closed during its TLS handshake is tried again.
+const RETRIES: u32 = 3;
+
+/// The client's errors that a new connection may not see: the socket closed or reset during a
+/// TLS 1.3 handshake (RabbitMQ 3.10 asking for a client certificate closes one now and then).
+trait Retryable {
+    fn retryable(&self) -> bool;
+}
+
+impl Retryable for ClientError {
+    fn retryable(&self) -> bool {
+        matches!(self, ClientError::Io(_) | ClientError::ConnectionClosed)
+    }
+}
+
+impl Retryable for ProducerCreateError {
+    fn retryable(&self) -> bool {
+        matches!(self, ProducerCreateError::Client(e) if e.retryable())
+    }
+}
+
+impl Retryable for ConsumerCreateError {
+    fn retryable(&self) -> bool {
+        matches!(self, ConsumerCreateError::Client(e) if e.retryable())
+    }
+}
+
+/// `attempt`, tried again (up to [`RETRIES`] times in all, the caller's deadline over them)
+/// while it fails with a closed connection.
+async fn retried<T, E: Retryable, F: Future<Output = Result<T, E>>>(
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, E> {
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if e.retryable() && tries < RETRIES => {
+                debug!("a stream connection closed while opening; trying again");
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
         }
     }
 }

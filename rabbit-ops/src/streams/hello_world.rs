@@ -40,7 +40,7 @@ pub async fn send<W: Write>(
     endpoint
         .create_stream(&connected.env, stream, &arguments())
         .await?;
-    let producer = endpoint.producer(&connected.env, stream).await?;
+    let producer = endpoint.producer(&connected.env, stream, 1).await?;
     let doing = format!("waiting for the confirm of the message sent to stream '{stream}'");
     let status = endpoint
         .within(

@@ -28,6 +28,7 @@ pub mod consume;
 pub mod error;
 pub mod hello_world;
 pub mod offset_tracking;
+pub mod ping;
 pub mod probe;
 pub mod url;
 

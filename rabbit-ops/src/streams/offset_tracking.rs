@@ -65,7 +65,9 @@ pub async fn send<W: Write>(
         .create_stream(&connected.env, stream, &arguments())
         .await?;
     out.line(format_args!("Publishing {n} messages"))?;
-    let producer = endpoint.producer(&connected.env, stream).await?;
+    let producer = endpoint
+        .producer(&connected.env, stream, n.min(100) as usize)
+        .await?;
     let confirmed = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
     let first_refusal = Arc::new(std::sync::Mutex::new(None::<String>));
