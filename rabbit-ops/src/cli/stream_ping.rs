@@ -14,7 +14,7 @@ use crate::streams::ping::{self, Options};
 use crate::streams::url::is_stream_url;
 
 /// Checks every stream node; one line (or JSON object) per node.
-pub fn run<W: Write>(global: &Global, args: Ping, out: &mut Out<W>) -> Result<(), Error> {
+pub fn run<W: Write>(global: &Global, args: &Ping, out: &mut Out<W>) -> Result<(), Error> {
     let command = command_name::<Ping>();
     if let Some(other) = global.urls.iter().find(|u| !is_stream_url(u)) {
         return Err(Error::usage(

@@ -62,7 +62,7 @@ pub fn dispatch<W: Write>(args: Args, out: &mut Out<W>) -> Result<Result<(), Err
         Command::StreamReceive(c) => stream_receive::run(&global, c, out),
         Command::OffsetTrackingSend(c) => offset_tracking_send::run(&global, c, out),
         Command::OffsetTrackingReceive(c) => offset_tracking_receive::run(&global, c, out),
-        Command::Ping(c) => super::stream_ping::run(&global, c, out),
+        Command::Ping(c) => super::stream_ping::run(&global, &c, out),
         _ => Err(unreachable_command()),
     })
 }
