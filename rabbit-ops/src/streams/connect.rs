@@ -156,9 +156,10 @@ impl Endpoint {
             })
     }
 
-    /// Creates `stream` with `arguments` (`max-length-bytes`...), or finds it with the same
-    /// ones. A classic or quorum queue of that name, or a stream with other arguments, is an
-    /// error that says so.
+    /// Creates `stream` with `arguments` (`max-length-bytes`...), or finds it. A stream made
+    /// with other arguments (another retention, a leader locator) is used as it is, with a
+    /// warning on stderr, as the official programs go on; a classic or quorum queue of that
+    /// name is an error that says so.
     pub async fn create_stream(
         &self,
         env: &Environment,
@@ -167,6 +168,9 @@ impl Endpoint {
     ) -> Result<Created, StreamError> {
         let doing = format!("creating stream '{stream}'");
         let mut creator = env.stream_creator();
+        // Only the arguments given: the client adds a leader locator of its own, which the
+        // other clients (rstream) do not, and a stream declared with other arguments is refused.
+        creator.options.clear();
         for (k, v) in arguments {
             creator.options.insert((*k).to_owned(), v.clone());
         }
@@ -174,7 +178,7 @@ impl Endpoint {
             Ok(()) => Ok(Created::New),
             Err(StreamCreateError::Create { status, .. }) => match status {
                 ResponseCode::StreamAlreadyExists => Ok(Created::Existed),
-                ResponseCode::PrecoditionFailed => Err(self.why_taken(stream).await),
+                ResponseCode::PrecoditionFailed => self.why_taken(stream).await,
                 code => Err(StreamError::Refused {
                     doing,
                     code: code_words(&code),
@@ -184,22 +188,19 @@ impl Endpoint {
         }
     }
 
-    /// A create refused with PRECONDITION_FAILED: the name is a queue's, or the stream's
-    /// arguments differ (a stream has a leader in the metadata, a queue has none).
-    async fn why_taken(&self, stream: &str) -> StreamError {
-        let is_stream = match self.metadata(stream).await {
-            Ok(Some(_)) => true,
-            Ok(None) | Err(_) => false,
-        };
-        if is_stream {
-            StreamError::OtherSettings {
-                name: stream.to_owned(),
-            }
-        } else {
-            StreamError::NotAStream {
-                name: stream.to_owned(),
-            }
+    /// A create refused with PRECONDITION_FAILED: the stream exists with other arguments (it
+    /// has a leader in the metadata: used as it is, with a warning), or the name is a queue's.
+    async fn why_taken(&self, stream: &str) -> Result<Created, StreamError> {
+        if let Ok(Some(_)) = self.metadata(stream).await {
+            common::exit::say(&format!(
+                "warning: stream '{stream}' exists with other settings (retention or leader \
+                 locator): using it as it is"
+            ));
+            return Ok(Created::Existed);
         }
+        Err(StreamError::NotAStream {
+            name: stream.to_owned(),
+        })
     }
 
     /// Deletes `stream`; a stream already gone is no error.

@@ -56,17 +56,6 @@ pub enum StreamError {
         name: String,
     },
 
-    /// The stream exists with other arguments (retention...).
-    #[error(
-        "stream '{name}' already exists with other settings (its max-length-bytes or other \
-         arguments differ): delete it (rabbitmqctl delete_queue '{name}') or pick another name \
-         with --stream"
-    )]
-    OtherSettings {
-        /// The stream.
-        name: String,
-    },
-
     /// The stream does not exist (deleted while we worked).
     #[error("stream '{name}' does not exist")]
     NoSuchStream {
