@@ -141,11 +141,10 @@ fn offset_tracking_both_ways_and_stored_offsets_shared() {
     assert_eq!(lines[0], "Started consuming: Press control +C to close");
     assert_eq!(lines[1], "First message received");
     let done = lines.last().unwrap();
-    let offsets: Vec<u64> = done
+    let offsets: [u64; 2] = done
         .strip_prefix("Done consuming first_offset: ")
         .and_then(|rest| rest.trim_end().split_once(" last_offset "))
-        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
-        .map(|(a, b)| vec![a, b])
+        .and_then(|(a, b)| Some([a.parse().ok()?, b.parse().ok()?]))
         .unwrap_or_else(|| panic!("{lines:?}"));
     assert!(offsets[0] > 99, "resumed after 99: {lines:?}");
     // And back: the official consumer stored its marker; ours resumes after it and finds
