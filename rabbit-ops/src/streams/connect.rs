@@ -83,7 +83,7 @@ pub enum Created {
 
 impl Endpoint {
     /// Checks the peer, then opens the client's environment, within `--connect-timeout`; a
-    /// connection the peer closes early is tried again (up to [`RETRIES`] times).
+    /// connection the peer closes early is tried again (up to `RETRIES` times).
     pub async fn connect(&self) -> Result<Connected, StreamError> {
         let deadline = Instant::now() + self.timeout;
         let mut tries = 1;
