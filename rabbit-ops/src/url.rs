@@ -161,7 +161,8 @@ fn scrub(reason: &str, url: &str) -> String {
     out
 }
 
-fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
+/// `host[:port]` or `[v6][:port]` (also for stream URLs, `streams/url.rs`).
+pub(crate) fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
     let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
         let (h, after) = rest
             .split_once(']')
@@ -197,8 +198,8 @@ fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), S
     Ok((host.to_owned(), port))
 }
 
-/// Percent-decodes one URL component.
-fn decode(s: &str, what: &str) -> Result<String, String> {
+/// Percent-decodes one URL component (also for stream URLs).
+pub(crate) fn decode(s: &str, what: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

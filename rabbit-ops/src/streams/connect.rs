@@ -100,6 +100,19 @@ impl Endpoint {
         }
     }
 
+    /// [`Endpoint::connect`], then [`Endpoint::create_stream`]: what every tutorial program
+    /// does first.
+    pub async fn ready(
+        &self,
+        stream: &str,
+        arguments: &[(&str, String)],
+    ) -> Result<Connected, StreamError> {
+        let connected = self.connect().await?;
+        self.create_stream(&connected.env, stream, arguments)
+            .await?;
+        Ok(connected)
+    }
+
     async fn connect_once(&self, deadline: Instant) -> Result<Connected, StreamError> {
         let peer = probe::check(&self.url, self.tls.as_ref().map(|t| &t.config), deadline).await?;
         debug!("{}: {}", self.url, peer.server);

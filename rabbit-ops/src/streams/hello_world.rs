@@ -36,10 +36,7 @@ pub async fn send<W: Write>(
     message: &str,
     out: &mut Out<W>,
 ) -> Result<(), Error> {
-    let connected = endpoint.connect().await?;
-    endpoint
-        .create_stream(&connected.env, stream, &arguments())
-        .await?;
+    let connected = endpoint.ready(stream, &arguments()).await?;
     let producer = endpoint.producer(&connected.env, stream, 1).await?;
     let doing = format!("waiting for the confirm of the message sent to stream '{stream}'");
     let status = endpoint
@@ -77,13 +74,10 @@ pub async fn receive<W: Write>(
     interrupt: &mut Interrupt,
     out: &mut Out<W>,
 ) -> Result<Ended, Error> {
-    let Some(connected) = interrupt.unless(endpoint.connect()).await else {
+    let Some(connected) = interrupt.unless(endpoint.ready(stream, &arguments())).await else {
         return Ok(Ended::Stopped(0));
     };
     let connected = connected?;
-    endpoint
-        .create_stream(&connected.env, stream, &arguments())
-        .await?;
     let mut consumer = endpoint
         .consumer(&connected.env, stream, None, offset)
         .await?;

@@ -60,10 +60,7 @@ pub async fn send<W: Write>(
     interrupt: &mut Interrupt,
     out: &mut Out<W>,
 ) -> Result<(), Error> {
-    let connected = endpoint.connect().await?;
-    endpoint
-        .create_stream(&connected.env, stream, &arguments())
-        .await?;
+    let connected = endpoint.ready(stream, &arguments()).await?;
     out.line(format_args!("Publishing {n} messages"))?;
     let producer = endpoint
         .producer(&connected.env, stream, n.min(100) as usize)
@@ -188,13 +185,10 @@ pub async fn receive<W: Write>(
     interrupt: &mut Interrupt,
     out: &mut Out<W>,
 ) -> Result<Ended, Error> {
-    let Some(connected) = interrupt.unless(endpoint.connect()).await else {
+    let Some(connected) = interrupt.unless(endpoint.ready(stream, &arguments())).await else {
         return Ok(Ended::Stopped(0));
     };
     let connected = connected?;
-    endpoint
-        .create_stream(&connected.env, stream, &arguments())
-        .await?;
     let offset = match stored_offset(endpoint, stream, name).await? {
         Some(stored) => OffsetSpecification::Offset(stored + 1),
         None => OffsetSpecification::First,

@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use crate::url::decode;
+
 /// The default stream URL: RabbitMQ's own default user on this machine.
 pub const DEFAULT_STREAM_URL: &str = "rabbitmq-stream://guest:guest@127.0.0.1:5552/%2f";
 /// The environment variable the stream commands read their URL from (when no `--url` is a
@@ -128,71 +130,18 @@ impl StreamUrl {
     }
 }
 
-/// `host[:port]` or `[v6][:port]`. The host must be a name the TLS layer accepts (letters,
-/// digits, `-`, `.`) or an IP literal: the stream client would panic on anything else.
+/// `host[:port]` or `[v6][:port]`, as for AMQP URLs; the host must also be a name the TLS layer
+/// accepts (letters, digits, `-`, `.`) or an IP literal: the stream client would panic on
+/// anything else.
 fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
-    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
-        let (h, after) = rest
-            .split_once(']')
-            .ok_or_else(|| "an IPv6 host needs its closing ]".to_owned())?;
-        if h.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("'{h}' is not an IPv6 address"));
-        }
-        match after {
-            "" => (h, None),
-            p => match p.strip_prefix(':') {
-                Some(p) => (h, Some(p)),
-                None => return Err("garbage after the IPv6 host".into()),
-            },
-        }
-    } else {
-        let (h, p) = match hostport.rsplit_once(':') {
-            Some((h, _)) if h.contains(':') => {
-                return Err("write an IPv6 host in brackets, like [::1]:5552".into());
-            }
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        };
-        let name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
-        if !h.bytes().all(name) {
-            return Err(format!(
-                "'{h}' is not a host name (letters, digits, '-' and '.') nor an IP address"
-            ));
-        }
-        (h, p)
-    };
-    let host = if host.is_empty() { "localhost" } else { host };
-    let port = match port {
-        None | Some("") => default_port,
-        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => match p.parse::<u16>() {
-            Ok(n) if n > 0 => n,
-            _ => return Err(format!("the port must be between 1 and 65535, not '{p}'")),
-        },
-        Some(p) => return Err(format!("Ports must be integers (got '{p}').")),
-    };
-    Ok((host.to_owned(), port))
-}
-
-/// Percent-decodes one URL component.
-fn decode(s: &str, what: &str) -> Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("bad percent-escape in the {what}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let (host, port) = crate::url::split_host_port(hostport, default_port)?;
+    let name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+    if !host.bytes().all(name) && host.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(format!(
+            "'{host}' is not a host name (letters, digits, '-' and '.') nor an IP address"
+        ));
     }
-    String::from_utf8(out).map_err(|_| format!("the {what} is not UTF-8 once decoded"))
+    Ok((host, port))
 }
 
 #[cfg(test)]
