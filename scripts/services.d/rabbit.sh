@@ -38,6 +38,11 @@ rabbit_streams() {
   [ "$IS_ROOT" = 1 ] || die "RabbitMQ's stream plugin is off: as root run rabbitmq-plugins enable rabbitmq_stream (or sudo scripts/services up)"
   rabbit_node
   note "rabbitmq: enabling the rabbitmq_stream plugin on node $NODE (streams on 127.0.0.1:5552)"
+  # A running node read its configuration at boot: the loopback listener is set in the plugin's
+  # environment first (the plugin's own default is every interface).
+  grep -qs '^[[:space:]]*stream\.listeners' /etc/rabbitmq/rabbitmq.conf ||
+    timeout 60 rabbitmqctl -q -n "$NODE" eval 'application:set_env(rabbitmq_stream, tcp_listeners, [{"127.0.0.1", 5552}], [{persistent, true}]).' </dev/null >>"$STATE_DIR/rabbitmq-start.log" 2>&1 ||
+    die "could not set the stream listener to 127.0.0.1:5552 on node $NODE: $(tail -n 1 "$STATE_DIR/rabbitmq-start.log")"
   timeout 120 rabbitmq-plugins -q -n "$NODE" enable rabbitmq_stream </dev/null >>"$STATE_DIR/rabbitmq-start.log" 2>&1 ||
     die "rabbitmq-plugins enable rabbitmq_stream failed: $(tail -n 1 "$STATE_DIR/rabbitmq-start.log")"
   rabbit_stream_ping 60 || die "RabbitMQ streams do not answer on 127.0.0.1:5552 after enabling the plugin: $(ping_errors)"

@@ -4,16 +4,18 @@
 use std::io::Write;
 use std::time::Duration;
 
-use argh::FromArgs;
+use argh::{FromArgs, SubCommand};
 use common::cli::positive_secs;
 use common::output::Out;
 
-use super::args::positive;
-use super::streams::{Global, block_on, command_name, endpoint, name};
+use super::consumer::limits;
+use super::global::Global;
+use super::streams::{endpoint, name};
+use super::values::positive;
 use crate::consume::Limits;
 use crate::error::Error;
 use crate::streams::consume::Interrupt;
-use crate::streams::offset_tracking;
+use crate::streams::{Endpoint, block_on, offset_tracking};
 
 /// Stream tutorial 2: a named consumer of stream-offset-tracking-rust that resumes after the
 /// offset it stored last, stores its offset every 10 messages, and stops at the marker.
@@ -24,7 +26,7 @@ use crate::streams::offset_tracking;
     example = "Run it twice: the second run starts after what the first one stored:\n$ rabbit-ops offset-tracking-receive\n$ rabbit-ops offset-tracking-send\n$ rabbit-ops offset-tracking-receive",
     note = "Prints 'Started consuming', 'First message received', one 'Got message: <body> with offset: <n>' line per message (the official receive_offset_tracking.rs prints none), then at the marker 'Done consuming first_offset: N last_offset: M' (exit 0). Stopped early by --count N (exit 0), Ctrl-C (exit 0) or --timeout SECS (exit 1), it stores the offset of the last message printed, so the next run goes on right after it. The offsets are stored in the stream under --name. The broker: as for stream-send."
 )]
-pub struct OffsetTrackingReceive {
+pub struct Args {
     /// stream (default stream-offset-tracking-rust)
     #[argh(option, default = "offset_tracking::STREAM.to_owned()")]
     stream: String,
@@ -39,9 +41,11 @@ pub struct OffsetTrackingReceive {
     timeout: Option<Duration>,
 }
 
-/// What to consume, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What to consume, and where, checked.
+#[derive(Debug)]
 pub struct Options {
+    /// The broker.
+    pub endpoint: Endpoint,
     /// The stream.
     pub stream: String,
     /// The consumer's name.
@@ -50,34 +54,23 @@ pub struct Options {
     pub limits: Limits,
 }
 
-impl TryFrom<OffsetTrackingReceive> for Options {
-    type Error = Error;
-
-    fn try_from(args: OffsetTrackingReceive) -> Result<Self, Error> {
-        let command = command_name::<OffsetTrackingReceive>();
-        Ok(Self {
-            stream: name(command, "--stream", args.stream)?,
-            name: name(command, "--name", args.name)?,
-            limits: Limits {
-                count: args.count,
-                idle: args.timeout,
-            },
-        })
-    }
+/// The options, checked, and the broker of the flags before the command (one stream URL).
+pub fn check(args: Args, global: &Global) -> Result<Options, Error> {
+    let command = Args::COMMAND.name;
+    Ok(Options {
+        stream: name(command, "--stream", args.stream)?,
+        name: name(command, "--name", args.name)?,
+        limits: limits(args.count, args.timeout),
+        endpoint: endpoint(command, global)?,
+    })
 }
 
 /// Consumes up to the marker (or the limits, or Ctrl-C).
-pub fn run<W: Write>(
-    global: &Global,
-    args: OffsetTrackingReceive,
-    out: &mut Out<W>,
-) -> Result<(), Error> {
-    let options = Options::try_from(args)?;
-    let endpoint = endpoint(command_name::<OffsetTrackingReceive>(), global)?;
+pub fn run<W: Write>(options: &Options, out: &mut Out<W>) -> Result<(), Error> {
     block_on(async || {
         let mut interrupt = Interrupt::install()?;
         offset_tracking::receive(
-            &endpoint,
+            &options.endpoint,
             &options.stream,
             &options.name,
             options.limits,

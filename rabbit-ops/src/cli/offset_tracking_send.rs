@@ -3,14 +3,15 @@
 
 use std::io::Write;
 
-use argh::FromArgs;
+use argh::{FromArgs, SubCommand};
 use common::output::Out;
 
-use super::args::positive;
-use super::streams::{Global, block_on, command_name, endpoint, name};
+use super::global::Global;
+use super::streams::{endpoint, name};
+use super::values::{at_most, positive};
 use crate::error::Error;
 use crate::streams::consume::Interrupt;
-use crate::streams::offset_tracking;
+use crate::streams::{Endpoint, block_on, offset_tracking};
 
 /// The most messages one run publishes (every one is held until confirmed).
 pub const MAX_MESSAGES: u64 = 1_000_000;
@@ -24,7 +25,7 @@ pub const MAX_MESSAGES: u64 = 1_000_000;
     example = "Publish, then consume up to the marker:\n$ rabbit-ops offset-tracking-send\n$ rabbit-ops offset-tracking-receive",
     note = "Prints 'Publishing 100 messages', then 'Messages confirmed.' once the broker confirmed every one (exit 0); a refused or unconfirmed message is an error (exit 1), Ctrl-C exit 130. --messages at most 1000000. The broker: as for stream-send."
 )]
-pub struct OffsetTrackingSend {
+pub struct Args {
     /// stream (default stream-offset-tracking-rust)
     #[argh(option, default = "offset_tracking::STREAM.to_owned()")]
     stream: String,
@@ -33,48 +34,33 @@ pub struct OffsetTrackingSend {
     messages: u64,
 }
 
-/// What to send, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What to send, and where, checked.
+#[derive(Debug)]
 pub struct Options {
+    /// The broker.
+    pub endpoint: Endpoint,
     /// The stream.
     pub stream: String,
     /// How many messages.
     pub messages: u64,
 }
 
-impl TryFrom<OffsetTrackingSend> for Options {
-    type Error = Error;
-
-    fn try_from(args: OffsetTrackingSend) -> Result<Self, Error> {
-        let command = command_name::<OffsetTrackingSend>();
-        if args.messages > MAX_MESSAGES {
-            return Err(Error::usage(
-                command,
-                format!(
-                    "--messages must be at most {MAX_MESSAGES}, not {}",
-                    args.messages
-                ),
-            ));
-        }
-        Ok(Self {
-            stream: name(command, "--stream", args.stream)?,
-            messages: args.messages,
-        })
-    }
+/// The options, checked, and the broker of the flags before the command (one stream URL).
+pub fn check(args: Args, global: &Global) -> Result<Options, Error> {
+    let command = Args::COMMAND.name;
+    Ok(Options {
+        messages: at_most(command, "--messages", args.messages, MAX_MESSAGES)?,
+        stream: name(command, "--stream", args.stream)?,
+        endpoint: endpoint(command, global)?,
+    })
 }
 
 /// Publishes the messages and waits for their confirms.
-pub fn run<W: Write>(
-    global: &Global,
-    args: OffsetTrackingSend,
-    out: &mut Out<W>,
-) -> Result<(), Error> {
-    let options = Options::try_from(args)?;
-    let endpoint = endpoint(command_name::<OffsetTrackingSend>(), global)?;
+pub fn run<W: Write>(options: &Options, out: &mut Out<W>) -> Result<(), Error> {
     block_on(async || {
         let mut interrupt = Interrupt::install()?;
         offset_tracking::send(
-            &endpoint,
+            &options.endpoint,
             &options.stream,
             options.messages,
             &mut interrupt,

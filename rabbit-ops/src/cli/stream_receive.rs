@@ -5,17 +5,19 @@
 use std::io::Write;
 use std::time::Duration;
 
-use argh::FromArgs;
+use argh::{FromArgs, SubCommand};
 use common::cli::positive_secs;
 use common::output::Out;
 use rabbitmq_stream_client::types::OffsetSpecification;
 
-use super::args::positive;
-use super::streams::{Global, block_on, command_name, endpoint, name};
+use super::consumer::limits;
+use super::global::Global;
+use super::streams::{endpoint, name};
+use super::values::positive;
 use crate::consume::Limits;
 use crate::error::Error;
 use crate::streams::consume::Interrupt;
-use crate::streams::hello_world;
+use crate::streams::{Endpoint, block_on, hello_world};
 
 /// Stream tutorial 1: print the messages of the stream hello-rust-stream, each with its offset,
 /// from the first one; runs until Ctrl-C, or --count N messages (exit 0), or --timeout SECS
@@ -28,7 +30,7 @@ use crate::streams::hello_world;
     example = "Only what is published from now on; the last chunk; from offset 42; from a time:\n$ rabbit-ops stream-receive --offset next\n$ rabbit-ops stream-receive --offset last\n$ rabbit-ops stream-receive --offset 42\n$ rabbit-ops stream-receive --offset 2026-11-30T12:00:00Z",
     note = "Differs from the official receive.rs: each message is one line, 'Got message: <body> with offset: <n>' (receive.rs prints a debug dump, Some(\"...\")); it runs until Ctrl-C (receive.rs until Enter). --offset: first (the default), last (the last chunk written), next (new messages only), a number (that offset), or a time: seconds since 1970 with a leading @ (@1795000000), or an RFC 3339 UTC time (2026-11-30T12:00:00Z), messages stored from then on. The broker: as for stream-send."
 )]
-pub struct StreamReceive {
+pub struct Args {
     /// stream (default hello-rust-stream)
     #[argh(option, default = "hello_world::STREAM.to_owned()")]
     stream: String,
@@ -43,9 +45,11 @@ pub struct StreamReceive {
     timeout: Option<Duration>,
 }
 
-/// What to read, checked.
+/// What to read, and where, checked.
 #[derive(Debug)]
 pub struct Options {
+    /// The broker.
+    pub endpoint: Endpoint,
     /// The stream.
     pub stream: String,
     /// Where to start.
@@ -54,20 +58,15 @@ pub struct Options {
     pub limits: Limits,
 }
 
-impl TryFrom<StreamReceive> for Options {
-    type Error = Error;
-
-    fn try_from(args: StreamReceive) -> Result<Self, Error> {
-        let command = command_name::<StreamReceive>();
-        Ok(Self {
-            stream: name(command, "--stream", args.stream)?,
-            offset: offset(&args.offset).map_err(|what| Error::usage(command, what))?,
-            limits: Limits {
-                count: args.count,
-                idle: args.timeout,
-            },
-        })
-    }
+/// The options, checked, and the broker of the flags before the command (one stream URL).
+pub fn check(args: Args, global: &Global) -> Result<Options, Error> {
+    let command = Args::COMMAND.name;
+    Ok(Options {
+        stream: name(command, "--stream", args.stream)?,
+        offset: offset(&args.offset).map_err(|what| Error::usage(command, what))?,
+        limits: limits(args.count, args.timeout),
+        endpoint: endpoint(command, global)?,
+    })
 }
 
 /// `--offset`: `first`, `last`, `next`, an offset, `@<seconds since 1970>` or an RFC 3339 UTC
@@ -144,13 +143,11 @@ fn rfc3339_millis(text: &str) -> Option<i64> {
 }
 
 /// Prints the messages until the limits or Ctrl-C.
-pub fn run<W: Write>(global: &Global, args: StreamReceive, out: &mut Out<W>) -> Result<(), Error> {
-    let options = Options::try_from(args)?;
-    let endpoint = endpoint(command_name::<StreamReceive>(), global)?;
+pub fn run<W: Write>(options: Options, out: &mut Out<W>) -> Result<(), Error> {
     block_on(async || {
         let mut interrupt = Interrupt::install()?;
         hello_world::receive(
-            &endpoint,
+            &options.endpoint,
             &options.stream,
             options.offset,
             options.limits,

@@ -1,77 +1,27 @@
-//! The stream commands' share of the command line: where their broker is, and the hand-over
-//! from [`super::run`].
+//! What the stream commands share on the command line: where their broker is (one
+//! [`Endpoint`] from the flags before the command), their names, and the runtime they run on.
 //!
 //! The global `--url` is AMQP 0-9-1's; the stream commands take a stream URL instead, from the
 //! same flag or from their own variable: the `rabbitmq-stream://` (or `rabbitmq-stream+tls://`)
 //! `--url`, else `$RABBITMQ_STREAM_URL`, else `rabbitmq-stream://guest:guest@127.0.0.1:5552/%2f`.
 //! `$AMQP_URL` is never read by them, and an `amqp://` `--url` given to one is a usage error
 //! (it would name the wrong port). `--connect-timeout` and the TLS flags are the same flags as
-//! for `amqps://`. `ping` with stream URLs, and `bench --stream`, run here too.
+//! for `amqps://`. `ping` with stream URLs reads its nodes here too ([`endpoints`]).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use argh::SubCommand;
-use common::output::Out;
 use common::tls::TlsOptions;
 use rabbitmq_stream_client::TlsConfiguration;
 
-use super::args::{Args, Command};
-use super::{offset_tracking_receive, offset_tracking_send, stream_receive, stream_send};
+use super::global::Global;
 use crate::error::Error;
 use crate::streams::url::{DEFAULT_STREAM_URL, STREAM_URL_ENV, is_stream_url};
 use crate::streams::{Endpoint, MAX_NAME, StreamError, StreamTls, StreamUrl};
 
-/// The flags every stream command reads from the top of the command line.
-#[derive(Debug)]
-pub struct Global {
-    /// Every `--url`.
-    pub urls: Vec<String>,
-    /// `--connect-timeout`.
-    pub connect_timeout: Duration,
-    /// `--cacert`, `--cert`, `--key`, `--insecure`.
-    pub tls: TlsOptions,
-}
-
-/// Runs a stream command (`Ok` with its result); any other command comes back (`Err`).
-pub fn dispatch<W: Write>(args: Args, out: &mut Out<W>) -> Result<Result<(), Error>, Box<Args>> {
-    let is_stream = match &args.command {
-        Command::StreamSend(_)
-        | Command::StreamReceive(_)
-        | Command::OffsetTrackingSend(_)
-        | Command::OffsetTrackingReceive(_) => true,
-        Command::Ping(_) => args.url.iter().any(|u| is_stream_url(u)),
-        _ => false,
-    };
-    if !is_stream {
-        return Err(Box::new(args));
-    }
-    let global = Global {
-        urls: args.url,
-        connect_timeout: args.connect_timeout,
-        tls: TlsOptions {
-            cacert: args.cacert,
-            cert: args.cert,
-            key: args.key,
-            insecure: args.insecure,
-        },
-    };
-    Ok(match args.command {
-        Command::StreamSend(c) => stream_send::run(&global, c, out),
-        Command::StreamReceive(c) => stream_receive::run(&global, c, out),
-        Command::OffsetTrackingSend(c) => offset_tracking_send::run(&global, c, out),
-        Command::OffsetTrackingReceive(c) => offset_tracking_receive::run(&global, c, out),
-        Command::Ping(c) => super::stream_ping::run(&global, &c, out),
-        _ => Err(unreachable_command()),
-    })
-}
-
-/// What cannot happen (the match above lists the commands of `is_stream`; one URL gives one
-/// endpoint), as an error rather than a panic.
-fn unreachable_command() -> Error {
+/// What cannot happen (one URL gives one endpoint), as an error rather than a panic.
+fn unreachable_endpoint() -> Error {
     Error::Usage {
-        what: "not a stream command".to_owned(),
+        what: "no stream URL".to_owned(),
         command: None,
     }
 }
@@ -103,7 +53,7 @@ pub fn stream_urls(command: &'static str, urls: &[String]) -> Result<Vec<String>
 /// The one broker of a stream command: one stream URL (see [`stream_urls`]), parsed, with its
 /// TLS settings, checked before anything connects.
 pub fn endpoint(command: &'static str, global: &Global) -> Result<Endpoint, Error> {
-    let urls = stream_urls(command, &global.urls)?;
+    let urls = stream_urls(command, &global.given)?;
     let [url] = urls.as_slice() else {
         return Err(Error::usage(
             command,
@@ -111,7 +61,7 @@ pub fn endpoint(command: &'static str, global: &Global) -> Result<Endpoint, Erro
         ));
     };
     let mut endpoints = endpoints(command, global, std::slice::from_ref(url))?;
-    endpoints.pop().ok_or_else(unreachable_command)
+    endpoints.pop().ok_or_else(unreachable_endpoint)
 }
 
 /// Every URL of `urls` as an endpoint, the TLS flags checked once (a TLS flag without a
@@ -157,7 +107,7 @@ pub fn endpoints(
 fn stream_tls(command: &'static str, options: &TlsOptions) -> Result<StreamTls, Error> {
     let usage = |what: String| Error::usage(command, what);
     let tls = options.load().map_err(|e| {
-        let line = common::exit::report(&e);
+        let line = common::cli::report(&e);
         usage(line.strip_prefix("error: ").unwrap_or(&line).to_owned())
     })?;
     let config = tls
@@ -238,18 +188,4 @@ pub fn name(command: &'static str, flag: &str, value: String) -> Result<String, 
         ));
     }
     Ok(value)
-}
-
-/// The runtime the stream client runs on (one thread), and the work on it; the client's
-/// background tasks (heartbeats) end with it.
-pub fn block_on<T>(work: impl AsyncFnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    let rt = common::runtime::build(1).map_err(Error::Runtime)?;
-    let result = rt.block_on(work());
-    rt.shutdown_timeout(Duration::from_millis(200));
-    result
-}
-
-/// The subcommand's name, for usage errors.
-pub fn command_name<C: SubCommand>() -> &'static str {
-    C::COMMAND.name
 }

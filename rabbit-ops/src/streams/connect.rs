@@ -429,7 +429,7 @@ async fn retried<T, E: Retryable, F: Future<Output = Result<T, E>>>(
 }
 
 fn short(d: Duration) -> String {
-    common::fmt::duration(d)
+    common::duration::duration(d)
 }
 
 /// A client error during `doing`.

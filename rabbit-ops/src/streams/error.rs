@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use common::duration::Short;
 use common::exit::{ExitStatus, FAILURE, USAGE};
-use common::fmt::Short;
 
 /// A stream command's failure.
 #[derive(Debug, thiserror::Error)]

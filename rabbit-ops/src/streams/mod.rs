@@ -36,6 +36,17 @@ pub use connect::{Endpoint, StreamTls};
 pub use error::StreamError;
 pub use url::StreamUrl;
 
+use crate::error::Error;
+
 /// The longest stream or consumer name: stream names are queue names (AMQP short strings), and
 /// the broker refuses a consumer reference over 255 bytes.
 pub const MAX_NAME: usize = 255;
+
+/// The runtime the stream client runs on (one thread), and `work` on it; the client's
+/// background tasks (heartbeats) end with it.
+pub fn block_on<T>(work: impl AsyncFnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    let rt = common::runtime::build(1).map_err(Error::Runtime)?;
+    let result = rt.block_on(work());
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
+}

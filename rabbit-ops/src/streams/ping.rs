@@ -6,7 +6,11 @@
 //! (also when a step fails, as far as the connection allows). The nodes are checked at once by
 //! [`common::probe::check_all`], with its backoff and `--wait`, as for AMQP.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
+
+use common::exit::INTERRUPTED;
+use common::output::Out;
 
 use common::probe::{Outcome, Passed, Probe, Refusal, check_all};
 use futures::StreamExt;
@@ -26,6 +30,22 @@ pub struct Options {
     pub timeout: Duration,
     /// `--wait`: keep trying for this long; `None`, one try.
     pub wait: Option<Duration>,
+    /// `--json`: one JSON object per node.
+    pub json: bool,
+}
+
+/// Checks every node and prints one line (or JSON object) each, as every readiness check
+/// reports ([`common::probe::report`]); an error when any failed.
+pub fn run<W: Write>(options: &Options, out: &mut Out<W>) -> Result<(), Error> {
+    let outcomes = super::block_on(async || check(options).await)?;
+    match common::probe::report(&outcomes, options.json, out) {
+        Ok(()) => Ok(()),
+        Err(f) if common::output::is_closed(&*f.error) => Ok(()),
+        Err(f) => Err(Error::Ping {
+            line: f.error.to_string(),
+            interrupted: f.code == INTERRUPTED,
+        }),
+    }
 }
 
 /// Every node's outcome, in the order given.
@@ -53,7 +73,7 @@ pub async fn check(options: &Options) -> Result<Vec<Outcome>, Error> {
                 Ok(Err(e)) => Err(Refusal::failed(reason(&e))),
                 Err(_) => Err(Refusal::not_ready(format!(
                     "no answer within {}",
-                    common::fmt::duration(timeout)
+                    common::duration::duration(timeout)
                 ))),
             }
         }

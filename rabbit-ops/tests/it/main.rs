@@ -15,4 +15,5 @@ mod stream_official;
 mod streams;
 mod support;
 mod tls;
+mod tls_files;
 mod tutorials;

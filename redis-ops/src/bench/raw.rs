@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use crate::stream::{Stream, describe_tls_io};
-use common::fmt::duration;
+use common::duration::duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::reconnect::{Dialer, Handshake};

@@ -18,7 +18,7 @@ use crate::error::Error;
 
 /// Checks `args`, runs the command and prints on `out`. `Ok` carries the exit code (0, or 1
 /// for a `get` of a missing key, already reported); an error is for
-/// [`common::exit::finish`] (a closed `out` among them: exit 0, nothing printed).
+/// [`common::cli::finish`] (a closed `out` among them: exit 0, nothing printed).
 pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<ExitCode, Error> {
     run::execute(Options::try_from(args)?, out)
 }

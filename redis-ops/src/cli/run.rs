@@ -127,7 +127,7 @@ async fn job<W: Write>(options: Options, out: &mut Out<W>) -> Result<ExitCode, E
                 Event::Lost(why) => say(&format!("connection lost ({why}); reconnecting")),
                 Event::Resubscribed { attempts, down } => say(&format!(
                     "resubscribed to {names} after {} ({attempts} attempt(s)); messages published meanwhile were missed",
-                    common::fmt::duration(down)
+                    common::duration::duration(down)
                 )),
                 Event::Subscribed => {}
             };

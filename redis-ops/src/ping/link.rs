@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::stream::{self, Stream};
-use common::fmt::duration;
+use common::duration::duration;
 use common::probe::Refusal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
