@@ -3,12 +3,14 @@
 //! tracking, [`recovering`](crate::consume::recovering) consumers), so that the figures are what
 //! the tools get.
 //!
-//! Workload: a fresh queue (durable with `--persistent`, else not), consumers started first
+//! Workload: a fresh queue (a quorum queue with `--quorum`; else classic, durable with
+//! `--persistent`), consumers started first
 //! (manual acks, `--prefetch`, one `multiple` ack every prefetch/4 messages), then producers
 //! publish `--messages` in all, each its own contiguous range of sequence numbers. Every body
 //! starts with its sequence number and the time it was published (nanoseconds since the start
 //! of the run, both little-endian u64), padded to `--size`. The consumers record the latency of
 //! each message and which sequence numbers arrived: a missing one is lost (the run exits 1).
+//! `--stream`: the same on a stream ([`stream`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,7 +22,9 @@ use hdrhistogram::Histogram;
 
 use crate::broker::{Broker, declare_queue};
 use crate::error::Error;
+use crate::queues::{Declared, Generation};
 use crate::stop::{Stop, StopHandle};
+pub mod stream;
 mod workers;
 
 pub use workers::SPAWN_PANIC;
@@ -31,6 +35,7 @@ pub const HEADER: usize = 16;
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // one per switch of `bench`
 pub struct Config {
     /// Messages in all.
     pub messages: u64,
@@ -48,10 +53,12 @@ pub struct Config {
     pub prefetch: u16,
     /// One JSON object instead of lines.
     pub json: bool,
+    /// A quorum queue (durable, replicated) instead of a classic one.
+    pub quorum: bool,
 }
 
 /// The figures.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Report {
     /// Messages per second published (confirmed, with confirms).
     pub publish_per_s: f64,
@@ -138,9 +145,13 @@ pub fn run(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let queue = format!("rabbit-ops-bench-{}-{nanos:x}", std::process::id());
-    let options = QueueDeclareOptions {
-        durable: config.persistent,
-        ..QueueDeclareOptions::default()
+    let options = if config.quorum {
+        Declared::transient_classic(Generation::Quorum).options()
+    } else {
+        QueueDeclareOptions {
+            durable: config.persistent,
+            ..QueueDeclareOptions::default()
+        }
     };
     // Signals first: from the queue's creation on, a signal ends the run with it deleted.
     let signal = Stop::on_signal()?;
@@ -169,7 +180,9 @@ pub fn run(
             config.producers,
             config.consumers,
             config.prefetch,
-            if config.persistent {
+            if config.quorum {
+                "quorum queue"
+            } else if config.persistent {
                 "persistent"
             } else {
                 "transient"
@@ -180,16 +193,7 @@ pub fn run(
                 "no confirms"
             }
         ))?;
-        out.line(format_args!("publish: {:.0} msg/s", report.publish_per_s))?;
-        out.line(format_args!("consume: {:.0} msg/s", report.consume_per_s))?;
-        out.line(format_args!(
-            "latency: p50 {:.3} ms, p99 {:.3} ms",
-            report.p50_ms, report.p99_ms
-        ))?;
-        out.line(format_args!(
-            "lost: {}, duplicates: {}",
-            report.lost, report.duplicates
-        ))?;
+        print_figures(&report, out)?;
     }
     if let Some(Interrupted {
         published,
@@ -211,6 +215,21 @@ pub fn run(
         });
     }
     Ok(report)
+}
+
+/// The figures' lines, after the line that says what ran.
+fn print_figures(report: &Report, out: &mut Out<impl std::io::Write>) -> Result<(), Error> {
+    out.line(format_args!("publish: {:.0} msg/s", report.publish_per_s))?;
+    out.line(format_args!("consume: {:.0} msg/s", report.consume_per_s))?;
+    out.line(format_args!(
+        "latency: p50 {:.3} ms, p99 {:.3} ms",
+        report.p50_ms, report.p99_ms
+    ))?;
+    out.line(format_args!(
+        "lost: {}, duplicates: {}",
+        report.lost, report.duplicates
+    ))?;
+    Ok(())
 }
 
 /// How far an interrupted run went.

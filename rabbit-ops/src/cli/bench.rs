@@ -5,6 +5,8 @@ use std::io::Write;
 use argh::{FromArgs, SubCommand};
 use common::output::Out;
 
+use super::global::Global;
+use super::streams::endpoint;
 use super::values::{MAX_MESSAGES, at_most, positive};
 use crate::bench;
 use crate::broker::Broker;
@@ -18,6 +20,7 @@ pub const MAX_CONNECTIONS: u64 = 1000;
 /// Beyond the tutorials: measure publish and consume rates and end-to-end latency.
 #[derive(FromArgs, Debug, Clone, Copy)]
 #[argh(subcommand, name = "bench")]
+#[allow(clippy::struct_excessive_bools)] // one per switch
 pub struct Args {
     /// messages in all (default 100000, at most 100000000)
     #[argh(option, default = "100_000", from_str_fn(positive))]
@@ -43,6 +46,14 @@ pub struct Args {
     /// print one JSON object instead of lines
     #[argh(switch)]
     pub json: bool,
+    /// a quorum queue (durable, replicated) instead of a classic one
+    #[argh(switch)]
+    pub quorum: bool,
+    /// a stream instead of a queue, through the stream protocol: one producer with confirms,
+    /// one consumer (a rabbitmq-stream:// --url, else $RABBITMQ_STREAM_URL, else
+    /// 127.0.0.1:5552)
+    #[argh(switch)]
+    pub stream: bool,
 }
 
 /// The options, checked: every count and size within its bound, before anything is allocated.
@@ -67,10 +78,36 @@ pub fn check(c: Args) -> Result<bench::Config, Error> {
         confirm: c.confirm,
         prefetch: at_most(command, "--prefetch", c.prefetch, u64::from(u16::MAX))?,
         json: c.json,
+        quorum: c.quorum,
     })
 }
 
 /// Runs the benchmark on a queue of its own and prints its figures ([`bench::run`]).
 pub fn run(config: bench::Config, broker: &Broker, out: &mut Out<impl Write>) -> Result<(), Error> {
     bench::run(broker, &config, out).map(drop)
+}
+
+/// `--stream`: the options, checked as for a queue; those a stream run has no use for are a
+/// usage error; the broker is the stream URL of the flags before the command.
+pub fn check_stream(c: Args, global: &Global) -> Result<bench::stream::Config, Error> {
+    let command = Args::COMMAND.name;
+    if c.producers != 1 || c.consumers != 1 || c.prefetch != 500 || c.persistent || c.quorum {
+        return Err(Error::usage(
+            command,
+            "--stream takes --messages, --size, --confirm and --json (one producer with \
+             confirms, one consumer, every message stored)",
+        ));
+    }
+    let config = check(c)?;
+    Ok(bench::stream::Config {
+        endpoint: endpoint(command, global)?,
+        messages: config.messages,
+        size: config.size,
+        json: config.json,
+    })
+}
+
+/// Runs the benchmark on a stream of its own and prints its figures ([`bench::stream::run`]).
+pub fn run_stream(config: &bench::stream::Config, out: &mut Out<impl Write>) -> Result<(), Error> {
+    bench::stream::run(config, out).map(drop)
 }

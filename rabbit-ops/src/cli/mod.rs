@@ -161,6 +161,7 @@ pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
         Command::RpcServer(a) => checked!(rpc_server, a),
         Command::RpcClient(a) => checked!(rpc_client, a),
         Command::PublisherConfirms(a) => checked!(publisher_confirms, a),
+        Command::Bench(a) if a.stream => bench::run_stream(&bench::check_stream(a, global)?, out),
         Command::Bench(a) => checked!(bench, a),
         // Every node, not one broker: its check reads the URLs and TLS flags itself.
         Command::Ping(a) => ping::run(&ping::check(a, global)?, out),
@@ -182,21 +183,22 @@ pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
 pub const SECRET_TARGETS: &[&str] = &["amiquip::io_loop::handshake_state"];
 
 /// Logging as every tool sets it up ([`common::logging::init_with`]: every line redacted,
-/// whoever logged it), except that amiquip's own log records (it uses the `log` crate) stay
-/// quiet below `-vv` unless `RUST_LOG` asks for them: its warnings repeat, in its terms, what our
-/// one error line already says. Whatever the flags or `RUST_LOG`, the [`SECRET_TARGETS`] never
+/// whoever logged it), except that amiquip's own log records (it uses the `log` crate) and the
+/// stream client's stay quiet below `-vv` unless `RUST_LOG` asks for them: their warnings
+/// repeat, in their terms, what our one error line already says (the stream client logs a
+/// batch it could not send after a closed connection at error level). Whatever the flags or `RUST_LOG`, the [`SECRET_TARGETS`] never
 /// log below info.
 pub fn init_logging(verbose: u8, quiet: bool) {
-    let amiquip = match verbose {
-        0 | 1 => "amiquip=off",
-        2 => "amiquip=info",
-        _ => "amiquip=trace",
+    let (amiquip, stream_client) = match verbose {
+        0 | 1 => ("amiquip=off", "rabbitmq_stream_client=off"),
+        2 => ("amiquip=info", "rabbitmq_stream_client=info"),
+        _ => ("amiquip=trace", "rabbitmq_stream_client=trace"),
     };
     common::logging::init_with(
         verbose,
         quiet,
         &common::logging::Quiet {
-            defaults: &[amiquip],
+            defaults: &[amiquip, stream_client],
             capped: SECRET_TARGETS,
         },
     );

@@ -11,6 +11,7 @@ mod output;
 mod ping;
 mod recovery;
 mod stalls;
+mod stream_bench;
 mod stream_official;
 mod streams;
 mod support;
