@@ -12,6 +12,7 @@ mod ping;
 mod recovery;
 mod stalls;
 mod stream_bench;
+mod stream_cluster;
 mod stream_official;
 mod streams;
 mod support;
