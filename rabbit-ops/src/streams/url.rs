@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::url::decode;
+use crate::url::Parts;
 
 /// The default stream URL: RabbitMQ's own default user on this machine.
 pub const DEFAULT_STREAM_URL: &str = "rabbitmq-stream://guest:guest@127.0.0.1:5552/%2f";
@@ -81,29 +81,14 @@ impl StreamUrl {
         if rest.contains(['?', '#']) {
             return Err("a stream URL takes no query (?...) nor fragment (#...)".into());
         }
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
-        let (userinfo, hostport) = match authority.rfind('@') {
-            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            None => ("guest".to_owned(), "guest".to_owned()),
-            Some(info) => match info.split_once(':') {
-                Some((u, p)) => (decode(u, "user name")?, decode(p, "password")?),
-                None => (decode(info, "user name")?, "guest".to_owned()),
-            },
-        };
-        let (host, port) = split_host_port(hostport, if tls { 5551 } else { 5552 })?;
-        let vhost = match path {
-            None | Some("") => "/".to_owned(),
-            Some(p) if p.contains('/') => {
-                return Err("the virtual host is one path segment (write / as %2f)".into());
-            }
-            Some(p) => decode(p, "virtual host")?,
-        };
+        let Parts {
+            user,
+            password,
+            host,
+            port,
+            vhost,
+        } = Parts::parse(rest, if tls { 5551 } else { 5552 })?;
+        check_host(&host)?;
         Ok(Self {
             user,
             password,
@@ -130,18 +115,16 @@ impl StreamUrl {
     }
 }
 
-/// `host[:port]` or `[v6][:port]`, as for AMQP URLs; the host must also be a name the TLS layer
-/// accepts (letters, digits, `-`, `.`) or an IP literal: the stream client would panic on
-/// anything else.
-fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
-    let (host, port) = crate::url::split_host_port(hostport, default_port)?;
+/// The host of a stream URL must also be a name the TLS layer accepts (letters, digits, `-`,
+/// `.`) or an IP literal: the stream client would panic on anything else.
+fn check_host(host: &str) -> Result<(), String> {
     let name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
     if !host.bytes().all(name) && host.parse::<std::net::Ipv6Addr>().is_err() {
         return Err(format!(
             "'{host}' is not a host name (letters, digits, '-' and '.') nor an IP address"
         ));
     }
-    Ok((host, port))
+    Ok(())
 }
 
 #[cfg(test)]
