@@ -317,6 +317,10 @@ pub enum Error {
     /// The Ctrl-C handler could not be installed.
     #[error("cannot install the Ctrl-C handler")]
     Signal(#[source] std::io::Error),
+
+    /// A stream command's failure ([`crate::streams`]).
+    #[error(transparent)]
+    Stream(#[from] crate::streams::StreamError),
 }
 
 /// How many messages a producer did not send.
@@ -352,6 +356,7 @@ impl ExitStatus for Error {
                 interrupted: true, ..
             }
             | Error::Interrupted { .. } => INTERRUPTED,
+            Error::Stream(e) => e.exit_code(),
             _ => FAILURE,
         }
     }

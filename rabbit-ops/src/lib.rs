@@ -12,6 +12,7 @@
 //! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`tutorials::headers`] |
 //! | throughput and latency | `bench` | [`bench`](mod@bench) |
 //! | CI readiness | `ping` | [`ping`] |
+//! | Streams 1 Hello World, 2 Offset tracking | `stream-send`, `stream-receive`, `offset-tracking-send`, `offset-tracking-receive` | [`streams`] |
 //!
 //! Each command is one file of [`cli`]: its arguments, their checks, and its run.
 //!
@@ -49,6 +50,7 @@ pub mod ping;
 pub mod publish;
 pub mod queues;
 pub mod stop;
+pub mod streams;
 pub mod tutorials;
 pub mod url;
 

@@ -82,29 +82,13 @@ impl AmqpUrl {
         if rest.contains('#') {
             return Err("a URL fragment (#...) means nothing here".into());
         }
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
-        let (userinfo, hostport) = match authority.rfind('@') {
-            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            None => ("guest".to_owned(), "guest".to_owned()),
-            Some(info) => match info.split_once(':') {
-                Some((u, p)) => (decode(u, "user name")?, decode(p, "password")?),
-                None => (decode(info, "user name")?, "guest".to_owned()),
-            },
-        };
-        let (host, port) = split_host_port(hostport, if tls { 5671 } else { 5672 })?;
-        let vhost = match path {
-            None | Some("") => "/".to_owned(),
-            Some(p) if p.contains('/') => {
-                return Err("the virtual host is one path segment (write / as %2f)".into());
-            }
-            Some(p) => decode(p, "virtual host")?,
-        };
+        let Parts {
+            user,
+            password,
+            host,
+            port,
+            vhost,
+        } = Parts::parse(rest, if tls { 5671 } else { 5672 })?;
         let mut heartbeat = None;
         for pair in query.into_iter().flat_map(|q| q.split('&')) {
             if pair.is_empty() {
@@ -168,7 +152,55 @@ fn scrub(reason: &str, url: &str) -> String {
     out
 }
 
-fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
+/// What AMQP and stream URLs share after the scheme (and before a query): user and password
+/// (percent-decoded, guest by default), host, port, virtual host (one path segment, `/` by
+/// default).
+pub(crate) struct Parts {
+    pub user: String,
+    pub password: String,
+    pub host: String,
+    pub port: u16,
+    pub vhost: String,
+}
+
+impl Parts {
+    /// `[user[:password]@]host[:port][/vhost]`, `default_port` when there is none.
+    pub(crate) fn parse(rest: &str, default_port: u16) -> Result<Self, String> {
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            None => ("guest".to_owned(), "guest".to_owned()),
+            Some(info) => match info.split_once(':') {
+                Some((u, p)) => (decode(u, "user name")?, decode(p, "password")?),
+                None => (decode(info, "user name")?, "guest".to_owned()),
+            },
+        };
+        let (host, port) = split_host_port(hostport, default_port)?;
+        let vhost = match path {
+            None | Some("") => "/".to_owned(),
+            Some(p) if p.contains('/') => {
+                return Err("the virtual host is one path segment (write / as %2f)".into());
+            }
+            Some(p) => decode(p, "virtual host")?,
+        };
+        Ok(Self {
+            user,
+            password,
+            host,
+            port,
+            vhost,
+        })
+    }
+}
+
+/// `host[:port]` or `[v6][:port]` (also for stream URLs, `streams/url.rs`).
+pub(crate) fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), String> {
     let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
         let (h, after) = rest
             .split_once(']')
@@ -204,8 +236,8 @@ fn split_host_port(hostport: &str, default_port: u16) -> Result<(String, u16), S
     Ok((host.to_owned(), port))
 }
 
-/// Percent-decodes one URL component.
-fn decode(s: &str, what: &str) -> Result<String, String> {
+/// Percent-decodes one URL component (also for stream URLs).
+pub(crate) fn decode(s: &str, what: &str) -> Result<String, String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

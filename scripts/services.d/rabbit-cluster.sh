@@ -2,13 +2,16 @@
 # `scripts/services rabbit-cluster up|status|down` (sourced after scripts/lib.sh): three private
 # RabbitMQ nodes lessons-c1..3@localhost on 127.0.0.1:5681-5683 (distribution ports
 # 25681-25683), run as this user straight from RabbitMQ's script folder (not the su wrappers),
-# with their data, logs, config, no plugins and a shared Erlang cookie under the state folder.
-# Ready when `rabbit-ops ping` passes on all three.
+# with their data, logs, config, the stream plugin (streams on 127.0.0.1:5581-5583) and a shared
+# Erlang cookie under the state folder. Ready when `rabbit-ops ping` passes on all three, for
+# AMQP and for streams.
 
 RC_PORTS=(5681 5682 5683)
+RC_STREAM_PORTS=(5581 5582 5583)
 rc_dir() { printf '%s/rabbit-cluster' "$STATE_DIR"; }
 rc_node() { printf 'lessons-c%s@localhost' "$1"; }
 rc_url() { printf 'amqp://guest:guest@127.0.0.1:%s/%%2f' "${RC_PORTS[$1 - 1]}"; }
+rc_stream_url() { printf 'rabbitmq-stream://guest:guest@127.0.0.1:%s/%%2f' "${RC_STREAM_PORTS[$1 - 1]}"; }
 rc_bin() {
   local d
   for d in "${RABBITMQ_SCRIPTS_DIR:-}" /usr/lib/rabbitmq/bin "$(dirname "$(readlink -f /usr/sbin/rabbitmq-server 2>/dev/null || echo .)")"; do
@@ -59,9 +62,10 @@ rabbit_cluster_up() {
       die "rabbit-cluster: 127.0.0.1:$port is taken by something this script did not start$(who_listens "$port")"
     fi
     mkdir -p "$d"
-    printf '[].\n' >"$d/enabled_plugins"
+    printf '[rabbitmq_stream].\n' >"$d/enabled_plugins"
     : >"$d/rabbitmq-env.conf"
-    printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\n' "$port" >"$d/rabbitmq.conf"
+    printf 'listeners.tcp.1 = 127.0.0.1:%s\nstream.listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\n' \
+      "$port" "${RC_STREAM_PORTS[$i - 1]}" >"$d/rabbitmq.conf"
     note "rabbit-cluster: starting $(rc_node "$i") on 127.0.0.1:$port (log: $d/server.out)"
     (close_fds; rc_env "$i"; cd / && exec setsid "$bin/rabbitmq-server") </dev/null >>"$d/server.out" 2>&1 &
   done
@@ -76,8 +80,11 @@ rabbit_cluster_up() {
       fi
     fi
   done
+  tool_ping rabbit-ops "$RABBITMQ_WAIT" --url "$(rc_stream_url 1)" --url "$(rc_stream_url 2)" --url "$(rc_stream_url 3)" ||
+    die "rabbit-cluster: streams: $(ping_errors) (logs: $(rc_dir)/n*/server.out)"
   rabbit_cluster_status
   echo "rabbit-cluster  use: rabbit-ops --url $(rc_url 1) --url $(rc_url 2) --url $(rc_url 3) worker --quorum"
+  echo "rabbit-cluster  streams: rabbit-ops --url $(rc_stream_url 1) stream-send (127.0.0.1:5581-5583)"
 }
 
 rabbit_cluster_down() {

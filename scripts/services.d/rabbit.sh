@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # RabbitMQ on 127.0.0.1:5672 (guest/guest) for scripts/services (sourced after scripts/lib.sh):
 # reuse, install, start (as root), check with `rabbit-ops ping`, stop. With AMQP_URL set, only
-# checks it (rabbit-ops reads it, several URLs separated by commas).
+# checks it (rabbit-ops reads it, several URLs separated by commas). Streams (the rabbitmq_stream
+# plugin, 127.0.0.1:5552) are enabled on the local node and checked with the stream ping.
 
 if [ -n "${AMQP_URL:-}" ]; then
   RABBIT_TARGET=()
@@ -14,7 +15,38 @@ RABBIT_METHOD='' RABBIT_STARTED_AT=0 NODE=''
 # rabbit_ping WAIT: tool_ping with rabbit-ops.
 rabbit_ping() { tool_ping rabbit-ops "$1" "${RABBIT_TARGET[@]}"; }
 
-rabbit_status() { service_status rabbitmq rabbit_ping AMQP_URL rabbitmq beam.smp 5672; }
+# Streams (issue 20): the rabbitmq_stream plugin's port, 127.0.0.1:5552 (or RABBITMQ_STREAM_URL),
+# checked with the stream round trip of `rabbit-ops --url rabbitmq-stream://... ping`.
+STREAM_URL_USED=${RABBITMQ_STREAM_URL:-rabbitmq-stream://guest:guest@127.0.0.1:5552/%2f}
+rabbit_stream_ping() { tool_ping rabbit-ops "$1" --url "$STREAM_URL_USED"; }
+
+rabbit_status() {
+  local rc=0
+  service_status rabbitmq rabbit_ping AMQP_URL rabbitmq beam.smp 5672 || rc=1
+  service_status streams rabbit_stream_ping RABBITMQ_STREAM_URL rabbitmq beam.smp 5552 || rc=1
+  return "$rc"
+}
+
+# rabbit_streams: makes the local node serve streams. `rabbitmq-plugins enable` is idempotent and
+# works on a running node; a broker named by AMQP_URL or RABBITMQ_STREAM_URL is only checked.
+rabbit_streams() {
+  rabbit_stream_ping 0 && return 0
+  if [ -n "${AMQP_URL:-}${RABBITMQ_STREAM_URL:-}" ]; then
+    rabbit_stream_ping 30 && return 0
+    die "RabbitMQ streams do not answer at ${STREAM_URL_USED%%@*}@... ($(ping_errors)): enable them on that broker (rabbitmq-plugins enable rabbitmq_stream), or set RABBITMQ_STREAM_URL"
+  fi
+  [ "$IS_ROOT" = 1 ] || die "RabbitMQ's stream plugin is off: as root run rabbitmq-plugins enable rabbitmq_stream (or sudo scripts/services up)"
+  rabbit_node
+  note "rabbitmq: enabling the rabbitmq_stream plugin on node $NODE (streams on 127.0.0.1:5552)"
+  # A running node read its configuration at boot: the loopback listener is set in the plugin's
+  # environment first (the plugin's own default is every interface).
+  grep -qs '^[[:space:]]*stream\.listeners' /etc/rabbitmq/rabbitmq.conf ||
+    timeout 60 rabbitmqctl -q -n "$NODE" eval 'application:set_env(rabbitmq_stream, tcp_listeners, [{"127.0.0.1", 5552}], [{persistent, true}]).' </dev/null >>"$STATE_DIR/rabbitmq-start.log" 2>&1 ||
+    die "could not set the stream listener to 127.0.0.1:5552 on node $NODE: $(tail -n 1 "$STATE_DIR/rabbitmq-start.log")"
+  timeout 120 rabbitmq-plugins -q -n "$NODE" enable rabbitmq_stream </dev/null >>"$STATE_DIR/rabbitmq-start.log" 2>&1 ||
+    die "rabbitmq-plugins enable rabbitmq_stream failed: $(tail -n 1 "$STATE_DIR/rabbitmq-start.log")"
+  rabbit_stream_ping 60 || die "RabbitMQ streams do not answer on 127.0.0.1:5552 after enabling the plugin: $(ping_errors)"
+}
 
 # (erlang-* and epmd left behind by a purge do not count; the wrapper in /usr/sbin does)
 rabbit_installed() { have rabbitmq-server; }
@@ -26,6 +58,7 @@ rabbit_plan() {
   if [ "$START" = 1 ] && [ "$IS_ROOT" != 1 ] && rabbit_installed; then
     die "RabbitMQ is installed but does not answer on 127.0.0.1:5672, and starting it needs root: run sudo scripts/services up (or sudo rabbitmq-server -detached)"
   fi
+  [ "$START" = 1 ] || rabbit_streams
 }
 
 rabbit_packages() { rabbit_installed || PKGS+=(rabbitmq-server); }
@@ -57,7 +90,7 @@ rabbit_node() {
 # rabbitmq user owns and only it can read (Erlang refuses any other, and then the CLI tools cannot
 # talk to the node).
 rabbit_prepare() {
-  local d c=/var/lib/rabbitmq/.erlang.cookie
+  local d c=/var/lib/rabbitmq/.erlang.cookie conf=/etc/rabbitmq/rabbitmq.conf
   getent passwd rabbitmq >/dev/null || die "RabbitMQ is installed but the 'rabbitmq' user is missing: reinstall it (apt-get install --reinstall rabbitmq-server)"
   for d in /var/lib/rabbitmq /var/lib/rabbitmq/mnesia "$RABBIT_LOG_DIR"; do
     [ -d "$d" ] || { mkdir -p "$d"; note "rabbitmq: created $d"; }
@@ -70,6 +103,14 @@ rabbit_prepare() {
     chmod 400 "$c"
     note "rabbitmq: fixed owner/mode of $c (Erlang wants rabbitmq, 0400)"
   fi
+  # Streams: the plugin on from the start, its listener on loopback only (its default is every
+  # interface), unless the configuration already says where.
+  if ! grep -qs '^[[:space:]]*stream\.listeners' "$conf"; then
+    mkdir -p /etc/rabbitmq
+    printf '\n# Added by scripts/services: RabbitMQ streams on loopback only.\nstream.listeners.tcp.1 = 127.0.0.1:5552\n' >>"$conf"
+    note "rabbitmq: streams listen on 127.0.0.1:5552 (stream.listeners.tcp.1 in $conf)"
+  fi
+  timeout 60 rabbitmq-plugins -q --offline enable rabbitmq_stream </dev/null >/dev/null 2>&1 || true
 }
 
 rabbit_vm_pid() {
@@ -160,13 +201,14 @@ rabbit_settle() {
   # "found": a node someone else started came up by itself (not recorded); start_app on a node
   # this script started keeps its record (down then stops the whole node, as before).
   case $RABBIT_METHOD in
-    found) return 0 ;;
-    start_app) ! ours rabbitmq beam.smp || return 0 ;;
+    found) rabbit_streams; return 0 ;;
+    start_app) ! ours rabbitmq beam.smp || { rabbit_streams; return 0; } ;;
   esac
   pid=$(listener_pid 5672)
   [ -n "$pid" ] || pid=$(cat "/var/lib/rabbitmq/mnesia/$NODE.pid" 2>/dev/null || true)
   [ -n "$pid" ] || pid=$(rabbit_vm_pid)
   state_put rabbitmq "method=$RABBIT_METHOD" "pid=$pid" "node=$NODE"
+  rabbit_streams
 }
 
 rabbit_down() {

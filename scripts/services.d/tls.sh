@@ -4,7 +4,8 @@
 # presenting a server certificate (IP:127.0.0.1, DNS:localhost) signed by a CA made with openssl
 # under target/tls/ (kept by `down`), so that `redis-ops --url rediss://... --cacert ...` and
 # `rabbit-ops --url amqps://... --cacert ...` can be tried. Both accept, and do not require, the
-# client certificate made beside it. Ready when the tools' own `ping` passes. The machine's
+# client certificate made beside it; the node also serves streams over TLS on 127.0.0.1:5551
+# (`rabbit-ops --url rabbitmq-stream+tls://...`). Ready when the tools' own `ping` passes. The machine's
 # Redis (6379) and RabbitMQ (5672) are never touched: a process is this script's only when it
 # works from its folder under target/tls/ (checked in /proc before anything is stopped).
 
@@ -13,10 +14,11 @@ source "$ROOT/scripts/services.d/rabbit-cluster.sh" # rc_bin: where RabbitMQ's s
 
 TLS_DIR=$TARGET/tls
 TLS_REDIS_PORT=6390 TLS_REDIS_WAIT=30
-TLS_RABBIT_PORT=5671 TLS_RABBIT_AMQP_PORT=5679 TLS_RABBIT_DIST_PORT=25679
+TLS_RABBIT_PORT=5671 TLS_RABBIT_AMQP_PORT=5679 TLS_RABBIT_DIST_PORT=25679 TLS_STREAM_PORT=5551
 TLS_NODE=lessons-tls@localhost
 TLS_REDIS_URL=rediss://127.0.0.1:$TLS_REDIS_PORT
 TLS_RABBIT_URL=amqps://127.0.0.1:$TLS_RABBIT_PORT/%2f
+TLS_STREAM_URL=rabbitmq-stream+tls://127.0.0.1:$TLS_STREAM_PORT/%2f
 TLS_FILES=(ca.pem ca.key server.pem server.key client.pem client.key)
 
 # tls_show PATH: PATH relative to the repository when run from there (target/tls/ca.pem).
@@ -194,15 +196,18 @@ tls_rabbit_start() {
   tls_free "$TLS_RABBIT_PORT" "RabbitMQ's SSL listener"
   tls_free "$TLS_RABBIT_AMQP_PORT" "RabbitMQ's plain AMQP listener"
   tls_free "$TLS_RABBIT_DIST_PORT" "RabbitMQ's distribution port"
+  tls_free "$TLS_STREAM_PORT" "RabbitMQ's stream TLS listener"
   rm -rf "$d"
   mkdir -p "$d"
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F >"$d/.erlang.cookie"
   chmod 400 "$d/.erlang.cookie"
-  printf '[].\n' >"$d/enabled_plugins"
+  printf '[rabbitmq_stream].\n' >"$d/enabled_plugins"
   : >"$d/rabbitmq-env.conf"
   cat >"$d/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$TLS_RABBIT_AMQP_PORT
 listeners.ssl.1 = 127.0.0.1:$TLS_RABBIT_PORT
+stream.listeners.tcp = none
+stream.listeners.ssl.1 = 127.0.0.1:$TLS_STREAM_PORT
 ssl_options.cacertfile = $TLS_DIR/ca.pem
 ssl_options.certfile = $TLS_DIR/server.pem
 ssl_options.keyfile = $TLS_DIR/server.key
@@ -210,7 +215,7 @@ ssl_options.verify = verify_peer
 ssl_options.fail_if_no_peer_cert = false
 loopback_users.guest = true
 CONF
-  note "tls: starting RabbitMQ node $TLS_NODE, SSL on 127.0.0.1:$TLS_RABBIT_PORT, AMQP on 127.0.0.1:$TLS_RABBIT_AMQP_PORT (boots in 10-60s; log: $(tls_show "$d")/server.out)"
+  note "tls: starting RabbitMQ node $TLS_NODE, SSL on 127.0.0.1:$TLS_RABBIT_PORT, streams over TLS on 127.0.0.1:$TLS_STREAM_PORT, AMQP on 127.0.0.1:$TLS_RABBIT_AMQP_PORT (boots in 10-60s; log: $(tls_show "$d")/server.out)"
   # Every descriptor redirected and the shell replaced: nothing keeps the caller's stdout open
   # (`scripts/services tls up | cat` ends when up does).
   (close_fds; tls_rabbit_env; cd / && exec setsid "$bin/rabbitmq-server") </dev/null >>"$d/server.out" 2>&1 &
@@ -221,6 +226,7 @@ CONF
 # tls_redis_ping WAIT / tls_rabbit_ping WAIT: tool_ping over TLS with the CA (PING_OK, PING_ERR).
 tls_redis_ping() { tool_ping redis-ops "$1" --url "$TLS_REDIS_URL" --cacert "$TLS_DIR/ca.pem"; }
 tls_rabbit_ping() { tool_ping rabbit-ops "$1" --url "$TLS_RABBIT_URL" --cacert "$TLS_DIR/ca.pem"; }
+tls_stream_ping() { tool_ping rabbit-ops "$1" --url "$TLS_STREAM_URL" --cacert "$TLS_DIR/ca.pem"; }
 
 # tls_rabbit_settle: waits in steps of at most 5 s, so that a node that died while booting is
 # reported now instead of after RABBITMQ_WAIT.
@@ -231,7 +237,7 @@ tls_rabbit_settle() {
     step=$((deadline - SECONDS))
     [ "$step" -le 5 ] || step=5
     [ "$step" -ge 1 ] || step=1
-    tls_rabbit_ping "$step" && return 0
+    tls_rabbit_ping "$step" && tls_stream_ping "$step" && return 0
     if [ -z "$(tls_rabbit_pid)" ]; then
       sleep 1
       if [ -z "$(tls_rabbit_pid)" ]; then
@@ -257,6 +263,8 @@ tls_status() {
   tls_line tls-redis "$(tls_redis_pid)" "$TLS_REDIS_PORT"
   tls_rabbit_ping 0 || rc=1
   tls_line tls-rabbit "$(tls_rabbit_pid)" "$TLS_RABBIT_PORT"
+  tls_stream_ping 0 || rc=1
+  tls_line tls-stream "$(tls_rabbit_pid)" "$TLS_STREAM_PORT"
   if [ -s "$ca" ]; then
     printf '%-11s CA: %s (client certificate: %s, %s)\n' tls "$(tls_show "$ca")" \
       "$(tls_show "$TLS_DIR/client.pem")" "$(tls_show "$TLS_DIR/client.key")"
@@ -283,6 +291,7 @@ tls_up() {
   ca=$(tls_show "$TLS_DIR/ca.pem")
   echo "tls         try: redis-ops --url $TLS_REDIS_URL --cacert $ca ping"
   echo "tls         try: rabbit-ops --url $TLS_RABBIT_URL --cacert $ca ping"
+  echo "tls         try: rabbit-ops --url $TLS_STREAM_URL --cacert $ca stream-send"
 }
 
 # tls_stop: stops both servers (only this script's), keeps every file.

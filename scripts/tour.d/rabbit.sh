@@ -240,6 +240,41 @@ rabbit_bench() {
   expect_eq "lost" "$(grep -c '^lost: 0, ' <<<"$out")" 1
 }
 
+# Streams (issue 20): the tour's streams are its own (tour-*-stream-<pid>), deleted at the end of
+# the lesson with rabbitmqctl where the broker is this machine's (a stream is a queue to it).
+rabbit_stream_gone() {
+  [ -n "${AMQP_URL:-}${RABBITMQ_STREAM_URL:-}" ] && return 0
+  timeout 60 rabbitmqctl -q delete_queue "$1" >/dev/null 2>&1 || true
+}
+
+rabbit_stream_hello() {
+  local s="tour-hello-stream-$$" out rc=0
+  expect_eq "stream-send output" "$(rabbit-ops stream-send --stream "$s")" "Sent message to stream: $s"
+  rabbit-ops stream-send --stream "$s" "from the tour" >/dev/null
+  out=$(rabbit-ops stream-receive --stream "$s" --count 2) || rc=$?
+  rabbit_stream_gone "$s"
+  expect_eq "stream-receive exit code" "$rc" 0
+  expect_eq "stream-receive output" "$out" " [*] Waiting for messages. To exit press CTRL+C
+Got message: Hello, World! with offset: 0
+Got message: from the tour with offset: 1"
+  printf '%s\n' "$out"
+}
+
+rabbit_stream_offsets() {
+  local s="tour-offset-tracking-stream-$$" sent first second rc=0
+  sent=$(rabbit-ops offset-tracking-send --stream "$s" --messages 20) || rc=$?
+  first=$(rabbit-ops offset-tracking-receive --stream "$s" --count 5) || rc=$?
+  second=$(rabbit-ops offset-tracking-receive --stream "$s") || rc=$?
+  rabbit_stream_gone "$s"
+  expect_eq "exit codes" "$rc" 0
+  expect_eq "offset-tracking-send output" "$sent" "Publishing 20 messages
+Messages confirmed."
+  # Stopped after 5 messages, the consumer stored offset 4: the next run goes on at hello5.
+  expect_eq "second run's first message" "$(sed -n 3p <<<"$second")" "Got message: hello5 with offset: 5"
+  expect_eq "second run's last line" "$(tail -n 1 <<<"$second")" "Done consuming first_offset: 5 last_offset: 19"
+  printf '%s\n' "$first" "$second" | grep -v '^Got message: hello\([6-9]\|1[0-8]\)'
+}
+
 # rabbit_run FUNCTION: runs a lesson function and stops the consumers it started in the
 # background, however it ends. (`lesson` runs the function in a subshell, so the processes it
 # starts are known there, not to the cleanup `lesson` does afterwards.)
@@ -259,3 +294,5 @@ lesson "rabbit headers exchange" rabbit_run rabbit_headers
 lesson "rabbit unreachable broker" rabbit_run rabbit_errors
 lesson "rabbit nothing lost (confirms, stdin, returns)" rabbit_run rabbit_nothing_lost
 lesson "rabbit bench" rabbit_run rabbit_bench
+lesson "rabbit streams 1 hello world" rabbit_run rabbit_stream_hello
+lesson "rabbit streams 2 offset tracking" rabbit_run rabbit_stream_offsets

@@ -3,7 +3,7 @@
 //! tracking, [`recovering`](crate::consume::recovering) consumers), so that the figures are what
 //! the tools get.
 //!
-//! Workload: a fresh durable queue (RabbitMQ 4.3 refuses a transient one shared by several
+//! Workload: a fresh durable queue (a quorum queue with `--quorum`; RabbitMQ 4.3 refuses a transient one shared by several
 //! consumers; persistent messages only with `--persistent`; the broker deletes the queue
 //! [`QUEUE_EXPIRES`] after its last consumer is gone, should the bench be killed before it
 //! deletes it itself), consumers started first (manual acks, `--prefetch`, one `multiple` ack
@@ -23,9 +23,12 @@
 //! meanwhile wait in the generator, where only the corrected latency sees them. Without
 //! confirms nothing holds a producer (amiquip and the socket buffer what the broker does not
 //! take), so a stall shows in both latencies alike. `--warmup` runs before the counting starts.
+//!
+//! `--stream`: publish with confirms and consume on a stream ([`stream`]).
 
 mod body;
 mod report;
+pub mod stream;
 mod tally;
 mod workers;
 
@@ -42,6 +45,7 @@ use tokio::time::Instant;
 use crate::broker::{Broker, declare_queue};
 use crate::cli::values::MAX_MESSAGES;
 use crate::error::Error;
+use crate::queues::{Declared, Generation};
 use crate::stop::Stop;
 
 pub use body::{HEADER, Stamp, body, decode};
@@ -92,6 +96,8 @@ pub struct Config {
     pub json: bool,
     /// The live line even when stderr is not a terminal.
     pub progress: bool,
+    /// A quorum queue (durable, replicated) instead of a classic one.
+    pub quorum: bool,
 }
 
 impl Config {
@@ -139,14 +145,20 @@ fn queue_arguments() -> FieldTable {
     arguments
 }
 
-/// How the bench queue is declared: durable (RabbitMQ 4.3 and later refuse a transient queue
-/// that is not exclusive, and several consumers share this one), expiring.
-fn queue_options() -> QueueDeclareOptions {
-    QueueDeclareOptions {
-        durable: true,
-        arguments: queue_arguments(),
-        ..QueueDeclareOptions::default()
+/// How the bench queue is declared: a quorum queue, or a durable classic one (RabbitMQ 4.3 and
+/// later refuse a transient queue that is not exclusive, and several consumers share this one),
+/// expiring either way.
+fn queue_options(quorum: bool) -> QueueDeclareOptions {
+    let generation = if quorum {
+        Generation::Quorum
+    } else {
+        Generation::Classic
+    };
+    let mut options = Declared::durable_classic(generation).options();
+    for (name, value) in queue_arguments() {
+        options.arguments.insert(name, value);
     }
+    options
 }
 
 /// Runs the benchmark and prints its figures.
@@ -159,7 +171,7 @@ pub fn run(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let queue = format!("rabbit-ops-bench-{}-{nanos:x}", std::process::id());
-    let options = queue_options();
+    let options = queue_options(config.quorum);
     // Signals first: from the queue's creation on, a signal ends the run with it deleted.
     let signal = Stop::on_signal()?;
     tracing::info!("bench queue '{queue}'");
@@ -458,6 +470,7 @@ mod tests {
             pace: Pace::new(rate, Some(Duration::from_secs(1))).unwrap(),
             json: false,
             progress: false,
+            quorum: false,
         }
     }
 
@@ -486,8 +499,12 @@ mod tests {
     /// RabbitMQ 4.3 refuses a transient queue that is not exclusive (issue 22.8).
     #[test]
     fn the_queue_is_durable_whatever_the_messages() {
-        let o = queue_options();
-        assert!(o.durable && !o.exclusive && !o.auto_delete, "{o:?}");
+        for quorum in [false, true] {
+            let o = queue_options(quorum);
+            assert!(o.durable && !o.exclusive && !o.auto_delete, "{o:?}");
+            assert!(o.arguments.contains_key("x-expires"), "{o:?}");
+            assert_eq!(o.arguments.contains_key("x-queue-type"), quorum, "{o:?}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use common::schedule::RateCheck;
 use super::{Config, Length};
 
 /// The figures every run prints, under the names scripts read.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Report {
     /// Messages per second published (confirmed, with confirms).
     pub publish_per_s: f64,
@@ -146,7 +146,9 @@ fn header(config: &Config) -> String {
         config.producers,
         config.consumers,
         config.prefetch,
-        if config.persistent {
+        if config.quorum {
+            "quorum queue"
+        } else if config.persistent {
             "persistent"
         } else {
             "transient"
@@ -198,6 +200,7 @@ mod tests {
             pace: Pace::CLOSED,
             json: false,
             progress: false,
+            quorum: false,
         }
     }
 

@@ -8,6 +8,8 @@ use common::cli::{positive_secs, secs};
 use common::output::Out;
 use common::schedule::{MAX_SECS, Pace};
 
+use super::global::Global;
+use super::streams::endpoint;
 use super::values::{MAX_MESSAGES, at_most, positive};
 use crate::bench::{self, Length};
 use crate::broker::Broker;
@@ -62,6 +64,14 @@ pub struct Args {
     /// print the live line (once a second) even when stderr is not a terminal
     #[argh(switch)]
     pub progress: bool,
+    /// a quorum queue (durable, replicated) instead of a classic one
+    #[argh(switch)]
+    pub quorum: bool,
+    /// a stream instead of a queue, through the stream protocol: one producer with confirms,
+    /// one consumer (a rabbitmq-stream:// --url, else $RABBITMQ_STREAM_URL, else
+    /// 127.0.0.1:5552)
+    #[argh(switch)]
+    pub stream: bool,
 }
 
 /// The options, checked: every count and size within its bound, before anything is allocated.
@@ -110,6 +120,7 @@ pub fn check(c: Args) -> Result<bench::Config, Error> {
         pace,
         json: c.json,
         progress: c.progress,
+        quorum: c.quorum,
     })
 }
 
@@ -153,4 +164,44 @@ fn check_rate_length(
 /// Runs the benchmark on a queue of its own and prints its figures ([`bench::run`]).
 pub fn run(config: bench::Config, broker: &Broker, out: &mut Out<impl Write>) -> Result<(), Error> {
     bench::run(broker, &config, out).map(drop)
+}
+
+/// `--stream`: the options, checked as for a queue; those a stream run has no use for are a
+/// usage error; the broker is the stream URL of the flags before the command.
+pub fn check_stream(c: Args, global: &Global) -> Result<bench::stream::Config, Error> {
+    let command = Args::COMMAND.name;
+    let refused = || {
+        Error::usage(
+            command,
+            "--stream takes --messages, --size, --confirm and --json (one producer with \
+             confirms, one consumer, every message stored; closed loop)",
+        )
+    };
+    if c.producers != 1
+        || c.consumers != 1
+        || c.prefetch != 500
+        || c.persistent
+        || c.quorum
+        || c.duration.is_some()
+        || c.rate.is_some()
+        || c.warmup.is_some()
+        || c.progress
+    {
+        return Err(refused());
+    }
+    let config = check(c)?;
+    let Length::Messages(messages) = config.length else {
+        return Err(refused());
+    };
+    Ok(bench::stream::Config {
+        endpoint: endpoint(command, global)?,
+        messages,
+        size: config.size,
+        json: config.json,
+    })
+}
+
+/// Runs the benchmark on a stream of its own and prints its figures ([`bench::stream::run`]).
+pub fn run_stream(config: &bench::stream::Config, out: &mut Out<impl Write>) -> Result<(), Error> {
+    bench::stream::run(config, out).map(drop)
 }

@@ -17,6 +17,9 @@ use crate::url::DEFAULT_URL;
 pub struct Global {
     /// The broker URLs ([`broker_urls`]).
     pub urls: Vec<String>,
+    /// Every `--url` as given: the stream commands fall back on their own variable
+    /// ([`super::streams::stream_urls`]), never on `$AMQP_URL`.
+    pub given: Vec<String>,
     /// `--connect-timeout`.
     pub connect_timeout: Duration,
     /// The TLS flags.
@@ -28,6 +31,7 @@ impl Global {
     pub fn new(urls: &[String], connect_timeout: Duration, tls: TlsOptions) -> Self {
         Self {
             urls: broker_urls(urls),
+            given: urls.to_vec(),
             connect_timeout,
             tls,
         }

@@ -9,12 +9,15 @@
 //!   [`receive_logs`]; 4: [`emit_log_direct`], [`receive_logs_direct`]; 5: [`emit_log_topic`],
 //!   [`receive_logs_topic`]; 6: [`rpc_server`], [`rpc_client`]; 7: [`publisher_confirms`];
 //!   the headers exchange: [`emit_log_headers`], [`receive_logs_headers`];
-//! - beyond the tutorials: [`bench`](mod@bench), [`ping`](mod@ping).
+//! - beyond the tutorials: [`bench`](mod@bench), [`ping`](mod@ping);
+//! - the stream tutorials: 1 [`stream_send`], [`stream_receive`]; 2 [`offset_tracking_send`],
+//!   [`offset_tracking_receive`].
 //!
 //! What several commands share is written once: [`global`] (the flags before the command, into
 //! the [`Broker`](crate::Broker)), [`names`] (AMQP names: at most 255 bytes), [`consumer`]
 //! (the consumers' flags: `--count`, `--timeout`...), [`producer`] (the producers' flags and
-//! messages), [`values`] (single values: counts, bounds, `--classic`).
+//! messages), [`values`] (single values: counts, bounds, `--classic`), [`streams`] (the stream
+//! commands' broker, from the same flags, and their names).
 
 pub mod bench;
 pub mod emit_log;
@@ -22,6 +25,8 @@ pub mod emit_log_direct;
 pub mod emit_log_headers;
 pub mod emit_log_topic;
 pub mod new_task;
+pub mod offset_tracking_receive;
+pub mod offset_tracking_send;
 pub mod ping;
 pub mod publisher_confirms;
 pub mod receive;
@@ -32,12 +37,15 @@ pub mod receive_logs_topic;
 pub mod rpc_client;
 pub mod rpc_server;
 pub mod send;
+pub mod stream_receive;
+pub mod stream_send;
 pub mod worker;
 
 pub mod consumer;
 pub mod global;
 pub mod names;
 pub mod producer;
+pub mod streams;
 pub mod values;
 
 use std::io::Write;
@@ -114,6 +122,10 @@ pub enum Command {
     PublisherConfirms(publisher_confirms::Args),
     Bench(bench::Args),
     Ping(ping::Args),
+    StreamSend(stream_send::Args),
+    StreamReceive(stream_receive::Args),
+    OffsetTrackingSend(offset_tracking_send::Args),
+    OffsetTrackingReceive(offset_tracking_receive::Args),
 }
 
 /// Runs the command of `args`; `out` gets the program's output lines. Each command checks its
@@ -149,9 +161,19 @@ pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
         Command::RpcServer(a) => checked!(rpc_server, a),
         Command::RpcClient(a) => checked!(rpc_client, a),
         Command::PublisherConfirms(a) => checked!(publisher_confirms, a),
+        Command::Bench(a) if a.stream => bench::run_stream(&bench::check_stream(a, global)?, out),
         Command::Bench(a) => checked!(bench, a),
         // Every node, not one broker: its check reads the URLs and TLS flags itself.
         Command::Ping(a) => ping::run(&ping::check(a, global)?, out),
+        // A stream broker, not an AMQP one: their checks read their one stream URL.
+        Command::StreamSend(a) => stream_send::run(&stream_send::check(a, global)?, out),
+        Command::StreamReceive(a) => stream_receive::run(stream_receive::check(a, global)?, out),
+        Command::OffsetTrackingSend(a) => {
+            offset_tracking_send::run(&offset_tracking_send::check(a, global)?, out)
+        }
+        Command::OffsetTrackingReceive(a) => {
+            offset_tracking_receive::run(&offset_tracking_receive::check(a, global)?, out)
+        }
     }
 }
 
@@ -161,21 +183,22 @@ pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<(), Error> {
 pub const SECRET_TARGETS: &[&str] = &["amiquip::io_loop::handshake_state"];
 
 /// Logging as every tool sets it up ([`common::logging::init_with`]: every line redacted,
-/// whoever logged it), except that amiquip's own log records (it uses the `log` crate) stay
-/// quiet below `-vv` unless `RUST_LOG` asks for them: its warnings repeat, in its terms, what our
-/// one error line already says. Whatever the flags or `RUST_LOG`, the [`SECRET_TARGETS`] never
+/// whoever logged it), except that amiquip's own log records (it uses the `log` crate) and the
+/// stream client's stay quiet below `-vv` unless `RUST_LOG` asks for them: their warnings
+/// repeat, in their terms, what our one error line already says (the stream client logs a
+/// batch it could not send after a closed connection at error level). Whatever the flags or `RUST_LOG`, the [`SECRET_TARGETS`] never
 /// log below info.
 pub fn init_logging(verbose: u8, quiet: bool) {
-    let amiquip = match verbose {
-        0 | 1 => "amiquip=off",
-        2 => "amiquip=info",
-        _ => "amiquip=trace",
+    let (amiquip, stream_client) = match verbose {
+        0 | 1 => ("amiquip=off", "rabbitmq_stream_client=off"),
+        2 => ("amiquip=info", "rabbitmq_stream_client=info"),
+        _ => ("amiquip=trace", "rabbitmq_stream_client=trace"),
     };
     common::logging::init_with(
         verbose,
         quiet,
         &common::logging::Quiet {
-            defaults: &[amiquip],
+            defaults: &[amiquip, stream_client],
             capped: SECRET_TARGETS,
         },
     );

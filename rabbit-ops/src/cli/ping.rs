@@ -3,13 +3,16 @@
 use std::io::Write;
 use std::time::Duration;
 
-use argh::FromArgs;
+use argh::{FromArgs, SubCommand};
 use common::cli::positive_secs;
 use common::output::Out;
 
 use super::global::Global;
+use super::streams::endpoints;
 use crate::error::Error;
 use crate::ping;
+use crate::streams::ping as stream_ping;
+use crate::streams::url::is_stream_url;
 
 /// For CI: is every node ready? A real round trip (an exclusive queue, a confirmed message,
 /// consumed and compared), one line per --url; exit 1 if any fails.
@@ -33,21 +36,53 @@ pub struct Args {
     pub json: bool,
 }
 
+/// What `ping` checks: AMQP nodes, or stream nodes (`rabbitmq-stream://` URLs).
+#[derive(Debug)]
+pub enum Options {
+    /// `amqp://` and `amqps://` URLs.
+    Amqp(ping::Options),
+    /// `rabbitmq-stream://` and `rabbitmq-stream+tls://` URLs.
+    Stream(stream_ping::Options),
+}
+
 /// What to check: every node of `global`, as given, with its TLS settings (the URLs parsed
-/// and the TLS files read first, as for every command).
-pub fn check(args: Args, global: &Global) -> Result<ping::Options, Error> {
+/// and the TLS files read first, as for every command). Stream URLs are checked with a
+/// stream round trip ([`stream_ping`]); one run checks AMQP or stream nodes, not both.
+pub fn check(args: Args, global: &Global) -> Result<Options, Error> {
+    if global.given.iter().any(|u| is_stream_url(u)) {
+        let command = Args::COMMAND.name;
+        if let Some(other) = global.given.iter().find(|u| !is_stream_url(u)) {
+            return Err(Error::usage(
+                command,
+                format!(
+                    "ping checks amqp:// or rabbitmq-stream:// URLs, not both in one run: '{}'",
+                    common::redact::redact_url(other)
+                ),
+            ));
+        }
+        return Ok(Options::Stream(stream_ping::Options {
+            targets: endpoints(command, global, &global.given)?,
+            timeout: args.timeout,
+            wait: args.wait,
+            json: args.json,
+        }));
+    }
     let broker = global.broker()?;
-    Ok(ping::Options {
+    Ok(Options::Amqp(ping::Options {
         targets: global.urls.clone(),
         connect_timeout: global.connect_timeout,
         timeout: args.timeout,
         wait: args.wait,
         json: args.json,
         tls: broker.tls().cloned(),
-    })
+    }))
 }
 
-/// Checks every node and prints one line (or JSON object) each ([`ping::run`]).
-pub fn run(options: &ping::Options, out: &mut Out<impl Write>) -> Result<(), Error> {
-    ping::run(options, out)
+/// Checks every node and prints one line (or JSON object) each ([`ping::run`],
+/// [`stream_ping::run`]).
+pub fn run(options: &Options, out: &mut Out<impl Write>) -> Result<(), Error> {
+    match options {
+        Options::Amqp(o) => ping::run(o, out),
+        Options::Stream(o) => stream_ping::run(o, out),
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! Each node has its own name (`lessons-test-<pid>-<n>@localhost`), its own AMQP and
 //! distribution ports, its own data, logs and config in a temporary folder, no plugins (so
-//! nothing grabs 15672), and it is stopped (then killed, if need be) when dropped, pass or fail.
+//! nothing grabs 15672) but `rabbitmq_stream` on its own port when asked for, and it is stopped (then killed, if need be) when dropped, pass or fail.
 //!
 //! The RabbitMQ scripts are run straight from their folder (`/usr/lib/rabbitmq/bin` on Debian,
 //! or `$RABBITMQ_SCRIPTS_DIR`), not through the `/usr/sbin` wrappers that switch to the
@@ -69,6 +69,8 @@ pub struct RabbitNode {
     verified: bool,
     /// How many times rabbitmq-server was spawned: each spawn logs to `server-<n>.out`.
     spawns: u32,
+    /// Its stream port, with the `rabbitmq_stream` plugin on ([`RabbitNode::start_streams`]).
+    stream_port: Option<u16>,
 }
 
 impl std::fmt::Debug for RabbitNode {
@@ -89,10 +91,19 @@ impl RabbitNode {
     /// # Panics
     /// When RabbitMQ is not installed or cannot start.
     pub fn start(home: &ErlangHome) -> Self {
-        Self::launch(home, None)
+        Self::launch(home, None, false)
     }
 
-    fn launch(home: &ErlangHome, tls: Option<RabbitTls>) -> Self {
+    /// Starts a node that serves RabbitMQ Streams too: the `rabbitmq_stream` plugin, its
+    /// listener on a port of its own on 127.0.0.1 ([`RabbitNode::stream_url`]), advertised as
+    /// 127.0.0.1 (the client connects to a stream's leader or replica at the address its node
+    /// advertises). It boots in the background, as [`RabbitNode::start`]; the stream port may
+    /// open after the AMQP one ([`RabbitNode::wait_ready`] waits for the AMQP one only).
+    pub fn start_streams(home: &ErlangHome) -> Self {
+        Self::launch(home, None, true)
+    }
+
+    fn launch(home: &ErlangHome, tls: Option<RabbitTls>, streams: bool) -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "lessons-test-{}-{}@localhost",
@@ -109,6 +120,7 @@ impl RabbitNode {
             child: None,
             verified: false,
             spawns: 0,
+            stream_port: streams.then_some(0),
         };
         node.pick_ports();
         node.spawn();
@@ -133,6 +145,17 @@ impl RabbitNode {
     /// `amqp://guest:guest@127.0.0.1:<port>/%2f`.
     pub fn url(&self) -> String {
         format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+
+    /// `rabbitmq-stream://guest:guest@127.0.0.1:<stream port>/%2f`.
+    ///
+    /// # Panics
+    /// When the node was started without streams.
+    pub fn stream_url(&self) -> String {
+        let port = self
+            .stream_port
+            .unwrap_or_else(|| panic!("node {} was started without streams", self.name));
+        format!("rabbitmq-stream://guest:guest@127.0.0.1:{port}/%2f")
     }
 
     /// Its folder: config, data (`mnesia`), logs (`log`, `server-<n>.out`).
@@ -285,14 +308,19 @@ impl RabbitNode {
                 break p;
             }
         };
-        let taken = [self.port, self.dist_port];
+        let mut taken = vec![self.port, self.dist_port];
+        let mut other = || loop {
+            let p = candidate_port();
+            if !taken.contains(&p) {
+                taken.push(p);
+                break p;
+            }
+        };
         if let Some(tls) = &mut self.tls {
-            tls.port = loop {
-                let p = candidate_port();
-                if !taken.contains(&p) {
-                    break p;
-                }
-            };
+            tls.port = other();
+        }
+        if let Some(port) = &mut self.stream_port {
+            *port = other();
         }
     }
 
@@ -305,9 +333,21 @@ impl RabbitNode {
         let write = |name: &str, text: &str| {
             fs::write(d.join(name), text).unwrap_or_else(|e| panic!("cannot write {name}: {e}"));
         };
-        write("enabled_plugins", "[].\n");
+        let streams = self.stream_port.map_or_else(String::new, |p| {
+            format!(
+                "stream.listeners.tcp.1 = 127.0.0.1:{p}\nstream.advertised_host = 127.0.0.1\n\
+                 stream.advertised_port = {p}\n"
+            )
+        });
+        let plugins = if streams.is_empty() {
+            "[].\n"
+        } else {
+            "[rabbitmq_stream].\n"
+        };
+        write("enabled_plugins", plugins);
         write("rabbitmq-env.conf", "");
         let ssl = self.tls.as_ref().map(RabbitTls::conf).unwrap_or_default();
+        let ssl = format!("{ssl}{streams}");
         write(
             "rabbitmq.conf",
             &format!(
@@ -387,7 +427,7 @@ impl RabbitNode {
         cert: ServerCert,
         clients: ClientAuth,
     ) -> Self {
-        Self::launch(home, Some(RabbitTls::new(pki, cert, clients)))
+        Self::launch(home, Some(RabbitTls::new(pki, cert, clients)), false)
     }
 
     /// Its SSL (AMQPS) port on 127.0.0.1 (final once [`RabbitNode::wait_ready`] has returned).
