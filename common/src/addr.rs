@@ -7,9 +7,18 @@
 //! - a port that is not all digits: `Ports must be integers.`;
 //! - a port outside 1-65535 (0 too, where a server listens on a free port) is refused, naming
 //!   the argument.
+//!
+//! A host name is looked up under a deadline ([`parse_connect_addr_within`]: a client's own
+//! timeout; [`LOOKUP_TIMEOUT`] otherwise), not for as long as the system resolver cares to wait:
+//! a lookup without an answer in time is `cannot resolve the host: no answer within 5.0 s`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+/// How long a host name's lookup may take when the caller gives no timeout of its own.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why an address argument was refused. Every variant names the argument as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +75,18 @@ impl crate::exit::ExitStatus for AddrError {
     }
 }
 
-/// Parses an address a client connects to: the port must be 1-65535.
+/// Parses an address a client connects to: the port must be 1-65535; a host name's lookup takes
+/// [`LOOKUP_TIMEOUT`] at most.
 pub fn parse_connect_addr(input: &str) -> Result<SocketAddr, AddrError> {
     parse(input, 1)
+}
+
+/// [`parse_connect_addr`] with a host name's lookup bounded by `within` (the timeout that bounds
+/// the connection to it).
+pub fn parse_connect_addr_within(input: &str, within: Duration) -> Result<SocketAddr, AddrError> {
+    parse_with(input, 1, |host, port| {
+        resolve_within(host, port, within, resolve)
+    })
 }
 
 /// Parses an address a server listens on: port 0 (pick a free port) is allowed.
@@ -90,7 +108,9 @@ pub fn listen_addr(iface: &str, port: u16) -> Result<SocketAddr, AddrError> {
 }
 
 fn parse(input: &str, min_port: u16) -> Result<SocketAddr, AddrError> {
-    parse_with(input, min_port, resolve)
+    parse_with(input, min_port, |host, port| {
+        resolve_within(host, port, LOOKUP_TIMEOUT, resolve)
+    })
 }
 
 /// The parser, with the host-name resolver passed in (tests use one that never touches DNS).
@@ -142,6 +162,36 @@ fn parse_port(port: &str, min: u16) -> Result<u16, AddrErrorKind> {
     match port.parse::<u16>() {
         Ok(p) if p >= min => Ok(p),
         _ => Err(AddrErrorKind::PortOutOfRange { min }),
+    }
+}
+
+/// `resolver(host, port)` on a thread of its own, given up after `within`: the system resolver
+/// has no timeout we set, and a lookup in progress cannot be cancelled (its thread ends when the
+/// resolver answers, or with the process). When the system refuses the thread, the lookup is
+/// made here, without the deadline (a tool refused threads says so itself, soon after).
+fn resolve_within(
+    host: &str,
+    port: u16,
+    within: Duration,
+    resolver: fn(&str, u16) -> Result<IpAddr, String>,
+) -> Result<IpAddr, String> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let name = host.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("lookup".into())
+        .spawn(move || {
+            let _ = tx.send(resolver(&name, port));
+        });
+    if spawned.is_err() {
+        return resolver(host, port);
+    }
+    match rx.recv_timeout(within) {
+        Ok(answer) => answer,
+        Err(RecvTimeoutError::Timeout) => Err(format!(
+            "no answer within {}",
+            crate::duration::duration(within)
+        )),
+        Err(RecvTimeoutError::Disconnected) => Err("the lookup failed".to_owned()),
     }
 }
 
@@ -250,6 +300,37 @@ mod tests {
             bad("[1.2.3.4]:80"),
             "bad address '[1.2.3.4]:80': write an IPv6 address in brackets, like [::1]:9000"
         );
+    }
+
+    #[test]
+    fn a_lookup_without_an_answer_is_given_up_at_the_deadline() {
+        fn never(_: &str, _: u16) -> Result<IpAddr, String> {
+            std::thread::sleep(Duration::from_hours(1));
+            Err("unreachable".into())
+        }
+        let within = Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let e = parse_with("slow.example:80", 1, |h, p| {
+            resolve_within(h, p, within, never)
+        })
+        .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            e.to_string(),
+            "bad address 'slow.example:80': cannot resolve the host: no answer within 200.0 ms"
+        );
+        assert_eq!(
+            e.kind,
+            AddrErrorKind::Unresolved("no answer within 200.0 ms".into())
+        );
+        let ok = parse_with("fast.example:80", 1, |h, p| {
+            resolve_within(h, p, within, |_, _| Ok(Ipv4Addr::new(192, 0, 2, 7).into()))
+        });
+        assert_eq!(ok.unwrap().to_string(), "192.0.2.7:80");
     }
 
     #[test]

@@ -1,16 +1,20 @@
-//! Command-line parsing with the project's exit codes.
+//! The two ends of every binary's `main`, with the project's exit codes: [`parse`] the command
+//! line, and [`finish`] with the exit code and the one-line [`report`] of an error.
 //!
 //! `argh::from_env` exits with status 1 on a usage error; the lessons exit 2 (bad usage), print
 //! `--help` on stdout with status 0, answer `--version`, and refuse arguments that are not UTF-8
-//! instead of panicking.
+//! instead of panicking. A failure prints exactly one line on stderr, `error: <message>: <cause>:
+//! <cause>`, with every URL password redacted; no panic, no backtrace.
 
+use std::error::Error;
 use std::ffi::OsString;
-use std::process::exit;
+use std::process::{ExitCode, exit};
 use std::time::Duration;
 
 use argh::FromArgs;
 
-use crate::exit::USAGE;
+use crate::exit::{Failure, USAGE};
+use crate::output::is_closed;
 
 /// What parsing decided, before anything is printed.
 #[derive(Debug, PartialEq, Eq)]
@@ -204,8 +208,62 @@ pub fn usage_error(message: &str) -> ! {
     exit(i32::from(USAGE))
 }
 
+/// The one-line report of an error and its chain of causes: `error: a: b: c`.
+///
+/// A cause whose text the message already contains is not repeated. Line breaks are folded into
+/// spaces, and any URL password is replaced by `***`.
+pub fn report(err: &(dyn Error + 'static)) -> String {
+    let mut line = String::from("error: ");
+    line.push_str(&err.to_string());
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        // An I/O cause in short words (`connection refused`), as messages put it.
+        let text = match c.downcast_ref::<std::io::Error>() {
+            Some(io) => crate::net::describe_io(io),
+            None => c.to_string(),
+        };
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    let folded: String = line
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::redact::redact_all(&folded)
+}
+
+/// Ends `main`: `Ok` exits 0; an error prints its one-line [`report`] on stderr and exits with
+/// its code. A closed standard output ([`is_closed`]) is not a failure of a command whose job is
+/// printing: it exits 0 and prints nothing. A usage error ([`USAGE`]) gets a second line saying
+/// where the help is.
+pub fn finish<E: Into<Failure>>(result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let f: Failure = e.into();
+            if is_closed(f.error.as_ref()) {
+                return ExitCode::SUCCESS;
+            }
+            let mut text = report(f.error.as_ref());
+            if f.code == USAGE {
+                text.push('\n');
+                text.push_str(&help_hint(None));
+            }
+            crate::exit::say(&text);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::fmt;
+
     use super::*;
 
     /// Demo tool.
@@ -303,5 +361,62 @@ mod tests {
             parse_from::<Demo>(&args, "1"),
             Parsed::Usage(t) if t.contains("not valid UTF-8")
         ));
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl Error for Layer {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            self.1.as_deref().map(|e| e as &(dyn Error + 'static))
+        }
+    }
+
+    #[test]
+    fn chain_is_one_line() {
+        let e = Layer(
+            "cannot connect to redis://:secret@h:6379/0",
+            Some(Box::new(Layer(
+                "connection refused",
+                Some(Box::new(Layer("os error\n111", None))),
+            ))),
+        );
+        assert_eq!(
+            report(&e),
+            "error: cannot connect to redis://:***@h:6379/0: connection refused: os error 111"
+        );
+    }
+
+    #[test]
+    fn repeated_cause_is_not_printed_twice() {
+        let e = Layer(
+            "read failed: timed out",
+            Some(Box::new(Layer("timed out", None))),
+        );
+        assert_eq!(report(&e), "error: read failed: timed out");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read the poem")]
+    struct Read(#[source] std::io::Error);
+
+    #[test]
+    fn an_io_cause_is_in_short_words_and_not_repeated() {
+        let e = crate::net::BindError {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            source: std::io::Error::from_raw_os_error(98),
+        };
+        assert_eq!(
+            report(&e),
+            "error: cannot listen on 127.0.0.1:1: address already in use"
+        );
+        assert_eq!(
+            report(&Read(std::io::Error::from_raw_os_error(111))),
+            "error: cannot read the poem: connection refused"
+        );
     }
 }

@@ -1,8 +1,16 @@
-//! Pieces every lesson binary shares: address parsing ([`addr`]), logging set-up ([`logging`]),
-//! the shutdown signal ([`shutdown`]), exit codes and the one-line error report ([`exit`]),
-//! open-file limits ([`limits`]), secret redaction ([`redact`]), the one runtime builder
-//! ([`runtime`]), the one reconnect backoff ([`retry`]), listeners and the shared accept loop
-//! ([`net`]), durations in words ([`fmt`]) and the stdout writer ([`output`]).
+//! Pieces every lesson binary shares: address parsing ([`addr`]), the two ends of `main`
+//! (arguments in, the exit code and the one-line error report out: [`cli`]), logging set-up
+//! ([`logging`]), the shutdown signal ([`shutdown`]), exit codes ([`exit`]), a file the user
+//! named ([`file`](mod@file)), open-file limits ([`limits`]), secret redaction ([`redact`]),
+//! the one runtime builder ([`runtime`]), the one reconnect backoff ([`retry`]), listeners, the
+//! shared accept loop and I/O errors in words ([`net`]), the life of a server binary
+//! ([`server`]), durations in words ([`duration`]), the stdout writer ([`output`]), readiness
+//! checks ([`probe`]), the TLS options ([`tls`]), and what every bench measures alike: load at
+//! a fixed rate ([`schedule`]), two latencies in HDR histograms ([`latency`]) and the live line
+//! ([`progress`]).
+//!
+//! No module imports one that imports it back: [`exit`] is a leaf every error type reaches, and
+//! the modules that put the pieces together ([`cli`], [`server`], [`probe`]) sit on top.
 //!
 //! ```
 //! use common::addr::{parse_connect_addr, parse_listen_addr};
@@ -23,18 +31,24 @@
 
 pub mod addr;
 pub mod cli;
+pub mod duration;
 pub mod exit;
-pub mod fmt;
+pub mod file;
+pub mod latency;
 pub mod limits;
 pub mod logging;
 pub mod net;
 pub mod output;
 pub mod probe;
+pub mod progress;
 pub mod redact;
 pub mod retry;
 pub mod runtime;
+pub mod schedule;
+pub mod server;
 pub mod shutdown;
 pub mod tls;
 
-pub use addr::{AddrError, parse_connect_addr, parse_listen_addr};
-pub use exit::{ExitStatus, Failure, report};
+pub use addr::{AddrError, parse_connect_addr, parse_connect_addr_within, parse_listen_addr};
+pub use cli::report;
+pub use exit::{ExitStatus, Failure};

@@ -2,7 +2,7 @@
 //! printing quietly instead of panicking, as ripgrep and the classic Unix tools do.
 //!
 //! [`Out`] turns a write that fails with `BrokenPipe` into [`Closed`]. A command whose job is
-//! printing lets `Closed` travel up: [`crate::exit::finish`] exits 0 and prints nothing for it.
+//! printing lets `Closed` travel up: [`crate::cli::finish`] exits 0 and prints nothing for it.
 //! A producer (a command whose job is sending) catches it and says what it did not send.
 
 use std::fmt;

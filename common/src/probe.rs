@@ -12,7 +12,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::fmt::duration;
+use crate::duration::duration;
 use crate::redact::redact_all;
 use crate::retry::Backoff;
 
@@ -176,7 +176,7 @@ where
 
 /// Prints the outcomes as every readiness check does: the `ok` lines (or, with `json`, every
 /// JSON object) on `out`; an `error: <line>` on stderr for each target that did not pass but
-/// the last, which is the answer (for [`crate::exit::finish`] to print): exit 1 if any did not
+/// the last, which is the answer (for [`crate::cli::finish`] to print): exit 1 if any did not
 /// pass, 130 if a signal ended the waiting. A closed `out` hides no failure; otherwise it is
 /// the answer (exit 0, quietly).
 pub fn report(

@@ -2,8 +2,51 @@
 //!
 //! `redis://user:pw@h:6379/0` prints as `redis://user:***@h:6379/0` and
 //! `amqp://guest:guest@h:5672/%2f` as `amqp://guest:***@h:5672/%2f`.
+//!
+//! A secret a peer echoes back (`ERR unknown command 'AUTH', with args beginning with: 'pw'`) is
+//! no URL: a tool [`register`]s each secret it sends, and [`redact_all`], which every error line
+//! and log line goes through, replaces it by value wherever it shows.
 
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+/// The secrets registered so far (at most [`MAX_SECRETS`]).
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// How many secrets [`register`] keeps: a tool sends a handful (one per URL).
+pub const MAX_SECRETS: usize = 64;
+
+/// Keeps a secret this process sends to a peer (a password, a token), so that [`redact_all`]
+/// hides it wherever it appears in a text, whoever wrote the text. An empty secret, one already
+/// kept, or one past [`MAX_SECRETS`] is ignored. A one-character secret is hidden only where it
+/// stands quoted (`'x'`, `"x"`): hiding every such letter would leave nothing readable.
+pub fn register(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    let mut kept = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.len() < MAX_SECRETS && !kept.iter().any(|k| k == secret) {
+        kept.push(secret.to_owned());
+        // The longest first: a secret holding another is hidden whole.
+        kept.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    }
+}
+
+/// The text with every registered secret replaced by `***`.
+fn scrub(text: &str) -> String {
+    let kept = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut out = text.to_owned();
+    for secret in kept.iter() {
+        if secret.chars().count() == 1 {
+            for q in ['\'', '"'] {
+                out = out.replace(&format!("{q}{secret}{q}"), &format!("{q}***{q}"));
+            }
+        } else {
+            out = out.replace(secret.as_str(), "***");
+        }
+    }
+    out
+}
 
 /// The URL with its password (if any) replaced by `***`, whatever its shape: the text is taken
 /// as one URL, so everything between `://` (or the start) and the last `@` is the user part,
@@ -79,7 +122,7 @@ fn url_end(text: &str) -> usize {
 }
 
 /// Redacts the password of every URL found in a text (a log line, an error message), whatever
-/// its shape (see [`redact_url`]). A URL ends at white space or a quote, except that a user part
+/// its shape (see [`redact_url`]), and every [`register`]ed secret. A URL ends at white space or a quote, except that a user part
 /// with a space (`redis://:pw x@host`) runs on to its `@`.
 pub fn redact_all(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -112,7 +155,7 @@ pub fn redact_all(text: &str) -> String {
         rest = &rest[end..];
     }
     out.push_str(rest);
-    redact_bare(&out)
+    scrub(&redact_bare(&out))
 }
 
 /// A bare `:password@host` (a Redis URL without its scheme) anywhere in a text.
@@ -190,6 +233,22 @@ mod tests {
             redact_all("cannot connect to redis://h/0?pass=pw: refused"),
             "cannot connect to redis://h/0?pass=***: refused"
         );
+    }
+
+    #[test]
+    fn registered_secrets_are_hidden_by_value() {
+        register("s3cr3t-échoed");
+        register("Z");
+        register("");
+        assert_eq!(
+            redact_all("ERR unknown command 'AUTH', with args beginning with: 's3cr3t-échoed' "),
+            "ERR unknown command 'AUTH', with args beginning with: '***' "
+        );
+        assert_eq!(redact_all("close: 'Z' and Zebra"), "close: '***' and Zebra");
+        for _ in 0..2 * MAX_SECRETS {
+            register("another");
+        }
+        assert!(SECRETS.lock().unwrap().len() <= MAX_SECRETS);
     }
 
     /// Every malformed shape a user may type: the password never shows.

@@ -1,6 +1,6 @@
 //! The echo client: send a message and check that exactly it comes back ([`echo_once`],
 //! [`echo_once_udp`]), or stream an input to the server and the echoes to an output like `nc`
-//! ([`relay`], [`relay_udp`]). What comes back goes to the program's output through
+//! ([`relay`], over TCP or UDP). What comes back goes to the program's output through
 //! [`Out`], so a closed stdout ends the relay quietly ([`Error::Print`]).
 
 use std::future::Future;
@@ -40,7 +40,7 @@ pub(crate) async fn connect(
             addr,
             cause: io::Error::other(format!(
                 "no answer within {}",
-                common::fmt::duration(timeout)
+                common::duration::duration(timeout)
             )),
         }),
     }
@@ -135,29 +135,64 @@ impl Relayed {
 /// The bytes read from the input, or written to the server, in one step.
 const RELAY_BUF: usize = 64 * 1024;
 
-/// Streams `input` to the server and everything the server sends to `out` (flushed as it
-/// comes), like `nc`, until `stop` resolves (SIGINT, SIGTERM: an [`Error::Interrupted`] that
-/// says how many bytes went each way). When `input` ends, shuts the write side (half-close) and
-/// goes on reading until the server closes. Also ends, successfully, when the server closes
-/// first. Memory stays at three buffers of 64 KiB, whatever the input.
+/// Relays `input` to the server at `addr` and its echoes to `out`, like `nc`, until the
+/// relay ends or `stop` resolves (SIGINT, SIGTERM: an [`Error::Interrupted`] that says how many
+/// bytes, or lines, went each way).
 ///
-/// The server is never waited for longer than `timeout` without progress: a write it takes
-/// nothing of ([`Error::NotReading`]), an echo that stops coming back while bytes are still
-/// owed ([`Error::Timeout`]), silence without a close once `input` has ended
-/// ([`Error::Silent`]). Waiting for the input itself (a terminal) has no bound.
+/// Over TCP: streams `input` to the server and everything the server sends to `out` (flushed as
+/// it comes). When `input` ends, shuts the write side (half-close) and goes on reading until the
+/// server closes. Also ends, successfully, when the server closes first. Memory stays at three
+/// buffers of 64 KiB, whatever the input. The server is never waited for longer than `timeout`
+/// without progress: a write it takes nothing of ([`Error::NotReading`]), an echo that stops
+/// coming back while bytes are still owed ([`Error::Timeout`]), silence without a close once
+/// `input` has ended ([`Error::Silent`]). Waiting for the input itself (a terminal) has no
+/// bound.
+///
+/// Over UDP (`udp`): each line of `input` (with its newline) goes out as one datagram; its
+/// echo, checked, goes to `out`, until the input ends. A line longer than [`MAX_DATAGRAM`]
+/// bytes is an [`Error::Input`] (the line is never held whole: memory stays bounded whatever
+/// the input).
 pub async fn relay(
     addr: SocketAddr,
-    input: impl AsyncRead + Unpin,
+    udp: bool,
+    input: impl AsyncBufRead + Unpin,
     out: &mut Out<impl Write>,
     timeout: Duration,
     stop: impl Future<Output = Signal>,
 ) -> Result<Relayed, Error> {
-    let relay = async |done: &mut Relayed| relay_tcp(addr, input, out, timeout, done).await;
+    let relay = async |done: &mut Relayed| {
+        if !udp {
+            return relay_tcp(addr, input, out, timeout, done).await;
+        }
+        // A datagram a line, each echo back (checked) before the next line is read.
+        let socket = udp_socket(addr).await?;
+        let (mut input, mut line) = (input, Vec::new());
+        let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+        loop {
+            line.clear();
+            if !read_line(&mut input, &mut line, done.sent + 1).await? {
+                return Ok(());
+            }
+            done.sent += 1;
+            let got = udp_exchange(&socket, addr, &line, timeout, &mut buf).await?;
+            out.bytes(&buf[..got])?;
+            out.flush()?;
+            done.received += 1;
+        }
+    };
     Relayed::count(relay, stop, |d| {
-        format!(
-            "{} bytes of the input sent to {addr}, {} bytes echoed back",
-            d.sent, d.received
-        )
+        if udp {
+            let s = if d.sent == 1 { "" } else { "s" };
+            format!(
+                "{} line{s} of the input sent to {addr}, {} echoed back",
+                d.sent, d.received
+            )
+        } else {
+            format!(
+                "{} bytes of the input sent to {addr}, {} bytes echoed back",
+                d.sent, d.received
+            )
+        }
     })
     .await
 }
@@ -310,51 +345,6 @@ pub async fn echo_once_udp(
     let n = udp_exchange(&socket, addr, message, timeout, &mut buf).await?;
     buf.truncate(n);
     Ok(buf)
-}
-
-/// Over UDP: each line of `input` (with its newline) goes out as one datagram; its echo, checked,
-/// goes to `out`, until the input ends or `stop` resolves (an [`Error::Interrupted`] that says
-/// how many lines went each way). A line longer than [`MAX_DATAGRAM`] bytes is an
-/// [`Error::Input`] (the line is never held whole: memory stays bounded whatever the input).
-pub async fn relay_udp(
-    addr: SocketAddr,
-    input: impl AsyncBufRead + Unpin,
-    out: &mut Out<impl Write>,
-    timeout: Duration,
-    stop: impl Future<Output = Signal>,
-) -> Result<Relayed, Error> {
-    let relay = async |done: &mut Relayed| relay_lines(addr, input, out, timeout, done).await;
-    Relayed::count(relay, stop, |d| {
-        let s = if d.sent == 1 { "" } else { "s" };
-        format!(
-            "{} line{s} of the input sent to {addr}, {} echoed back",
-            d.sent, d.received
-        )
-    })
-    .await
-}
-
-async fn relay_lines(
-    addr: SocketAddr,
-    mut input: impl AsyncBufRead + Unpin,
-    out: &mut Out<impl Write>,
-    timeout: Duration,
-    done: &mut Relayed,
-) -> Result<(), Error> {
-    let socket = udp_socket(addr).await?;
-    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if !read_line(&mut input, &mut line, done.sent + 1).await? {
-            return Ok(());
-        }
-        done.sent += 1;
-        let got = udp_exchange(&socket, addr, &line, timeout, &mut buf).await?;
-        out.bytes(&buf[..got])?;
-        out.flush()?;
-        done.received += 1;
-    }
 }
 
 /// Reads line number `number` of `input` (with its newline, if any) into `line`; `false` at the

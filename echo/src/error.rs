@@ -4,7 +4,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::fmt::Short;
+use common::duration::Short;
 use common::net::describe_io;
 use common::shutdown::Signal;
 

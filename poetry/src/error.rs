@@ -61,7 +61,7 @@ pub enum Error {
         cause: io::Error,
     },
     /// Standard output was closed by its reader (`poetry-client ... | head -c1`): the program
-    /// stops quietly with exit 0 (`common::exit::finish` knows [`Closed`] in the chain).
+    /// stops quietly with exit 0 (`common::cli::finish` knows [`Closed`] in the chain).
     #[error("{0}")]
     StdoutClosed(#[source] Closed),
     /// The poems could not be printed (a full disk, say).

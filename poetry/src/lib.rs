@@ -26,11 +26,11 @@
 
 pub mod cli;
 pub mod client;
-mod conn;
 mod error;
 pub mod limits;
 pub mod netstring;
 pub mod proxy;
+mod reply;
 pub mod server;
 pub mod transform;
 

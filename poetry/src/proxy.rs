@@ -21,7 +21,7 @@ use common::net::Ctx;
 
 use crate::Error;
 use crate::client;
-use crate::conn::{self, peer_name};
+use crate::reply::{self, peer_name};
 
 /// The proxy's settings.
 #[derive(Debug, Clone)]
@@ -209,11 +209,11 @@ async fn serve_one(
         tracing::debug!("closing {} without a poem", peer_name(stream.peer_addr()));
         return false;
     };
-    match conn::write_all(&mut stream, &poem, cache.config.timeout, abort).await {
+    match reply::write_all(&mut stream, &poem, cache.config.timeout, abort).await {
         Ok(()) => true,
         Err(cut) => {
             tracing::debug!("cut {} short: {cut}", peer_name(stream.peer_addr()));
-            conn::reset(stream);
+            reply::reset(stream);
             false
         }
     }

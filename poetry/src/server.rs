@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use common::net::Ctx;
 
 use crate::Error;
-use crate::conn::{self, Cut, peer_name};
+use crate::reply::{self, Cut, peer_name};
 
 /// How the poem is written.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,43 +129,26 @@ impl Counters {
 /// Reads the poem file: `No such file: <path>` when it is missing, `<path> is not a regular
 /// file` for a device, a FIFO or a folder (checked before it is opened: opening a FIFO would
 /// block until a writer comes, and `/dev/zero` never ends), `<path>: poem larger than <max>
-/// bytes` over `max`. Never reads more than `max + 1` bytes, even from a file that grows.
+/// bytes` over `max` ([`common::file::read_regular`]: never more than `max + 1` bytes read, even
+/// from a file that grows).
 pub fn load_poem(path: &Path, max: usize) -> Result<Bytes, Error> {
-    use std::io::Read;
-    let failed = |cause: io::Error| match cause.kind() {
-        io::ErrorKind::NotFound => Error::NoSuchFile(path.to_owned()),
-        _ => Error::ReadPoem {
-            path: path.to_owned(),
-            cause,
-        },
-    };
-    let regular = |meta: &std::fs::Metadata| {
-        if !meta.is_file() {
-            return Err(Error::NotRegularFile(path.to_owned()));
-        }
-        if meta.len() > max as u64 {
-            return Err(Error::PoemFileTooLarge {
+    use common::file::{FileError, read_regular};
+    read_regular(path, max)
+        .map(Bytes::from)
+        .map_err(|e| match e {
+            FileError::NotRegular => Error::NotRegularFile(path.to_owned()),
+            FileError::TooLarge { max } => Error::PoemFileTooLarge {
                 path: path.to_owned(),
                 max,
-            });
-        }
-        Ok(meta.len() as usize)
-    };
-    regular(&std::fs::metadata(path).map_err(failed)?)?;
-    let file = std::fs::File::open(path).map_err(failed)?;
-    // The file opened is the one checked (and not another put in its place since).
-    let size = regular(&file.metadata().map_err(failed)?)?;
-    let mut poem = Vec::with_capacity(size.saturating_add(1));
-    file.take(max as u64 + 1)
-        .read_to_end(&mut poem)
-        .map_err(failed)?;
-    if poem.len() > max {
-        return Err(Error::PoemFileTooLarge {
-            path: path.to_owned(),
-            max,
-        });
-    }
-    Ok(Bytes::from(poem))
+            },
+            FileError::Io(cause) if cause.kind() == io::ErrorKind::NotFound => {
+                Error::NoSuchFile(path.to_owned())
+            }
+            FileError::Io(cause) => Error::ReadPoem {
+                path: path.to_owned(),
+                cause,
+            },
+        })
 }
 
 /// Serves the poem on `listener` until `shutdown` resolves, then finishes (or, after the grace
@@ -175,7 +158,6 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stats, Error> {
-    let counters = Arc::new(Counters::default());
     let Config {
         poem,
         mode,
@@ -183,6 +165,7 @@ pub async fn run(
         grace,
         stall_timeout,
     } = config;
+    let counters = Arc::new(Counters::default());
     let on_accept =
         |stream: std::net::TcpStream, permit: OwnedSemaphorePermit, ctx: &Ctx| match mode {
             Mode::Fast => serve_fast(stream, permit, &poem, stall_timeout, &counters, ctx),
@@ -243,11 +226,11 @@ fn serve_fast(
                 return;
             }
         };
-        match conn::write_all(&mut stream, &poem[sent..], stall, &abort).await {
+        match reply::write_all(&mut stream, &poem[sent..], stall, &abort).await {
             Ok(()) => counters.delivered(poem.len()),
             Err(cut) => {
                 log_cut(stream.peer_addr(), &cut);
-                conn::reset(stream);
+                reply::reset(stream);
                 counters.cut(sent);
             }
         }
@@ -278,7 +261,7 @@ async fn serve_slow(
                 }
             }
             let end = piece_end(poem, sent, num_bytes);
-            conn::write_all(&mut stream, &poem[sent..end], stall, abort).await?;
+            reply::write_all(&mut stream, &poem[sent..end], stall, abort).await?;
             sent = end;
         }
         Ok(())
@@ -287,7 +270,7 @@ async fn serve_slow(
         Ok(()) => Ok(()),
         Err(cut) => {
             log_cut(stream.peer_addr(), &cut);
-            conn::reset(stream);
+            reply::reset(stream);
             Err(sent)
         }
     }

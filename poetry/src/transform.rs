@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 use common::net::{Ctx, describe_io};
 
 use crate::Error;
-use crate::conn::{self, Cut, peer_name};
 use crate::netstring::{self, Frame, NetstringError};
+use crate::reply::{self, Cut, peer_name};
 
 /// The transforms the service knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,11 +233,11 @@ async fn handle(
             Ok(Ok(_)) => {}
         }
     };
-    let reply = netstring::encode(&[transform.apply(poem).as_bytes()]);
-    match conn::write_all(&mut stream, &reply, config.timeout, abort).await {
+    let framed = netstring::encode(&[transform.apply(poem).as_bytes()]);
+    match reply::write_all(&mut stream, &framed, config.timeout, abort).await {
         Ok(()) => Ok(transform),
         Err(cut) => {
-            conn::reset(stream);
+            reply::reset(stream);
             Err(Refused::Cut(cut))
         }
     }

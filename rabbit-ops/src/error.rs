@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use common::duration::Short;
 use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
-use common::fmt::Short;
 use common::output::PrintError;
 
 /// Everything that can go wrong in `rabbit-ops`.

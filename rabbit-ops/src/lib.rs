@@ -2,15 +2,18 @@
 //!
 //! | tutorial | commands | module |
 //! |---|---|---|
-//! | 1 Hello World | `send`, `receive` | [`hello`] |
-//! | 2 Work queues | `new-task`, `worker` | [`work`] |
-//! | 3 Publish/Subscribe | `emit-log`, `receive-logs` | [`logs`] |
-//! | 4 Routing | `emit-log-direct`, `receive-logs-direct` | [`logs`] |
-//! | 5 Topics | `emit-log-topic`, `receive-logs-topic` | [`logs`] |
-//! | 6 RPC | `rpc-server`, `rpc-client` | [`rpc`] |
-//! | 7 Publisher confirms | `publisher-confirms` | [`confirms`] |
-//! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`logs`] |
+//! | 1 Hello World | `send`, `receive` | [`tutorials::hello_world`] |
+//! | 2 Work queues | `new-task`, `worker` | [`tutorials::work_queues`] |
+//! | 3 Publish/Subscribe | `emit-log`, `receive-logs` | [`tutorials::publish_subscribe`] |
+//! | 4 Routing | `emit-log-direct`, `receive-logs-direct` | [`tutorials::routing`] |
+//! | 5 Topics | `emit-log-topic`, `receive-logs-topic` | [`tutorials::topics`] |
+//! | 6 RPC | `rpc-server`, `rpc-client` | [`tutorials::rpc`] |
+//! | 7 Publisher confirms | `publisher-confirms` | [`tutorials::publisher_confirms`] |
+//! | headers exchange | `emit-log-headers`, `receive-logs-headers` | [`tutorials::headers`] |
+//! | throughput and latency | `bench` | [`bench`](mod@bench) |
 //! | CI readiness | `ping` | [`ping`] |
+//!
+//! Each command is one file of [`cli`]: its arguments, their checks, and its run.
 //!
 //! amiquip is blocking: everything here runs on plain threads (amiquip's own I/O thread, the
 //! Ctrl-C thread of [`stop::Stop`], and the caller's), never inside an async task.
@@ -40,18 +43,14 @@
 pub mod bench;
 pub mod broker;
 pub mod cli;
-pub mod confirms;
 pub mod consume;
 pub mod error;
-pub mod hello;
-pub mod logs;
 pub mod ping;
 pub mod publish;
 pub mod queues;
-pub mod rpc;
 pub mod stop;
+pub mod tutorials;
 pub mod url;
-pub mod work;
 
 pub use broker::{Broker, Session};
 pub use consume::{Ended, Limits};

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use amiquip::{
     AmqpValue, Confirm, ConsumerMessage, ConsumerOptions, Exchange, FieldTable, Publish,
 };
-use common::fmt::duration;
+use common::duration::duration;
 use common::output::Out;
 use common::probe::{Outcome, Passed, Probe, Refusal, check_all};
 use tracing::debug;

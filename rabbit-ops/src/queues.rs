@@ -6,11 +6,26 @@
 //! non-durable, `task_queue` durable. RabbitMQ refuses to declare a queue again with other
 //! arguments (PRECONDITION_FAILED), so both sides of a tutorial must agree: when they do not,
 //! [`declare`] says which queue exists as what, and what to do, on one line.
+//!
+//! [`receive`] is the consumer of tutorials 1 and 2: ` [x] Received <body>` for each message.
+
+use std::io::Write;
 
 use amiquip::{AmqpValue, Channel, FieldTable, Queue, QueueDeclareOptions};
+use common::output::Out;
 
 use crate::broker::declare_queue_error;
+use crate::consume::{Consuming, Ended, Flow, ack, printing};
 use crate::error::Error;
+
+/// One of the tutorials' queues as a command names it: `--queue` and `--classic`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// Its name (`hello`, `task_queue`, `rpc_queue`, or the one `--queue` gives).
+    pub name: String,
+    /// How it is declared.
+    pub generation: Generation,
+}
 
 /// Which generation of the tutorials' declarations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,6 +101,37 @@ pub fn declare<'a>(channel: &'a Channel, name: &str, how: Declared) -> Result<Qu
                 },
             },
             None => declare_queue_error(e, name),
+        }
+    })
+}
+
+/// A consumer of one of these queues that prints, as tutorials 1 and 2 do: on every connection
+/// it sets the prefetch (when `prefetch` is given) and declares the queue `name` as `how`;
+/// it prints `waiting` once, then ` [x] Received <body>` per message, runs `then` on the body,
+/// and acknowledges the message once `then` is done with it ([`Flow::Continue`]).
+pub fn receive<W: Write>(
+    run: Consuming<'_>,
+    out: &mut Out<W>,
+    (name, how): (&str, Declared),
+    prefetch: Option<u16>,
+    waiting: &str,
+    mut then: impl FnMut(&mut Out<W>, &str) -> Result<Flow, Error>,
+) -> Result<Ended, Error> {
+    let setup = |channel: &Channel| {
+        if let Some(n) = prefetch {
+            channel
+                .qos(0, n, false)
+                .map_err(|e| Error::amqp(format!("setting prefetch to {n}"), e))?;
+        }
+        declare(channel, name, how)?;
+        Ok(name.to_owned())
+    };
+    printing(run, out, waiting, setup, |out, consumer, delivery| {
+        let body = String::from_utf8_lossy(&delivery.body).into_owned();
+        out.line(format_args!(" [x] Received {body}"))?;
+        match then(out, &body)? {
+            Flow::Continue => ack(consumer, delivery),
+            Flow::Stop => Ok(Flow::Stop),
         }
     })
 }

@@ -58,8 +58,15 @@ impl fmt::Debug for AmqpUrl {
 impl AmqpUrl {
     /// Parses `url`; the error says what is wrong (the caller adds the redacted URL), and never
     /// quotes a part of the URL that may be its password.
+    ///
+    /// The password is [registered](common::redact::register), so that a broker echoing it
+    /// (in a close reason, say) never shows it, unless it is the user name (shown anyway).
     pub fn parse(url: &str) -> Result<Self, String> {
-        Self::parse_raw(url).map_err(|reason| scrub(&reason, url))
+        let parsed = Self::parse_raw(url).map_err(|reason| scrub(&reason, url))?;
+        if parsed.password != parsed.user {
+            common::redact::register(&parsed.password);
+        }
+        Ok(parsed)
     }
 
     fn parse_raw(url: &str) -> Result<Self, String> {

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
-use common::fmt::duration;
+use common::duration::duration;
 use common::output::Out;
 use futures::StreamExt;
 use redis::AsyncTypedCommands;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use common::duration::duration;
 use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
-use common::fmt::duration;
 use common::net::describe_io;
 use common::output::PrintError;
 
@@ -300,7 +300,7 @@ mod tests {
         );
         let e = io("cannot read the value from stdin")(std::io::ErrorKind::BrokenPipe.into());
         assert_eq!(
-            common::exit::report(&e),
+            common::cli::report(&e),
             "error: cannot read the value from stdin: the peer closed the connection"
         );
     }

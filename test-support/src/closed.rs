@@ -92,7 +92,8 @@ mod tests {
 
     use super::*;
     use crate::STEP;
-    use crate::testing::{panic_text, sh};
+    use crate::panics::panic_text;
+    use crate::process::sh;
 
     #[test]
     fn a_write_to_the_closed_stdout_fails_and_stderr_is_read() {

@@ -9,7 +9,8 @@
 //!   that a binary neither panics nor stops serving there.
 //! - [`refused_addr`], [`silent_listener`], [`addr_in`]: addresses for network failure tests.
 //! - [`check_help`] and [`stdout_of`]: every binary's `--help` and `--version` checked the same
-//!   way.
+//!   way; [`check_tls_files`]: every TLS tool's refusal of a certificate or key file that is not
+//!   a small regular file, checked the same way.
 //! - [`PrivateRedis`] and [`RabbitNode`]: servers of the test's own, on ports of their own, with
 //!   their data in temporary folders, killed when dropped. Their ports are never found by
 //!   binding a port, noting it and releasing it (a parallel test could take it in between): the
@@ -35,12 +36,12 @@ mod closed;
 mod help;
 mod limits;
 mod net;
+#[cfg(test)]
+mod panics;
 mod process;
 mod rabbit;
 mod redis_server;
 mod services;
-#[cfg(test)]
-mod testing;
 mod tls;
 
 pub use closed::{Closed, run_with_closed_stderr, run_with_closed_stdout};
@@ -53,4 +54,4 @@ pub use redis_server::PrivateRedis;
 pub use services::{
     amqp_url, redis_conn, redis_url, require_rabbit, require_redis, scan_keys, temp_file, unique,
 };
-pub use tls::{ClientAuth, ServerCert, TestPki, WRONG_NAME};
+pub use tls::{ClientAuth, MAX_PEM_FILE, ServerCert, TestPki, WRONG_NAME, check_tls_files};

@@ -178,6 +178,17 @@ pub fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// A new temporary folder named `<prefix><random>`, removed when dropped.
+///
+/// # Panics
+/// When it cannot be made.
+pub(crate) fn temp_dir(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .unwrap_or_else(|e| panic!("cannot make a temporary folder: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,8 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
+use crate::services::temp_dir;
+
 /// The only name in the [`ServerCert::WrongName`] certificate (a name that never resolves).
 pub const WRONG_NAME: &str = "elsewhere.invalid";
 
@@ -75,11 +77,7 @@ impl TestPki {
     /// # Panics
     /// When rcgen fails or the folder cannot be written.
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("test-pki-")
-            .tempdir()
-            .expect("a temporary folder");
-        let pki = Self(Arc::new(dir));
+        let pki = Self(Arc::new(temp_dir("test-pki-")));
         let ca = pki.ca_files("ca", "lessons test CA");
         let other = pki.ca_files("other-ca", "lessons unrelated CA");
         let server = || ExtendedKeyUsagePurpose::ServerAuth;
@@ -291,6 +289,64 @@ pub(crate) fn connect(
         tls.conn.complete_io(&mut tls.sock)?;
     }
     Ok(tls)
+}
+
+/// The largest certificate or key file the tools read: `common::tls::MAX_PEM_FILE`, 1 MiB.
+pub const MAX_PEM_FILE: usize = 1024 * 1024;
+
+/// Checks that the tool `bin` refuses a `--cacert`, `--cert` or `--key` that is not a regular
+/// file of at most [`MAX_PEM_FILE`] bytes, before it reads it: `/dev/zero` (which would never
+/// end), a FIFO nobody writes to (whose open would block), a folder, and a file one byte over the
+/// bound. Each is a usage error: exit 2 within [`STEP`](crate::STEP), nothing on stdout, and on
+/// stderr exactly `error: cannot read <flag> '<file>': <why>` and `Run '<tool> --help' for
+/// usage.`. `before` goes before the TLS flags (a TLS URL), `after` after them (a command).
+///
+/// # Panics
+/// When a refusal is not exactly that, or the tool does not exit in time.
+pub fn check_tls_files(bin: &str, before: &[&str], after: &[&str]) {
+    let tool = Path::new(bin)
+        .file_name()
+        .map_or_else(|| bin.to_owned(), |n| n.to_string_lossy().into_owned());
+    let pki = TestPki::new();
+    let fifo = pki.path("fifo.pem");
+    let made = crate::run(crate::command("mkfifo").arg(&fifo), b"", crate::STEP);
+    assert!(made.success(), "mkfifo: {made:?}");
+    let big = pki.path("big.pem");
+    fs::write(&big, vec![b'-'; MAX_PEM_FILE + 1]).expect("a large file");
+    let refused = [
+        (PathBuf::from("/dev/zero"), "not a regular file".to_owned()),
+        (fifo, "not a regular file".to_owned()),
+        (pki.dir().to_owned(), "not a regular file".to_owned()),
+        (big, format!("larger than {MAX_PEM_FILE} bytes")),
+    ];
+    let (cert, key) = (pki.client_cert(), pki.client_key());
+    for (file, why) in &refused {
+        let file = file.as_path();
+        let cases = [
+            ("--cacert", vec![("--cacert", file)]),
+            ("--cert", vec![("--cert", file), ("--key", key.as_path())]),
+            ("--key", vec![("--cert", cert.as_path()), ("--key", file)]),
+        ];
+        for (flag, given) in cases {
+            let mut cmd = crate::command(bin);
+            cmd.args(before);
+            for (name, path) in given {
+                cmd.arg(name).arg(path);
+            }
+            cmd.args(after);
+            let run = crate::run(&mut cmd, b"", crate::STEP);
+            let expected = format!(
+                "error: cannot read {flag} '{}': {why}\nRun '{tool} --help' for usage.\n",
+                file.display()
+            );
+            assert_eq!(
+                (run.code(), run.stdout_text(), run.stderr.as_str()),
+                (Some(2), String::new(), expected.as_str()),
+                "{flag} {}: {run:?}",
+                file.display()
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::io_error::describe_io;
+use crate::duration::duration;
+
 /// What a connection handler may use: the tracker to spawn on, the tokens that say "stop".
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -105,7 +108,7 @@ pub async fn serve(
     if in_flight > 0 {
         tracing::info!(
             "stopping: waiting up to {} for {in_flight} connection(s) in progress",
-            crate::fmt::duration(grace)
+            duration(grace)
         );
     }
     if tokio::time::timeout(grace, ctx.tracker.wait())
@@ -116,7 +119,7 @@ pub async fn serve(
         tracing::warn!(
             "cutting {} connection(s) short: the {} grace period is over",
             stats.cut_at_grace,
-            crate::fmt::duration(grace)
+            duration(grace)
         );
         ctx.abort.cancel();
         ctx.tracker.wait().await;
@@ -132,13 +135,13 @@ fn after_accept_error(e: &io::Error) -> Option<Duration> {
         e.kind(),
         ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
     ) {
-        tracing::debug!("accept: {}", super::describe_io(e));
+        tracing::debug!("accept: {}", describe_io(e));
         return None;
     }
     // EMFILE, ENFILE, ENOBUFS, ENOMEM and the like: retrying at once would spin.
     tracing::warn!(
         "cannot accept a connection: {}; pausing 100 ms",
-        super::describe_io(e)
+        describe_io(e)
     );
     Some(Duration::from_millis(100))
 }
@@ -200,7 +203,7 @@ mod tests {
         oneshot::Sender<()>,
         JoinHandle<io::Result<ServeStats>>,
     ) {
-        let listener = super::super::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = crate::net::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve(listener, max_connections, grace, stopped, on_accept));

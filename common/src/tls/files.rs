@@ -3,21 +3,39 @@
 //!
 //! No error made here quotes the content of a file: a key never reaches a message.
 
-use std::fs;
 use std::path::Path;
 
 use rustls::RootCertStore;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::TlsError;
+use super::error::TlsError;
+use crate::file::{FileError, read_regular};
 
-/// A file's bytes, or [`TlsError::Read`] naming the flag and the path.
+/// The largest `--cacert`, `--cert` or `--key` file read, in bytes (1 MiB): a bundle of every
+/// public CA is about 200 KB. A larger file, or one that is not a regular file (`/dev/zero`, a
+/// FIFO), is a usage error before anything is read.
+pub const MAX_PEM_FILE: usize = 1024 * 1024;
+
+/// A file's bytes: a regular file of at most [`MAX_PEM_FILE`] bytes ([`read_regular`]), or a
+/// [`TlsError`] naming the flag and the path.
 pub(super) fn read(flag: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
-    fs::read(path).map_err(|source| TlsError::Read {
-        flag,
-        path: path.to_owned(),
-        source,
+    let path_buf = || path.to_owned();
+    read_regular(path, MAX_PEM_FILE).map_err(|e| match e {
+        FileError::Io(source) => TlsError::Read {
+            flag,
+            path: path_buf(),
+            source,
+        },
+        FileError::NotRegular => TlsError::NotRegular {
+            flag,
+            path: path_buf(),
+        },
+        FileError::TooLarge { max } => TlsError::TooLarge {
+            flag,
+            path: path_buf(),
+            max,
+        },
     })
 }
 

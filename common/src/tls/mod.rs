@@ -2,11 +2,11 @@
 //! `amqps://`): `--cacert FILE`, `--cert FILE --key FILE` and `--insecure`.
 //!
 //! [`TlsOptions`] holds the flags as given; [`TlsOptions::load`] checks them before any
-//! connection is made: `--cert` and `--key` come together, every file is read and its PEM
-//! parsed, the key must belong to the certificate. The resulting [`Tls`] hands the PEM bytes to
-//! the libraries that want them (the redis crate's `TlsCertificates`, native-tls'
-//! `Certificate::from_der` and `Identity::from_pkcs8`), or builds a rustls `ClientConfig`
-//! ([`Tls::rustls_client_config`]):
+//! connection is made: `--cert` and `--key` come together, every file is read (a regular file
+//! of at most [`MAX_PEM_FILE`] bytes) and its PEM parsed, the key must belong to the
+//! certificate. The resulting [`Tls`] hands the PEM bytes to the libraries that want them (the
+//! redis crate's `TlsCertificates`, native-tls' `Certificate::from_der` and
+//! `Identity::from_pkcs8`), or builds a rustls `ClientConfig` ([`Tls::rustls_client_config`]):
 //!
 //! - trust: the system's roots (rustls-native-certs: `SSL_CERT_FILE`/`SSL_CERT_DIR`, else the
 //!   system's bundle) by default; only the `--cacert` roots when given;
@@ -25,11 +25,11 @@
 //! assert_eq!(err.to_string(), "--cert needs --key (the private key of the client certificate)");
 //! ```
 
+mod error;
 mod files;
 mod verify;
 
 use std::fmt;
-use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -39,6 +39,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, ConfigBuilder, RootCertStore};
 
+pub use error::TlsError;
+pub use files::MAX_PEM_FILE;
 pub use verify::{describe, describe_error};
 
 /// The one stderr line a tool prints when `--insecure` is used.
@@ -75,7 +77,8 @@ impl TlsOptions {
     }
 
     /// Reads and checks every file, before any connection: `--cert` without `--key` (or the
-    /// reverse), an unreadable file, a file without the expected PEM block, a CA certificate
+    /// reverse), an unreadable file, one that is not a regular file or is larger than
+    /// [`MAX_PEM_FILE`], a file without the expected PEM block, a CA certificate
     /// that does not parse, a key that is not the certificate's, are each a [`TlsError`] naming
     /// the flag and the file (and usage errors, exit 2: see [`TlsError::exit_code`]).
     ///
@@ -304,63 +307,6 @@ pub fn install_crypto_provider() {
     if CryptoProvider::get_default().is_none() {
         // Err: another thread installed one in between; that one stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
-
-/// What is wrong with the TLS flags or files.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TlsError {
-    /// `--cert` without `--key`.
-    #[error("--cert needs --key (the private key of the client certificate)")]
-    CertWithoutKey,
-    /// `--key` without `--cert`.
-    #[error("--key needs --cert (the client certificate)")]
-    KeyWithoutCert,
-    /// A file that cannot be read.
-    #[error("cannot read {flag} '{}'", path.display())]
-    Read {
-        /// `--cacert`, `--cert` or `--key`.
-        flag: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
-    /// A file without what it should hold (never quoting its content).
-    #[error("{flag} '{}': {problem}", path.display())]
-    Bad {
-        /// `--cacert`, `--cert` or `--key`.
-        flag: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        problem: String,
-    },
-    /// No `--cacert`, and the system's roots cannot be loaded.
-    #[error(
-        "cannot load the system's trusted certificates ({detail}): give the server's CA with --cacert"
-    )]
-    SystemRoots {
-        /// What rustls-native-certs said.
-        detail: String,
-    },
-    /// rustls refused the configuration.
-    #[error("cannot set up TLS")]
-    Config(#[source] rustls::Error),
-}
-
-impl crate::exit::ExitStatus for TlsError {
-    /// The flags and files are the user's: [`USAGE`](crate::exit::USAGE) (exit 2, as for any
-    /// missing file); the system's roots and rustls' refusals are [`FAILURE`](crate::exit::FAILURE).
-    fn exit_code(&self) -> u8 {
-        match self {
-            Self::CertWithoutKey | Self::KeyWithoutCert | Self::Read { .. } | Self::Bad { .. } => {
-                crate::exit::USAGE
-            }
-            Self::SystemRoots { .. } | Self::Config(_) => crate::exit::FAILURE,
-        }
     }
 }
 

@@ -5,6 +5,20 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use common::addr::{AddrErrorKind, parse_connect_addr, parse_listen_addr};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+/// 2000 cases, and the failures proptest has found kept where every crate keeps them: under
+/// the crate's `proptest-regressions/` (proptest's default for a test beside a `main.rs` would be
+/// `tests/proptest-regressions/`).
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/addr_props.txt"
+        )))),
+        ..ProptestConfig::with_cases(2000)
+    }
+}
 
 fn socket_addr() -> impl Strategy<Value = SocketAddr> {
     prop_oneof![
@@ -17,7 +31,7 @@ fn socket_addr() -> impl Strategy<Value = SocketAddr> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(config())]
 
     #[test]
     fn socket_addrs_round_trip(addr in socket_addr()) {

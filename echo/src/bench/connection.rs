@@ -1,10 +1,16 @@
-//! One connection of the load generator: the ping-pong loop, the byte check, and the round
-//! trips recorded in batches into the shared histogram (the hot path: keep it as it is).
+//! One connection of the load generator: the ping-pong loop, the byte check, and the latencies
+//! recorded in batches into the shared histograms (the hot path: keep it as it is).
+//!
+//! Closed-loop, a message is sent when the previous echo is back: it is due when it is sent.
+//! At a fixed rate ([`common::schedule`]) a message is due at its place in the schedule: the
+//! connection waits for that time, or sends at once when it is late, and both latencies are
+//! recorded, from the due time (corrected) and from the send (service).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hdrhistogram::Histogram;
+use common::latency::{Latency, micros};
+use common::progress::Live;
+use common::schedule::{Lag, Schedule, Window};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -17,68 +23,84 @@ const SEQUENTIAL_MAX: usize = 64 * 1024;
 /// Spare room after a message in the read buffer.
 const EXTRA: usize = 1024;
 
-/// How a connection's run ended: `Some` error, or `None` when it ran to the end.
-pub(super) type ConnResult = Option<String>;
+/// How a connection's run ended: `Some` error, or `None` when it ran to the end; and how far
+/// behind its schedule it was.
+pub(super) type ConnResult = (Option<String>, Lag);
 
-/// Round trips recorded by every connection into one histogram, in batches: a connection keeps
-/// its latest round trips in a small buffer of its own (sequential writes, cache-friendly) and
-/// takes the lock once per [`BATCH`] messages. One histogram per connection would spread tens of
-/// KiB of counters per connection over the cache.
+/// Latencies recorded by every connection into one pair of histograms, in batches: a
+/// connection keeps its latest latencies in a small buffer of its own (sequential writes,
+/// cache-friendly) and takes the lock once per [`BATCH`] messages. A pair of histograms per
+/// connection would spread hundreds of KiB of counters per connection over the cache.
 #[derive(Clone)]
 pub(super) struct Recorder {
-    pub(super) shared: Arc<Mutex<Histogram<u64>>>,
-    pub(super) progress: Arc<AtomicU64>,
+    pub(super) shared: Arc<Mutex<Latency>>,
+    /// The live line's counters, when it is shown.
+    pub(super) live: Option<Arc<Live>>,
 }
 
-/// Round trips kept by a connection before they go into the shared histogram.
+/// Latencies kept by a connection before they go into the shared histograms.
 const BATCH: usize = 256;
 
+/// The longest a connection keeps its latencies before they go into the shared histograms
+/// (and the live line), however few.
+const BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl Recorder {
-    fn flush(&self, batch: &mut Vec<u64>) {
-        let mut hist = self.shared.lock().expect("no panic while recording");
-        for &ns in batch.iter() {
-            let _ = hist.record(ns);
+    fn flush(&self, batch: &mut Vec<(u64, u64)>) {
+        let mut latency = self.shared.lock().expect("no panic while recording");
+        for &(corrected, service) in batch.iter() {
+            latency.record_micros(corrected, service);
         }
-        drop(hist);
-        self.progress
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        drop(latency);
+        if let Some(live) = &self.live {
+            let corrected: Vec<u64> = batch.iter().map(|&(c, _)| c).collect();
+            live.ops(&corrected);
+        }
         batch.clear();
     }
 }
 
-/// A connection's latest round trips, flushed into the shared histogram every [`BATCH`]
-/// messages and when dropped: a connection stopped early (SIGINT, or stuck at the end) still
-/// counts every echo it completed.
+/// A connection's latest latencies (corrected, service; microseconds), flushed into the shared
+/// histograms every [`BATCH`] messages or [`BATCH_AGE`], and when dropped: a connection stopped early (SIGINT, or
+/// stuck at the end) still counts every echo it completed.
 struct Batch {
     recorder: Recorder,
-    round_trips: Vec<u64>,
+    latencies: Vec<(u64, u64)>,
+    since: Instant,
 }
 
 impl Batch {
     fn new(recorder: Recorder) -> Self {
         Self {
             recorder,
-            round_trips: Vec::with_capacity(BATCH),
+            latencies: Vec::with_capacity(BATCH),
+            since: Instant::now(),
         }
     }
 
-    fn push(&mut self, ns: u64) {
-        self.round_trips.push(ns);
-        if self.round_trips.len() == BATCH {
-            self.recorder.flush(&mut self.round_trips);
+    /// One echo's latencies, answered at `now`.
+    fn push(&mut self, corrected: u64, service: u64, now: Instant) {
+        self.latencies.push((corrected, service));
+        if self.latencies.len() == BATCH || now - self.since >= BATCH_AGE {
+            self.recorder.flush(&mut self.latencies);
+            self.since = now;
         }
     }
 }
 
 impl Drop for Batch {
     fn drop(&mut self) {
-        self.recorder.flush(&mut self.round_trips);
+        self.recorder.flush(&mut self.latencies);
     }
 }
 
-pub(super) fn new_histogram() -> Histogram<u64> {
-    // Nanoseconds, 3 significant digits; grows to fit the slowest round trip.
-    Histogram::new(3).expect("3 significant digits is valid")
+/// When a connection sends: closed-loop (each message when the last echo is back) or on a
+/// schedule; and which messages count.
+pub(super) struct Pacing {
+    /// `None`: closed-loop.
+    pub(super) schedule: Option<Schedule>,
+    /// The counted window (after the warm-up) and the end of sending.
+    pub(super) window: Window,
 }
 
 /// A connection's message pattern: random bytes from a per-connection seed.
@@ -98,7 +120,7 @@ pub(super) async fn ping_pong(
     mut stream: TcpStream,
     id: u64,
     size: usize,
-    stop_at: Instant,
+    mut pacing: Pacing,
     recorder: Recorder,
 ) -> ConnResult {
     let mut msg = pattern(id, size);
@@ -107,12 +129,29 @@ pub(super) async fn ping_pong(
     // bytes the server sends beyond the message are caught.
     let mut buf = vec![0u8; size + EXTRA];
     let mut batch = Batch::new(recorder);
+    let mut lag = Lag::default();
     let mut messages = 0u64;
     let mut t0 = Instant::now();
     let error = loop {
-        if t0 >= stop_at {
-            break None;
-        }
+        let due = match &mut pacing.schedule {
+            Some(schedule) => {
+                // The run ends at its end even when the schedule is behind: what was not sent
+                // by then shows as a rate not held, never as a longer run.
+                if pacing.window.is_over(schedule.due()) || pacing.window.is_over(t0) {
+                    break None;
+                }
+                schedule.tick().await
+            }
+            None if pacing.window.is_over(t0) => break None,
+            None => t0,
+        };
+        let sent = if pacing.schedule.is_some() {
+            let sent = Instant::now();
+            lag.note(due, sent);
+            sent
+        } else {
+            t0
+        };
         // Every message differs from the last: its first bytes are its sequence number.
         let seq = messages.to_le_bytes();
         let k = seq.len().min(size);
@@ -135,12 +174,14 @@ pub(super) async fn ping_pong(
             ));
         }
         let t1 = Instant::now();
-        batch.push((t1 - t0).as_nanos() as u64);
+        if pacing.window.counts(due) {
+            batch.push(micros(t1 - due), micros(t1 - sent), t1);
+        }
         t0 = t1;
         messages += 1;
     };
     drop(batch);
-    error
+    (error, lag)
 }
 
 async fn exchange(stream: &mut TcpStream, msg: &[u8], buf: &mut [u8]) -> Result<(), String> {

@@ -1,8 +1,10 @@
-//! The load generator: closed-loop ping-pong on many connections at once.
+//! The load generator: ping-pong on many connections at once, closed-loop or at a fixed rate.
 //!
 //! Each connection sends a message of `size` bytes, waits until exactly that message has come
-//! back (every byte is compared), records the round trip in an HDR histogram, and sends the next
-//! one, for `duration`. Every message differs from the one before (it starts with its sequence
+//! back (every byte is compared), records the round trip in HDR histograms, and sends the next
+//! one, for `duration`: at once (closed-loop), or when it is due with `--rate` (open loop,
+//! [`common::schedule`]: the latency is then measured from the due time too, so a stall of the
+//! server shows as the users of a real service would see it). Every message differs from the one before (it starts with its sequence
 //! number) and from those of the other connections (the rest is random per connection), so a
 //! server that mixes up connections or replays an old message is caught.
 
@@ -11,9 +13,12 @@ mod report;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use common::latency::Latency;
+use common::progress::Live;
+use common::schedule::{Lag, Pace, RateCheck, Schedule, Window};
 
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
@@ -22,8 +27,8 @@ use tokio::time::{Instant, timeout_at};
 use common::shutdown::Signal;
 
 use crate::Error;
-use connection::{Recorder, new_histogram, ping_pong};
-pub use report::{Latency, Report};
+use connection::{Pacing, Recorder, ping_pong};
+pub use report::{Percentiles, Report};
 
 /// How long after the end a connection may take to get its last echo back.
 const LAST_ECHO_GRACE: Duration = Duration::from_secs(2);
@@ -52,8 +57,10 @@ pub struct Config {
     pub connections: usize,
     /// Bytes per message.
     pub size: usize,
-    /// How long to send for (connecting is not counted).
+    /// How long to send for and count (connecting and the warm-up are not counted).
     pub duration: Duration,
+    /// Closed-loop or `--rate`, and `--warmup`.
+    pub pace: Pace,
 }
 
 impl Config {
@@ -82,8 +89,9 @@ impl Config {
     }
 }
 
-/// Opens the connections, runs the ping-pong for `config.duration`, and reports. `progress`
-/// counts messages as they complete (in batches), for a progress display.
+/// Opens the connections, runs the ping-pong for the warm-up and `config.duration`, and
+/// reports. `live` counts messages and their latencies as they complete (in batches), for the
+/// live line.
 ///
 /// `stop` (SIGINT or SIGTERM, from [`common::shutdown::install`]) ends the run early: while
 /// connecting, with an [`Error::Interrupted`] saying how many connections were open; once
@@ -94,7 +102,7 @@ impl Config {
 /// waiting for its echo 2 s after the end is counted as an error and dropped.
 pub async fn run(
     config: &Config,
-    progress: Arc<AtomicU64>,
+    live: Option<Arc<Live>>,
     stop: impl Future<Output = Signal>,
 ) -> Result<Report, Error> {
     config.check()?;
@@ -114,18 +122,27 @@ pub async fn run(
     let streams = streams.into_iter().collect::<Result<Vec<_>, _>>()?;
 
     let recorder = Recorder {
-        shared: Arc::new(Mutex::new(new_histogram())),
-        progress,
+        shared: Arc::new(Mutex::new(Latency::new())),
+        live,
     };
     let start = Instant::now();
-    let stop_at = start + config.duration;
+    let window = Window::new(start, &config.pace, Some(config.duration));
+    let stop_at = window.until.unwrap_or(start + config.duration);
     let mut tasks = JoinSet::new();
+    let n = streams.len();
     for (id, stream) in streams.into_iter().enumerate() {
+        let pacing = Pacing {
+            schedule: config
+                .pace
+                .rate
+                .map(|rate| Schedule::for_connection(start, rate, id, n)),
+            window,
+        };
         tasks.spawn(ping_pong(
             stream,
             id as u64,
             config.size,
-            stop_at,
+            pacing,
             recorder.clone(),
         ));
     }
@@ -133,6 +150,7 @@ pub async fn run(
     let mut errors = 0;
     let mut first_error = None;
     let mut interrupted = None;
+    let mut lag = Lag::default();
     let give_up = stop_at + LAST_ECHO_GRACE;
     loop {
         let joined = tokio::select! {
@@ -147,7 +165,9 @@ pub async fn run(
         match joined {
             Ok(None) => break,
             Ok(Some(joined)) => {
-                if let Some(e) = joined.expect("a ping-pong task does not panic") {
+                let (error, conn_lag) = joined.expect("a ping-pong task does not panic");
+                lag.merge(conn_lag);
+                if let Some(e) = error {
                     errors += 1;
                     first_error.get_or_insert(e);
                 }
@@ -158,36 +178,31 @@ pub async fn run(
                 errors += stuck;
                 first_error.get_or_insert(format!(
                     "{stuck} connection(s) got no echo within {} of the end",
-                    common::fmt::duration(LAST_ECHO_GRACE)
+                    common::duration::duration(LAST_ECHO_GRACE)
                 ));
                 break;
             }
         }
     }
-    let ran = start.elapsed().min(config.duration);
-    let hist = recorder
+    // The counted time: from the end of the warm-up to the end (or to the signal).
+    let counted = if interrupted.is_some() {
+        Instant::now()
+            .min(stop_at)
+            .saturating_duration_since(window.from)
+            .max(Duration::from_micros(1))
+    } else {
+        config.duration
+    };
+    let latency = recorder
         .shared
         .lock()
         .expect("no panic while recording")
         .clone();
-    let seconds = if interrupted.is_some() {
-        ran.as_secs_f64().max(1e-6)
-    } else {
-        config.duration.as_secs_f64()
-    };
-    let messages = hist.len();
-    let us = |ns: u64| ns as f64 / 1000.0;
-    let latency_us = if hist.is_empty() {
-        Latency::default()
-    } else {
-        Latency {
-            p50: us(hist.value_at_quantile(0.50)),
-            p90: us(hist.value_at_quantile(0.90)),
-            p99: us(hist.value_at_quantile(0.99)),
-            p999: us(hist.value_at_quantile(0.999)),
-            max: us(hist.max()),
-        }
-    };
+    let seconds = counted.as_secs_f64();
+    let messages = latency.count();
+    let summary = latency.summary();
+    let us = |ms: f64| ms * 1e3;
+    let s = summary.service;
     Ok(Report {
         addr,
         connections: config.connections,
@@ -196,7 +211,15 @@ pub async fn run(
         messages,
         messages_per_sec: messages as f64 / seconds,
         mb_per_sec: (messages * config.size as u64) as f64 / seconds / 1e6,
-        latency_us,
+        latency_us: Percentiles {
+            p50: us(s.p50),
+            p90: us(s.p90),
+            p99: us(s.p99),
+            p999: us(s.p99_9),
+            max: us(s.max),
+        },
+        latency: summary,
+        rate: RateCheck::new(config.pace.rate, messages, counted, lag),
         errors,
         first_error,
         interrupted,
@@ -224,7 +247,7 @@ async fn connect_all(config: &Config, streams: &mut Vec<Result<TcpStream, Error>
                     addr,
                     cause: std::io::Error::other(format!(
                         "connections not all established within {}",
-                        common::fmt::duration(CONNECT_TIMEOUT)
+                        common::duration::duration(CONNECT_TIMEOUT)
                     )),
                 }));
                 return;
@@ -246,6 +269,7 @@ mod tests {
             connections: 1,
             size: 1,
             duration: Duration::from_secs(1),
+            pace: Pace::CLOSED,
         };
         assert!(ok.check().is_ok());
         for bad in [

@@ -2,11 +2,13 @@
 
 use std::net::SocketAddr;
 
+use common::latency::Summary;
+use common::schedule::RateCheck;
 use common::shutdown::Signal;
 
-/// Latency percentiles, in microseconds.
+/// Round-trip percentiles, in microseconds (the service time: from each send).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Latency {
+pub struct Percentiles {
     /// Median.
     pub p50: f64,
     /// 90th percentile.
@@ -36,8 +38,12 @@ pub struct Report {
     pub messages_per_sec: f64,
     /// Payload megabytes (10^6 bytes) echoed per second, counted once (not both directions).
     pub mb_per_sec: f64,
-    /// Round-trip latency.
-    pub latency_us: Latency,
+    /// Round-trip latency, from the send (kept for the scripts that read `latency_us`).
+    pub latency_us: Percentiles,
+    /// Both latencies: from the due time (corrected) and from the send (service).
+    pub latency: Summary,
+    /// The target rate, the rate achieved and whether the schedule was held.
+    pub rate: RateCheck,
     /// Connections that failed: a differing echo, a closed or reset connection, no echo.
     pub errors: u64,
     /// The first error, in words.
@@ -50,7 +56,7 @@ impl Report {
     /// The report as one JSON object.
     pub fn to_json(&self) -> serde_json::Value {
         let l = &self.latency_us;
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "addr": self.addr.to_string(),
             "connections": self.connections,
             "size": self.size,
@@ -65,9 +71,14 @@ impl Report {
                 "p99_9": round(l.p999, 1),
                 "max": round(l.max, 1),
             },
+            "latency_ms": self.latency.json(),
             "errors": self.errors,
             "first_error": self.first_error,
-        })
+        });
+        if let Some(o) = v.as_object_mut() {
+            self.rate.json_fields(o);
+        }
+        v
     }
 
     /// The report as text, a few aligned lines.
@@ -85,6 +96,18 @@ impl Report {
             self.seconds
         );
         let _ = writeln!(s, "messages/s   {:.0}", self.messages_per_sec);
+        if let Some(target) = self.rate.target {
+            let _ = writeln!(
+                s,
+                "rate         {:.0} of {target:.0} asked for: {}",
+                self.rate.achieved,
+                if self.rate.held == Some(true) {
+                    "held"
+                } else {
+                    "NOT held"
+                }
+            );
+        }
         let _ = writeln!(
             s,
             "MB/s         {:.2}  (payload echoed, one direction)",
@@ -95,6 +118,9 @@ impl Report {
             "latency us   p50 {:.1}  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}",
             l.p50, l.p90, l.p99, l.p999, l.max
         );
+        if self.rate.target.is_some() {
+            let _ = writeln!(s, "{}", self.latency.lines());
+        }
         let _ = writeln!(s, "messages     {}", self.messages);
         let _ = write!(s, "errors       {}", self.errors);
         if let Some(e) = &self.first_error {

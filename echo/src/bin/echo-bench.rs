@@ -8,5 +8,5 @@ use echo::cli::bench::{Args, run};
 fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
     common::logging::init(args.verbose, args.quiet);
-    common::exit::finish(run(args, &mut common::output::Out::stdout()))
+    common::cli::finish(run(args, &mut common::output::Out::stdout()))
 }

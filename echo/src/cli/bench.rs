@@ -1,26 +1,28 @@
-//! `echo-bench`: its arguments, their checks, the run and its progress bar.
+//! `echo-bench`: its arguments, their checks, the run and its live line.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::Write;
 use std::time::Duration;
 
 use argh::FromArgs;
-use common::exit::Failure;
+use common::exit::{Failure, say};
 use common::output::Out;
+use common::schedule::Pace;
 
 use crate::Error;
 use crate::bench::{self, Config};
 
 /// Echo benchmark: each connection sends a message, waits for all of it to come back, checks
 /// every byte, and sends the next, for --duration seconds. Prints messages/s, MB/s, latency
-/// percentiles and errors; exits 1 if any echo was wrong or lost.
+/// percentiles and errors; exits 1 if any echo was wrong or lost. With --rate N, messages go out
+/// at N per second in all instead (open loop, as wrk2 -R), and latency is measured from the
+/// time each was due as well as from its send.
 #[derive(FromArgs)]
 #[argh(
     example = "50 connections x 512 B against 127.0.0.1:1234 for 10 s:\n$ {command_name}",
     example = "Port 4000, 200 connections x 4 KiB for 3 s, as JSON:\n$ {command_name} 4000 --connections 200 --size 4096 --duration 3 --json",
-    note = "Bounds: --connections 1 to 100000, --size 1 to 16777216, connections x size at most 268435456 (256 MiB), --threads 1 to 1024, --duration a year. Connecting: 10 s at most; an echo not back 2 s after the end is an error.",
+    example = "20000 messages/s for 10 s after a 2 s warm-up: corrected and service latency:\n$ {command_name} --rate 20000 --warmup 2",
+    note = "Bounds: --connections 1 to 100000, --size 1 to 16777216, connections x size at most 268435456 (256 MiB), --threads 1 to 1024, --duration a year (a day with --rate or --warmup), --rate 1 to 10000000, --warmup a day. Connecting: 10 s at most; an echo not back 2 s after the end is an error.",
     note = "Exit codes: 0 every echo checked, 1 any error (wrong or lost echo, too few open files or threads), 2 bad usage, 130 interrupted by SIGINT/SIGTERM (the report of what completed is printed first). --version prints the version. Guide: docs/echo.md."
 )]
 pub struct Args {
@@ -40,9 +42,19 @@ pub struct Args {
         from_str_fn(common::cli::positive_secs)
     )]
     duration: Duration,
+    /// messages per second in all, spread evenly over the connections (open loop; default:
+    /// closed-loop, each message when the last echo is back)
+    #[argh(option)]
+    rate: Option<u64>,
+    /// seconds to run before counting (default 0)
+    #[argh(option, from_str_fn(common::cli::secs))]
+    warmup: Option<Duration>,
     /// print one JSON object instead of text
     #[argh(switch)]
     json: bool,
+    /// print the live line (once a second) even when stderr is not a terminal
+    #[argh(switch)]
+    progress: bool,
     /// threads driving the connections (default 1, at most 1024)
     #[argh(option, default = "1")]
     threads: usize,
@@ -63,6 +75,8 @@ pub struct Options {
     pub threads: usize,
     /// One JSON object instead of text.
     pub json: bool,
+    /// The live line even when stderr is not a terminal.
+    pub progress: bool,
 }
 
 impl TryFrom<Args> for Options {
@@ -71,17 +85,25 @@ impl TryFrom<Args> for Options {
     fn try_from(args: Args) -> Result<Self, Error> {
         let addr =
             common::addr::parse_connect_addr(args.addr.as_deref().unwrap_or(super::DEFAULT_ADDR))?;
+        let pace = Pace::new(args.rate, args.warmup).map_err(Error::usage)?;
+        let duration = if pace == Pace::CLOSED {
+            args.duration
+        } else {
+            common::schedule::duration(args.duration).map_err(Error::usage)?
+        };
         let config = Config {
             addr,
             connections: args.connections,
             size: args.size,
-            duration: args.duration,
+            duration,
+            pace,
         };
         config.check()?;
         Ok(Self {
             config,
             threads: super::threads(args.threads)?,
             json: args.json,
+            progress: args.progress,
         })
     }
 }
@@ -94,6 +116,7 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         config,
         threads,
         json,
+        progress,
     } = Options::try_from(args)?;
     // Each connection is a descriptor, and the process has a few of its own.
     common::limits::ensure_fd_limit(config.connections as u64 + 16).map_err(|short| {
@@ -103,20 +126,23 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         ))
     })?;
     let runtime = super::runtime(threads)?;
-    let progress = Arc::new(AtomicU64::new(0));
     let report = runtime.block_on(async {
         let stop = common::shutdown::install()
             .map_err(|e| Error::io("cannot install the signal handlers", e))?;
-        let bar = std::io::stderr()
-            .is_terminal()
-            .then(|| tokio::spawn(show_progress(Arc::clone(&progress), config.duration)));
-        let report = bench::run(&config, progress, stop).await;
-        if let Some(bar) = bar {
-            bar.abort();
-            let _ = bar.await;
-        }
+        let ticker = common::progress::wanted(progress)
+            .then(|| common::progress::Ticker::start("echo-bench", true));
+        let report = bench::run(
+            &config,
+            ticker.as_ref().map(common::progress::Ticker::live),
+            stop,
+        )
+        .await;
+        drop(ticker);
         report
     })?;
+    if let Some(warning) = report.rate.warning() {
+        say(&format!("warning: {warning}"));
+    }
     let printed = if json {
         out.line(format_args!("{}", report.to_json()))
     } else {
@@ -126,8 +152,8 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     if let Some(signal) = report.interrupted {
         let mut done = format!(
             "ran {} of {}, the report covers the {} echoes completed",
-            common::fmt::duration(Duration::from_secs_f64(report.seconds)),
-            common::fmt::duration(config.duration),
+            common::duration::duration(Duration::from_secs_f64(report.seconds)),
+            common::duration::duration(config.duration),
             report.messages
         );
         if report.errors > 0 {
@@ -142,35 +168,4 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         );
     }
     printed.map_err(|e| Error::from(e).into())
-}
-
-/// A progress bar on stderr (only called when stderr is a terminal).
-async fn show_progress(messages: Arc<AtomicU64>, duration: Duration) {
-    let bar = indicatif::ProgressBar::new(duration.as_millis() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {elapsed}/{duration} {msg}")
-            .expect("a valid template"),
-    );
-    let bar = ClearOnDrop(bar);
-    let start = tokio::time::Instant::now();
-    let mut tick = tokio::time::interval(Duration::from_millis(200));
-    loop {
-        tick.tick().await;
-        let elapsed = start.elapsed();
-        let n = messages.load(Ordering::Relaxed);
-        bar.0.set_position(elapsed.as_millis() as u64);
-        bar.0.set_message(format!(
-            "{:.0} messages/s",
-            n as f64 / elapsed.as_secs_f64().max(1e-3)
-        ));
-    }
-}
-
-/// Clears the bar when the task ends or is aborted.
-struct ClearOnDrop(indicatif::ProgressBar);
-
-impl Drop for ClearOnDrop {
-    fn drop(&mut self) {
-        self.0.finish_and_clear();
-    }
 }

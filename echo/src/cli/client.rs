@@ -133,7 +133,7 @@ impl TryFrom<Args> for Options {
         let mut addrs = args
             .addr
             .iter()
-            .map(|a| common::addr::parse_connect_addr(a))
+            .map(|a| common::addr::parse_connect_addr_within(a, args.timeout))
             .collect::<Result<Vec<_>, _>>()?;
         if addrs.is_empty() {
             addrs.push(common::addr::parse_connect_addr(super::DEFAULT_ADDR)?);
@@ -207,12 +207,9 @@ async fn talk(mode: &Mode, timeout: Duration, out: &mut Out<impl Write>) -> Resu
     let stop = common::shutdown::install()
         .map_err(|e| Error::io("cannot install the signal handlers", e))?;
     match mode {
-        &Mode::Relay { addr, udp: true } => {
+        &Mode::Relay { addr, udp } => {
             let input = tokio::io::BufReader::new(tokio::io::stdin());
-            client::relay_udp(addr, input, out, timeout, stop).await?;
-        }
-        &Mode::Relay { addr, udp: false } => {
-            client::relay(addr, tokio::io::stdin(), out, timeout, stop).await?;
+            client::relay(addr, udp, input, out, timeout, stop).await?;
         }
         Mode::Echo { addr, message, udp } => {
             let echo = async {

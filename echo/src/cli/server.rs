@@ -101,7 +101,7 @@ impl TryFrom<Args> for Options {
     }
 }
 
-/// Serves until SIGINT or SIGTERM ([`common::net::run_server`]): the first line,
+/// Serves until SIGINT or SIGTERM ([`common::server::run_server`]): the first line,
 /// `listening on <ip>:<port>` (` (udp)` after it with --udp), goes to `out`, the summary to
 /// stderr. A closed stdout does not stop the server: its job is serving, not printing.
 pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
@@ -112,7 +112,7 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         config,
     } = Options::try_from(args)?;
     if udp {
-        return common::net::run_server(
+        return common::server::run_server(
             threads,
             async || server::bind_udp(addr).await,
             |local| format!("listening on {local} (udp)"),
@@ -132,7 +132,7 @@ pub fn run(args: Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
             config.max_connections
         ),
     );
-    common::net::run_server(
+    common::server::run_server(
         threads,
         async || common::net::bind(addr),
         |local| format!("listening on {local}"),

@@ -446,8 +446,9 @@ async fn the_library_client_and_bench_agree_with_the_server() {
                 connections: 4,
                 size: 100_000,
                 duration: Duration::from_millis(300),
+                pace: common::schedule::Pace::CLOSED,
             },
-            std::sync::Arc::default(),
+            None,
             std::future::pending(),
         )
         .await

@@ -32,6 +32,11 @@ impl ServerProcess {
         }
     }
 
+    /// The server's process id (to freeze it with SIGSTOP, say).
+    pub fn pid(&self) -> u32 {
+        self.proc.pid()
+    }
+
     /// Sends `sig`, waits for the exit, returns what the server did.
     pub fn stop(mut self, sig: Signal) -> Run {
         self.proc.signal(sig);

@@ -10,6 +10,6 @@ fn main() -> ExitCode {
     common::logging::init(args.verbose, args.quiet);
     match run(&args, &mut Out::stdout()) {
         Ok(done) => done.exit_code(),
-        Err(e) => common::exit::finish(Err::<(), _>(e)),
+        Err(e) => common::cli::finish(Err::<(), _>(e)),
     }
 }

@@ -1,6 +1,8 @@
 //! poetry-client's command line: the downloads run on a thread of their own while this one
-//! prints, so that a slow reader of stdout never holds a download back, and a closed stdout
-//! ends the program at once, quietly.
+//! prints, so that a slow reader of stdout never holds back a download in progress, and a closed
+//! stdout ends the program at once, quietly. A poem holds its place among the `--concurrency`
+//! ones until it is printed: a slow reader delays the start of new downloads instead of letting
+//! the poems pile up in memory.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,7 +21,7 @@ use common::shutdown::Signal;
 use tokio_util::sync::CancellationToken;
 
 use super::console::Console;
-use crate::client::download::Checks;
+use crate::client::check::Checks;
 use crate::client::{Options, Settled, Summary, download_all};
 use crate::{Error, limits};
 
@@ -138,7 +140,7 @@ fn validate(args: &Args) -> Result<Job, Error> {
         let addr = if let Some(addr) = parsed.get(a.as_str()) {
             *addr
         } else {
-            let addr = common::parse_connect_addr(a)?;
+            let addr = common::parse_connect_addr_within(a, args.timeout)?;
             parsed.insert(a, addr);
             addr
         };
@@ -147,7 +149,7 @@ fn validate(args: &Args) -> Result<Job, Error> {
     let transform = args
         .transform
         .as_deref()
-        .map(common::parse_connect_addr)
+        .map(|a| common::parse_connect_addr_within(a, args.timeout))
         .transpose()?;
     if args.json && transform.is_some() {
         return Err(Error::Usage(

@@ -3,7 +3,7 @@
 //! set up logging, call `run` and map its result to an exit code.
 //!
 //! - [`server`], [`transform`], [`proxy`]: the servers, which share one life
-//!   ([`common::net::run_server`], echo-server's too): listen, print the first line scripts
+//!   ([`common::server::run_server`], echo-server's too): listen, print the first line scripts
 //!   wait for, serve until SIGINT or SIGTERM, print a summary (their stats' `Display`);
 //! - [`client`]: poetry-client, its progress on stderr (`console`) and its poems (or, with
 //!   `--json`, its checks) on stdout.

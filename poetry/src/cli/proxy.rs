@@ -61,14 +61,14 @@ pub struct Args {
 pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
     let max_connections = super::max_connections(args.max_connections)?;
     let max_poem_size = super::max_poem_size(args.max_poem_size)?;
-    let upstream = common::parse_connect_addr(&args.upstream)?;
+    let upstream = common::parse_connect_addr_within(&args.upstream, args.timeout)?;
     let addr = common::addr::listen_addr(&args.iface, args.port)?;
     let mut config = Config::new(upstream);
     config.timeout = args.timeout;
     config.grace = args.grace;
     config.max_connections = max_connections;
     config.max_poem_size = max_poem_size;
-    common::net::run_server(
+    common::server::run_server(
         1,
         async || common::net::bind(addr),
         |local| format!("Proxying {upstream} on {local}."),

@@ -85,7 +85,7 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         config = config.slow(delay, num_bytes);
     }
     config.max_connections = max_connections;
-    common::net::run_server(
+    common::server::run_server(
         args.threads,
         async || common::net::bind(addr),
         |local| format!("Serving {file} on {local}."),

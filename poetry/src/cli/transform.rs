@@ -65,7 +65,7 @@ pub fn run(args: &Args, out: &mut Out<impl Write>) -> Result<(), Failure> {
         max_connections,
         grace: args.grace,
     };
-    common::net::run_server(
+    common::server::run_server(
         1,
         async || common::net::bind(addr),
         |local| format!("Serving transforms on {local}."),

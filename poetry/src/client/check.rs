@@ -15,8 +15,17 @@ use bytes::Bytes;
 use common::probe::{Outcome, Passed, Probe, Refusal, check_all};
 use tokio_util::sync::CancellationToken;
 
-use super::download::Checks;
-use super::{FetchError, get_poem};
+use super::fetch::{FetchError, get_poem};
+
+/// Downloads as readiness checks ([`checked`]): each goes through `common::probe::check_all`,
+/// which tries a server that is not ready again until `wait` has gone (or until the downloads
+/// are stopped: what is not ready then stays a failure).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks {
+    /// How long a download may keep trying a server that is not ready, from its start;
+    /// `None`: one try.
+    pub wait: Option<Duration>,
+}
 
 /// The bound `check_all` puts on one try. A download is bounded by `--timeout` for each wait
 /// (for the connection, for the next bytes), not as a whole: a slow server may take minutes to

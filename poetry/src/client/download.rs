@@ -1,6 +1,9 @@
-//! Every address at once: at most `concurrency` downloads in progress, each settled download
-//! handed on in the addresses' order as soon as the ones before it are settled; each download
-//! optionally a readiness check ([`Checks`]) and followed by a transform. A stop (SIGINT or
+//! Every address at once: at most `concurrency` downloads held, each settled download handed on
+//! in the addresses' order as soon as the ones before it are settled; each download optionally a
+//! readiness check ([`Checks`]) and followed by a transform. A download holds its place from its
+//! start until the [`Settled`] handed on is dropped (printed): the poems in memory are never
+//! more than `concurrency`, downloading, waiting for the ones before them, or on their way out,
+//! whatever the number of addresses and however slow the reader of the poems. A stop (SIGINT or
 //! SIGTERM, through [`Options::stop`]) settles every download not finished yet as interrupted:
 //! the poems already whole are still handed on, in order.
 
@@ -10,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::probe::{Outcome, Refusal};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{FetchError, check, get_poem};
+use super::check::{self, Checks};
+use super::fetch::{FetchError, get_poem};
 use crate::transform::{self, Transform, TransformError};
 
 /// How to download.
@@ -23,7 +27,8 @@ pub struct Options {
     pub timeout: Duration,
     /// The largest poem accepted, in bytes: a server that sends more fails that download.
     pub max_poem_size: usize,
-    /// Downloads in progress at once.
+    /// Downloads held at once: in progress, or settled and not yet dropped by the one they were
+    /// handed to (so memory stays under `concurrency` x `max_poem_size`).
     pub concurrency: usize,
     /// A transformation service to cummingsify every poem through (the original poem is kept
     /// when that fails).
@@ -33,29 +38,6 @@ pub struct Options {
     /// Cancelled (by a signal) to stop: downloads in progress are dropped, the ones not begun
     /// are not begun, both settle as interrupted; a check's waiting ends.
     pub stop: CancellationToken,
-}
-
-/// Downloads as readiness checks: each goes through `common::probe::check_all` (see
-/// [`super::check`]), which tries a server that is not ready again until `wait` has gone (or
-/// [`Options::stop`]: what is not ready then stays a failure).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Checks {
-    /// How long a download may keep trying a server that is not ready, from its start;
-    /// `None`: one try.
-    pub wait: Option<Duration>,
-}
-
-/// One download, settled, as [`download_all`] hands it on (in the addresses' order).
-#[derive(Debug)]
-pub struct Settled {
-    /// The task's number, from 1, in argument order.
-    pub task: usize,
-    /// The poem, when it arrived whole (transformed when that was asked for and worked).
-    pub poem: Option<Bytes>,
-    /// The check's outcome, when the downloads are checks ([`Options::checks`]).
-    pub check: Option<Outcome>,
-    /// [`Options::stop`] ended the download before it was over (or before it began).
-    pub interrupted: bool,
 }
 
 /// What happened to one download, for the lines on stderr.
@@ -158,9 +140,10 @@ impl Summary {
     }
 }
 
-/// Downloads a poem from every address, at most `options.concurrency` at a time, and hands each
-/// download to `deliver` once settled, in the addresses' order (each as soon as the ones before
-/// it are settled). Reports go to `observer` as the downloads end. Stops at the first error
+/// Downloads a poem from every address, at most `options.concurrency` held at a time (a download
+/// begins once a place is free: the settled downloads handed on hold theirs until dropped), and
+/// hands each download to `deliver` once settled, in the addresses' order (each as soon as the
+/// ones before it are settled). Reports go to `observer` as the downloads end. Stops at the first error
 /// `deliver` answers (the reader of the poems went away, say) and returns it.
 pub async fn download_all<E>(
     addrs: Vec<SocketAddr>,
@@ -195,9 +178,9 @@ pub async fn download_all<E>(
                         done = one_task(task, addr, &options, &*observer) => done,
                         () = options.stop.cancelled() => interrupted(task, addr, &options, began),
                     };
-                    drop(permit);
                     observer.finished(&report);
-                    let _ = tx.send(settled);
+                    // Its place is given back once the download is dropped, printed.
+                    let _ = tx.send(settled.holding(permit));
                 });
             }
         })
@@ -228,7 +211,30 @@ pub async fn download_all<E>(
     })
 }
 
+/// One download, settled, as [`download_all`] hands it on (in the addresses' order).
+#[derive(Debug)]
+pub struct Settled {
+    /// The task's number, from 1, in argument order.
+    pub task: usize,
+    /// The poem, when it arrived whole (transformed when that was asked for and worked).
+    pub poem: Option<Bytes>,
+    /// The check's outcome, when the downloads are checks ([`Options::checks`]).
+    pub check: Option<Outcome>,
+    /// [`Options::stop`] ended the download before it was over (or before it began).
+    pub interrupted: bool,
+    /// Its place among the [`Options::concurrency`] ones: a download settled but not yet
+    /// dropped (printed) still holds it, so that the poems held at once, downloading, waiting
+    /// for the ones before them or for the printer, are never more than that.
+    place: Option<OwnedSemaphorePermit>,
+}
+
 impl Settled {
+    /// The settled download, holding `place` until it is dropped.
+    fn holding(mut self, place: OwnedSemaphorePermit) -> Self {
+        self.place = Some(place);
+        self
+    }
+
     /// A download a stop ended (or that never began), `began` then: no poem; when the
     /// downloads are checks, an outcome that says so (`<addr> not ready when interrupted after
     /// 0.3 s: no answer yet`), so that every address still has one.
@@ -246,6 +252,7 @@ impl Settled {
             poem: None,
             check,
             interrupted: true,
+            place: None,
         }
     }
 }
@@ -296,6 +303,7 @@ async fn one_task(
         poem: None,
         check: outcome,
         interrupted: false,
+        place: None,
     };
     let poem = match fetched {
         Ok(poem) => poem,

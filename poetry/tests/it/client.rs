@@ -2,17 +2,19 @@
 //! poems, exit codes, many addresses, the transform with its fallback.
 
 use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use poetry::client::{FetchError, Observer, Options, TaskReport, download_all, get_poem};
 use poetry::server::Config;
-use test_support::{refused_addr, silent_listener};
+use test_support::{STEP, refused_addr, silent_listener};
 
+use super::errors::{spawn_piped, wait_bounded};
 use super::support::{
-    CLIENT, MAX_POEM, args, empty_server, poem, poetry_server, resetting_server, run_bin_async,
-    serving, transform_server,
+    CLIENT, MAX_POEM, args, empty_server, mib, peak_memory, poem, poetry_server, resetting_server,
+    run_bin_async, serving, transform_server,
 };
 
 #[tokio::test]
@@ -151,6 +153,79 @@ async fn three_thousand_addresses_at_bounded_concurrency_all_succeed() {
     assert!(!out.stderr.contains("failed"));
     assert!(out.stderr.contains("Got 3000 poems in "));
     assert_eq!(server.stop().await.poems, 3000);
+}
+
+/// Issue 22.7: a reader of stdout that stalls does not make the client hold every poem. With
+/// 200 addresses of a 1 MiB poem at `--concurrency 4`, the client holds four poems at most
+/// while nobody reads (and starts no fifth download), far under the 200 MiB it held before;
+/// once read, every poem comes out whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_reader_of_stdout_holds_at_most_concurrency_poems() {
+    const BOUND: u64 = 32 << 20;
+    let line = b"the sea, the sea, and the long light on it\n";
+    let poem: Vec<u8> = line.iter().copied().cycle().take(1 << 20).collect();
+    let server = poetry_server(Config::new(poem.clone())).await;
+    let mut argv = args(&[&"--concurrency", &4, &"--max-poem-size", &(1 << 20)]);
+    argv.extend(std::iter::repeat_n(server.addr.to_string(), 200));
+    let (stalled, stdout, status, stderr) = tokio::task::spawn_blocking(move || {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let mut child = spawn_piped(CLIENT, &argv);
+        let lines = lines_of(child.stderr.take().unwrap());
+        let mut seen = Vec::new();
+        while !seen.iter().any(|l: &String| l.starts_with("Task 4: got ")) {
+            seen.push(lines.recv_timeout(STEP).expect("the fourth poem"));
+        }
+        // The rest would have come by now (200 poems take well under a second).
+        std::thread::sleep(Duration::from_millis(500));
+        seen.extend(lines.try_iter());
+        let stalled = (peak_memory(child.id()), seen);
+        let stdout = read_in_background(child.stdout.take().unwrap())
+            .recv_timeout(STEP)
+            .expect("stdout to its end");
+        let status = wait_bounded(&mut child);
+        let stderr: Vec<String> = lines.iter().collect();
+        (stalled, stdout, status, stderr)
+    })
+    .await
+    .unwrap();
+    let (peak, seen) = stalled;
+    eprintln!("client peak memory with stdout stalled: {}", mib(peak));
+    assert!(peak < BOUND, "peak memory {} while stalled", mib(peak));
+    assert!(
+        !seen.iter().any(|l| l.starts_with("Task 5: ")),
+        "a fifth download began while four poems waited: {seen:?}"
+    );
+    assert_eq!(status.code(), Some(0), "{stderr:?}");
+    assert_eq!(stdout.len(), 200 * poem.len());
+    assert!(stdout.chunks(poem.len()).all(|p| p == &poem[..]));
+    assert!(
+        stderr
+            .last()
+            .is_some_and(|l| l.starts_with("Got 200 poems in ")),
+        "{stderr:?}"
+    );
+}
+
+/// The lines of `from`, read on a thread of their own.
+fn lines_of(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// All of `from`, read on a thread of its own.
+fn read_in_background(mut from: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = from.read_to_end(&mut all);
+        let _ = tx.send(all);
+    });
+    rx
 }
 
 /// Records what the download reports, and the most downloads in progress at once.

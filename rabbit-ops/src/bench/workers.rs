@@ -11,9 +11,9 @@ use super::{Config, Tally, body, decode, histogram, since};
 use crate::broker::{Broker, declare_queue};
 use crate::consume::{Consuming, Flow, Limits, recovering};
 use crate::error::Error;
+use crate::publish::PERSISTENT;
 use crate::publish::{Options, Outgoing, Publisher};
 use crate::stop::Stop;
-use crate::work::PERSISTENT;
 
 /// A thread that panicked: amiquip starts its I/O thread with `thread::spawn`, which panics when
 /// the system refuses a thread; that is reported as such (the binary keeps that panic's own
@@ -76,12 +76,8 @@ pub(super) fn produce(
             break;
         }
         published += 1;
-        publisher.publish(Outgoing {
-            exchange: String::new(),
-            routing_key: queue.to_owned(),
-            body: body(seq, since(epoch), config.size),
-            properties: properties.clone(),
-        })?;
+        let body = body(seq, since(epoch), config.size);
+        publisher.publish(Outgoing::to_queue(queue, body, properties.clone()))?;
     }
     publisher.finish()?;
     tally.published.fetch_add(published, Ordering::Relaxed);

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use common::cli::{program_name, usage_text};
-use common::exit::{USAGE, finish, say};
+use common::cli::{finish, program_name, usage_text};
+use common::exit::{USAGE, say};
 use common::output::Out;
 use rabbit_ops::Error;
 use rabbit_ops::cli::{Args, init_logging, run};

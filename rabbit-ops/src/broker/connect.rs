@@ -13,12 +13,12 @@ use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use amiquip::{Auth, Connection, ConnectionOptions};
-use common::fmt::duration;
+use amiquip::{Auth, Connection, ConnectionOptions, ConnectionTuning};
+use common::duration::duration;
 use common::net::describe_io;
 use tracing::{debug, info};
 
-use super::guard::{NOT_AMQP, Watchdog};
+use super::guard::{FirstFrameCheck, NOT_AMQP, Watchdog};
 use super::tls::{self, TlsClient};
 use crate::error::Error;
 use crate::url::{AmqpUrl, DEFAULT_HEARTBEAT};
@@ -88,7 +88,7 @@ pub(crate) fn handshake(
         // A frozen broker is noticed after two heartbeats: ours, shorter than RabbitMQ's 60 s.
         .heartbeat(url.heartbeat.unwrap_or(DEFAULT_HEARTBEAT))
         .information(Some(format!("rabbit-ops {}", env!("CARGO_PKG_VERSION"))));
-    let opened = tls::open(url, tls, stream, options);
+    let opened = open(url, tls, stream, options);
     let fired = watchdog.disarm();
     match opened {
         // Whatever amiquip says once the watchdog shut the socket down, it is the deadline.
@@ -102,6 +102,24 @@ pub(crate) fn handshake(
             Some((reason, false)) => Failed::transient(reason),
             None => handshake_failure(url, &e, allowed),
         })),
+    }
+}
+
+/// Opens the connection on `stream`: TLS (the system's roots unless `client` is given, the
+/// server's name from the URL), then AMQP; for an `amqp://` URL, AMQP behind the
+/// [`FirstFrameCheck`].
+fn open(
+    url: &AmqpUrl,
+    client: Option<&TlsClient>,
+    stream: mio06::net::TcpStream,
+    options: ConnectionOptions<Auth>,
+) -> amiquip::Result<Connection> {
+    let tuning = ConnectionTuning::default();
+    if url.tls {
+        let connector = tls::connector(client)?;
+        Connection::open_tls_stream(connector, &url.host, stream, options, tuning)
+    } else {
+        Connection::insecure_open_stream(FirstFrameCheck::new(stream), options, tuning)
     }
 }
 

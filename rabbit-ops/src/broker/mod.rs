@@ -94,6 +94,11 @@ impl Broker {
         self
     }
 
+    /// The TLS settings of its `amqps://` URLs, when TLS flags were given.
+    pub fn tls(&self) -> Option<&TlsClient> {
+        self.tls.as_ref()
+    }
+
     /// The parsed URL tried first.
     pub fn url(&self) -> &AmqpUrl {
         &self.urls[self.preferred.load(Ordering::Relaxed) % self.urls.len()]
@@ -171,7 +176,7 @@ impl Broker {
                     }
                     warn!(
                         "reconnect attempt {attempt} failed: {e}; next in {}",
-                        common::fmt::duration(delay)
+                        common::duration::duration(delay)
                     );
                     if !stop.sleep(delay) {
                         return Reconnected::Stopped;

@@ -3,7 +3,8 @@
 //! the TLS handshake and the AMQP one.
 //!
 //! - [`TlsClient`]: the `native_tls::TlsConnector` built once from the checked
-//!   [`common::tls::Tls`] (`--cacert`, `--cert`/`--key`, `--insecure`);
+//!   [`common::tls::Tls`] (`--cacert`, `--cert`/`--key`, `--insecure`), handed to amiquip by
+//!   [`connector`];
 //! - [`looks_like_tls`]: the first bytes of a TLS server behind an `amqp://` URL;
 //! - [`describe_failure`]: OpenSSL's failures in the words `common::tls::describe` uses for
 //!   rustls (`the server's certificate is not signed by a trusted CA (give its CA with
@@ -11,11 +12,9 @@
 
 use std::fmt;
 
-use amiquip::{Auth, Connection, ConnectionOptions, ConnectionTuning};
 use common::tls::Tls;
 use native_tls::{Certificate, Identity, TlsConnector};
 
-use super::guard::FirstFrameCheck;
 use crate::url::AmqpUrl;
 
 /// What a peer that answers a TLS ClientHello with something else than TLS is told it is
@@ -75,25 +74,13 @@ impl TlsClient {
     }
 }
 
-/// Opens the connection on `stream`: TLS (the system's roots unless `client` is given, the
-/// server's name from the URL), then AMQP; without TLS for an `amqp://` URL.
-pub(crate) fn open(
-    url: &AmqpUrl,
-    client: Option<&TlsClient>,
-    stream: mio06::net::TcpStream,
-    options: ConnectionOptions<Auth>,
-) -> amiquip::Result<Connection> {
-    let tuning = ConnectionTuning::default();
-    if !url.tls {
-        return Connection::insecure_open_stream(FirstFrameCheck::new(stream), options, tuning);
+/// The connector of an `amqps://` connection: `client`'s, else one that trusts the system's
+/// roots.
+pub(crate) fn connector(client: Option<&TlsClient>) -> amiquip::Result<TlsConnector> {
+    match client {
+        Some(c) => Ok(c.connector.clone()),
+        None => TlsConnector::new().map_err(|source| amiquip::Error::CreateTlsConnector { source }),
     }
-    let connector = match client {
-        Some(c) => c.connector.clone(),
-        None => {
-            TlsConnector::new().map_err(|source| amiquip::Error::CreateTlsConnector { source })?
-        }
-    };
-    Connection::open_tls_stream(connector, &url.host, stream, options, tuning)
 }
 
 /// Whether the first bytes of a server start a TLS record, a handshake (its ServerHello) or an

@@ -38,6 +38,9 @@ use crate::stop::Stop;
 /// At most this many messages wait for their confirm before publishing pauses.
 pub const WINDOW: usize = 4096;
 
+/// AMQP delivery mode of a persistent message (written to disk by the broker).
+pub const PERSISTENT: u8 = 2;
+
 /// One message to publish.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -51,13 +54,34 @@ pub struct Outgoing {
     pub properties: AmqpProperties,
 }
 
+impl Outgoing {
+    /// A message to the queue `queue`, through the default exchange.
+    pub fn to_queue(queue: &str, body: impl Into<Vec<u8>>, properties: AmqpProperties) -> Self {
+        Self {
+            exchange: String::new(),
+            routing_key: queue.to_owned(),
+            body: body.into(),
+            properties,
+        }
+    }
+}
+
 /// How to publish.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Publisher confirms (and mandatory publishing, and republishing after a reconnection).
     pub confirm: bool,
-    /// How long to keep reconnecting, and to wait for confirms, before giving up.
+    /// How long to keep reconnecting, and to wait for confirms, before giving up; zero: a
+    /// lost connection is the error, nothing is published again ([`Options::ONCE`]).
     pub retry_for: Duration,
+}
+
+impl Options {
+    /// Publishing as the first tutorial does: no confirms, no reconnection.
+    pub const ONCE: Options = Options {
+        confirm: false,
+        retry_for: Duration::ZERO,
+    };
 }
 
 /// What a publishing run did.
@@ -89,6 +113,8 @@ pub struct Publisher<'a, S: FnMut(&Channel) -> Result<(), Error>> {
     broker: &'a Broker,
     options: Options,
     stop: Stop,
+    /// What `setup` does, for the error line of a broker that does not answer it.
+    setting_up: String,
     setup: S,
     link: Option<Link>,
     /// Messages waiting for their confirm (sequence number, message), by delivery tag.
@@ -105,10 +131,22 @@ pub struct Publisher<'a, S: FnMut(&Channel) -> Result<(), Error>> {
 impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
     /// Connects (failing fast, like every command's first connection) and sets up the channel.
     pub fn new(broker: &'a Broker, options: Options, setup: S) -> Result<Self, Error> {
+        Self::setting_up(broker, options, "setting up the channel", setup)
+    }
+
+    /// [`Publisher::new`], where `doing` says what `setup` does (`declaring queue 'hello'`) in
+    /// the error line of a broker that does not answer it.
+    pub fn setting_up(
+        broker: &'a Broker,
+        options: Options,
+        doing: impl Into<String>,
+        setup: S,
+    ) -> Result<Self, Error> {
         let mut p = Self {
             broker,
             options,
             stop: Stop::never(),
+            setting_up: doing.into(),
             setup,
             link: None,
             pending: Tracker::new(),
@@ -128,7 +166,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
         let (mut confirms, mut returns) = (None, None);
         let confirm = self.options.confirm;
         let setup = &mut self.setup;
-        session.within("setting up the channel", || {
+        session.within(&self.setting_up, || {
             setup(&session.channel)?;
             if confirm {
                 let ch = &session.channel;
@@ -160,7 +198,7 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                     }
                     break;
                 }
-                Err(e) if e.is_connection_loss() => self.recover(&e)?,
+                Err(e) if e.is_connection_loss() && self.reconnects() => self.recover(&e)?,
                 Err(e) => return Err(e),
             }
         }
@@ -308,6 +346,11 @@ impl<'a, S: FnMut(&Channel) -> Result<(), Error>> Publisher<'a, S> {
                 *confirmed += 1;
             }
         });
+    }
+
+    /// Whether a lost connection is recovered ([`Options::ONCE`]: it is not).
+    fn reconnects(&self) -> bool {
+        !self.options.retry_for.is_zero()
     }
 
     /// Reconnects (bounded by `--retry-for`), sets the channel up again and republishes every

@@ -13,4 +13,5 @@ mod recovery;
 mod stalls;
 mod support;
 mod tls;
+mod tls_files;
 mod tutorials;

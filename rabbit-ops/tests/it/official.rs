@@ -463,7 +463,7 @@ fn topics_both_ways() {
 
 /// fib(n) as the official server computes it (Python's loop), for comparing answers.
 fn fib(n: u32) -> String {
-    rabbit_ops::rpc::fib(n).unwrap().to_string()
+    rabbit_ops::tutorials::rpc::fib(n).unwrap().to_string()
 }
 
 /// Sends one request to `queue` as a client would, and answers the reply's properties and body.
@@ -499,7 +499,7 @@ fn ask(ch: &Channel, queue: &str, n: &str) -> (AmqpProperties, String) {
 fn rpc_both_ways() {
     let mut clean = Cleanup::new();
     let q = clean.queue("official-rpc");
-    let big = rabbit_ops::rpc::MAX_N.to_string();
+    let big = rabbit_ops::tutorials::rpc::MAX_N.to_string();
     let ns = ["30", "187", big.as_str()];
     let env = [
         ("TUTORIAL_QUEUE", q.as_str()),

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use common::fmt::duration;
+use common::duration::duration;
 use redis::Value;
 
 use super::tally::Shared;

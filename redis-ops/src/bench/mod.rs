@@ -35,7 +35,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::fmt::duration;
+use common::duration::duration;
 use common::shutdown::Signal;
 
 pub use catalogue::Test;

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use common::fmt::duration;
+use common::duration::duration;
 
 use super::reconnect::Dialer;
 use super::tally::Shared;

@@ -9,5 +9,5 @@ fn main() -> ExitCode {
     let args: Args = common::cli::parse(env!("CARGO_PKG_VERSION"));
     redis_ops::cli::init_logging(args.verbose, args.quiet);
     let mut out = common::output::Out::stdout();
-    run(args, &mut out).unwrap_or_else(|e| common::exit::finish(Err(e)))
+    run(args, &mut out).unwrap_or_else(|e| common::cli::finish(Err(e)))
 }

@@ -139,7 +139,7 @@ impl Args {
 
 /// Checks `args`, runs the command and prints on `out`. `Ok` carries the exit code (0, or 1
 /// for a `get` of a missing key or a `ping` that did not pass, already reported); an error is
-/// for [`common::exit::finish`] (a closed `out` among them: exit 0, nothing printed).
+/// for [`common::cli::finish`] (a closed `out` among them: exit 0, nothing printed).
 pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<ExitCode, Error> {
     let (to, quiet, command) = args.split();
     match command {

@@ -96,7 +96,7 @@ pub fn run<W: Write>(
         Event::Lost(why) => say(&format!("connection lost ({why}); reconnecting")),
         Event::Resubscribed { attempts, down } => say(&format!(
             "resubscribed to {names} after {} ({attempts} attempt(s)); messages published meanwhile were missed",
-            common::fmt::duration(down)
+            common::duration::duration(down)
         )),
         Event::Subscribed => {}
     };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use common::fmt::duration;
+use common::duration::duration;
 use common::tls::Tls;
 use redis::{Client, ClientTlsConfig, ConnectionAddr, TlsCertificates};
 

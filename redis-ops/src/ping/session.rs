@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use common::fmt::duration;
+use common::duration::duration;
 use common::probe::Refusal;
 use tokio::time::Instant;
 

@@ -104,7 +104,7 @@ impl Failures {
             Err(_) => Failure {
                 error: Error::Command {
                     command: "INCRBY".into(),
-                    reason: format!("no reply within {}", common::fmt::duration(left)),
+                    reason: format!("no reply within {}", common::duration::duration(left)),
                 },
                 permanent: false,
             },

@@ -19,3 +19,4 @@ mod secrets;
 mod signals;
 mod support;
 mod tls;
+mod tls_files;

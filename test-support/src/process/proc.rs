@@ -1,12 +1,48 @@
-//! [`Proc`]: a binary running in the background, killed when dropped; its line waits are in
-//! `lines.rs`, its end in `run.rs`, its signals in `signal.rs`.
+//! [`Proc`]: a binary running in the background, killed when dropped, started from a
+//! [`command`]; its line waits are in `lines.rs`, its end in `run.rs`, its signals in
+//! `signal.rs`.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::lines::Stream;
-use super::{STEP, tail};
+use super::stream::Stream;
+
+/// The default bound for one step of a test: a line to come, a short command to finish.
+pub const STEP: Duration = Duration::from_secs(15);
+
+/// How much of each stream a failure message shows (its end).
+const TAIL: usize = 4000;
+
+/// `Command::new(program)` without `RUST_LOG` in its environment, so that what a binary prints
+/// does not depend on the developer's shell.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut c = Command::new(program);
+    c.env_remove("RUST_LOG");
+    c
+}
+
+/// The end of `bytes` as text, at most [`TAIL`] bytes of it.
+pub(super) fn tail(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= TAIL {
+        return text.into_owned();
+    }
+    let mut from = text.len() - TAIL;
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    format!("[...]{}", &text[from..])
+}
+
+/// `sh -c script`, through [`command`] (for the crate's own tests).
+#[cfg(test)]
+pub(crate) fn sh(script: &str) -> Command {
+    let mut c = command("sh");
+    c.args(["-c", script]);
+    c
+}
 
 /// A binary running in the background, its stdout and stderr read on threads of their own:
 /// lines are taken as they come ([`Proc::next_line`], [`Proc::wait_for_line`]...), and the whole
@@ -162,8 +198,7 @@ mod tests {
     use std::panic::catch_unwind;
 
     use super::*;
-    use crate::command;
-    use crate::testing::{panic_text, sh};
+    use crate::panics::panic_text;
 
     #[test]
     fn a_dropped_proc_is_killed() {

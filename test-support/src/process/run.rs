@@ -7,7 +7,7 @@ use std::process::{ChildStdin, Command, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Proc, tail};
+use super::proc::{Proc, tail};
 
 /// How often the exit of a child is polled.
 const POLL: Duration = Duration::from_millis(10);
@@ -174,7 +174,8 @@ mod tests {
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
     use super::*;
-    use crate::testing::{panic_text, sh};
+    use crate::panics::panic_text;
+    use crate::process::sh;
     use crate::{STEP, command};
 
     #[test]

@@ -2,7 +2,7 @@
 
 use rustix::process::{Pid, kill_process};
 
-use super::Proc;
+use super::proc::Proc;
 
 /// A signal sent to a process ([`Proc::signal`], [`send_signal`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +101,7 @@ impl Proc {
 mod tests {
     use super::*;
     use crate::STEP;
-    use crate::testing::sh;
+    use crate::process::sh;
 
     #[test]
     fn interrupt_and_terminate_reach_the_process() {

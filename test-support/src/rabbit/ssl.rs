@@ -1,23 +1,35 @@
-//! The SSL (AMQPS) listener of a [`RabbitNode`]: its configuration, its readiness, and its
-//! port when the one it tried was taken.
+//! The SSL (AMQPS) listener of a node ([`RabbitTls`]): its configuration, its answer, and
+//! whether the port it tried was taken.
 
 use std::fs;
+use std::io;
+use std::path::Path;
 use std::time::Duration;
 
-use super::{ErlangHome, RabbitNode, contains};
 use crate::net::amqps_start;
 use crate::tls::{ClientAuth, ServerCert, TestPki};
 
-/// The SSL listener of a [`RabbitNode`].
+/// The SSL listener of a node.
 #[derive(Clone, Debug)]
 pub(super) struct RabbitTls {
     pki: TestPki,
     cert: ServerCert,
     clients: ClientAuth,
+    /// Its port (0 until the node picks its ports).
     pub(super) port: u16,
 }
 
 impl RabbitTls {
+    /// A listener with the certificate `cert` of `pki`, asking `clients` of client certificates.
+    pub(super) fn new(pki: &TestPki, cert: ServerCert, clients: ClientAuth) -> Self {
+        Self {
+            pki: pki.clone(),
+            cert,
+            clients,
+            port: 0,
+        }
+    }
+
     /// The `rabbitmq.conf` lines of the listener.
     pub(super) fn conf(&self) -> String {
         let (cert, key) = self.pki.server_files(self.cert);
@@ -39,80 +51,16 @@ impl RabbitTls {
             key.display()
         )
     }
-}
 
-impl RabbitNode {
-    /// Starts a node with an SSL listener besides its AMQP one: the [`ServerCert::Trusted`]
-    /// certificate of `pki` (for 127.0.0.1 and localhost), and `clients` saying what it asks of
-    /// client certificates. It boots in the background, as [`RabbitNode::start`].
-    ///
-    /// # Panics
-    /// As [`RabbitNode::start`].
-    pub fn start_tls(home: &ErlangHome, pki: &TestPki, clients: ClientAuth) -> Self {
-        Self::start_tls_with(home, pki, ServerCert::Trusted, clients)
+    /// The `connection.start` of the listener, after a verified TLS handshake (2 s at most).
+    pub(super) fn start(&self) -> io::Result<Vec<u8>> {
+        let name = TestPki::server_name(self.cert);
+        amqps_start(&self.pki, self.port, name, true, Duration::from_secs(2))
     }
 
-    /// Like [`RabbitNode::start_tls`], with the certificate `cert` ([`ServerCert::WrongName`]
-    /// for a name that does not match).
-    pub fn start_tls_with(
-        home: &ErlangHome,
-        pki: &TestPki,
-        cert: ServerCert,
-        clients: ClientAuth,
-    ) -> Self {
-        let tls = RabbitTls {
-            pki: pki.clone(),
-            cert,
-            clients,
-            port: 0,
-        };
-        Self::launch(home, Some(tls))
-    }
-
-    /// Its SSL (AMQPS) port on 127.0.0.1 (final once [`RabbitNode::wait_ready`] has returned).
-    ///
-    /// # Panics
-    /// When the node was started without TLS.
-    pub fn ssl_port(&self) -> u16 {
-        self.tls_setup().port
-    }
-
-    /// `amqps://guest:guest@127.0.0.1:<ssl port>/%2f`.
-    ///
-    /// # Panics
-    /// When the node was started without TLS.
-    pub fn amqps_url(&self) -> String {
-        format!("amqps://guest:guest@127.0.0.1:{}/%2f", self.ssl_port())
-    }
-
-    fn tls_setup(&self) -> &RabbitTls {
-        self.tls
-            .as_ref()
-            .unwrap_or_else(|| panic!("node {} was started without TLS", self.name))
-    }
-
-    /// Whether its SSL listener (if it has one) finishes a verified TLS handshake and answers
-    /// AMQP as this node.
-    pub(super) fn ssl_answers(&self, me: &[u8]) -> bool {
-        let Some(tls) = &self.tls else {
-            return true;
-        };
-        let name = TestPki::server_name(tls.cert);
-        amqps_start(&tls.pki, tls.port, name, true, Duration::from_secs(2))
-            .is_ok_and(|start| contains(&start, me))
-    }
-
-    /// Whether its log says its SSL listener could not bind its port.
-    pub(super) fn ssl_port_taken(&self) -> bool {
-        let Some(tls) = &self.tls else {
-            return false;
-        };
-        let log = self
-            .dir
-            .path()
-            .join("log")
-            .join(format!("{}.log", self.name));
-        let listener = format!("{{acceptor,{{127,0,0,1}},{}}}", tls.port);
+    /// Whether the node's `log` says the listener could not bind its port.
+    pub(super) fn port_taken(&self, log: &Path) -> bool {
+        let listener = format!("{{acceptor,{{127,0,0,1}},{}}}", self.port);
         fs::read_to_string(log).is_ok_and(|text| {
             text.lines()
                 .any(|l| l.contains(&listener) && l.contains("eaddrinuse"))

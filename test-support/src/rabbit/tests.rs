@@ -1,5 +1,7 @@
 //! Private RabbitMQ nodes: ports of their own, clustering, TLS.
 
+use std::os::unix::fs::PermissionsExt;
+
 use super::*;
 use crate::net::amqps_start;
 use crate::net::silent_listener;

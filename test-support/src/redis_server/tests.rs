@@ -3,11 +3,19 @@
 use std::net::{SocketAddr, TcpStream};
 
 use super::*;
-use crate::testing::panic_text;
+use crate::panics::panic_text;
 use crate::tls::WRONG_NAME;
 
 fn get(conn: &mut redis::Connection, key: &str) -> Option<String> {
     redis::cmd("GET").arg(key).query(conn).unwrap()
+}
+
+fn set(conn: &mut redis::Connection, key: &str, value: &str) {
+    redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query::<()>(conn)
+        .unwrap();
 }
 
 #[test]
@@ -17,11 +25,7 @@ fn a_private_redis_starts_restarts_and_stops() {
     assert!((20_000..30_000).contains(&port));
     assert_ne!(port, 6379);
     let mut c = r.conn();
-    redis::cmd("SET")
-        .arg("k")
-        .arg("v")
-        .query::<()>(&mut c)
-        .unwrap();
+    set(&mut c, "k", "v");
     assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
 
     r.restart(Duration::from_millis(50));
@@ -97,11 +101,7 @@ fn a_tls_redis_speaks_tls_only_and_wants_a_client_certificate() {
     assert!(!refused.contains("PONG"), "{refused}");
 
     let mut c = r.conn();
-    redis::cmd("SET")
-        .arg("k")
-        .arg("tls")
-        .query::<()>(&mut c)
-        .unwrap();
+    set(&mut c, "k", "tls");
     assert_eq!(get(&mut c, "k").as_deref(), Some("tls"));
     let config = |name: &str| -> Vec<String> {
         redis::cmd("CONFIG")

@@ -77,6 +77,28 @@ fn an_unreadable_file_names_the_flag_and_the_file() {
 }
 
 #[test]
+fn only_a_regular_file_of_at_most_a_mebibyte_is_read() {
+    let pki = Pki::new();
+    let big = pki.path("big.pem");
+    fs::write(&big, vec![b'-'; MAX_PEM_FILE + 1]).unwrap();
+    for (file, why) in [
+        (PathBuf::from("/dev/zero"), "not a regular file".to_owned()),
+        (big, "larger than 1048576 bytes".to_owned()),
+    ] {
+        let o = TlsOptions {
+            cacert: Some(file.clone()),
+            ..TlsOptions::default()
+        };
+        let e = o.load().unwrap_err();
+        assert_eq!(
+            message(&e),
+            format!("error: cannot read --cacert '{}': {why}", file.display())
+        );
+        assert_eq!(e.exit_code(), USAGE);
+    }
+}
+
+#[test]
 fn files_without_what_they_should_hold_are_named_without_their_content() {
     let pki = Pki::new();
     let key_text = String::from_utf8(pki.read("client.key")).unwrap();

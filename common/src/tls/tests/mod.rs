@@ -124,5 +124,5 @@ fn handshake(tls: &Tls, server: Arc<ServerConfig>, name: &str) -> Result<(), rus
 }
 
 fn message(e: &TlsError) -> String {
-    crate::exit::report(e)
+    crate::cli::report(e)
 }

@@ -1,0 +1,193 @@
+//! Issue 21: `echo-bench --rate`, load at a fixed rate. A rate well below capacity is held
+//! within 1%; a server frozen for a second (SIGSTOP, then SIGCONT) in the middle of the run
+//! shows in the latency from the due time (p99 and max near a second) but not in the service
+//! time's p99, which a closed-loop generator would have reported alone.
+
+use std::thread;
+use std::time::Duration;
+
+use test_support::{Proc, STEP, Signal, command, send_signal};
+
+use crate::support::{BENCH, ServerProcess};
+
+fn report(out: &test_support::Run) -> serde_json::Value {
+    out.assert_success();
+    serde_json::from_str(&out.stdout_text()).expect("one JSON object")
+}
+
+fn ms(v: &serde_json::Value, which: &str, p: &str) -> f64 {
+    v["latency_ms"][which][p].as_f64().unwrap()
+}
+
+#[test]
+fn a_rate_below_capacity_is_held_within_one_percent() {
+    let server = ServerProcess::start(&[]);
+    let addr = server.addr.to_string();
+    let args = [
+        &addr,
+        "--rate",
+        "2000",
+        "--connections",
+        "8",
+        "--duration",
+        "4",
+        "--warmup",
+        "0.5",
+        "--json",
+    ];
+    let out = test_support::run(command(BENCH).args(args), b"", STEP * 2);
+    let v = report(&out);
+    let achieved = v["achieved_rate"].as_f64().unwrap();
+    assert_eq!(v["target_rate"].as_f64(), Some(2000.0), "{v}");
+    assert!(
+        (achieved - 2000.0).abs() <= 20.0,
+        "achieved {achieved}: {v}"
+    );
+    assert_eq!(v["rate_held"], true, "{v}");
+    // 4 s counted at 2000/s; the warm-up's messages are left out.
+    let messages = v["messages"].as_u64().unwrap();
+    assert!((7920..=8080).contains(&messages), "{messages}: {v}");
+    assert_eq!(v["errors"], 0);
+    for which in ["corrected", "service"] {
+        let max = ms(&v, which, "max");
+        assert!(
+            ms(&v, which, "p50") > 0.0 && max >= ms(&v, which, "p99_99"),
+            "{v}"
+        );
+    }
+    assert_eq!(out.stderr, "", "a held rate warns of nothing");
+    eprintln!(
+        "measured: --rate 2000 achieved {achieved}/s, corrected p99 {} ms, service p99 {} ms",
+        ms(&v, "corrected", "p99"),
+        ms(&v, "service", "p99")
+    );
+    server.stop(Signal::Term);
+}
+
+#[test]
+fn a_one_second_stall_shows_in_the_corrected_latency_only() {
+    let server = ServerProcess::start(&[]);
+    let addr = server.addr.to_string();
+    let args = [
+        &addr,
+        "--rate",
+        "1000",
+        "--connections",
+        "10",
+        "--duration",
+        "5",
+        "--json",
+    ];
+    let bench = Proc::spawn(command(BENCH).args(args));
+    thread::sleep(Duration::from_secs(2));
+    let pid = server.pid();
+    send_signal(pid, Signal::Stop);
+    thread::sleep(Duration::from_secs(1));
+    send_signal(pid, Signal::Cont);
+    let out = bench.finish(STEP * 2);
+    let v = report(&out);
+    let (c99, cmax) = (ms(&v, "corrected", "p99"), ms(&v, "corrected", "max"));
+    let (s99, smax) = (ms(&v, "service", "p99"), ms(&v, "service", "max"));
+    eprintln!(
+        "measured: 1 s stall at 1000/s: corrected p99 {c99} max {cmax} ms; service p99 {s99} max {smax} ms"
+    );
+    // About a fifth of the run's messages were due during the stall: each waited for what was
+    // left of it.
+    assert!(c99 >= 300.0, "corrected p99 {c99}: {v}");
+    assert!(
+        (800.0..=1600.0).contains(&cmax),
+        "corrected max {cmax}: {v}"
+    );
+    // Only the ten messages in flight when it froze waited once sent.
+    assert!(s99 < 100.0, "service p99 {s99}: {v}");
+    assert!(smax >= 800.0, "the messages in flight waited too: {v}");
+    // The schedule caught up after the stall: the rate was held.
+    assert_eq!(v["rate_held"], true, "{v}");
+    server.stop(Signal::Term);
+}
+
+#[test]
+fn a_rate_beyond_capacity_is_reported_not_held() {
+    let server = ServerProcess::start(&[]);
+    let addr = server.addr.to_string();
+    // One connection of 1 MiB messages cannot echo a million of them per second.
+    let args = [
+        &addr,
+        "--rate",
+        "1000000",
+        "--connections",
+        "1",
+        "--size",
+        "1048576",
+        "--duration",
+        "1",
+        "--json",
+    ];
+    let out = test_support::run(command(BENCH).args(args), b"", STEP * 2);
+    let v = report(&out);
+    assert_eq!(v["rate_held"], false, "{v}");
+    assert!(v["achieved_rate"].as_f64().unwrap() < 990_000.0, "{v}");
+    let warning = out.stderr_lines();
+    assert_eq!(warning.len(), 1, "{warning:?}");
+    assert!(
+        warning[0].starts_with("warning: the rate was not held: ")
+            && warning[0].contains(" operations/s achieved of the 1000000 asked for ("),
+        "{warning:?}"
+    );
+    server.stop(Signal::Term);
+}
+
+#[test]
+fn rate_bounds_are_usage_errors() {
+    for (args, line) in [
+        (&["--rate", "0"][..], "error: --rate must be at least 1"),
+        (
+            &["--rate", "10000001"],
+            "error: --rate must be at most 10000000",
+        ),
+        (
+            &["--warmup", "86401"],
+            "error: --warmup must be at most 86400 seconds",
+        ),
+        (
+            &["--rate", "10", "--duration", "86401"],
+            "error: --duration must be at most 86400 seconds",
+        ),
+    ] {
+        let out = test_support::run(command(BENCH).args(args), b"", STEP);
+        out.assert_code(2);
+        assert_eq!(out.stderr_lines()[0], line, "{args:?}");
+    }
+}
+
+#[test]
+fn progress_prints_a_line_a_second_when_asked() {
+    let server = ServerProcess::start(&[]);
+    let addr = server.addr.to_string();
+    let args = [
+        &addr,
+        "--rate",
+        "500",
+        "--connections",
+        "5",
+        "--duration",
+        "2.5",
+        "--progress",
+        "--json",
+    ];
+    let out = test_support::run(command(BENCH).args(args), b"", STEP);
+    report(&out);
+    let lines = out.stderr_lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (i, line) in lines.iter().enumerate() {
+        let rest = line
+            .strip_prefix(&format!("echo-bench: {} s, ", i + 1))
+            .unwrap_or_else(|| panic!("{line}"));
+        let (ops, rest) = rest.split_once(" ops/s, p99 ").expect(line);
+        // 500 a second, give or take the edges of a second.
+        let ops: u64 = ops.parse().expect(line);
+        assert!((400..=600).contains(&ops), "{line}");
+        assert!(rest.ends_with(" ms (last second), 0 errors"), "{line}");
+    }
+    server.stop(Signal::Term);
+}
