@@ -19,8 +19,11 @@ use crate::error::Error;
 /// waits for its next due time at a low rate).
 const STOP_POLL: Duration = Duration::from_millis(50);
 
-/// Corrected latencies kept for the live line before they go to it (one lock per batch).
+/// Corrected latencies kept for the live line before they go to it (one lock per batch)...
 const LIVE_BATCH: usize = 256;
+
+/// ... or for this long, however few.
+const LIVE_AGE: Duration = Duration::from_millis(100);
 
 /// A batch a connection may send: `k` commands due at `due` (all of them when their batch is),
 /// `counted` unless it is part of the warm-up.
@@ -59,6 +62,7 @@ pub(super) struct Shared {
     pub(super) last_sent: Cell<Option<Instant>>,
     live: Option<Arc<Live>>,
     live_batch: RefCell<Vec<u64>>,
+    live_since: Cell<Instant>,
 }
 
 impl Shared {
@@ -92,6 +96,7 @@ impl Shared {
                 0
             })),
             live,
+            live_since: Cell::new(start),
         }
     }
 
@@ -112,7 +117,9 @@ impl Shared {
         let due = match schedule {
             None => Instant::now(),
             Some(s) => {
-                if self.window.is_over(s.due()) {
+                // The run ends at its end even when the schedule is behind: what was not sent
+                // by then shows as a rate not held, never as a longer run.
+                if self.window.is_over(s.due()) || self.window.is_over(Instant::now()) {
                     return None;
                 }
                 let due = s.next_due();
@@ -183,9 +190,10 @@ impl Shared {
         if let Some(live) = &self.live {
             let mut batch = self.live_batch.borrow_mut();
             batch.extend(std::iter::repeat_n(corrected, n as usize));
-            if batch.len() >= LIVE_BATCH {
+            if batch.len() >= LIVE_BATCH || done - self.live_since.get() >= LIVE_AGE {
                 live.ops(&batch);
                 batch.clear();
+                self.live_since.set(done);
             }
         }
     }
