@@ -6,6 +6,8 @@
 # beside closed-loop. The curves are drawn by plot_rate.py into docs/rate-latency.svg (RATE_SVG),
 # the figures kept in $WORK/rate.tsv (printed at the end).
 # RATE_SECS (default 4) is the length of each run, after a 1 s warm-up.
+# The tools: echo-bench against a fresh echo-server; redis-ops bench (SET, -c 50) against the Redis
+# at $REDIS_URL (default 127.0.0.1:6379; its keys are deleted after each run).
 # shellcheck source=scripts/bench.d/common.bash
 source "$(dirname "$0")/common.bash"
 
@@ -14,11 +16,14 @@ SHARES=${RATE_SHARES:-"0.1 0.25 0.5 0.75 0.9 1.0"}
 SVG=${RATE_SVG:-$ROOT/docs/rate-latency.svg}
 TSV="$WORK/rate.tsv"
 
-cargo build --release -p echo --locked --quiet
+URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+cargo build --release -p echo -p redis-ops --locked --quiet
 printf 'tool offered achieved corrected_p99_ms service_p99_ms held\n' >"$TSV"
 
-# json FILE EXPR: one value of a JSON report (python3, no jq needed).
-json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"v": v}))' "$1" "$2"; }
+# json FILE EXPR: one value of a JSON report (python3, no jq needed); in EXPR, v is the report
+# object: the whole JSON, or the part AT names (redis-ops: one object per test, v["set"]).
+AT=v
+json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); v=eval(sys.argv[3], {"v": v}); print(eval(sys.argv[2], {"v": v}))' "$1" "$2" "$AT"; }
 
 # measure TOOL OFFERED CMD...: one run of CMD (a bench printing one JSON object) at OFFERED
 # operations/s (0: closed-loop); appends its line to the TSV, sets ACHIEVED, HELD and GEN_US (the
@@ -65,6 +70,11 @@ echo "latency against offered rate: ${SECS} s per run after a 1 s warm-up; share
 serve rate-echo "$BIN/echo-server" --port 0
 curve echo-server "$BIN/echo-bench" "$ADDR" --connections 50 --duration "$SECS" --warmup 1 --json
 stop_server
+
+"$BIN/redis-ops" --url "$URL" ping >/dev/null || die "no Redis answers at $URL (scripts/services up)"
+AT='v["set"]'
+curve redis-server "$BIN/redis-ops" --url "$URL" bench -t set -c 50 --duration "$SECS" --warmup 1 --json
+AT=v
 
 python3 "$ROOT/scripts/bench.d/plot_rate.py" "$TSV" "$SVG"
 echo "  the curves: ${SVG#"$ROOT"/} (figures: below)"
