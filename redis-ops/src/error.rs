@@ -8,20 +8,15 @@ use common::exit::{ExitStatus, FAILURE, INTERRUPTED, USAGE};
 use common::net::describe_io;
 use common::output::PrintError;
 
-use crate::url::RedisUrl;
+pub use crate::redis_error::describe;
+use crate::url::{BadUrl, RedisUrl};
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The `--url` (or `$REDIS_URL`) is not a Redis URL, or not one that can serve here.
-    #[error("bad Redis URL '{url}': {reason}")]
-    BadUrl {
-        /// The URL as shown: its password already hidden ([`RedisUrl`]'s `Display`, or
-        /// [`common::redact::redact_all`] of a text that did not parse).
-        url: String,
-        /// Why the redis crate refused it.
-        reason: String,
-    },
+    #[error(transparent)]
+    BadUrl(#[from] BadUrl),
 
     /// A usage mistake the argument parser cannot see (two exclusive flags, say).
     #[error("{0}")]
@@ -139,7 +134,7 @@ impl Error {
     pub fn is_permanent(&self, cause: Option<&redis::RedisError>) -> bool {
         use redis::{ErrorKind, RetryMethod};
         match (self, cause) {
-            (Self::BadUrl { .. } | Self::Usage(_), _) => true,
+            (Self::BadUrl(_) | Self::Usage(_), _) => true,
             (_, Some(e)) if e.code().is_some_and(not_ready_yet) => false,
             (_, Some(e)) => {
                 matches!(e.kind(), ErrorKind::Parse | ErrorKind::AuthenticationFailed)
@@ -166,7 +161,7 @@ pub fn signal_name(signal: common::shutdown::Signal) -> &'static str {
 impl ExitStatus for Error {
     fn exit_code(&self) -> u8 {
         match self {
-            Self::BadUrl { .. } | Self::Usage(_) | Self::UnknownLesson(_) => USAGE,
+            Self::BadUrl(_) | Self::Usage(_) | Self::UnknownLesson(_) => USAGE,
             Self::Interrupted(_) => INTERRUPTED,
             Self::KeysLeft { cause, .. } => cause.exit_code(),
             Self::Tls(e) => e.exit_code(),
@@ -185,96 +180,6 @@ pub fn not_ready_yet(code: &str) -> bool {
     )
 }
 
-/// A redis error as one short line: the server's own words (`WRONGTYPE Operation against a key
-/// holding the wrong kind of value`), or an I/O failure in [`describe_io`]'s words
-/// (`connection refused`, `connection reset by peer`).
-pub fn describe(e: &redis::RedisError) -> String {
-    // A TLS failure in short words: an unknown CA, a name mismatch, a refused client
-    // certificate, a server that does not speak TLS.
-    if let Some(tls) = common::tls::describe_error(e).or_else(|| tls_from_text(&e.to_string())) {
-        return tls;
-    }
-    if let (Some(code), Some(detail)) = (e.code(), e.detail()) {
-        return format!("{code} {detail}");
-    }
-    if e.code().is_some() {
-        return e.to_string();
-    }
-    if let Some(io) = io_cause(e) {
-        return describe_io(&io);
-    }
-    if e.is_connection_dropped() {
-        return "the server closed the connection".into();
-    }
-    let text = e.to_string();
-    // "password authentication failed - AuthenticationFailed": the words, not the kind.
-    let kind = format!(" - {:?}", e.kind());
-    let text = text.strip_suffix(&kind).unwrap_or(&text).to_owned();
-    if text.starts_with("Redis") {
-        return text;
-    }
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
-}
-
-/// A rustls error the redis crate passed on as text only (`invalid peer certificate:
-/// UnknownIssuer`, `received fatal alert: UnknownCA`), rebuilt and put in common's short words.
-fn tls_from_text(text: &str) -> Option<String> {
-    use rustls::{AlertDescription, CertificateError};
-    let word = |after: &str| {
-        let rest = &text[text.find(after)? + after.len()..];
-        Some(
-            rest.split(|c: char| !c.is_ascii_alphanumeric())
-                .next()
-                .unwrap_or("")
-                .to_owned(),
-        )
-    };
-    if let Some(alert) = word("received fatal alert: ") {
-        let found = (0..=u8::MAX)
-            .map(AlertDescription::from)
-            .find(|a| format!("{a:?}") == alert)?;
-        return Some(common::tls::describe(&rustls::Error::AlertReceived(found)));
-    }
-    let cert = word("invalid peer certificate: ")?;
-    let error = [
-        CertificateError::UnknownIssuer,
-        CertificateError::BadSignature,
-        CertificateError::BadEncoding,
-        CertificateError::Expired,
-        CertificateError::NotValidYet,
-        CertificateError::Revoked,
-        CertificateError::NotValidForName,
-        CertificateError::InvalidPurpose,
-    ]
-    .into_iter()
-    .find(|c| format!("{c:?}") == cert)?;
-    Some(common::tls::describe(&rustls::Error::InvalidCertificate(
-        error,
-    )))
-}
-
-/// The I/O error inside a redis error, rebuilt from what the crate shows of it: its kind
-/// (refused, timed out) or its operating-system error number.
-fn io_cause(e: &redis::RedisError) -> Option<std::io::Error> {
-    use std::io::{Error as IoError, ErrorKind};
-    if e.is_connection_refusal() {
-        return Some(ErrorKind::ConnectionRefused.into());
-    }
-    if e.is_timeout() {
-        return Some(ErrorKind::TimedOut.into());
-    }
-    if !e.is_io_error() {
-        return None;
-    }
-    let text = e.to_string();
-    let code = text.split("(os error ").nth(1)?.split(')').next()?;
-    code.parse().ok().map(IoError::from_raw_os_error)
-}
-
 /// Io error constructor for `map_err`.
 pub(crate) fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
     move |cause| Error::Io { what, cause }
@@ -285,11 +190,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn io_causes_in_short_words() {
-        let refused = redis::RedisError::from(std::io::Error::from_raw_os_error(111));
-        assert_eq!(describe(&refused), "connection refused");
-        let reset = redis::RedisError::from(std::io::Error::from_raw_os_error(104));
-        assert_eq!(describe(&reset), "connection reset by peer");
+    fn errors_in_short_words() {
         let e = Error::TimedOut {
             what: "1 of 3 messages received".into(),
             after: Duration::from_secs(1),
@@ -306,22 +207,6 @@ mod tests {
     }
 
     #[test]
-    fn tls_failures_passed_on_as_text_get_short_words() {
-        assert_eq!(
-            tls_from_text("invalid peer certificate: UnknownIssuer").as_deref(),
-            Some(
-                "the server's certificate is not signed by a trusted CA (give its CA with --cacert)"
-            )
-        );
-        assert!(
-            tls_from_text("received fatal alert: UnknownCA")
-                .unwrap()
-                .starts_with("the server refused the client certificate")
-        );
-        assert_eq!(tls_from_text("connection refused"), None);
-    }
-
-    #[test]
     fn urls_in_errors_are_redacted() {
         let e = Error::Connect {
             url: RedisUrl::parse("redis://:hunter2@127.0.0.1:1/0").unwrap(),
@@ -332,7 +217,7 @@ mod tests {
             "cannot connect to redis://:***@127.0.0.1:1/0: connection refused"
         );
         assert_eq!(e.exit_code(), FAILURE);
-        let e = RedisUrl::parse("redis://u:pw@h:x").unwrap_err();
+        let e = Error::from(RedisUrl::parse("redis://u:pw@h:x").unwrap_err());
         assert!(!e.to_string().contains("pw"), "{e}");
         assert_eq!(e.exit_code(), USAGE);
     }

@@ -48,6 +48,7 @@ pub mod lesson;
 pub mod link;
 pub mod ping;
 pub mod pool;
+pub mod redis_error;
 pub mod reply;
 pub mod url;
 

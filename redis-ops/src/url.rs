@@ -17,7 +17,18 @@ use std::sync::Arc;
 use common::redact::{redact_all, redact_url};
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 
-use crate::error::{Error, describe};
+use crate::redis_error::describe;
+
+/// A URL refused: not a Redis URL, or not one that can serve here (a usage error).
+#[derive(Debug, thiserror::Error)]
+#[error("bad Redis URL '{url}': {reason}")]
+pub struct BadUrl {
+    /// The URL as shown: its password already hidden ([`RedisUrl`]'s `Display`, or
+    /// [`common::redact::redact_all`] of a text that did not parse).
+    pub url: String,
+    /// Why it was refused.
+    pub reason: String,
+}
 
 /// Where `--url` points when neither it nor `$REDIS_URL` is given.
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379/0";
@@ -59,10 +70,10 @@ impl fmt::Debug for Secret {
 }
 
 impl RedisUrl {
-    /// Parses `text` (no connection yet). A malformed URL is a usage error ([`Error::BadUrl`]),
+    /// Parses `text` (no connection yet). A malformed URL is a usage error ([`BadUrl`]),
     /// which shows the text with whatever may be its password hidden.
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        let info = text.into_connection_info().map_err(|e| Error::BadUrl {
+    pub fn parse(text: &str) -> Result<Self, BadUrl> {
+        let info = text.into_connection_info().map_err(|e| BadUrl {
             url: redact_all(text),
             reason: describe(&e),
         })?;
@@ -73,8 +84,8 @@ impl RedisUrl {
     }
 
     /// A refusal of this URL as a usage error: `bad Redis URL '<url>': <reason>`.
-    pub(crate) fn bad(&self, reason: String) -> Error {
-        Error::BadUrl {
+    pub(crate) fn bad(&self, reason: String) -> BadUrl {
+        BadUrl {
             url: self.to_string(),
             reason,
         }
@@ -201,7 +212,7 @@ mod tests {
     #[test]
     fn unparsable_urls_are_shown_redacted() {
         let e = RedisUrl::parse("redis://u:pw@h:x").unwrap_err();
-        assert!(matches!(e, Error::BadUrl { .. }), "{e:?}");
+        let _: &BadUrl = &e;
         assert!(!e.to_string().contains("pw"), "{e}");
         assert!(!format!("{e:?}").contains("pw"), "{e:?}");
     }

@@ -88,7 +88,7 @@ impl Redis {
         for url in urls {
             let one = RedisUrl::parse(url)?;
             if one.db() != 0 {
-                return Err(one.bad("a Redis Cluster has database 0 only".into()));
+                return Err(one.bad("a Redis Cluster has database 0 only".into()).into());
             }
             seeds.push(one);
         }
@@ -372,7 +372,7 @@ impl Redis {
     }
 
     fn client(&self, info: &ConnectionInfo) -> Result<Client, Error> {
-        Client::open(info.clone()).map_err(|e| self.url.bad(describe(&e)))
+        Client::open(info.clone()).map_err(|e| self.url.bad(describe(&e)).into())
     }
 
     async fn multiplexed(
@@ -429,10 +429,7 @@ mod tests {
     fn malformed_urls_are_usage_errors() {
         for url in ["foo", "redis://h:x/0", "redis://127.0.0.1:6379/abc"] {
             let e = Redis::new(url, DEFAULT_TIMEOUT).unwrap_err();
-            assert!(
-                matches!(e, Error::BadUrl { .. }),
-                "{url}: {e:?} is not BadUrl"
-            );
+            assert!(matches!(e, Error::BadUrl(_)), "{url}: {e:?} is not BadUrl");
             assert!(
                 e.to_string().starts_with(&format!("bad Redis URL '{url}'")),
                 "{e}"
