@@ -60,6 +60,19 @@ impl Refusal {
             not_ready: false,
         }
     }
+
+    /// A target that could not be reached, by the rule every readiness check keeps: when TLS
+    /// refused it (`tls_refused`: a certificate that does not verify, a name that does not
+    /// match, a refused client certificate, a server that does not speak TLS) waiting will not
+    /// help, as for a refused password or the wrong scheme ([`Refusal::failed`]); nothing
+    /// listening yet, a reset or a timeout may pass ([`Refusal::not_ready`]).
+    pub fn unreached(reason: impl Into<String>, tls_refused: bool) -> Self {
+        if tls_refused {
+            Self::failed(reason)
+        } else {
+            Self::not_ready(reason)
+        }
+    }
 }
 
 /// What happened to one target in the end.
@@ -88,7 +101,13 @@ impl Outcome {
     /// The line for a person: `ok <target>: <server>, round trip 0.4 ms` (for stdout) or the
     /// error text without its `error: ` prefix (`<target> not ready after 30.0 s: connection
     /// refused`, `<target>: wrong password`), for [`crate::exit`]'s report.
+    ///
+    /// Every text in it is [`redact_all`]ed: a reason may quote a peer that echoed a secret.
     pub fn line(&self) -> String {
+        redact_all(&self.text())
+    }
+
+    fn text(&self) -> String {
         match &self.result {
             Ok(p) => format!(
                 "ok {}: {}, round trip {}",
@@ -119,7 +138,7 @@ impl Outcome {
     pub fn json(&self) -> String {
         let (server, rtt, error) = match &self.result {
             Ok(p) => (
-                serde_json::Value::from(p.server.clone()),
+                serde_json::Value::from(redact_all(&p.server)),
                 serde_json::Value::from(round3(p.round_trip.as_secs_f64() * 1e3)),
                 serde_json::Value::Null,
             ),
@@ -296,6 +315,12 @@ mod tests {
             interrupted,
             waiting: false,
         }
+    }
+
+    #[test]
+    fn a_tls_refusal_is_permanent_a_refused_connection_is_not() {
+        assert!(!Refusal::unreached("the server's certificate has expired", true).not_ready);
+        assert!(Refusal::unreached("connection refused", false).not_ready);
     }
 
     #[test]

@@ -77,6 +77,11 @@ impl RedisUrl {
             url: redact_all(text),
             reason: describe(&e),
         })?;
+        // Sent with AUTH: a peer that echoes it (AUTH renamed away) has it hidden by value in
+        // every error and log line (common::redact::redact_all).
+        if let Some(password) = info.redis_settings().password() {
+            common::redact::register(password);
+        }
         Ok(Self {
             given: text.to_owned(),
             info: Arc::new(info),

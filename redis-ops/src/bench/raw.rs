@@ -27,6 +27,7 @@ pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
         timeout: redis.timeout(),
         retry_for: o.retry_for,
     });
+    redis.check_scheme().await?;
     let value = vec![b'x'; o.data_size];
 
     // Connect every client first (as redis-benchmark does), then start the clock.
@@ -54,6 +55,7 @@ pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
             dialer: dialer.clone(),
             one_len: one.len(),
             batch,
+            most: link::MAX_REPLY.max(o.data_size + 64),
             test,
             shared: shared.clone(),
         };
@@ -81,6 +83,8 @@ struct RawClient {
     dialer: Rc<Dialer>,
     one_len: usize,
     batch: Vec<u8>,
+    /// The longest reply taken: [`link::MAX_REPLY`], or a value of `-d` bytes and its header.
+    most: usize,
     test: Test,
     shared: Rc<Shared>,
 }
@@ -183,7 +187,7 @@ impl RawClient {
             answered.set(answered.get() + 1);
             Ok(())
         };
-        match link.pipeline(bytes, k, deadline, each).await {
+        match link.pipeline(bytes, k, self.most, deadline, each).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(unexpected)) => Err(fatal(unexpected)),
             Err(Broke::Silent) => Err(Broken::Io(format!("no reply within {}", duration(timeout)))),

@@ -37,8 +37,9 @@ impl Dialer {
             (why, false)
         };
         let f = match e {
-            LinkError::Connect(why) => return (why, false),
+            LinkError::Connect { why, tls_refused } => return (why, tls_refused),
             LinkError::NoConnection => return timed_out(),
+            LinkError::WrongScheme(why) => return (why.to_owned(), true),
             LinkError::Hello(f) => f,
         };
         match f.broke {
@@ -55,7 +56,9 @@ impl Dialer {
                 let shown = String::from_utf8_lossy(&raw[..raw.len().min(60)]);
                 (format!("{}: unexpected reply {shown:?}", f.command), true)
             }
-            Broke::NotResp(_) | Broke::TooLong | Broke::TooMany => (f.broke.to_string(), true),
+            Broke::NotResp(_) | Broke::TooLong(_) | Broke::TooMany | Broke::WrongScheme(_) => {
+                (f.broke.to_string(), true)
+            }
         }
     }
 
@@ -79,7 +82,9 @@ impl Dialer {
             let Some(delay) = backoff.next_delay_until(deadline) else {
                 let mut first = shared.first_error.borrow_mut();
                 if first.is_none() {
-                    *first = Some(format!("cannot reconnect: {why}"));
+                    *first = Some(common::redact::redact_all(&format!(
+                        "cannot reconnect: {why}"
+                    )));
                 }
                 return None;
             };

@@ -205,7 +205,8 @@ impl Shared {
         }
         let mut first = self.first_error.borrow_mut();
         if first.is_none() {
-            *first = Some(why());
+            // A peer may echo a secret in its words: hidden by value.
+            *first = Some(common::redact::redact_all(&why()));
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use argh::FromArgs;
 use common::exit::say;
 use common::output::Out;
+use common::redact::redact_all;
 
 use super::connection::{Connection, OnCluster};
 use super::{RETRY_FOR, Threads, block_on, done, prepare, shutdown};
@@ -191,13 +192,13 @@ pub fn run<W: Write>(args: Args, to: &Connection, out: &mut Out<W>) -> Result<Ex
             }
         }
         for r in reports.iter().filter(|r| r.errors > 0) {
-            say(&format!(
+            say(&redact_all(&format!(
                 "{}: {} request(s) failed, {} reconnect(s); first: {}",
                 r.test.name().to_ascii_uppercase(),
                 r.errors,
                 r.reconnects,
                 r.first_error.as_deref().unwrap_or("?")
-            ));
+            )));
         }
         match measured.interrupted {
             Some(signal) => Err(Error::Interrupted(format!(

@@ -5,12 +5,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use argh::FromArgs;
-use common::exit::say;
 use common::output::Out;
-use common::probe::{Outcome, Probe};
+use common::probe::Probe;
 
 use super::connection::{Checked, Connection, OnCluster};
-use super::{Threads, block_on, prepare, printed_if_read, shutdown, usage};
+use super::{Threads, block_on, prepare, shutdown, usage};
 use crate::connect::Redis;
 use crate::error::Error;
 use crate::ping::MAX_TARGETS;
@@ -107,8 +106,8 @@ fn targets(urls: Vec<String>, checked: &Checked<'_>) -> Result<Vec<Redis>, Error
     Ok(targets)
 }
 
-/// A line per target, ok on stdout, failures as `error: ...` on stderr (or JSON objects on
-/// stdout); exit 1 if any failed, 130 if a signal ended the waiting. Its job is the check: a
+/// A line per target, ok on stdout (or JSON objects, one per target), failures as `error: ...`
+/// on stderr, with `--json` too; exit 1 if any failed, 130 if a signal ended the waiting. Its job is the check: a
 /// closed stdout does not change the exit code.
 pub fn run<W: Write>(args: Args, to: &Connection, out: &mut Out<W>) -> Result<ExitCode, Error> {
     let Options {
@@ -121,23 +120,11 @@ pub fn run<W: Write>(args: Args, to: &Connection, out: &mut Out<W>) -> Result<Ex
     prepare(insecure);
     block_on(first, Threads::One, async {
         let outcomes = crate::ping::run(&targets, probe, shutdown()?).await;
-        let mut printing = Ok(());
-        for o in &outcomes {
-            if json {
-                printing = printing.and_then(|()| out.line(format_args!("{}", o.json())));
-            } else if o.ok() {
-                printing = printing.and_then(|()| out.line(format_args!("{}", o.line())));
-            } else {
-                say(&format!("error: {}", o.line()));
-            }
-        }
-        printed_if_read(printing)?;
-        Ok(if outcomes.iter().any(|o| o.interrupted) {
-            ExitCode::from(common::exit::INTERRUPTED)
-        } else if outcomes.iter().all(Outcome::ok) {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(common::exit::FAILURE)
+        // The one rule of every readiness check (common::probe::report): ok lines or JSON
+        // objects on stdout, every failed target's error line on stderr, JSON or not.
+        Ok(match common::probe::report(&outcomes, json, out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => common::cli::finish(Err(failure)),
         })
     })
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use argh::FromArgs;
 use common::exit::say;
 use common::output::Out;
+use common::redact::redact_all;
 
 use super::connection::{Connection, OnCluster};
 use super::{RETRY_FOR, Threads, execute, shutdown, usage};
@@ -93,7 +94,9 @@ pub fn run<W: Write>(
     let names = listen.channels.join(", ");
     let notify = move |event: Event| match event {
         Event::Subscribed if !quiet => say(&format!("subscribed to {names}")),
-        Event::Lost(why) => say(&format!("connection lost ({why}); reconnecting")),
+        Event::Lost(why) => say(&redact_all(&format!(
+            "connection lost ({why}); reconnecting"
+        ))),
         Event::Resubscribed { attempts, down } => say(&format!(
             "resubscribed to {names} after {} ({attempts} attempt(s)); messages published meanwhile were missed",
             common::duration::duration(down)

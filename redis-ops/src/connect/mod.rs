@@ -39,6 +39,7 @@ use crate::link::Endpoint;
 use crate::url::RedisUrl;
 
 mod conn;
+mod first_replies;
 mod slots;
 mod tls;
 
@@ -275,6 +276,19 @@ impl Redis {
             .await
     }
 
+    /// Refuses a server behind the wrong scheme (`redis://` to TLS, `rediss://` to plain) in
+    /// one line, within the timeout, for a caller that opens raw links of its own (`bench`).
+    pub async fn check_scheme(&self) -> Result<(), Error> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        match first_replies::check(self, deadline).await {
+            Err(refused @ first_replies::Refused::Scheme(_)) => Err(Error::Connect {
+                url: self.url.clone(),
+                reason: refused.words().0,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The URL (the first seed's, for a cluster): it shows itself with its password hidden.
     pub fn url(&self) -> &RedisUrl {
         &self.url
@@ -402,7 +416,8 @@ impl Redis {
         self.bounded_raw(attempt).await.map_err(|(e, _)| e)
     }
 
-    /// [`Redis::bounded`], keeping the redis error.
+    /// [`Redis::bounded`], keeping the redis error. The server's first replies are read
+    /// through our bounded link first ([`first_replies::check`]), within the same timeout.
     async fn bounded_raw<T>(
         &self,
         attempt: impl Future<Output = RedisResult<T>>,
@@ -412,12 +427,21 @@ impl Redis {
             reason,
         };
         let timed_out = || fail(timed_out(self.timeout, self.is_tls()));
-        match tokio::time::timeout(self.timeout, attempt).await {
-            Ok(Ok(conn)) => Ok(conn),
-            Ok(Err(e)) if e.is_timeout() => Err((timed_out(), None)),
-            Ok(Err(e)) => Err((fail(describe(&e)), Some(e))),
-            Err(_) => Err((timed_out(), None)),
-        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let checked = async {
+            if let Err(refused) = first_replies::check(self, deadline).await {
+                let (why, e) = refused.words();
+                return Err((fail(why), Some(e)));
+            }
+            match attempt.await {
+                Ok(conn) => Ok(conn),
+                Err(e) if e.is_timeout() => Err((timed_out(), None)),
+                Err(e) => Err((fail(describe(&e)), Some(e))),
+            }
+        };
+        tokio::time::timeout_at(deadline, checked)
+            .await
+            .unwrap_or_else(|_| Err((timed_out(), None)))
     }
 }
 

@@ -16,6 +16,7 @@
 //! Redis", `bench` as a lost connection or a refusal.
 
 pub mod resp;
+pub mod scheme;
 mod socket;
 
 use std::fmt;
@@ -153,10 +154,14 @@ pub enum Broke {
     Closed,
     /// The bytes are not RESP.
     NotResp(ProtocolError),
-    /// A reply longer than [`MAX_REPLY`] ([`Link::call`] only).
-    TooLong,
+    /// A reply longer than this many bytes: [`MAX_REPLY`] for [`Link::call`], the caller's
+    /// bound for [`Link::pipeline`].
+    TooLong(usize),
     /// More replies than commands ([`Link::pipeline`] only).
     TooMany,
+    /// The server speaks TLS behind `redis://` ([`scheme::SPEAKS_TLS`]): it reset the
+    /// connection, and answers a TLS ClientHello.
+    WrongScheme(&'static str),
     /// A whole reply other than the one the hello needs (`+OK` to AUTH and SELECT, `+PONG` to
     /// PING).
     Unexpected(Answer),
@@ -169,8 +174,12 @@ impl fmt::Display for Broke {
             Self::Io(why) => f.write_str(why),
             Self::Closed => f.write_str("the server closed the connection"),
             Self::NotResp(e) => write!(f, "{e}"),
-            Self::TooLong => write!(f, "a reply longer than {} MiB", MAX_REPLY >> 20),
+            Self::TooLong(most) if most % (1 << 20) == 0 => {
+                write!(f, "a reply longer than {} MiB", most >> 20)
+            }
+            Self::TooLong(most) => write!(f, "a reply longer than {most} bytes"),
             Self::TooMany => f.write_str("more replies than commands"),
+            Self::WrongScheme(why) => f.write_str(why),
             Self::Unexpected(a) => f.write_str(&a.text()),
         }
     }
@@ -225,12 +234,21 @@ fn hide(bytes: &[u8], secret: &[u8]) -> Vec<u8> {
 #[derive(Debug)]
 pub enum LinkError {
     /// No TCP connection or TLS session: the cause in short words (`connection refused`, `the
-    /// server's certificate is not signed by a trusted CA (give its CA with --cacert)`).
-    Connect(String),
+    /// server's certificate is not signed by a trusted CA (give its CA with --cacert)`), and
+    /// whether TLS refused it (a certificate, a name, a client certificate: permanent).
+    Connect {
+        /// The cause in short words.
+        why: String,
+        /// TLS refused the connection: waiting will not change it.
+        tls_refused: bool,
+    },
     /// The deadline passed before the connection (and its TLS handshake) was made.
     NoConnection,
     /// A command of the hello failed.
     Hello(Failed),
+    /// A plain Redis behind `rediss://` ([`scheme::NOT_TLS`]): the TLS handshake stalls, an
+    /// inline PING on a plain connection is answered.
+    WrongScheme(&'static str),
 }
 
 /// A connection to one server, said hello to.
@@ -256,10 +274,28 @@ impl Link {
     /// Connects to `to` (TCP, and TLS for `rediss://`) before `deadline`; nothing said yet.
     pub async fn connect(to: &Endpoint, deadline: Instant) -> Result<Self, LinkError> {
         let connect = socket::connect(&to.host, to.port, to.tls.as_ref());
-        match timeout_at(deadline, connect).await {
+        // Over TLS, a handshake still running after a moment may be a plain Redis's wait for
+        // the end of a command: a plain PING on another connection tells.
+        let plain = async {
+            if to.tls.is_some() {
+                tokio::time::sleep(scheme::PLAIN_PROBE_AFTER).await;
+                if scheme::speaks_plain_resp(&to.host, to.port).await {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        let either = async {
+            tokio::select! {
+                connected = connect => Ok(connected),
+                () = plain => Err(LinkError::WrongScheme(scheme::NOT_TLS)),
+            }
+        };
+        match timeout_at(deadline, either).await {
             Err(_) => Err(LinkError::NoConnection),
-            Ok(Err(why)) => Err(LinkError::Connect(why)),
-            Ok(Ok(socket)) => Ok(Self {
+            Ok(Err(wrong)) => Err(wrong),
+            Ok(Ok(Err((why, tls_refused)))) => Err(LinkError::Connect { why, tls_refused }),
+            Ok(Ok(Ok(socket))) => Ok(Self {
                 socket,
                 buf: Vec::with_capacity(1024),
                 at: 0,
@@ -270,7 +306,35 @@ impl Link {
 
     /// Says `hello` as `to` asks, before `deadline`: AUTH with its password (which a failure
     /// shows as `***`), PING for a check, SELECT its database.
+    ///
+    /// A `redis://` server that breaks the connection at the first command, and answers a TLS
+    /// ClientHello on another, is [`Broke::WrongScheme`].
     pub async fn hello(
+        &mut self,
+        to: &Endpoint,
+        hello: Hello,
+        deadline: Instant,
+    ) -> Result<(), Failed> {
+        match self.greet(to, hello, deadline).await {
+            Err(f)
+                if to.tls.is_none()
+                    && f.got.is_empty()
+                    && matches!(f.broke, Broke::Io(_) | Broke::Closed)
+                    && timeout_at(deadline, scheme::speaks_tls(&to.host, to.port))
+                        .await
+                        .unwrap_or(false) =>
+            {
+                Err(Failed {
+                    broke: Broke::WrongScheme(scheme::SPEAKS_TLS),
+                    ..f
+                })
+            }
+            said => said,
+        }
+    }
+
+    /// [`Link::hello`]'s commands.
+    async fn greet(
         &mut self,
         to: &Endpoint,
         hello: Hello,
@@ -354,17 +418,19 @@ impl Link {
 
     /// Writes `commands` (`count` commands, encoded) at once, then hands each of their `count`
     /// replies to `each` as it is read: its kind and its bytes, where they lie in the read
-    /// buffer. All before `deadline`. `each` may stop the exchange with an error of its own
+    /// buffer. All before `deadline`; a reply still incomplete after `most` bytes is
+    /// [`Broke::TooLong`]. `each` may stop the exchange with an error of its own
     /// (`Ok(Err(..))`); the link is then out of step, to be dropped.
     pub async fn pipeline<E>(
         &mut self,
         commands: &[u8],
         count: u64,
+        most: usize,
         deadline: Instant,
         mut each: impl FnMut(Kind, &[u8]) -> Result<(), E>,
     ) -> Result<Result<(), E>, Broke> {
         self.discard();
-        match timeout_at(deadline, self.replies(commands, count, &mut each)).await {
+        match timeout_at(deadline, self.replies(commands, count, most, &mut each)).await {
             Ok(r) => r,
             Err(_) => Err(Broke::Silent),
         }
@@ -374,6 +440,7 @@ impl Link {
         &mut self,
         commands: &[u8],
         count: u64,
+        most: usize,
         each: &mut impl FnMut(Kind, &[u8]) -> Result<(), E>,
     ) -> Result<Result<(), E>, Broke> {
         self.socket
@@ -381,7 +448,7 @@ impl Link {
             .await
             .map_err(|e| Broke::Io(describe_tls_io(&e)))?;
         for _ in 0..count {
-            let (kind, reply) = self.reply(usize::MAX).await?;
+            let (kind, reply) = self.reply(most).await?;
             if let Err(e) = each(kind, reply) {
                 return Ok(Err(e));
             }
@@ -405,7 +472,7 @@ impl Link {
                     self.at += r.len;
                     return Ok((r.kind, &self.buf[start..self.at]));
                 }
-                Ok(None) if pending.len() > most => return Err(Broke::TooLong),
+                Ok(None) if pending.len() > most => return Err(Broke::TooLong(most)),
                 Ok(None) => {}
                 Err(e) => return Err(Broke::NotResp(e)),
             }

@@ -57,6 +57,21 @@ impl fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
+impl ProtocolError {
+    /// Whether it is one of this parser's bounds (a line, a bulk string or a nesting too long
+    /// or deep) rather than a byte that RESP does not have: what a reader without bounds (the
+    /// redis crate's) would go on buffering.
+    pub fn is_beyond_a_bound(&self) -> bool {
+        [
+            "a line longer than",
+            "bad bulk length",
+            "arrays nested too deep",
+        ]
+        .iter()
+        .any(|bound| self.0.starts_with(bound))
+    }
+}
+
 /// Appends `*N\r\n$len\r\narg\r\n...` for `args` to `out`.
 pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
     out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
@@ -190,6 +205,14 @@ fn skip(buf: &[u8], pos: usize, depth: usize) -> Result<Option<(Kind, usize)>, P
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn bounds_are_told_from_bytes_that_are_not_resp() {
+        let endless = [b"+".as_slice(), &vec![b'a'; MAX_LINE + 1]].concat();
+        assert!(parse(&endless).unwrap_err().is_beyond_a_bound());
+        assert!(parse(b"$999999999999\r\n").unwrap_err().is_beyond_a_bound());
+        assert!(!parse(b"SSH-2.0\r\n").unwrap_err().is_beyond_a_bound());
+    }
 
     #[test]
     fn replies_of_the_bench_commands() {

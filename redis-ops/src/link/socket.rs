@@ -25,22 +25,34 @@ pub enum Socket {
 /// Connects to `host:port` (TCP_NODELAY), then with `tls` does the TLS handshake checking the
 /// certificate against `host`. The failure in short words: `connection refused`, `the server's
 /// certificate is not signed by a trusted CA (give its CA with --cacert)`, `the server does not
-/// speak TLS (a plain-text server behind a TLS URL?)`. The caller bounds the time.
-pub async fn connect(host: &str, port: u16, tls: Option<&TlsConnector>) -> Result<Socket, String> {
+/// speak TLS (a plain-text server behind a TLS URL?)`; and whether TLS refused it (rustls named
+/// the failure: permanent, [`common::probe::Refusal::unreached`]). The caller bounds the time.
+pub async fn connect(
+    host: &str,
+    port: u16,
+    tls: Option<&TlsConnector>,
+) -> Result<Socket, (String, bool)> {
     let tcp = TcpStream::connect((host, port))
         .await
-        .map_err(|e| describe_io(&e))?;
+        .map_err(|e| (describe_io(&e), false))?;
     let _ = tcp.set_nodelay(true);
     let Some(connector) = tls else {
         return Ok(Socket::Plain(tcp));
     };
-    let name = ServerName::try_from(host.to_owned())
-        .map_err(|_| format!("'{host}' is not a name a certificate can be checked against"))?;
+    let name = ServerName::try_from(host.to_owned()).map_err(|_| {
+        (
+            format!("'{host}' is not a name a certificate can be checked against"),
+            true,
+        )
+    })?;
     connector
         .connect(name, tcp)
         .await
         .map(|s| Socket::Tls(Box::new(s)))
-        .map_err(|e| describe_tls_io(&e))
+        .map_err(|e| {
+            let refused = common::tls::describe_error(&e).is_some();
+            (describe_tls_io(&e), refused)
+        })
 }
 
 /// An I/O error of a TLS connection in short words: the TLS reason when there is one.

@@ -43,8 +43,11 @@ impl Session {
                 deadline,
                 timeout,
             }),
-            Err(LinkError::Connect(why)) => Err(Refusal::not_ready(why)),
+            Err(LinkError::Connect { why, tls_refused }) => {
+                Err(Refusal::unreached(why, tls_refused))
+            }
             Err(LinkError::Hello(f)) => Err(failed(f, timeout)),
+            Err(LinkError::WrongScheme(why)) => Err(Refusal::failed(why)),
             Err(LinkError::NoConnection) => {
                 let hint = if to.tls.is_some() {
                     " (rediss://: does the server speak TLS on this port?)"
@@ -109,10 +112,11 @@ fn failed(f: Failed, timeout: Duration) -> Refusal {
         Broke::Closed if f.got.is_empty() => {
             Refusal::not_ready(format!("the server closed the connection at {name}"))
         }
-        Broke::TooLong => Refusal::failed(format!(
+        Broke::TooLong(_) => Refusal::failed(format!(
             "not Redis: the answer to {name} is longer than {} MiB",
             MAX_REPLY >> 20
         )),
+        Broke::WrongScheme(why) => Refusal::failed(why),
         Broke::Unexpected(answer) if answer.is_error() => server_error(name, &answer),
         Broke::Unexpected(answer) => not_redis(name, answer.raw(), &f.sent),
         Broke::Io(_) | Broke::Closed | Broke::NotResp(_) | Broke::TooMany => {

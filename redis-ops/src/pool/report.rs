@@ -95,7 +95,7 @@ impl fmt::Display for PoolReport {
                 self.failed[0],
                 self.failed[1],
                 self.failed[2],
-                self.first_error.as_deref().unwrap_or("?")
+                common::redact::redact_all(self.first_error.as_deref().unwrap_or("?"))
             )?;
         }
         writeln!(

@@ -57,3 +57,42 @@ fn bench_where_every_command_is_refused_exits_1() {
         "error: bench: nothing succeeded: SET: 1000 request(s) failed, 0 not sent, 0 reconnect(s); first: ERR unknown command 'SET'",
     );
 }
+
+/// Issue 22.4: a peer whose reply line never ends (`+` then bytes without a CRLF) is one error
+/// line and exit 1 for every command, within `--timeout` (and a little more), in bounded memory
+/// (it took `get` to 855 MB and 23 s with `--timeout 20`).
+#[test]
+fn a_reply_line_that_never_ends_is_refused_in_bounded_memory_and_time() {
+    let url = fake_peer(Peer::Endless);
+    for line in [
+        "get k",
+        "set k v",
+        "incr k",
+        "ping",
+        "publish ch m",
+        "subscribe ch",
+        "lesson strings",
+        "pool --size 2 --tasks 4",
+        "bench -q -t set -n 1000 -c 2 --retry-for 1",
+        "--cluster URL get k",
+    ] {
+        let line = line.replace("URL", &url);
+        let mut c = if line.starts_with("--cluster") {
+            bare()
+        } else {
+            at(&url, &[])
+        };
+        c.args(["--timeout", "3"]).args(args(&line));
+        let m = measured(&mut c, b"", Duration::from_mins(1));
+        let r = &m.run;
+        assert_eq!(r.code(), Some(1), "{line}: {r:?}");
+        assert_eq!(r.stderr_lines().len(), 1, "{line}: {r:?}");
+        assert!(r.stderr.starts_with("error: "), "{line}: {r:?}");
+        assert!(
+            r.took < Duration::from_millis(4500),
+            "{line}: took {:?}: {r:?}",
+            r.took
+        );
+        assert!(m.peak_kib < 64 * 1024, "{line}: {} KiB: {r:?}", m.peak_kib);
+    }
+}

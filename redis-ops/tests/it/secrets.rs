@@ -138,3 +138,58 @@ fn an_echo_of_auth_does_not_show_the_password() {
     assert_one_line(&bench, 1, &format!("error: cannot connect to {shown}: "));
     assert!(!bench.stderr.contains(SECRET), "{bench:?}");
 }
+
+/// Issue 22.1: a server with AUTH renamed away answers `ERR unknown command 'AUTH', with args
+/// beginning with: '<password>'`: every command, ping's line and JSON object, and the logs at
+/// -vvv show the password as `***` (registered by value when the URL is parsed).
+#[test]
+fn a_server_echoing_the_password_in_its_error_shows_it_as_stars_for_every_command() {
+    let r = PrivateRedis::start_with(&["--rename-command", "AUTH", "\"\""]);
+    let url = r
+        .url()
+        .replacen("redis://", &format!("redis://:{SECRET}@"), 1);
+    let shown = url.replace(SECRET, "***");
+    for line in [
+        "get k",
+        "set k v",
+        "incr k",
+        "publish ch m",
+        "subscribe ch",
+        "lesson strings",
+        "pool --size 2 --tasks 4",
+        "bench -q -n 10 -t set",
+        "ping",
+        "ping --json",
+        "-vvv get k",
+    ] {
+        let run = run_with(
+            &mut at(&url, &args(&format!("--timeout 2 {line}"))),
+            b"",
+            Duration::from_secs(20),
+        );
+        assert_eq!(run.code(), Some(1), "{line}: {run:?}");
+        assert!(
+            !run.stderr.contains(SECRET) && !run.stdout_text().contains(SECRET),
+            "{line}: the password leaked: {run:?}"
+        );
+        let errors: Vec<&str> = run
+            .stderr_lines()
+            .into_iter()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{line}: {run:?}");
+        assert!(errors[0].contains(&shown), "{line}: {run:?}");
+    }
+    // ping names the server's words, the password in them as ***.
+    let ping = run_with(
+        &mut at(&url, &["--timeout", "2", "ping"]),
+        b"",
+        Duration::from_secs(20),
+    );
+    assert_eq!(
+        ping.stderr,
+        format!(
+            "error: {shown}: AUTH: ERR unknown command 'AUTH', with args beginning with: '***'\n"
+        )
+    );
+}

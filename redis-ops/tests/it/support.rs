@@ -145,6 +145,9 @@ pub enum Peer {
     Amqp,
     /// Sends back every byte it reads.
     Echoes,
+    /// Answers the first read with `+` and then bytes without end, never a CRLF: a reply
+    /// line that never ends.
+    Endless,
 }
 
 /// A fake server on 127.0.0.1 (a port of its own) that accepts every connection and treats it
@@ -163,6 +166,14 @@ pub fn fake_peer(peer: Peer) -> String {
                         return;
                     }
                     let answer: &[u8] = match peer {
+                        Peer::Endless => {
+                            let line = vec![b'a'; 64 * 1024];
+                            if s.write_all(b"+").is_err() {
+                                return;
+                            }
+                            while s.write_all(&line).is_ok() {}
+                            return;
+                        }
                         Peer::Echoes => &buf[..n],
                         Peer::Garbage => b"garbage, not RESP\r\n",
                         Peer::Amqp => b"AMQP\x00\x00\x09\x01",

@@ -198,6 +198,76 @@ fn a_plain_server_behind_rediss_and_a_tls_one_behind_redis() {
     }
 }
 
+/// Issue 22.5: the wrong scheme is said plainly, for every command, in one line, within the
+/// timeout: `redis://` to a TLS port (which only resets the connection) and `rediss://` to a
+/// plain one (which only waits for the end of a command).
+#[test]
+fn the_wrong_scheme_is_said_plainly_for_every_command() {
+    let pki = TestPki::new();
+    let (plain, tls_only) = (
+        PrivateRedis::start(),
+        PrivateRedis::start_tls(&pki, ClientAuth::No),
+    );
+    for (url, trust, why) in [
+        (
+            format!("redis://127.0.0.1:{}/0", tls_only.port()),
+            vec![],
+            "the server speaks TLS: use a rediss:// URL",
+        ),
+        (
+            format!("rediss://127.0.0.1:{}/0", plain.port()),
+            ca(&pki),
+            "the server does not speak TLS: use a redis:// URL",
+        ),
+    ] {
+        for line in [
+            "get k",
+            "set k v",
+            "ping",
+            "subscribe ch",
+            "pool --size 2 --tasks 4",
+            "bench -q -n 10 -t set",
+            "ping --wait 10",
+        ] {
+            let m = measured(&mut tls(&url, &trust, &args(line)), b"", STEP);
+            let r = &m.run;
+            let shown = if line.starts_with("ping") {
+                format!("error: {url}: {why}\n")
+            } else {
+                format!("error: cannot connect to {url}: {why}\n")
+            };
+            assert_eq!(r.code(), Some(1), "{line}: {r:?}");
+            assert_eq!(r.stderr, shown, "{line}: {r:?}");
+            // --wait too: the wrong scheme is permanent, not waited out.
+            assert!(r.took < Duration::from_secs(2), "{line}: {r:?}");
+        }
+    }
+}
+
+/// Issue 22.6: a certificate that does not verify is permanent: `ping --wait` stops at once
+/// (as rabbit-ops does), the line without "not ready after".
+#[test]
+fn ping_wait_stops_at_once_for_a_certificate_that_does_not_verify() {
+    let pki = TestPki::new();
+    let r = PrivateRedis::start_tls(&pki, ClientAuth::No);
+    let other = vec!["--cacert".to_owned(), path(&pki.other_ca())];
+    let m = measured(
+        &mut tls(&r.url(), &other, &args("ping --wait 20")),
+        b"",
+        Duration::from_secs(30),
+    );
+    let run = &m.run;
+    assert_eq!(run.code(), Some(1), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {}: the server's certificate is not signed by a trusted CA (give its CA with --cacert)\n",
+            r.url()
+        )
+    );
+    assert!(run.took < Duration::from_secs(2), "{run:?}");
+}
+
 #[test]
 fn a_refused_client_certificate_is_one_line() {
     let pki = TestPki::new();
