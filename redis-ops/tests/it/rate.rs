@@ -239,3 +239,46 @@ fn progress_prints_a_line_a_second_when_asked() {
         assert!(rest.ends_with(" ms (last second), 0 errors"), "{line}");
     }
 }
+
+#[test]
+fn a_signal_ends_a_slow_fixed_rate_run_at_once() {
+    let r = PrivateRedis::start();
+    // 50 connections sharing 10 requests a second: each waits 5 s between its requests.
+    let args = [
+        "bench",
+        "-q",
+        "-t",
+        "set",
+        "--rate",
+        "10",
+        "-c",
+        "50",
+        "--duration",
+        "100",
+    ];
+    let mut p = Proc::spawn(&mut on(&r, &args));
+    r.wait_commands(5, Duration::from_secs(10));
+    let mut conn = r.conn();
+    assert!(
+        !scan_keys(&mut conn, "bench:*").is_empty(),
+        "the bench should hold its key by now"
+    );
+    let sent = std::time::Instant::now();
+    p.interrupt();
+    let run = p.finish(Duration::from_secs(30));
+    let took = sent.elapsed();
+    assert_eq!(run.code(), Some(130), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: interrupted (SIGINT) after 1 test(s); the figures above are what was measured so far; the run's keys are deleted\n",
+        "{run:?}"
+    );
+    let lines = run.lines();
+    assert_eq!(lines.len(), 1, "{run:?}");
+    assert!(lines[0].starts_with("SET: "), "{run:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}: {run:?}");
+    assert!(
+        scan_keys(&mut conn, "bench:*").is_empty(),
+        "keys left: {run:?}"
+    );
+}
