@@ -41,10 +41,10 @@ def read(path):
 
 def nice_rate(x):
     if x >= 1e6:
-        return f"{x / 1e6:g}M"
+        return f"{x / 1e6:.3g}M"
     if x >= 1e3:
-        return f"{x / 1e3:g}k"
-    return f"{x:g}"
+        return f"{x / 1e3:.3g}k"
+    return f"{x:.3g}"
 
 
 def panel(x0, tool, rows):

@@ -6,6 +6,8 @@
 # beside closed-loop. The curves are drawn by plot_rate.py into docs/rate-latency.svg (RATE_SVG),
 # the figures kept in $WORK/rate.tsv (printed at the end).
 # RATE_SECS (default 4) is the length of each run, after a 1 s warm-up.
+# The tools: echo-bench against a fresh echo-server; redis-ops bench (SET, -c 50) against the Redis
+# at $REDIS_URL (default 127.0.0.1:6379; its keys are deleted after each run).
 # rabbit-ops bench runs against the broker at $AMQP_URL (else 127.0.0.1:5672) with 4 producers
 # and 2 consumers, with confirms (at a fixed rate each producer keeps one message in flight), so
 # its service time is publish to delivery and its CPU per message counts both ends.
@@ -17,15 +19,17 @@ SHARES=${RATE_SHARES:-"0.1 0.25 0.5 0.75 0.9 1.0"}
 SVG=${RATE_SVG:-$ROOT/docs/rate-latency.svg}
 TSV="$WORK/rate.tsv"
 
-URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
-URL=${URL%%,*}
+REDIS=${REDIS_URL:-redis://127.0.0.1:6379/0}
+AMQP=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
+AMQP=${AMQP%%,*}
 
-cargo build --release -p echo --locked --quiet
-cargo build --release -p rabbit-ops --locked --quiet
+cargo build --release -p echo -p redis-ops -p rabbit-ops --locked --quiet
 printf 'tool offered achieved corrected_p99_ms service_p99_ms held\n' >"$TSV"
 
-# json FILE EXPR: one value of a JSON report (python3, no jq needed).
-json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"v": v}))' "$1" "$2"; }
+# json FILE EXPR: one value of a JSON report (python3, no jq needed); in EXPR, v is the report
+# object: the whole JSON, or the part AT names (redis-ops: one object per test, v["set"]).
+AT=v
+json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); v=eval(sys.argv[3], {"v": v}); print(eval(sys.argv[2], {"v": v}))' "$1" "$2" "$AT"; }
 
 # measure TOOL OFFERED CMD...: one run of CMD (a bench printing one JSON object) at OFFERED
 # operations/s (0: closed-loop); appends its line to the TSV, sets ACHIEVED, HELD and GEN_US (the
@@ -73,7 +77,12 @@ serve rate-echo "$BIN/echo-server" --port 0
 curve echo-server "$BIN/echo-bench" "$ADDR" --connections 50 --duration "$SECS" --warmup 1 --json
 stop_server
 
-curve rabbit-ops "$ROOT/target/release/rabbit-ops" --url "$URL" bench --producers 4 --consumers 2 \
+"$BIN/redis-ops" --url "$REDIS" ping >/dev/null || die "no Redis answers (scripts/services up)"
+AT='v["set"]'
+curve redis-server "$BIN/redis-ops" --url "$REDIS" bench -t set -c 50 --duration "$SECS" --warmup 1 --json
+AT=v
+
+curve rabbit-ops "$BIN/rabbit-ops" --url "$AMQP" bench --producers 4 --consumers 2 \
   --confirm --duration "$SECS" --warmup 1 --json
 
 python3 "$ROOT/scripts/bench.d/plot_rate.py" "$TSV" "$SVG"

@@ -4,6 +4,8 @@
 use std::rc::Rc;
 use std::time::Instant;
 
+use tokio::time::Instant as Tick;
+
 use common::duration::duration;
 use redis::Value;
 
@@ -19,11 +21,11 @@ pub(super) async fn run_cluster(one: OneTest<'_>) -> Result<TestReport, Error> {
     // Each command is retried (with a slot-map refresh) a few times within its timeout, so a
     // failover costs the commands sent while no master serves the slot, not the run.
     let conn = redis.cluster_conn(Some(redis.timeout()), 3).await?;
-    let shared = Rc::new(Shared::new(o, stop.clone()));
+    let shared = Rc::new(Shared::new(o, stop.clone(), Tick::now(), one.live));
     let value = vec![b'x'; o.data_size];
-    let started = Instant::now();
     let mut tasks = Vec::new();
     for n in 0..o.clients {
+        let mut schedule = shared.schedule(n, o.clients);
         let args = test.args(&keys.key(test, n), &value);
         let mut cmd = redis::cmd(std::str::from_utf8(&args[0]).unwrap_or("PING"));
         for a in &args[1..] {
@@ -39,30 +41,34 @@ pub(super) async fn run_cluster(one: OneTest<'_>) -> Result<TestReport, Error> {
             let mut backoff = crate::connect::backoff();
             let mut failing_since: Option<Instant> = None;
             loop {
-                let k = shared.claim();
-                if k == 0 {
+                let Some(turn) = shared.next(&mut schedule).await else {
                     return;
-                }
-                let t0 = Instant::now();
+                };
+                let k = turn.k;
+                let t0 = Tick::now();
+                shared.sending(&turn, t0);
                 let replies =
                     tokio::time::timeout(limit, cluster_batch(&mut conn, &cmd, &pipe, k)).await;
                 let failed = match replies {
                     Ok(Ok(values)) => {
                         let good = values.iter().filter(|v| test.accepts_value(v)).count() as u64;
-                        shared.ok.set(shared.ok.get() + good);
-                        if good < k {
+                        shared.good(&turn, good);
+                        if good < k && turn.counted {
                             shared.fail(k - good, || format!("unexpected reply in {values:?}"));
                         }
-                        let us = t0.elapsed().as_micros().max(1) as u64;
-                        let _ = shared.latency.borrow_mut().record_n(us, good);
+                        shared.answered(&turn, good, t0, Tick::now());
                         false
                     }
                     Ok(Err(e)) => {
-                        shared.fail(k, || describe(&e));
+                        if turn.counted {
+                            shared.fail(k, || describe(&e));
+                        }
                         true
                     }
                     Err(_) => {
-                        shared.fail(k, || format!("no reply within {}", duration(limit)));
+                        if turn.counted {
+                            shared.fail(k, || format!("no reply within {}", duration(limit)));
+                        }
                         true
                     }
                 };
@@ -98,9 +104,7 @@ pub(super) async fn run_cluster(one: OneTest<'_>) -> Result<TestReport, Error> {
             reason: e.to_string(),
         })?;
     }
-    let mut report = shared.report(test, started.elapsed());
-    report.unsent += shared.remaining.get();
-    Ok(report)
+    Ok(shared.report(test, Tick::now()))
 }
 
 async fn cluster_batch(

@@ -33,9 +33,12 @@ mod tally;
 use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::duration::duration;
+use common::progress::{Live, Ticker};
+use common::schedule::Pace;
 use common::shutdown::Signal;
 
 pub use catalogue::Test;
@@ -77,6 +80,12 @@ pub struct BenchOptions {
     pub tests: Vec<Test>,
     /// How long a connection keeps trying to come back before giving up.
     pub retry_for: Duration,
+    /// `--rate` (closed-loop without it) and `--warmup`.
+    pub pace: Pace,
+    /// `--duration`: each test runs this long (after its warm-up) instead of `-n` requests.
+    pub duration: Option<Duration>,
+    /// Whether to show the live line (a terminal, or `--progress`).
+    pub progress: bool,
 }
 
 impl BenchOptions {
@@ -85,6 +94,11 @@ impl BenchOptions {
     /// most [`MAX_DATA_SIZE`], and the batches within [`MAX_BATCH_BYTES`].
     pub fn check(&self) -> Result<(), Error> {
         let usage = |what: String| Err(Error::Usage(format!("bench: {what}")));
+        if let Some(d) = self.duration
+            && let Err(e) = common::schedule::duration(d)
+        {
+            return usage(e);
+        }
         if self.clients == 0 || self.pipeline == 0 || self.requests == 0 {
             return usage("-c, -n and -P must be at least 1".into());
         }
@@ -129,7 +143,7 @@ pub struct Measured {
 }
 
 /// One test of a run, as the raw client and the cluster client run it.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct OneTest<'a> {
     redis: &'a Redis,
     o: &'a BenchOptions,
@@ -137,6 +151,8 @@ pub(super) struct OneTest<'a> {
     test: Test,
     /// Set by a signal: no new batch is started.
     stop: &'a Rc<Cell<bool>>,
+    /// The live line's counters, when it is shown.
+    live: Option<Arc<Live>>,
 }
 
 /// Runs the tests and answers their reports; the run's keys are deleted at the end, whatever
@@ -165,18 +181,21 @@ pub async fn run(
         if stop.get() {
             break;
         }
+        let ticker = Ticker::start(&test.name().to_ascii_uppercase(), o.progress);
         let one = OneTest {
             redis,
             o,
             keys: &keys,
             test,
             stop: &stop,
+            live: o.progress.then(|| ticker.live()),
         };
         let r = if redis.is_cluster() {
             cluster::run_cluster(one).await
         } else {
             raw::run_raw(one).await
         };
+        ticker.stop();
         match r {
             Ok(report) => reports.push(report),
             Err(e) => {
@@ -243,6 +262,9 @@ mod tests {
             data_size,
             tests: vec![Test::Set],
             retry_for: Duration::from_secs(1),
+            pace: Pace::CLOSED,
+            duration: None,
+            progress: false,
         }
     }
 

@@ -8,16 +8,19 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
+use tokio::time::Instant as Tick;
+
 use common::duration::duration;
 
 use super::reconnect::Dialer;
-use super::tally::Shared;
+use super::tally::{Shared, Turn};
 use super::{OneTest, Test, TestReport};
 use crate::error::Error;
 use crate::link::{self, Broke, Kind, Link};
 
 pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
     let (redis, o, keys, test, stop) = (one.redis, one.o, one.keys, one.test, one.stop);
+    let live = one.live;
     let dialer = Rc::new(Dialer {
         url: redis.url().clone(),
         to: redis.endpoint()?,
@@ -26,7 +29,6 @@ pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
     });
     redis.check_scheme().await?;
     let value = vec![b'x'; o.data_size];
-    let shared = Rc::new(Shared::new(o, stop.clone()));
 
     // Connect every client first (as redis-benchmark does), then start the clock.
     let mut links = Vec::with_capacity(o.clients);
@@ -40,7 +42,8 @@ pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
         })?;
         links.push(link);
     }
-    let started = Instant::now();
+    let shared = Rc::new(Shared::new(o, stop.clone(), Tick::now(), live));
+    let clients = links.len();
     let mut tasks = Vec::with_capacity(o.clients);
     for (n, link) in links.into_iter().enumerate() {
         let args = test.args(&keys.key(test, n), &value);
@@ -56,7 +59,8 @@ pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
             test,
             shared: shared.clone(),
         };
-        tasks.push(tokio::task::spawn_local(client.run(link)));
+        let schedule = shared.schedule(n, clients);
+        tasks.push(tokio::task::spawn_local(client.run(link, schedule)));
     }
     for t in tasks {
         t.await.map_err(|e| Error::Command {
@@ -64,16 +68,14 @@ pub(super) async fn run_raw(one: OneTest<'_>) -> Result<TestReport, Error> {
             reason: e.to_string(),
         })?;
     }
-    let elapsed = started.elapsed();
-    if shared.ok.get() > 0 {
+    let end = Tick::now();
+    if shared.ok.get() + shared.warm_ok.get() > 0 {
         keys.wrote();
     }
     if let Some(e) = shared.fatal.borrow_mut().take() {
         return Err(e);
     }
-    let mut report = shared.report(test, elapsed);
-    report.unsent += shared.remaining.get();
-    Ok(report)
+    Ok(shared.report(test, end))
 }
 
 /// One connection of a raw run.
@@ -96,16 +98,16 @@ enum Broken {
 }
 
 impl RawClient {
-    async fn run(self, first: Link) {
+    async fn run(self, first: Link, mut schedule: Option<common::schedule::Schedule>) {
         let mut link = Some(first);
         // When this connection's current outage began: `retry_for` counts from there, however
         // many reconnects succeed and break again without a reply (a peer that closes).
         let mut down_since: Option<Instant> = None;
         loop {
-            let k = self.shared.claim();
-            if k == 0 {
+            let Some(turn) = self.shared.next(&mut schedule).await else {
                 return;
-            }
+            };
+            let k = turn.k;
             let mut l = if let Some(l) = link.take() {
                 l
             } else if let Some(l) = self
@@ -119,11 +121,11 @@ impl RawClient {
                 return;
             };
             let answered = Cell::new(0u64);
-            let started = Instant::now();
-            match self.exchange(&mut l, k, &answered).await {
+            let sent = Tick::now();
+            self.shared.sending(&turn, sent);
+            match self.exchange(&mut l, &turn, &answered).await {
                 Ok(()) => {
-                    let us = started.elapsed().as_micros().max(1) as u64;
-                    let _ = self.shared.latency.borrow_mut().record_n(us, k);
+                    self.shared.answered(&turn, k, sent, Tick::now());
                     link = Some(l);
                     down_since = None;
                 }
@@ -133,7 +135,9 @@ impl RawClient {
                     }
                     down_since.get_or_insert_with(Instant::now);
                     let lost = k - answered.get();
-                    self.shared.fail(lost, || format!("connection lost: {why}"));
+                    if turn.counted {
+                        self.shared.fail(lost, || format!("connection lost: {why}"));
+                    }
                     tracing::debug!(
                         "{}: connection lost ({why}); reconnecting",
                         self.test.name()
@@ -150,7 +154,13 @@ impl RawClient {
     /// Writes `k` commands, reads `k` replies, within the timeout. `answered` counts the
     /// replies read so far (kept by the caller, so a timeout or a broken connection knows how
     /// many are lost).
-    async fn exchange(&self, link: &mut Link, k: u64, answered: &Cell<u64>) -> Result<(), Broken> {
+    async fn exchange(
+        &self,
+        link: &mut Link,
+        turn: &Turn,
+        answered: &Cell<u64>,
+    ) -> Result<(), Broken> {
+        let k = turn.k;
         let timeout = self.dialer.timeout;
         let deadline = tokio::time::Instant::now() + timeout;
         let bytes = &self.batch[..self.one_len * k as usize];
@@ -162,10 +172,12 @@ impl RawClient {
         };
         let each = |kind: Kind, reply: &[u8]| {
             if self.test.accepts(kind, reply) {
-                self.shared.ok.set(self.shared.ok.get() + 1);
+                self.shared.good(turn, 1);
             } else if kind == Kind::Error {
-                let text = link::resp::line_text(reply);
-                self.shared.fail(1, || text);
+                if turn.counted {
+                    let text = link::resp::line_text(reply);
+                    self.shared.fail(1, || text);
+                }
             } else {
                 return Err(format!(
                     "unexpected reply {:?}",

@@ -17,17 +17,22 @@ use super::{RETRY_FOR, Threads, block_on, done, prepare, shutdown};
 use crate::bench::{self, BenchOptions, Test};
 use crate::connect::Redis;
 use crate::error::{Error, signal_name};
+use common::schedule::Pace;
+
+/// `-n` when neither it nor `--duration` is given.
+const DEFAULT_REQUESTS: u64 = 100_000;
 
 /// redis-benchmark's tests, flags and -q lines: requests per second, p50/p99 latency, errors
 #[derive(FromArgs)]
 #[argh(subcommand, name = "bench")]
+#[allow(clippy::struct_excessive_bools)] // one per switch
 pub struct Args {
     /// parallel connections (default 50, at most 10000)
     #[argh(option, short = 'c', default = "50")]
     pub clients: usize,
     /// total requests per test (default 100000, at most 1000000000)
-    #[argh(option, short = 'n', default = "100000")]
-    pub requests: u64,
+    #[argh(option, short = 'n')]
+    pub requests: Option<u64>,
     /// pipeline <numreq> requests (default 1: no pipeline; at most 100000)
     #[argh(option, short = 'P', default = "1")]
     pub pipeline: usize,
@@ -47,6 +52,25 @@ pub struct Args {
     /// seconds a connection keeps trying to come back after the server went away (default 30)
     #[argh(option, default = "RETRY_FOR", from_str_fn(common::cli::positive_secs))]
     pub retry_for: Duration,
+    /// requests per second in all, spread evenly over the connections (open loop, latency
+    /// also from each request's due time; default: closed-loop; 1 to 10000000)
+    #[argh(option)]
+    pub rate: Option<u64>,
+    /// the same as --rate (valkey-benchmark's name)
+    #[argh(option)]
+    pub rps: Option<u64>,
+    /// seconds each test runs instead of -n requests (at most 86400)
+    #[argh(option, from_str_fn(common::cli::secs))]
+    pub duration: Option<Duration>,
+    /// seconds each test runs before counting (default 0, at most 86400)
+    #[argh(option, from_str_fn(common::cli::secs))]
+    pub warmup: Option<Duration>,
+    /// print redis-benchmark's CSV: a header, then one quoted row per test
+    #[argh(switch)]
+    pub csv: bool,
+    /// print the live line (once a second) even when stderr is not a terminal
+    #[argh(switch)]
+    pub progress: bool,
 }
 
 /// How `bench` prints its reports.
@@ -58,6 +82,8 @@ pub enum Format {
     Quiet,
     /// `--json`: one object.
     Json,
+    /// `--csv`: redis-benchmark's header and a row per test.
+    Csv,
 }
 
 /// `bench`, checked.
@@ -79,17 +105,35 @@ impl Options {
             Some(list) => Test::parse_list(&list)?,
             None => Test::ALL.to_vec(),
         };
+        let usage = |what: &str| Error::Usage(format!("bench: {what}"));
+        let (rate, flag) = match (a.rate, a.rps) {
+            (Some(_), Some(_)) => return Err(usage("give --rate or --rps, not both")),
+            (None, Some(r)) => (Some(r), "--rps"),
+            (r, None) => (r, "--rate"),
+        };
+        let pace = Pace::new(rate, a.warmup).map_err(|e| usage(&e.replace("--rate", flag)))?;
+        if a.duration.is_some() && a.requests.is_some() {
+            return Err(usage("give -n or --duration, not both"));
+        }
+        if a.json && a.csv {
+            return Err(usage("give --json or --csv, not both"));
+        }
         let run = BenchOptions {
             clients: a.clients,
-            requests: a.requests,
+            requests: a.requests.unwrap_or(DEFAULT_REQUESTS),
             pipeline: a.pipeline,
             data_size: a.data_size,
             tests,
             retry_for: a.retry_for,
+            pace,
+            duration: a.duration,
+            progress: common::progress::wanted(a.progress),
         };
         run.check()?;
         let format = if a.json {
             Format::Json
+        } else if a.csv {
+            Format::Csv
         } else if a.quiet {
             Format::Quiet
         } else {
@@ -122,6 +166,12 @@ pub fn run<W: Write>(args: Args, to: &Connection, out: &mut Out<W>) -> Result<Ex
         let reports = measured.reports;
         match format {
             Format::Json => out.line(format_args!("{}", bench::json(&reports)))?,
+            Format::Csv => {
+                out.line(format_args!("{}", bench::report::CSV_HEADER))?;
+                for r in &reports {
+                    out.line(format_args!("{}", r.csv_row()))?;
+                }
+            }
             Format::Quiet => {
                 for r in &reports {
                     out.line(format_args!("{}", r.quiet_line()))?;
@@ -131,6 +181,14 @@ pub fn run<W: Write>(args: Args, to: &Connection, out: &mut Out<W>) -> Result<Ex
                 for r in &reports {
                     out.line(format_args!("{}\n", r.long(&options)))?;
                 }
+            }
+        }
+        for r in &reports {
+            if let Some(warning) = r.rate.warning() {
+                say(&format!(
+                    "warning: {}: {warning}",
+                    r.test.name().to_ascii_uppercase()
+                ));
             }
         }
         for r in reports.iter().filter(|r| r.errors > 0) {

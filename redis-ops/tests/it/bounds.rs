@@ -49,6 +49,42 @@ fn bench_sizes_and_counts_are_bounded_before_anything_is_allocated() {
 }
 
 #[test]
+fn bench_rates_and_durations_are_bounded() {
+    usage_errors(&[
+        ("bench --rate 0", "bench: --rate must be at least 1"),
+        (
+            "bench --rate 1000000000000",
+            "bench: --rate must be at most 10000000",
+        ),
+        ("bench --rps 0", "bench: --rps must be at least 1"),
+        (
+            "bench --rate 10 --rps 10",
+            "bench: give --rate or --rps, not both",
+        ),
+        (
+            "bench --duration 0",
+            "bench: --duration must be more than 0",
+        ),
+        (
+            "bench --rate 10 --duration 86401",
+            "bench: --duration must be at most 86400 seconds",
+        ),
+        (
+            "bench --warmup 86401",
+            "bench: --warmup must be at most 86400 seconds",
+        ),
+        (
+            "bench -n 10 --duration 1",
+            "bench: give -n or --duration, not both",
+        ),
+        (
+            "bench --json --csv",
+            "bench: give --json or --csv, not both",
+        ),
+    ]);
+}
+
+#[test]
 fn pool_and_subscribe_counts_are_bounded() {
     let ops = "pool: --ops and --baseline-ops are at most 100000000";
     let count = "subscribe: --count is from 1 to 1000000000";

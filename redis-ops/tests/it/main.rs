@@ -14,6 +14,7 @@ mod output;
 mod ping;
 mod pool;
 mod pubsub;
+mod rate;
 mod restart;
 mod secrets;
 mod signals;
