@@ -181,7 +181,7 @@ where
     let runs = targets
         .iter()
         .map(|t| check_one(t.clone(), probe, &check, stop_token.clone()));
-    let all = futures::future::join_all(runs);
+    let all = futures_util::future::join_all(runs);
     tokio::pin!(all);
     let mut stop = std::pin::pin!(stop);
     tokio::select! {

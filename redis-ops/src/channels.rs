@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::duration::duration;
 use common::output::Out;
-use futures::StreamExt;
+use futures_util::StreamExt;
 use redis::AsyncTypedCommands;
 
 use crate::connect::Redis;

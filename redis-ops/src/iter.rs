@@ -9,7 +9,7 @@
 //! the next batch sees; iterate a list nobody changes meanwhile (or take a snapshot with
 //! RENAME / LMOVE first).
 
-use futures::{Stream, TryStreamExt, stream};
+use futures_util::{Stream, TryStreamExt, stream};
 use redis::RedisResult;
 use redis::aio::ConnectionLike;
 

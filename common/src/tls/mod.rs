@@ -126,7 +126,6 @@ struct ClientIdentity {
     cert_pem: Vec<u8>,
     chain: Vec<CertificateDer<'static>>,
     key_pem: Vec<u8>,
-    key_pkcs8_pem: Vec<u8>,
     key: PrivateKeyDer<'static>,
 }
 
@@ -136,7 +135,6 @@ impl Clone for ClientIdentity {
             cert_pem: self.cert_pem.clone(),
             chain: self.chain.clone(),
             key_pem: self.key_pem.clone(),
-            key_pkcs8_pem: self.key_pkcs8_pem.clone(),
             key: self.key.clone_key(),
         }
     }
@@ -174,13 +172,10 @@ impl ClientIdentity {
                 });
             }
         }
-        let key_pkcs8_pem = files::pkcs8_pem(&key)
-            .ok_or_else(|| bad_key("an EC private key of an unknown curve".into()))?;
         Ok(Self {
             cert_pem,
             chain,
             key_pem,
-            key_pkcs8_pem,
             key,
         })
     }
@@ -239,15 +234,10 @@ impl Tls {
     }
 
     /// The `--key` file as read (PEM, any of PKCS#8, PKCS#1, SEC1): the redis crate's
-    /// `ClientTlsConfig::client_key`. Secret: never print it.
+    /// `ClientTlsConfig::client_key`; OpenSSL reads it too (rabbit-ops writes it as the PKCS#8
+    /// that native-tls' `Identity::from_pkcs8` wants). Secret: never print it.
     pub fn client_key_pem(&self) -> Option<&[u8]> {
         self.client.as_ref().map(|c| c.key_pem.as_slice())
-    }
-
-    /// The `--key` as a PKCS#8 PEM block (`-----BEGIN PRIVATE KEY-----`), converted from PKCS#1
-    /// or SEC1 if need be: native-tls' `Identity::from_pkcs8` accepts nothing else. Secret.
-    pub fn client_key_pkcs8_pem(&self) -> Option<&[u8]> {
-        self.client.as_ref().map(|c| c.key_pkcs8_pem.as_slice())
     }
 
     /// A rustls client configuration (ring provider, TLS 1.2 and 1.3): the `--cacert` roots or

@@ -65,7 +65,7 @@ impl<S> Running<S> {
 /// Runs `run(listener, config, shutdown)` on a task, on `listener` (see [`local`]).
 pub fn start_on<C, S, F>(
     listener: TcpListener,
-    run: impl FnOnce(TcpListener, C, futures::future::BoxFuture<'static, ()>) -> F,
+    run: impl FnOnce(TcpListener, C, futures_util::future::BoxFuture<'static, ()>) -> F,
     config: C,
 ) -> Running<S>
 where
@@ -74,7 +74,7 @@ where
 {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let shutdown: futures::future::BoxFuture<'static, ()> = Box::pin(async move {
+    let shutdown: futures_util::future::BoxFuture<'static, ()> = Box::pin(async move {
         let _ = stopped.await;
     });
     let task = tokio::spawn(run(listener, config, shutdown));

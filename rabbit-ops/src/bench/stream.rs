@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::output::Out;
-use futures::StreamExt;
+use futures_util::StreamExt;
 use hdrhistogram::Histogram;
 use rabbitmq_stream_client::Consumer;
 use rabbitmq_stream_client::types::{Message, OffsetSpecification};

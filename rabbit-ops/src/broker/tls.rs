@@ -28,6 +28,7 @@ use common::tls::Tls;
 use mio06::unix::EventedFd;
 use mio06::{Poll, PollOpt, Ready, Token};
 use native_tls::{Certificate, HandshakeError, Identity, TlsConnector, TlsStream};
+use openssl::pkey::PKey;
 
 use crate::url::AmqpUrl;
 
@@ -68,8 +69,12 @@ impl TlsClient {
         if cas > 0 {
             builder.disable_built_in_roots(true);
         }
-        if let (Some(cert), Some(key)) = (tls.client_cert_pem(), tls.client_key_pkcs8_pem()) {
-            let identity = Identity::from_pkcs8(cert, key)
+        if let (Some(cert), Some(key)) = (tls.client_cert_pem(), tls.client_key_pem()) {
+            // native-tls takes a PKCS#8 key only: OpenSSL reads any PEM key and writes that.
+            let key = PKey::private_key_from_pem(key)
+                .and_then(|k| k.private_key_to_pem_pkcs8())
+                .map_err(|e| format!("--key: a private key OpenSSL cannot use: {e}"))?;
+            let identity = Identity::from_pkcs8(cert, &key)
                 .map_err(|e| format!("--cert/--key: a certificate OpenSSL cannot use: {e}"))?;
             builder.identity(identity);
         }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use common::shutdown::Signal;
-use futures::StreamExt;
+use futures_util::StreamExt;
 use rabbitmq_stream_client::Consumer;
 use rabbitmq_stream_client::types::Delivery;
 

@@ -13,7 +13,7 @@ use common::exit::INTERRUPTED;
 use common::output::Out;
 
 use common::probe::{Outcome, Passed, Probe, Refusal, check_all};
-use futures::StreamExt;
+use futures_util::StreamExt;
 use rabbitmq_stream_client::types::{Message, OffsetSpecification};
 
 use super::connect::Endpoint;

@@ -3,7 +3,7 @@
 //! (--cacert, a client certificate, --insecure), and each refusal as one line, exit 1, within
 //! --connect-timeout.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::tls::INSECURE_WARNING;
@@ -104,6 +104,13 @@ fn a_node_that_requires_client_certificates() {
 
     // --cacert and a client certificate: every command works.
     let stderr = send_receive_ping(&url, &[&ca, &cert, &key], &[], "over TLS");
+    assert_eq!(stderr, "");
+    // The same with a SEC1 key, and with an RSA certificate and its PKCS#1 key: OpenSSL reads
+    // every PEM key kind.
+    let (sec1, rsa, pkcs1) = other_key_kinds(&pki);
+    let stderr = send_receive_ping(&url, &[&ca, &cert, &sec1], &[], "with a SEC1 key");
+    assert_eq!(stderr, "");
+    let stderr = send_receive_ping(&url, &[&ca, &rsa, &pkcs1], &[], "with a PKCS#1 key");
     assert_eq!(stderr, "");
 
     // No client certificate.
@@ -236,4 +243,73 @@ fn tls_flags_are_checked_before_any_connection() {
         &["--url", tls_url, "--cacert", "/nonexistent/ca.pem", "ping"],
         "cannot read --cacert '/nonexistent/ca.pem': not found",
     );
+}
+
+/// `client.key` as a SEC1 `EC PRIVATE KEY`, and an RSA client certificate of the test CA with
+/// its PKCS#1 `RSA PRIVATE KEY` (made with the openssl command).
+fn other_key_kinds(pki: &TestPki) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&Path]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("this test needs the openssl command (apt-get install openssl)");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    let p = |name: &str| pki.path(name);
+    let arg = Path::new;
+    let (sec1, rsa, pkcs1) = (p("client-sec1.key"), p("rsa.pem"), p("rsa1.key"));
+    openssl(&[arg("ec"), arg("-in"), &pki.client_key(), arg("-out"), &sec1]);
+    std::fs::write(
+        p("rsa.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        arg("req"),
+        arg("-new"),
+        arg("-newkey"),
+        arg("rsa:2048"),
+        arg("-nodes"),
+        arg("-subj"),
+        arg("/CN=lessons-rsa-client"),
+        arg("-keyout"),
+        &p("rsa8.key"),
+        arg("-out"),
+        &p("rsa.csr"),
+    ]);
+    openssl(&[
+        arg("x509"),
+        arg("-req"),
+        arg("-in"),
+        &p("rsa.csr"),
+        arg("-CA"),
+        &pki.ca(),
+        arg("-CAkey"),
+        &p("ca.key"),
+        arg("-set_serial"),
+        arg("7"),
+        arg("-days"),
+        arg("2"),
+        arg("-extfile"),
+        &p("rsa.ext"),
+        arg("-out"),
+        &rsa,
+    ]);
+    openssl(&[
+        arg("pkey"),
+        arg("-in"),
+        &p("rsa8.key"),
+        arg("-traditional"),
+        arg("-out"),
+        &pkcs1,
+    ]);
+    for (file, label) in [(&sec1, "EC PRIVATE KEY"), (&pkcs1, "RSA PRIVATE KEY")] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(
+            text.contains(&format!("-----BEGIN {label}-----")),
+            "{}",
+            file.display()
+        );
+    }
+    (sec1, rsa, pkcs1)
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures_util::StreamExt;
 use redis::aio::PubSub;
 use redis::{Cmd, Msg, Value, cmd};
 
@@ -121,7 +121,7 @@ async fn subscribe(
 }
 
 async fn next(
-    messages: &mut (impl futures::Stream<Item = Msg> + Unpin),
+    messages: &mut (impl futures_util::Stream<Item = Msg> + Unpin),
     channel: &str,
 ) -> Result<Msg, Error> {
     match tokio::time::timeout(WAIT, messages.next()).await {

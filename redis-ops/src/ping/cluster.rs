@@ -84,7 +84,10 @@ pub(super) async fn check(redis: &Redis, timeout: Duration) -> Result<Passed, Re
         .iter()
         .map(|m| check_master(&to, m, deadline, timeout));
     let mut slowest = Duration::ZERO;
-    for (m, result) in masters.iter().zip(futures::future::join_all(checks).await) {
+    for (m, result) in masters
+        .iter()
+        .zip(futures_util::future::join_all(checks).await)
+    {
         match result {
             Ok(took) => slowest = slowest.max(took),
             Err(r) => {

@@ -20,7 +20,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use common::probe::{Outcome, Probe, check_all};
-use futures::FutureExt;
+use futures_util::FutureExt;
 
 use crate::connect::Redis;
 
@@ -55,7 +55,7 @@ pub async fn run(targets: &[Redis], probe: Probe, stop: impl Future) -> Vec<Outc
             check_all(&shown, outer, check, stop).await
         }
     });
-    futures::future::join_all(checks)
+    futures_util::future::join_all(checks)
         .await
         .into_iter()
         .flatten()

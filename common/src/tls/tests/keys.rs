@@ -1,77 +1,83 @@
-//! Private keys of every PEM kind become PKCS#8 (for native-tls).
+//! Private keys of every PEM kind (PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`) are
+//! loaded, handed over as read, and sign a client certificate's handshake.
 
 use super::*;
 
-/// A SEC1 `EC PRIVATE KEY` (with and without its curve) is converted to a PKCS#8 key that still
-/// belongs to the certificate.
+/// A SEC1 `EC PRIVATE KEY` (what `openssl ec` writes of the PKCS#8 `client.key`) is loaded as
+/// SEC1 and presented to a server that checks client certificates.
 #[test]
-fn sec1_keys_become_pkcs8() {
+fn sec1_keys_are_loaded_and_presented() {
     let pki = Pki::new();
-    let original = PrivateKeyDer::from_pem_slice(&pki.read("client.key")).unwrap();
-    let PrivateKeyDer::Pkcs8(p8) = &original else {
-        panic!("rcgen writes PKCS#8");
-    };
-    // PrivateKeyInfo { version, algorithm, OCTET STRING { ECPrivateKey } }
-    let (_, body, _) = files_tlv(p8.secret_pkcs8_der());
-    let (_, _, rest) = files_tlv(body);
-    let (_, _, rest) = files_tlv(rest);
-    let (_, sec1, _) = files_tlv(rest);
-    // ring's ECPrivateKey has no [0] parameters: add them for the second file.
-    let (_, fields, _) = files_tlv(sec1);
-    let (_, _, after_version) = files_tlv(fields);
-    let (_, _, after_secret) = files_tlv(after_version);
-    let head = &fields[..fields.len() - after_secret.len()];
-    let p256 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    let params = der(0xa0, &p256);
-    let with_params = der(0x30, &[head, &params, after_secret].concat());
-    for (name, sec1) in [("bare", sec1.to_vec()), ("named", with_params)] {
-        let pem = pem_of("EC PRIVATE KEY", &sec1);
-        let file = pki.write(&format!("{name}.key"), &pem);
-        let mut o = pki.options(None, Some("client"));
-        o.key = Some(file);
-        let tls = o.load().unwrap();
-        assert!(matches!(
-            PrivateKeyDer::from_pem_slice(tls.client_key_pem().unwrap()).unwrap(),
-            PrivateKeyDer::Sec1(_)
-        ));
-        let converted = pki.write(
-            &format!("{name}-pkcs8.key"),
-            std::str::from_utf8(tls.client_key_pkcs8_pem().unwrap()).unwrap(),
-        );
-        let mut again = pki.options(None, Some("client"));
-        again.key = Some(converted);
-        let tls = again
-            .load()
-            .expect("the converted key matches the certificate");
-        assert!(matches!(
-            PrivateKeyDer::from_pem_slice(tls.client_key_pem().unwrap()).unwrap(),
-            PrivateKeyDer::Pkcs8(_)
-        ));
-    }
+    let sec1 = pki.path("client-sec1.key");
+    openssl(&[
+        "ec",
+        "-in",
+        path(&pki.path("client.key")),
+        "-out",
+        path(&sec1),
+    ]);
+    assert!(
+        String::from_utf8(pki.read("client-sec1.key"))
+            .unwrap()
+            .contains("BEGIN EC PRIVATE KEY")
+    );
+    let mut o = pki.options(Some("ca.pem"), Some("client"));
+    o.key = Some(sec1);
+    let tls = o.load().expect("a SEC1 key of the certificate");
+    assert_eq!(
+        tls.client_key_pem(),
+        Some(pki.read("client-sec1.key").as_slice())
+    );
+    assert!(matches!(
+        PrivateKeyDer::from_pem_slice(tls.client_key_pem().unwrap()).unwrap(),
+        PrivateKeyDer::Sec1(_)
+    ));
+    handshake(&tls, pki.server("server", true), "localhost").expect("the server takes it");
 }
 
-/// A PKCS#1 `RSA PRIVATE KEY` (made by the openssl command) becomes the very PKCS#8 that openssl
-/// makes of it.
+/// A PKCS#1 `RSA PRIVATE KEY` (made by the openssl command, for a certificate the test CA
+/// signs) is loaded as PKCS#1 and presented to a server that checks client certificates.
 #[test]
-fn pkcs1_rsa_keys_become_pkcs8() {
+fn pkcs1_rsa_keys_are_loaded_and_presented() {
     let pki = Pki::new();
-    let (cert, key8, key1) = (
-        pki.path("rsa.pem"),
+    let (key8, csr, cert, key1) = (
         pki.path("rsa8.key"),
+        pki.path("rsa.csr"),
+        pki.path("rsa.pem"),
         pki.path("rsa1.key"),
+    );
+    let ext = pki.write(
+        "rsa.ext",
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
     );
     openssl(&[
         "req",
-        "-x509",
+        "-new",
         "-newkey",
         "rsa:2048",
         "-nodes",
         "-subj",
         "/CN=rsa",
-        "-days",
-        "2",
         "-keyout",
         path(&key8),
+        "-out",
+        path(&csr),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        path(&csr),
+        "-CA",
+        path(&pki.path("ca.pem")),
+        "-CAkey",
+        path(&pki.path("ca.key")),
+        "-set_serial",
+        "7",
+        "-extfile",
+        path(&ext),
+        "-days",
+        "2",
         "-out",
         path(&cert),
     ]);
@@ -89,16 +95,19 @@ fn pkcs1_rsa_keys_become_pkcs8() {
             .contains("BEGIN RSA PRIVATE KEY")
     );
     let tls = TlsOptions {
+        cacert: Some(pki.path("ca.pem")),
         cert: Some(cert),
         key: Some(key1),
         ..TlsOptions::default()
     }
     .load()
-    .unwrap();
-    let converted = PrivateKeyDer::from_pem_slice(tls.client_key_pkcs8_pem().unwrap()).unwrap();
-    let theirs = PrivateKeyDer::from_pem_slice(&pki.read("rsa8.key")).unwrap();
-    assert!(matches!(converted, PrivateKeyDer::Pkcs8(_)));
-    assert_eq!(converted.secret_der(), theirs.secret_der());
+    .expect("a PKCS#1 key of the certificate");
+    assert_eq!(tls.client_key_pem(), Some(pki.read("rsa1.key").as_slice()));
+    assert!(matches!(
+        PrivateKeyDer::from_pem_slice(tls.client_key_pem().unwrap()).unwrap(),
+        PrivateKeyDer::Pkcs1(_)
+    ));
+    handshake(&tls, pki.server("server", true), "localhost").expect("the server takes it");
 }
 
 fn openssl(args: &[&str]) {
@@ -111,16 +120,4 @@ fn openssl(args: &[&str]) {
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn files_tlv(input: &[u8]) -> (u8, &[u8], &[u8]) {
-    files::read_tlv(input).expect("DER")
-}
-
-fn der(tag: u8, value: &[u8]) -> Vec<u8> {
-    files::tlv(tag, value)
-}
-
-fn pem_of(label: &str, der: &[u8]) -> String {
-    String::from_utf8(files::pem_block(label, der)).unwrap()
 }
