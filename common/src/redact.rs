@@ -19,7 +19,8 @@ pub const MAX_SECRETS: usize = 64;
 /// Keeps a secret this process sends to a peer (a password, a token), so that [`redact_all`]
 /// hides it wherever it appears in a text, whoever wrote the text. An empty secret, one already
 /// kept, or one past [`MAX_SECRETS`] is ignored. A one-character secret is hidden only where it
-/// stands quoted (`'x'`, `"x"`): hiding every such letter would leave nothing readable.
+/// stands quoted (`'x'`, `"x"`), one shorter than 8 characters only where it stands alone (no
+/// letter or digit touching it): hiding every such run of letters would leave nothing readable.
 pub fn register(secret: &str) {
     if secret.is_empty() {
         return;
@@ -32,19 +33,48 @@ pub fn register(secret: &str) {
     }
 }
 
+/// A secret this long or longer is hidden wherever it appears; a shorter one only where it
+/// stands alone (no letter or digit touching it), so that a password `on` leaves
+/// `connection` readable while `'on'` or `: on` is hidden.
+const HIDDEN_EVERYWHERE: usize = 8;
+
 /// The text with every registered secret replaced by `***`.
 fn scrub(text: &str) -> String {
     let kept = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
     let mut out = text.to_owned();
     for secret in kept.iter() {
-        if secret.chars().count() == 1 {
+        let chars = secret.chars().count();
+        if chars == 1 {
             for q in ['\'', '"'] {
                 out = out.replace(&format!("{q}{secret}{q}"), &format!("{q}***{q}"));
             }
-        } else {
+        } else if chars >= HIDDEN_EVERYWHERE {
             out = out.replace(secret.as_str(), "***");
+        } else {
+            out = replace_standalone(&out, secret);
         }
     }
+    out
+}
+
+/// `text` with each occurrence of `secret` that no letter or digit touches replaced by `***`.
+fn replace_standalone(text: &str, secret: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(secret) {
+        let end = at + secret.len();
+        let before = rest[..at].chars().next_back();
+        let after = rest[end..].chars().next();
+        let touches = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..at]);
+        if touches(before) || touches(after) {
+            out.push_str(secret);
+        } else {
+            out.push_str("***");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -245,6 +275,12 @@ mod tests {
             "ERR unknown command 'AUTH', with args beginning with: '***' "
         );
         assert_eq!(redact_all("close: 'Z' and Zebra"), "close: '***' and Zebra");
+        // Registered for the whole test process: a run of letters no other test prints.
+        register("qx");
+        assert_eq!(
+            redact_all("qxz closed: 'qx', qx."),
+            "qxz closed: '***', ***."
+        );
         for _ in 0..2 * MAX_SECRETS {
             register("another");
         }
