@@ -135,6 +135,8 @@ impl Error {
         use redis::{ErrorKind, RetryMethod};
         match (self, cause) {
             (Self::BadUrl(_) | Self::Usage(_), _) => true,
+            // A peer past our bounds once will be past them again.
+            (_, Some(e)) if crate::connect::bounded::overrun_of(e).is_some() => true,
             (_, Some(e)) if e.code().is_some_and(not_ready_yet) => false,
             (_, Some(e)) => {
                 matches!(e.kind(), ErrorKind::Parse | ErrorKind::AuthenticationFailed)

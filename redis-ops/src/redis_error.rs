@@ -7,6 +7,10 @@ use common::net::describe_io;
 /// holding the wrong kind of value`), or an I/O failure in [`describe_io`]'s words
 /// (`connection refused`, `connection reset by peer`).
 pub fn describe(e: &redis::RedisError) -> String {
+    // A reply beyond our socket's bounds: which bound.
+    if let Some(overrun) = crate::connect::bounded::overrun_of(e) {
+        return overrun.to_string();
+    }
     // A TLS failure in short words: an unknown CA, a name mismatch, a refused client
     // certificate, a server that does not speak TLS.
     if let Some(tls) = common::tls::describe_error(e).or_else(|| tls_from_text(&e.to_string())) {

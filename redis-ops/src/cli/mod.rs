@@ -158,7 +158,7 @@ pub fn run<W: Write>(args: Args, out: &mut Out<W>) -> Result<ExitCode, Error> {
 /// The crates whose own log is kept at `info` at most, whatever the flags or `RUST_LOG` say:
 /// their debug and trace lines carry connection details and replies (an AUTH command) that no
 /// redaction of URLs can recognise as secrets.
-pub const CAPPED: [&str; 2] = ["redis", "deadpool_redis"];
+pub const CAPPED: [&str; 2] = ["redis", "deadpool"];
 
 /// Logging as every tool sets it up ([`common::logging::init_with`]: every line redacted,
 /// whoever logged it), with the redis crate's own log capped ([`CAPPED`]).

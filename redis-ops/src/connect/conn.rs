@@ -4,13 +4,16 @@ use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
+use super::dial::Node;
+
 /// A connection for plain commands: one server's multiplexed connection, or a cluster's.
 #[derive(Clone)]
 pub enum Conn {
     /// One server.
     Single(MultiplexedConnection),
-    /// A Redis Cluster through the redis crate's async cluster client.
-    Cluster(ClusterConnection),
+    /// A Redis Cluster through the redis crate's async cluster client, its nodes on our
+    /// bounded sockets.
+    Cluster(ClusterConnection<Node>),
 }
 
 impl ConnectionLike for Conn {

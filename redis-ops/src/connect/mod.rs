@@ -13,37 +13,46 @@
 //! - [`Redis::connect_db`]: the same server, another database number (MOVE lesson).
 //! - [`Redis::pubsub`]: a RESP2 subscriber connection (a subscribed connection can only
 //!   (un)subscribe and receive).
-//! - [`Redis::pool`]: a deadpool-redis pool of at most `size` connections, each named with
-//!   `CLIENT SETNAME` so `CLIENT LIST` can count them.
-//! - [`Redis::manager`]: a `ConnectionManager`, a multiplexed connection that reconnects by
+//! - [`Redis::pool`]: a deadpool pool of at most `size` connections, each named with
+//!   `CLIENT SETNAME` so `CLIENT LIST` can count them (`pool.rs`).
+//! - [`Redis::reconnecting`]: [`Reconnecting`], a multiplexed connection that reconnects by
 //!   itself (bounded backoff) after the server went away; what long runs (`pool`) use.
 //! - [`Redis::conn`]: [`Conn`], either a multiplexed connection or, with `--cluster`, the redis
 //!   crate's async cluster client (one connection per node, commands routed by key slot,
 //!   MOVED/ASK followed, slots refreshed after a failover). [`Redis::node_for_key`] is a
 //!   direct connection to the master serving a key's slot, for what a cluster connection cannot
 //!   carry (SCAN, WATCH, blocking pops, SUBSCRIBE).
+//!
+//! Every one of them runs on a socket we open and bound ([`dial`], [`bounded`]): a reply the
+//! crate would buffer without end (a line, a bulk string, an array that never ends) fails the
+//! connection at its bound instead, in one line, whatever command it answers.
 
 use std::future::Future;
 use std::time::Duration;
 
 use common::retry::Backoff;
 use common::tls::Tls;
-use deadpool_redis::{Hook, HookError, Manager, Pool, Runtime};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::cluster::ClusterClient;
-use redis::{AsyncConnectionConfig, Client, ConnectionInfo, RedisResult, Value};
+use redis::{AsyncConnectionConfig, ConnectionInfo, RedisError, RedisResult, Value};
 
 use crate::error::{Error, describe};
 use crate::link::Endpoint;
 use crate::url::RedisUrl;
 
+pub mod bounded;
 mod conn;
+pub mod dial;
 mod first_replies;
+mod pool;
+mod reconnecting;
 mod slots;
 mod tls;
 
 pub use conn::Conn;
+use dial::{Dial, Node};
+pub use pool::{Pool, PoolError};
+pub use reconnecting::Reconnecting;
 pub use slots::{master_of, masters};
 pub use tls::timed_out;
 use tls::{certificates, tls_info};
@@ -226,7 +235,8 @@ impl Redis {
                 .certs(certificates(tls));
         }
         let client = builder.build().map_err(|e| self.url.bad(describe(&e)))?;
-        self.bounded(client.get_async_connection())
+        self.dial()?.for_nodes();
+        self.bounded(client.get_async_generic_connection::<Node>())
             .await
             .map(Conn::Cluster)
     }
@@ -288,18 +298,9 @@ impl Redis {
 
     /// A multiplexed connection that reconnects by itself: after the server went away, the
     /// commands sent while it is down fail (the caller counts them), and a later command finds
-    /// it connected again once the server is back (reconnect attempts back off from 50 ms to
-    /// 1 s).
-    pub async fn manager(&self) -> Result<ConnectionManager, Error> {
-        let client = self.client(self.url.info())?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_secs(1))
-            .set_number_of_retries(3);
-        self.bounded(ConnectionManager::new_with_config(client, config))
-            .await
+    /// it connected again once the server is back (dials back off from 50 ms to 1 s).
+    pub async fn reconnecting(&self) -> Result<Reconnecting, Error> {
+        Reconnecting::connect(self).await
     }
 
     /// Refuses a server behind the wrong scheme (`redis://` to TLS, `rediss://` to plain) in
@@ -359,50 +360,8 @@ impl Redis {
     /// Like [`Redis::pubsub`], the failure with the redis error behind it (none for a
     /// timeout), as [`Redis::connect_raw`].
     pub async fn pubsub_raw(&self) -> Result<PubSub, (Error, Option<redis::RedisError>)> {
-        let client = self.client(self.url.info()).map_err(|e| (e, None))?;
-        self.bounded_raw(client.get_async_pubsub()).await
-    }
-
-    /// A pool of at most `size` multiplexed connections, created on demand, each named `name`
-    /// with `CLIENT SETNAME` as it is created. Waiting for a free connection is bounded too.
-    pub fn pool(&self, size: usize, name: &str) -> Result<Pool, Error> {
-        let config = self.config(Some(self.timeout));
-        let manager = Manager::new_with_config(self.url.info().clone(), config)
-            .map_err(|e| self.url.bad(describe(&e)))?;
-        let name = name.to_owned();
-        let set_name = Hook::async_fn(move |conn: &mut MultiplexedConnection, _| {
-            let name = name.clone();
-            Box::pin(async move {
-                redis::cmd("CLIENT")
-                    .arg("SETNAME")
-                    .arg(name)
-                    .exec_async(conn)
-                    .await
-                    .map_err(HookError::Backend)
-            })
-        });
-        Pool::builder(manager)
-            .max_size(size)
-            .runtime(Runtime::Tokio1)
-            .create_timeout(Some(self.timeout))
-            .wait_timeout(Some(self.timeout))
-            .post_create(set_name)
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot build the pool: {e}")))
-    }
-
-    /// Turns a pool error into ours: creation failures are connection failures.
-    pub fn pool_error(&self, e: &deadpool_redis::PoolError) -> Error {
-        use deadpool_redis::PoolError;
-        let reason = match e {
-            PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => describe(e),
-            PoolError::Timeout(_) => format!("no pool connection within the timeout ({e})"),
-            other => other.to_string(),
-        };
-        Error::Connect {
-            url: self.url.clone(),
-            reason,
-        }
+        let dial = self.dial().map_err(|e| (e, None))?;
+        self.bounded_raw(dial.pubsub(self.url.info())).await
     }
 
     fn config(&self, response_timeout: Option<Duration>) -> AsyncConnectionConfig {
@@ -411,8 +370,13 @@ impl Redis {
             .set_response_timeout(response_timeout)
     }
 
-    fn client(&self, info: &ConnectionInfo) -> Result<Client, Error> {
-        Client::open(info.clone()).map_err(|e| self.url.bad(describe(&e)).into())
+    /// How the redis crate's connections reach this server: the TLS connector of a
+    /// `rediss://` URL, the connect timeout.
+    fn dial(&self) -> Result<Dial, Error> {
+        Ok(Dial {
+            tls: self.tls_connector()?,
+            timeout: self.timeout,
+        })
     }
 
     async fn multiplexed(
@@ -420,10 +384,9 @@ impl Redis {
         info: &ConnectionInfo,
         response_timeout: Option<Duration>,
     ) -> Result<MultiplexedConnection, Error> {
-        let client = self.client(info)?;
+        let dial = self.dial()?;
         let config = self.config(response_timeout);
-        self.bounded(client.get_multiplexed_async_connection_with_config(&config))
-            .await
+        self.bounded(dial.multiplexed(info, config)).await
     }
 
     /// Like [`Redis::connect`], the failure with the redis error behind it (none for a
@@ -431,10 +394,23 @@ impl Redis {
     pub async fn connect_raw(
         &self,
     ) -> Result<MultiplexedConnection, (Error, Option<redis::RedisError>)> {
-        let client = self.client(self.url.info()).map_err(|e| (e, None))?;
+        let dial = self.dial().map_err(|e| (e, None))?;
         let config = self.config(Some(self.timeout));
-        self.bounded_raw(client.get_multiplexed_async_connection_with_config(&config))
+        self.bounded_raw(dial.multiplexed(self.url.info(), config))
             .await
+    }
+
+    /// [`Redis::connect_raw`] with its failure as a redis error (a timeout as an I/O one), for
+    /// what hands the crate's errors on (the pool, [`Reconnecting`]).
+    async fn connect_as_redis(&self) -> RedisResult<MultiplexedConnection> {
+        self.connect_raw().await.map_err(|(error, cause)| {
+            cause.unwrap_or_else(|| {
+                RedisError::from(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    error.to_string(),
+                ))
+            })
+        })
     }
 
     /// Runs a connection attempt within the timeout and names the failure.

@@ -17,7 +17,7 @@
 
 pub mod resp;
 pub mod scheme;
-mod socket;
+pub(crate) mod socket;
 
 use std::fmt;
 

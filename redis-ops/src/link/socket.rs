@@ -1,7 +1,8 @@
 //! The socket under a [`super::Link`]: plain TCP, or TLS over it for a `rediss://` URL
 //! (tokio-rustls with the trust of `--cacert`/`--cert`/`--insecure`, see
 //! [`crate::connect::Redis::tls_connector`]). Both read and write the same way; on a plain URL
-//! the hot path of `bench` is the `TcpStream` itself.
+//! the hot path of `bench` is the `TcpStream` itself. The redis crate's connections run on it
+//! too (`crate::connect`), and so may be on a Unix socket (`redis+unix://`).
 
 use std::io;
 use std::pin::Pin;
@@ -10,7 +11,7 @@ use std::task::{Context, Poll};
 use common::net::describe_io;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
@@ -20,6 +21,8 @@ pub enum Socket {
     Plain(TcpStream),
     /// `rediss://`.
     Tls(Box<TlsStream<TcpStream>>),
+    /// `redis+unix://` (the redis crate's connections only).
+    Unix(UnixStream),
 }
 
 /// Connects to `host:port` (TCP_NODELAY), then with `tls` does the TLS handshake checking the
@@ -74,6 +77,7 @@ impl AsyncRead for Socket {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Self::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -87,6 +91,7 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Self::Unix(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -94,6 +99,7 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Self::Unix(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -101,6 +107,7 @@ impl AsyncWrite for Socket {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Self::Unix(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `redis-ops pool`: many tasks sharing a bounded pool of connections (§2b), measured against
 //! opening a connection for every operation.
 //!
-//! The pool is deadpool-redis: at most `size` connections, created on demand, handed to one
+//! The pool is deadpool's: at most `size` connections, created on demand, handed to one
 //! task at a time and returned when the task drops them. Each connection is named with
 //! `CLIENT SETNAME redis-ops-pool-<random>` when it is created; a sampler counts the
 //! connections with that name in `CLIENT LIST` while the tasks run. That count is what the
@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use failures::{Failure, Failures};
 pub use report::{PoolReport, SoFar};
 
-use crate::connect::Redis;
+use crate::connect::{PoolError, Reconnecting, Redis};
 use crate::error::{Error, describe};
 
 /// What `pool` runs.
@@ -67,7 +67,7 @@ pub async fn run(
     let key = format!("pool:{id}:counter");
     let baseline_key = format!("pool:{id}:baseline");
     let shared_key = format!("pool:{id}:shared");
-    let mut admin = redis.manager().await?;
+    let mut admin = redis.reconnecting().await?;
     let mut measuring = admin.clone();
     let failures = Failures::new(options.retry_for);
 
@@ -133,7 +133,7 @@ async fn measure(
     options: &PoolOptions,
     name: &str,
     [key, baseline_key, shared_key]: [&str; 3],
-    admin: &mut redis::aio::ConnectionManager,
+    admin: &mut Reconnecting,
     failures: &Failures,
 ) -> Result<PoolReport, Error> {
     let pool = redis.pool(options.size, name)?;
@@ -143,7 +143,7 @@ async fn measure(
     // over. A sample that fails (server gone) is skipped.
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
-        let (mut conn, name, stop) = (redis.manager().await?, name.to_owned(), stop.clone());
+        let (mut conn, name, stop) = (redis.reconnecting().await?, name.to_owned(), stop.clone());
         let peak_so_far = failures.peak_connections.clone();
         tokio::spawn(async move {
             let (mut peak, mut samples) = (0, 0);
@@ -218,7 +218,7 @@ async fn measure(
     let baseline = started.elapsed();
 
     // For comparison: no pool, every task clones one multiplexed (reconnecting) connection.
-    let shared = redis.manager().await?;
+    let shared = redis.reconnecting().await?;
     let started = Instant::now();
     let k = Arc::<str>::from(shared_key);
     runs.spawn(2, options.ops, move || {
@@ -267,7 +267,7 @@ async fn measure(
 }
 
 /// The server's `run_id` (INFO server): it changes when the server restarts.
-async fn run_id(conn: &mut redis::aio::ConnectionManager, within: Duration) -> Option<String> {
+async fn run_id(conn: &mut Reconnecting, within: Duration) -> Option<String> {
     let info: String =
         tokio::time::timeout(within, redis::cmd("INFO").arg("server").query_async(conn))
             .await
@@ -280,7 +280,7 @@ async fn run_id(conn: &mut redis::aio::ConnectionManager, within: Duration) -> O
 
 /// `GET key` as an integer (0 when missing), within `within`.
 async fn get_int(
-    conn: &mut redis::aio::ConnectionManager,
+    conn: &mut Reconnecting,
     key: &str,
     within: Duration,
 ) -> Result<isize, Error> {
@@ -377,10 +377,9 @@ fn incr_failure(key: &str, e: &redis::RedisError) -> Failure {
     Failure::of(incr_error(key, e), Some(e))
 }
 
-fn pool_failure(redis: &Redis, e: &deadpool_redis::PoolError) -> Failure {
-    use deadpool_redis::{HookError, PoolError};
+fn pool_failure(redis: &Redis, e: &PoolError) -> Failure {
     let cause = match e {
-        PoolError::Backend(e) | PoolError::PostCreateHook(HookError::Backend(e)) => Some(e),
+        PoolError::Backend(e) => Some(e),
         _ => None,
     };
     Failure::of(redis.pool_error(e), cause)

@@ -96,3 +96,43 @@ fn a_reply_line_that_never_ends_is_refused_in_bounded_memory_and_time() {
         assert!(m.peak_kib < 64 * 1024, "{line}: {} KiB: {r:?}", m.peak_kib);
     }
 }
+
+/// Issue 22.4, the rest: a peer that says the hello as a Redis does and then answers a command
+/// with a reply that never ends, in each of its shapes (a line, a huge array, arrays without
+/// end, nesting without end, a huge bulk string), is one error line and exit 1, at once, in
+/// bounded memory, for every command on every kind of connection the redis crate runs for us
+/// (multiplexed, subscriber, pooled, reconnecting, cluster) and on our own link (`bench`). The
+/// crate alone buffered such a reply until the timeout.
+#[test]
+fn an_endless_reply_after_the_hello_is_refused_in_bounded_memory_and_time() {
+    for endless in Endless::ALL {
+        let url = polite_peer(endless);
+        for line in [
+            "get k",
+            "set k v",
+            "incr k",
+            "publish ch m",
+            "subscribe ch",
+            "lesson strings",
+            "pool --size 2 --tasks 4",
+            "bench -q -t get -n 1000 -c 2 --retry-for 1",
+            "--cluster URL get k",
+        ] {
+            let line = line.replace("URL", &url);
+            let mut c = if line.starts_with("--cluster") {
+                bare()
+            } else {
+                at(&url, &[])
+            };
+            c.args(["--timeout", "3"]).args(args(&line));
+            let m = measured(&mut c, b"", Duration::from_mins(1));
+            let r = &m.run;
+            let what = format!("{endless:?}: {line}: {r:?}");
+            assert_eq!(r.code(), Some(1), "{what}");
+            assert_eq!(r.stderr_lines().len(), 1, "{what}");
+            assert!(r.stderr.starts_with("error: "), "{what}");
+            assert!(r.took < Duration::from_secs(2), "{what}: took {:?}", r.took);
+            assert!(m.peak_kib < 64 * 1024, "{what}: {} KiB", m.peak_kib);
+        }
+    }
+}

@@ -193,6 +193,95 @@ pub fn fake_peer(peer: Peer) -> String {
     format!("redis://{addr}/0")
 }
 
+/// What a [`polite_peer`] sends in answer to the first command past the hello: a reply that
+/// never ends, in one of its shapes.
+#[derive(Clone, Copy, Debug)]
+pub enum Endless {
+    /// `+` and then bytes without a CRLF.
+    Line,
+    /// An array announcing 2^31 values, then `:1` after `:1`.
+    HugeArray,
+    /// An array of 100,000 arrays of two values: more values than one reply may hold.
+    Arrays,
+    /// `*1` inside `*1` without end.
+    Nested,
+    /// A bulk string announcing 4 GiB, then its bytes.
+    HugeBulk,
+}
+
+impl Endless {
+    /// Every shape.
+    pub const ALL: [Self; 5] = [
+        Self::Line,
+        Self::HugeArray,
+        Self::Arrays,
+        Self::Nested,
+        Self::HugeBulk,
+    ];
+
+    /// What it sends first, and then again and again.
+    fn bytes(self) -> (&'static [u8], Vec<u8>) {
+        match self {
+            Self::Line => (b"+", vec![b'a'; 64 * 1024]),
+            Self::HugeArray => (b"*2147483648\r\n", b":1\r\n".repeat(16 * 1024)),
+            Self::Arrays => (b"*100000\r\n", b"*2\r\n:1\r\n:2\r\n".repeat(8 * 1024)),
+            Self::Nested => (b"", b"*1\r\n".repeat(16 * 1024)),
+            Self::HugeBulk => (b"$4294967296\r\n", vec![b'b'; 64 * 1024]),
+        }
+    }
+}
+
+/// A fake Redis on 127.0.0.1 that says the hello as a Redis does (`+OK` to AUTH, SELECT,
+/// CLIENT and READONLY, `+PONG` to PING), then answers the first other command with `endless`;
+/// answers its `redis://` URL.
+pub fn polite_peer(endless: Endless) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("its address");
+    // One command: `*N` then N `$len` arguments; its name in capitals.
+    fn command(from: &mut impl BufRead) -> Option<String> {
+        let mut line = String::new();
+        from.read_line(&mut line).ok()?;
+        let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+        let mut name = None;
+        for _ in 0..n.min(1024) {
+            line.clear();
+            from.read_line(&mut line).ok()?;
+            let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+            let mut arg = vec![0; len.min(1 << 20) + 2];
+            from.read_exact(&mut arg).ok()?;
+            name.get_or_insert_with(|| String::from_utf8_lossy(&arg[..len]).to_uppercase());
+        }
+        name
+    }
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut from = BufReader::new(s.try_clone().expect("clone the socket"));
+                while let Some(name) = command(&mut from) {
+                    let answer: &[u8] = match name.as_str() {
+                        "PING" => b"+PONG\r\n",
+                        "AUTH" | "SELECT" | "CLIENT" | "READONLY" => b"+OK\r\n",
+                        _ => {
+                            let (first, again) = endless.bytes();
+                            if s.write_all(first).is_err() {
+                                return;
+                            }
+                            while s.write_all(&again).is_ok() {}
+                            return;
+                        }
+                    };
+                    if s.write_all(answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("redis://{addr}/0")
+}
+
 /// `redis-ops --url <url> args`.
 pub fn at(url: &str, args: &[&str]) -> Command {
     let mut c = bare();
