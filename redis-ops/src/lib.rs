@@ -11,7 +11,7 @@
 //! - [`link`]: the one raw RESP connection (plain or TLS, AUTH, SELECT, every exchange under a
 //!   deadline) of `bench` and `ping`, with its strict parser ([`link::resp`]);
 //! - [`kv`]: `set` / `get` / `incr`;
-//! - [`pool`]: many tasks on a bounded deadpool-redis pool, checked with `CLIENT LIST`;
+//! - [`pool`]: many tasks on a bounded deadpool pool, checked with `CLIENT LIST`;
 //! - [`lesson`]: every operation of the lesson, printed redis-cli style and checked;
 //! - [`channels`]: `publish` / `subscribe`;
 //! - [`ping`]: is Redis (or a cluster) ready? A real round trip, several targets at once;

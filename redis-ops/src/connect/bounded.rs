@@ -69,7 +69,9 @@ impl fmt::Display for Overrun {
                 "a bulk string of {n} bytes, more than Redis sends ({} MiB)",
                 MAX_BULK >> 20
             ),
-            Self::Length => f.write_str("a length of more than 19 digits (is this a Redis server?)"),
+            Self::Length => {
+                f.write_str("a length of more than 19 digits (is this a Redis server?)")
+            }
             Self::Elements => write!(f, "a reply of more than {MAX_ELEMENTS} values"),
             Self::Depth => write!(f, "a reply nested more than {MAX_DEPTH} deep"),
             Self::Bytes => write!(f, "a reply longer than {} MiB", MAX_REPLY_BYTES >> 20),
@@ -282,10 +284,7 @@ impl Scanner {
 
 /// Whether a line of this type holds a length.
 fn is_length(kind: u8) -> bool {
-    matches!(
-        kind,
-        b'$' | b'!' | b'=' | b'*' | b'~' | b'>' | b'%' | b'|'
-    )
+    matches!(kind, b'$' | b'!' | b'=' | b'*' | b'~' | b'>' | b'%' | b'|')
 }
 
 /// A stream whose reads are followed by a [`Scanner`]: the read that crosses a bound fails
@@ -307,6 +306,9 @@ impl<S> Bounded<S> {
     }
 }
 
+/// How the redis crate keeps the error inside one of its own.
+type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
 /// The bound a peer crossed, when that is what failed a redis-crate connection.
 pub fn overrun_of(e: &redis::RedisError) -> Option<Overrun> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -316,7 +318,6 @@ pub fn overrun_of(e: &redis::RedisError) -> Option<Overrun> {
         }
         // The crate keeps the I/O error in an `Arc<dyn Error>`, which shows itself as the
         // error inside but is not one to `downcast_ref`.
-        type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
         let io = err.downcast_ref::<io::Error>().or_else(|| {
             err.downcast_ref::<Shared>()
                 .and_then(|inner| inner.downcast_ref::<io::Error>())
@@ -433,7 +434,12 @@ mod tests {
 
     #[test]
     fn a_reply_in_progress_is_not_idle() {
-        for part in [&b"+OK"[..], b"$3\r\nfo", b"*2\r\n:1\r\n", b"|1\r\n+a\r\n+b\r\n"] {
+        for part in [
+            &b"+OK"[..],
+            b"$3\r\nfo",
+            b"*2\r\n:1\r\n",
+            b"|1\r\n+a\r\n+b\r\n",
+        ] {
             assert!(!idle(&scan(part).unwrap()));
         }
     }
@@ -464,12 +470,18 @@ mod tests {
     #[test]
     fn lengths_beyond_the_bounds_are_refused_at_their_header() {
         let bulk = format!("${}\r\n", MAX_BULK + 1);
-        assert_eq!(scan(bulk.as_bytes()).unwrap_err(), Overrun::Bulk(MAX_BULK + 1));
+        assert_eq!(
+            scan(bulk.as_bytes()).unwrap_err(),
+            Overrun::Bulk(MAX_BULK + 1)
+        );
         assert!(scan(format!("${MAX_BULK}\r\n").as_bytes()).is_ok());
-        let array = format!("*{}\r\n", MAX_ELEMENTS);
+        let array = format!("*{MAX_ELEMENTS}\r\n");
         assert_eq!(scan(array.as_bytes()).unwrap_err(), Overrun::Elements);
         assert!(scan(format!("*{}\r\n", MAX_ELEMENTS - 1).as_bytes()).is_ok());
-        assert_eq!(scan(b"*99999999999999999999\r\n").unwrap_err(), Overrun::Length);
+        assert_eq!(
+            scan(b"*99999999999999999999\r\n").unwrap_err(),
+            Overrun::Length
+        );
         assert_eq!(scan(b"%150000\r\n").unwrap_err(), Overrun::Elements);
     }
 

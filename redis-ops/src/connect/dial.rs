@@ -7,7 +7,7 @@
 //! The multiplexed and subscriber connections are built here ([`Dial::multiplexed`],
 //! [`Dial::pubsub`]); the pool's connections come from [`Dial::multiplexed`] too
 //! (`super::pool`), and the cluster client's from [`Node`], which dials each node the cluster
-//! names with the [`Dial`] its `cluster_conn` left ([`Dial::for_nodes`]).
+//! names with the [`Dial`] its `cluster_conn` left (`Dial::for_nodes`).
 
 use std::io;
 use std::sync::{PoisonError, RwLock};
@@ -107,7 +107,7 @@ async fn tcp(host: &str, port: u16) -> io::Result<TcpStream> {
 }
 
 /// One node's connection of the cluster client: a multiplexed connection over a bounded
-/// socket, dialed as [`Dial::for_nodes`] said.
+/// socket, dialed as `Dial::for_nodes` said.
 #[derive(Clone)]
 pub struct Node(MultiplexedConnection);
 

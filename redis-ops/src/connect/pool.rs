@@ -1,6 +1,6 @@
 //! The pool of `redis-ops pool`: deadpool's managed pool of multiplexed connections, each
 //! dialed on our bounded socket ([`super::dial`]) and named with `CLIENT SETNAME` as it is
-//! made, checked with a PING before it is lent again.
+//! made, reset and checked (`UNWATCH`, then `PING`, in one round trip) before it is lent again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -29,7 +29,9 @@ impl managed::Manager for Dialer {
     type Error = RedisError;
 
     async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
-        let mut conn = self.redis.connect_as_redis().await?;
+        // Boxed: the connect (its first replies read through our link) is a large future,
+        // and every `Pool::get` would carry it.
+        let mut conn = Box::pin(self.redis.connect_as_redis()).await?;
         redis::cmd("CLIENT")
             .arg("SETNAME")
             .arg(&self.name)
@@ -44,7 +46,13 @@ impl managed::Manager for Dialer {
         _: &Metrics,
     ) -> RecycleResult<RedisError> {
         let n = self.pings.fetch_add(1, Ordering::Relaxed).to_string();
-        let echoed: String = redis::cmd("PING").arg(&n).query_async(conn).await?;
+        let (echoed,): (String,) = redis::pipe()
+            .cmd("UNWATCH")
+            .ignore()
+            .cmd("PING")
+            .arg(&n)
+            .query_async(conn)
+            .await?;
         if echoed == n {
             Ok(())
         } else {

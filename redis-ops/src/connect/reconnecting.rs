@@ -53,7 +53,10 @@ impl Reconnecting {
     }
 
     fn up(&self) -> std::sync::MutexGuard<'_, (u64, Option<MultiplexedConnection>)> {
-        self.shared.up.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .up
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The connection, dialed again if it is down; with its number.

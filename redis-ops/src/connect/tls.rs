@@ -38,8 +38,9 @@ pub(super) fn certificates(tls: &Tls) -> TlsCertificates {
 }
 
 /// `url` (a `rediss://` address) with `tls` applied: `--insecure` on the address, the CA and
-/// the client certificate in its TLS parameters (which every client built from it keeps:
-/// deadpool's, the connection manager's, the cluster's). A refusal names `named`.
+/// the client certificate in its TLS parameters, which the redis crate checks as it builds a
+/// client (the sockets themselves are ours, with the same trust: [`super::dial::Dial`]). A
+/// refusal names `named`.
 pub(super) fn tls_info(url: &RedisUrl, tls: &Tls, named: &RedisUrl) -> Result<RedisUrl, Error> {
     let ConnectionAddr::TcpTls { host, port, .. } = url.info().addr() else {
         return Ok(url.clone());

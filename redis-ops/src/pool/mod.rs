@@ -279,11 +279,7 @@ async fn run_id(conn: &mut Reconnecting, within: Duration) -> Option<String> {
 }
 
 /// `GET key` as an integer (0 when missing), within `within`.
-async fn get_int(
-    conn: &mut Reconnecting,
-    key: &str,
-    within: Duration,
-) -> Result<isize, Error> {
+async fn get_int(conn: &mut Reconnecting, key: &str, within: Duration) -> Result<isize, Error> {
     match tokio::time::timeout(within, conn.get_int(key)).await {
         Ok(r) => r.map(|n| n.unwrap_or(0)).map_err(|e| Error::Command {
             command: format!("GET {key}"),

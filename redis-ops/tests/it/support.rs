@@ -193,6 +193,24 @@ pub fn fake_peer(peer: Peer) -> String {
     format!("redis://{addr}/0")
 }
 
+/// One command a client sends (`*N` then N `$len` arguments): its name in capitals.
+fn command_name(from: &mut impl std::io::BufRead) -> Option<String> {
+    let mut line = String::new();
+    from.read_line(&mut line).ok()?;
+    let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+    let mut name = None;
+    for _ in 0..n.min(1024) {
+        line.clear();
+        from.read_line(&mut line).ok()?;
+        let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+        let len = len.min(1 << 20);
+        let mut arg = vec![0; len + 2];
+        from.read_exact(&mut arg).ok()?;
+        name.get_or_insert_with(|| String::from_utf8_lossy(&arg[..len]).to_uppercase());
+    }
+    name
+}
+
 /// What a [`polite_peer`] sends in answer to the first command past the hello: a reply that
 /// never ends, in one of its shapes.
 #[derive(Clone, Copy, Debug)]
@@ -235,31 +253,15 @@ impl Endless {
 /// CLIENT and READONLY, `+PONG` to PING), then answers the first other command with `endless`;
 /// answers its `redis://` URL.
 pub fn polite_peer(endless: Endless) -> String {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::BufReader;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("its address");
-    // One command: `*N` then N `$len` arguments; its name in capitals.
-    fn command(from: &mut impl BufRead) -> Option<String> {
-        let mut line = String::new();
-        from.read_line(&mut line).ok()?;
-        let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
-        let mut name = None;
-        for _ in 0..n.min(1024) {
-            line.clear();
-            from.read_line(&mut line).ok()?;
-            let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
-            let mut arg = vec![0; len.min(1 << 20) + 2];
-            from.read_exact(&mut arg).ok()?;
-            name.get_or_insert_with(|| String::from_utf8_lossy(&arg[..len]).to_uppercase());
-        }
-        name
-    }
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
             std::thread::spawn(move || {
                 let mut from = BufReader::new(s.try_clone().expect("clone the socket"));
-                while let Some(name) = command(&mut from) {
+                while let Some(name) = command_name(&mut from) {
                     let answer: &[u8] = match name.as_str() {
                         "PING" => b"+PONG\r\n",
                         "AUTH" | "SELECT" | "CLIENT" | "READONLY" => b"+OK\r\n",
