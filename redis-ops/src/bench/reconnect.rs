@@ -56,9 +56,11 @@ impl Dialer {
                 let shown = String::from_utf8_lossy(&raw[..raw.len().min(60)]);
                 (format!("{}: unexpected reply {shown:?}", f.command), true)
             }
-            Broke::NotResp(_) | Broke::TooLong(_) | Broke::TooMany | Broke::WrongScheme(_) => {
-                (f.broke.to_string(), true)
-            }
+            Broke::NotResp(_)
+            | Broke::TooLong(_)
+            | Broke::TooMany
+            | Broke::Overrun(_)
+            | Broke::WrongScheme(_) => (f.broke.to_string(), true),
         }
     }
 

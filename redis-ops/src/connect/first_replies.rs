@@ -53,7 +53,7 @@ pub(super) async fn check(redis: &Redis, deadline: Instant) -> Result<(), Refuse
             Broke::NotResp(e) if e.is_beyond_a_bound() => Err(Refused::NotRedis(format!(
                 "the reply is not RESP (is this a Redis server?): {e}"
             ))),
-            Broke::TooLong(_) | Broke::TooMany => {
+            Broke::TooLong(_) | Broke::TooMany | Broke::Overrun(_) => {
                 Err(Refused::NotRedis(format!("{}: {}", f.command, f.broke)))
             }
             _ => Ok(()),

@@ -16,6 +16,7 @@
 //! Redis", `bench` as a lost connection or a refusal.
 
 pub mod resp;
+pub mod scan;
 pub mod scheme;
 pub(crate) mod socket;
 
@@ -26,6 +27,7 @@ use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsConnector;
 
 pub use resp::{Kind, ProtocolError};
+use scan::Scanner;
 use socket::{Socket, describe_tls_io};
 
 use crate::url::Secret;
@@ -159,6 +161,8 @@ pub enum Broke {
     TooLong(usize),
     /// More replies than commands ([`Link::pipeline`] only).
     TooMany,
+    /// A long reply, followed as it came, crossed one of the bounds of [`scan`].
+    Overrun(scan::Overrun),
     /// The server speaks TLS behind `redis://` ([`scheme::SPEAKS_TLS`]): it reset the
     /// connection, and answers a TLS ClientHello.
     WrongScheme(&'static str),
@@ -179,6 +183,7 @@ impl fmt::Display for Broke {
             }
             Self::TooLong(most) => write!(f, "a reply longer than {most} bytes"),
             Self::TooMany => f.write_str("more replies than commands"),
+            Self::Overrun(o) => write!(f, "{o}"),
             Self::WrongScheme(why) => f.write_str(why),
             Self::Unexpected(a) => f.write_str(&a.text()),
         }
@@ -259,6 +264,9 @@ pub struct Link {
     at: usize,
     /// The last command [`Link::call`] sent.
     sent: Vec<u8>,
+    /// For a reply found incomplete: how many of its bytes (from `at`) were followed, and the
+    /// scanner that followed them, so that it is parsed again only once it is whole.
+    scan: Option<(usize, Scanner)>,
 }
 
 impl Link {
@@ -300,6 +308,7 @@ impl Link {
                 buf: Vec::with_capacity(1024),
                 at: 0,
                 sent: Vec::new(),
+                scan: None,
             }),
         }
     }
@@ -462,19 +471,41 @@ impl Link {
     }
 
     /// The next reply, reading until it is whole (a reply still incomplete after `most` bytes is
-    /// [`Broke::TooLong`]).
+    /// [`Broke::TooLong`]). A reply found incomplete is followed by a [`Scanner`] as the rest
+    /// arrives and parsed again only once the scanner has seen its end: a long reply costs one
+    /// pass, not one per read.
     async fn reply(&mut self, most: usize) -> Result<(Kind, &[u8]), Broke> {
         loop {
             let pending = &self.buf[self.at..];
-            match resp::parse(pending) {
-                Ok(Some(r)) => {
-                    let start = self.at;
-                    self.at += r.len;
-                    return Ok((r.kind, &self.buf[start..self.at]));
+            let whole = match &mut self.scan {
+                None => true,
+                Some((followed, scanner)) => {
+                    scanner
+                        .feed(&pending[*followed..])
+                        .map_err(Broke::Overrun)?;
+                    *followed = pending.len();
+                    scanner.replies() > 0 || scanner.is_lost()
                 }
-                Ok(None) if pending.len() > most => return Err(Broke::TooLong(most)),
-                Ok(None) => {}
-                Err(e) => return Err(Broke::NotResp(e)),
+            };
+            if whole {
+                match resp::parse(pending) {
+                    Ok(Some(r)) => {
+                        self.scan = None;
+                        let start = self.at;
+                        self.at += r.len;
+                        return Ok((r.kind, &self.buf[start..self.at]));
+                    }
+                    Ok(None) if self.scan.is_none() => {
+                        let mut scanner = Scanner::default();
+                        scanner.feed(pending).map_err(Broke::Overrun)?;
+                        self.scan = Some((pending.len(), scanner));
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(Broke::NotResp(e)),
+                }
+            }
+            if pending.len() > most {
+                return Err(Broke::TooLong(most));
             }
             self.fill().await?;
         }

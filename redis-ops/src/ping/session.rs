@@ -117,6 +117,7 @@ fn failed(f: Failed, timeout: Duration) -> Refusal {
             MAX_REPLY >> 20
         )),
         Broke::WrongScheme(why) => Refusal::failed(why),
+        Broke::Overrun(o) => Refusal::failed(format!("not Redis: the answer to {name}: {o}")),
         Broke::Unexpected(answer) if answer.is_error() => server_error(name, &answer),
         Broke::Unexpected(answer) => not_redis(name, answer.raw(), &f.sent),
         Broke::Io(_) | Broke::Closed | Broke::NotResp(_) | Broke::TooMany => {

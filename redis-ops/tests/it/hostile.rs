@@ -63,8 +63,7 @@ fn bench_where_every_command_is_refused_exits_1() {
 /// (it took `get` to 855 MB and 23 s with `--timeout 20`).
 #[test]
 fn a_reply_line_that_never_ends_is_refused_in_bounded_memory_and_time() {
-    let url = fake_peer(Peer::Endless);
-    for line in [
+    let lines = [
         "get k",
         "set k v",
         "incr k",
@@ -75,25 +74,30 @@ fn a_reply_line_that_never_ends_is_refused_in_bounded_memory_and_time() {
         "pool --size 2 --tasks 4",
         "bench -q -t set -n 1000 -c 2 --retry-for 1",
         "--cluster URL get k",
-    ] {
-        let line = line.replace("URL", &url);
+    ];
+    let url = fake_peer(Peer::Endless);
+    assert_each_refused(&url, &lines, Duration::from_millis(4500), "endless line");
+}
+
+/// Runs each of `lines` (`URL` in one stands for `url`; the others get `--url url`) with
+/// `--timeout 3`: exit 1, one `error: ` line, within `took`, under 64 MiB.
+fn assert_each_refused(url: &str, lines: &[&str], took: Duration, what: &str) {
+    for line in lines {
+        let line = line.replace("URL", url);
         let mut c = if line.starts_with("--cluster") {
             bare()
         } else {
-            at(&url, &[])
+            at(url, &[])
         };
         c.args(["--timeout", "3"]).args(args(&line));
         let m = measured(&mut c, b"", Duration::from_mins(1));
         let r = &m.run;
-        assert_eq!(r.code(), Some(1), "{line}: {r:?}");
-        assert_eq!(r.stderr_lines().len(), 1, "{line}: {r:?}");
-        assert!(r.stderr.starts_with("error: "), "{line}: {r:?}");
-        assert!(
-            r.took < Duration::from_millis(4500),
-            "{line}: took {:?}: {r:?}",
-            r.took
-        );
-        assert!(m.peak_kib < 64 * 1024, "{line}: {} KiB: {r:?}", m.peak_kib);
+        let what = format!("{what}: {line}: {r:?}");
+        assert_eq!(r.code(), Some(1), "{what}");
+        assert_eq!(r.stderr_lines().len(), 1, "{what}");
+        assert!(r.stderr.starts_with("error: "), "{what}");
+        assert!(r.took < took, "{what}: took {:?}", r.took);
+        assert!(m.peak_kib < 64 * 1024, "{what}: {} KiB", m.peak_kib);
     }
 }
 
@@ -105,34 +109,20 @@ fn a_reply_line_that_never_ends_is_refused_in_bounded_memory_and_time() {
 /// crate alone buffered such a reply until the timeout.
 #[test]
 fn an_endless_reply_after_the_hello_is_refused_in_bounded_memory_and_time() {
+    let lines = [
+        "get k",
+        "set k v",
+        "incr k",
+        "publish ch m",
+        "subscribe ch",
+        "lesson strings",
+        "pool --size 2 --tasks 4",
+        "bench -q -t get -n 1000 -c 2 --retry-for 1",
+        "--cluster URL get k",
+    ];
     for endless in Endless::ALL {
         let url = polite_peer(endless);
-        for line in [
-            "get k",
-            "set k v",
-            "incr k",
-            "publish ch m",
-            "subscribe ch",
-            "lesson strings",
-            "pool --size 2 --tasks 4",
-            "bench -q -t get -n 1000 -c 2 --retry-for 1",
-            "--cluster URL get k",
-        ] {
-            let line = line.replace("URL", &url);
-            let mut c = if line.starts_with("--cluster") {
-                bare()
-            } else {
-                at(&url, &[])
-            };
-            c.args(["--timeout", "3"]).args(args(&line));
-            let m = measured(&mut c, b"", Duration::from_mins(1));
-            let r = &m.run;
-            let what = format!("{endless:?}: {line}: {r:?}");
-            assert_eq!(r.code(), Some(1), "{what}");
-            assert_eq!(r.stderr_lines().len(), 1, "{what}");
-            assert!(r.stderr.starts_with("error: "), "{what}");
-            assert!(r.took < Duration::from_secs(2), "{what}: took {:?}", r.took);
-            assert!(m.peak_kib < 64 * 1024, "{what}: {} KiB", m.peak_kib);
-        }
+        let what = format!("{endless:?}");
+        assert_each_refused(&url, &lines, Duration::from_secs(2), &what);
     }
 }

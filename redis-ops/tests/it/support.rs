@@ -154,40 +154,39 @@ pub enum Peer {
 /// as `peer` says, for as long as the test runs; answers its `redis://` URL.
 pub fn fake_peer(peer: Peer) -> String {
     use std::io::Read;
+    serve_each(move |mut s| {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                return;
+            }
+            let answer: &[u8] = match peer {
+                Peer::Endless => return Endless::Line.send(&mut s),
+                Peer::Echoes => &buf[..n],
+                Peer::Garbage => b"garbage, not RESP\r\n",
+                Peer::Amqp => b"AMQP\x00\x00\x09\x01",
+                Peer::Closes => return,
+                Peer::Resets => {
+                    let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+                    return;
+                }
+            };
+            if s.write_all(answer).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// A listener on 127.0.0.1 (a port of its own) that hands every connection to `handle` on a
+/// thread of its own, for as long as the test runs; answers its `redis://` URL.
+fn serve_each(handle: impl Fn(std::net::TcpStream) + Clone + Send + 'static) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("its address");
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 {
-                        return;
-                    }
-                    let answer: &[u8] = match peer {
-                        Peer::Endless => {
-                            let line = vec![b'a'; 64 * 1024];
-                            if s.write_all(b"+").is_err() {
-                                return;
-                            }
-                            while s.write_all(&line).is_ok() {}
-                            return;
-                        }
-                        Peer::Echoes => &buf[..n],
-                        Peer::Garbage => b"garbage, not RESP\r\n",
-                        Peer::Amqp => b"AMQP\x00\x00\x09\x01",
-                        Peer::Closes => return,
-                        Peer::Resets => {
-                            let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
-                            return;
-                        }
-                    };
-                    if s.write_all(answer).is_err() {
-                        return;
-                    }
-                }
-            });
+        for stream in listener.incoming().flatten() {
+            let handle = handle.clone();
+            std::thread::spawn(move || handle(stream));
         }
     });
     format!("redis://{addr}/0")
@@ -247,41 +246,33 @@ impl Endless {
             Self::HugeBulk => (b"$4294967296\r\n", vec![b'b'; 64 * 1024]),
         }
     }
+
+    /// Sends it to `s` until `s` fails.
+    fn send(self, s: &mut impl Write) {
+        let (first, again) = self.bytes();
+        if s.write_all(first).is_ok() {
+            while s.write_all(&again).is_ok() {}
+        }
+    }
 }
 
 /// A fake Redis on 127.0.0.1 that says the hello as a Redis does (`+OK` to AUTH, SELECT,
 /// CLIENT and READONLY, `+PONG` to PING), then answers the first other command with `endless`;
 /// answers its `redis://` URL.
 pub fn polite_peer(endless: Endless) -> String {
-    use std::io::BufReader;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("its address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut from = BufReader::new(s.try_clone().expect("clone the socket"));
-                while let Some(name) = command_name(&mut from) {
-                    let answer: &[u8] = match name.as_str() {
-                        "PING" => b"+PONG\r\n",
-                        "AUTH" | "SELECT" | "CLIENT" | "READONLY" => b"+OK\r\n",
-                        _ => {
-                            let (first, again) = endless.bytes();
-                            if s.write_all(first).is_err() {
-                                return;
-                            }
-                            while s.write_all(&again).is_ok() {}
-                            return;
-                        }
-                    };
-                    if s.write_all(answer).is_err() {
-                        return;
-                    }
-                }
-            });
+    serve_each(move |mut s| {
+        let mut from = std::io::BufReader::new(s.try_clone().expect("clone the socket"));
+        while let Some(name) = command_name(&mut from) {
+            let answer: &[u8] = match name.as_str() {
+                "PING" => b"+PONG\r\n",
+                "AUTH" | "SELECT" | "CLIENT" | "READONLY" => b"+OK\r\n",
+                _ => return endless.send(&mut s),
+            };
+            if s.write_all(answer).is_err() {
+                return;
+            }
         }
-    });
-    format!("redis://{addr}/0")
+    })
 }
 
 /// `redis-ops --url <url> args`.
