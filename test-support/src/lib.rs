@@ -24,6 +24,7 @@
 //!   `scripts/services up`. A test that needs one fails loudly when it is absent; it never passes
 //!   without it.
 //! - [`unique`]: names for keys and queues no other test (or test run) uses.
+//! - [`rate`]: what the fixed-rate tests of every bench check of a run.
 //!
 //! Every wait here has a deadline: a test that hangs fails with what the process printed instead
 //! of hanging CI. [`STEP`] is the default bound for one step of a test.
@@ -40,6 +41,7 @@ mod net;
 mod panics;
 mod process;
 mod rabbit;
+pub mod rate;
 mod redis_server;
 mod services;
 mod tls;

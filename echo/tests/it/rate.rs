@@ -6,6 +6,7 @@
 use std::thread;
 use std::time::Duration;
 
+use test_support::rate::{assert_progress_lines, assert_rate_held, assert_stall_in_corrected_only};
 use test_support::{Proc, STEP, Signal, command, send_signal};
 
 use crate::support::{BENCH, ServerProcess};
@@ -13,10 +14,6 @@ use crate::support::{BENCH, ServerProcess};
 fn report(out: &test_support::Run) -> serde_json::Value {
     out.assert_success();
     serde_json::from_str(&out.stdout_text()).expect("one JSON object")
-}
-
-fn ms(v: &serde_json::Value, which: &str, p: &str) -> f64 {
-    v["latency_ms"][which][p].as_f64().unwrap()
 }
 
 #[test]
@@ -37,30 +34,12 @@ fn a_rate_below_capacity_is_held_within_one_percent() {
     ];
     let out = test_support::run(command(BENCH).args(args), b"", STEP * 2);
     let v = report(&out);
-    let achieved = v["achieved_rate"].as_f64().unwrap();
-    assert_eq!(v["target_rate"].as_f64(), Some(2000.0), "{v}");
-    assert!(
-        (achieved - 2000.0).abs() <= 20.0,
-        "achieved {achieved}: {v}"
-    );
-    assert_eq!(v["rate_held"], true, "{v}");
+    assert_rate_held(&v, 2000.0);
     // 4 s counted at 2000/s; the warm-up's messages are left out.
     let messages = v["messages"].as_u64().unwrap();
     assert!((7920..=8080).contains(&messages), "{messages}: {v}");
     assert_eq!(v["errors"], 0);
-    for which in ["corrected", "service"] {
-        let max = ms(&v, which, "max");
-        assert!(
-            ms(&v, which, "p50") > 0.0 && max >= ms(&v, which, "p99_99"),
-            "{v}"
-        );
-    }
     assert_eq!(out.stderr, "", "a held rate warns of nothing");
-    eprintln!(
-        "measured: --rate 2000 achieved {achieved}/s, corrected p99 {} ms, service p99 {} ms",
-        ms(&v, "corrected", "p99"),
-        ms(&v, "service", "p99")
-    );
     server.stop(Signal::Term);
 }
 
@@ -86,23 +65,7 @@ fn a_one_second_stall_shows_in_the_corrected_latency_only() {
     send_signal(pid, Signal::Cont);
     let out = bench.finish(STEP * 2);
     let v = report(&out);
-    let (c99, cmax) = (ms(&v, "corrected", "p99"), ms(&v, "corrected", "max"));
-    let (s99, smax) = (ms(&v, "service", "p99"), ms(&v, "service", "max"));
-    eprintln!(
-        "measured: 1 s stall at 1000/s: corrected p99 {c99} max {cmax} ms; service p99 {s99} max {smax} ms"
-    );
-    // About a fifth of the run's messages were due during the stall: each waited for what was
-    // left of it.
-    assert!(c99 >= 300.0, "corrected p99 {c99}: {v}");
-    assert!(
-        (800.0..=1600.0).contains(&cmax),
-        "corrected max {cmax}: {v}"
-    );
-    // Only the ten messages in flight when it froze waited once sent.
-    assert!(s99 < 100.0, "service p99 {s99}: {v}");
-    assert!(smax >= 800.0, "the messages in flight waited too: {v}");
-    // The schedule caught up after the stall: the rate was held.
-    assert_eq!(v["rate_held"], true, "{v}");
+    assert_stall_in_corrected_only(&v, 1600.0);
     server.stop(Signal::Term);
 }
 
@@ -179,15 +142,6 @@ fn progress_prints_a_line_a_second_when_asked() {
     report(&out);
     let lines = out.stderr_lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    for (i, line) in lines.iter().enumerate() {
-        let rest = line
-            .strip_prefix(&format!("echo-bench: {} s, ", i + 1))
-            .unwrap_or_else(|| panic!("{line}"));
-        let (ops, rest) = rest.split_once(" ops/s, p99 ").expect(line);
-        // 500 a second, give or take the edges of a second.
-        let ops: u64 = ops.parse().expect(line);
-        assert!((400..=600).contains(&ops), "{line}");
-        assert!(rest.ends_with(" ms (last second), 0 errors"), "{line}");
-    }
+    assert_progress_lines(&lines, "echo-bench");
     server.stop(Signal::Term);
 }

@@ -63,18 +63,11 @@ fn bench_where_every_command_is_refused_exits_1() {
 /// (it took `get` to 855 MB and 23 s with `--timeout 20`).
 #[test]
 fn a_reply_line_that_never_ends_is_refused_in_bounded_memory_and_time() {
-    let lines = [
-        "get k",
-        "set k v",
-        "incr k",
+    let lines = on_the_crate_and(&[
         "ping",
-        "publish ch m",
-        "subscribe ch",
-        "lesson strings",
-        "pool --size 2 --tasks 4",
         "bench -q -t set -n 1000 -c 2 --retry-for 1",
         "--cluster URL get k",
-    ];
+    ]);
     let url = fake_peer(Peer::Endless);
     assert_each_refused(&url, &lines, Duration::from_millis(4500), "endless line");
 }
@@ -109,17 +102,10 @@ fn assert_each_refused(url: &str, lines: &[&str], took: Duration, what: &str) {
 /// crate alone buffered such a reply until the timeout.
 #[test]
 fn an_endless_reply_after_the_hello_is_refused_in_bounded_memory_and_time() {
-    let lines = [
-        "get k",
-        "set k v",
-        "incr k",
-        "publish ch m",
-        "subscribe ch",
-        "lesson strings",
-        "pool --size 2 --tasks 4",
+    let lines = on_the_crate_and(&[
         "bench -q -t get -n 1000 -c 2 --retry-for 1",
         "--cluster URL get k",
-    ];
+    ]);
     for endless in Endless::ALL {
         let url = polite_peer(endless);
         let what = format!("{endless:?}");

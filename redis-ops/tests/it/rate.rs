@@ -8,6 +8,8 @@
 use std::thread;
 use std::time::Duration;
 
+use test_support::rate::{assert_progress_lines, assert_rate_held, assert_stall_in_corrected_only};
+
 use crate::support::*;
 
 /// `bench` on `r` with `args` to its end (within `limit`), successful, and its JSON's `test`.
@@ -21,12 +23,6 @@ fn report(
     out.assert_success();
     let v: serde_json::Value = serde_json::from_str(&out.stdout_text()).expect("one JSON object");
     (out, v[test].clone())
-}
-
-fn ms(v: &serde_json::Value, which: &str, p: &str) -> f64 {
-    v["latency_ms"][which][p]
-        .as_f64()
-        .unwrap_or_else(|| panic!("latency_ms.{which}.{p} in {v}"))
 }
 
 #[test]
@@ -50,34 +46,13 @@ fn a_rate_below_capacity_is_held_within_one_percent() {
         ];
         let (out, v) = report(&r, &args, "set", Duration::from_secs(30));
         let target: f64 = rate.parse().unwrap();
-        let achieved = v["achieved_rate"].as_f64().unwrap();
-        assert_eq!(v["target_rate"].as_f64(), Some(target), "{v}");
-        assert!(
-            (achieved - target).abs() <= target / 100.0,
-            "-P {pipeline}: achieved {achieved}: {v}"
-        );
+        eprintln!("-P {pipeline}:");
+        assert_rate_held(&v, target);
         // The requests per second redis-benchmark's way are the same figure.
         let rps = v["rps"].as_f64().unwrap();
         assert!((rps - target).abs() <= target / 100.0, "{v}");
-        assert_eq!(v["rate_held"], true, "{v}");
         assert_eq!(v["errors"], 0, "{v}");
-        for which in ["corrected", "service"] {
-            assert!(
-                ms(&v, which, "p50") > 0.0 && ms(&v, which, "max") >= ms(&v, which, "p99_99"),
-                "{v}"
-            );
-        }
-        // Measured from the due time, a request never waits less than from its send.
-        assert!(
-            ms(&v, "corrected", "p99") >= ms(&v, "service", "p99"),
-            "{v}"
-        );
         assert_eq!(out.stderr, "", "a held rate warns of nothing");
-        eprintln!(
-            "measured: --rate {rate} -P {pipeline} achieved {achieved}/s, corrected p99 {} ms, service p99 {} ms",
-            ms(&v, "corrected", "p99"),
-            ms(&v, "service", "p99")
-        );
     }
 }
 
@@ -105,24 +80,8 @@ fn a_one_second_stall_shows_in_the_corrected_latency_only() {
     out.assert_success();
     let v: serde_json::Value = serde_json::from_str(&out.stdout_text()).expect("one JSON object");
     let v = &v["set"];
-    let (c99, cmax) = (ms(v, "corrected", "p99"), ms(v, "corrected", "max"));
-    let (s99, smax) = (ms(v, "service", "p99"), ms(v, "service", "max"));
-    eprintln!(
-        "measured: 1 s stall at 1000/s: corrected p99 {c99} max {cmax} ms; service p99 {s99} max {smax} ms"
-    );
-    // About a fifth of the run's requests were due during the stall: each waited for what was
-    // left of it.
-    assert!(c99 >= 300.0, "corrected p99 {c99}: {v}");
-    assert!(
-        (800.0..=1600.0).contains(&cmax),
-        "corrected max {cmax}: {v}"
-    );
-    // Only the ten requests in flight when it froze waited once sent.
-    assert!(s99 < 100.0, "service p99 {s99}: {v}");
-    assert!(smax >= 800.0, "the requests in flight waited too: {v}");
+    assert_stall_in_corrected_only(v, 1600.0);
     assert_eq!(v["errors"], 0, "{v}");
-    // The schedule caught up after the stall: the rate was held.
-    assert_eq!(v["rate_held"], true, "{v}");
 }
 
 #[test]
@@ -228,16 +187,7 @@ fn progress_prints_a_line_a_second_when_asked() {
     assert_eq!(v["rate_held"], true, "{v}");
     let lines = out.stderr_lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    for (i, line) in lines.iter().enumerate() {
-        let rest = line
-            .strip_prefix(&format!("SET: {} s, ", i + 1))
-            .unwrap_or_else(|| panic!("{line}"));
-        let (ops, rest) = rest.split_once(" ops/s, p99 ").expect(line);
-        // 500 a second, give or take the edges of a second.
-        let ops: u64 = ops.parse().expect(line);
-        assert!((400..=600).contains(&ops), "{line}");
-        assert!(rest.ends_with(" ms (last second), 0 errors"), "{line}");
-    }
+    assert_progress_lines(&lines, "SET");
 }
 
 #[test]

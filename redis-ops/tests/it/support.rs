@@ -129,6 +129,28 @@ pub fn assert_ended(m: &Measured, code: i32, stderr: &str, took: Duration, kib: 
     );
 }
 
+/// A command line of each command that works on the redis crate's connections (multiplexed,
+/// subscriber, the lesson's, pooled and reconnecting): what an edge of those connections is
+/// tried with.
+pub const ON_THE_CRATE: [&str; 7] = [
+    "get k",
+    "set k v",
+    "incr k",
+    "publish ch m",
+    "subscribe ch",
+    "lesson strings",
+    "pool --size 2 --tasks 4",
+];
+
+/// [`ON_THE_CRATE`] and `more`.
+pub fn on_the_crate_and<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    ON_THE_CRATE
+        .iter()
+        .copied()
+        .chain(more.iter().copied())
+        .collect()
+}
+
 /// The help line a usage error ends with.
 pub const HELP: &str = "Run 'redis-ops --help' for usage.\n";
 
