@@ -5,6 +5,24 @@
 
 use serde_json::Value;
 
+/// The bounds every bench puts on `--rate`, `--warmup` and `--duration`: flags, and the
+/// usage error they get.
+pub const BOUNDS: [(&[&str], &str); 4] = [
+    (&["--rate", "0"], "error: --rate must be at least 1"),
+    (
+        &["--rate", "10000001"],
+        "error: --rate must be at most 10000000",
+    ),
+    (
+        &["--warmup", "86401"],
+        "error: --warmup must be at most 86400 seconds",
+    ),
+    (
+        &["--rate", "10", "--duration", "86401"],
+        "error: --duration must be at most 86400 seconds",
+    ),
+];
+
 /// The percentiles every report has, in the order they must be in.
 const PERCENTILES: [&str; 6] = ["p50", "p90", "p99", "p99_9", "p99_99", "max"];
 

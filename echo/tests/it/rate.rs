@@ -102,21 +102,7 @@ fn a_rate_beyond_capacity_is_reported_not_held() {
 
 #[test]
 fn rate_bounds_are_usage_errors() {
-    for (args, line) in [
-        (&["--rate", "0"][..], "error: --rate must be at least 1"),
-        (
-            &["--rate", "10000001"],
-            "error: --rate must be at most 10000000",
-        ),
-        (
-            &["--warmup", "86401"],
-            "error: --warmup must be at most 86400 seconds",
-        ),
-        (
-            &["--rate", "10", "--duration", "86401"],
-            "error: --duration must be at most 86400 seconds",
-        ),
-    ] {
+    for (args, line) in test_support::rate::BOUNDS {
         let out = test_support::run(command(BENCH).args(args), b"", STEP);
         out.assert_code(2);
         assert_eq!(out.stderr_lines()[0], line, "{args:?}");

@@ -232,3 +232,15 @@ fn a_signal_ends_a_slow_fixed_rate_run_at_once() {
         "keys left: {run:?}"
     );
 }
+
+#[test]
+fn rate_bounds_are_usage_errors() {
+    for (flags, line) in test_support::rate::BOUNDS {
+        // Checked before anything connects: a refused address is never reached.
+        let url = format!("redis://{}/0", refused_addr());
+        let out = run_with(at(&url, &["bench"]).args(flags), b"", STEP);
+        out.assert_code(2);
+        let line = line.replacen("error: ", "error: bench: ", 1);
+        assert_eq!(out.stderr_lines()[0], line, "{flags:?}");
+    }
+}
