@@ -224,8 +224,10 @@ pub fn b(text: &str) -> Value {
 }
 
 impl Expect {
-    /// Does `reply` satisfy this expectation? A server error is passed as `Err(text)`.
+    /// Does `reply` satisfy this expectation? A server error is passed as `Err(text)`. A RESP3
+    /// reply (`?protocol=resp3`: a map, a set, a double...) is taken in its RESP2 shape.
     pub fn accepts(&self, reply: &Result<Value, String>) -> bool {
+        let reply = &reply.as_ref().map(as_resp2).map_err(Clone::clone);
         match (self, reply) {
             (Self::Error(prefix), Err(text)) => text.starts_with(prefix.as_str()),
             (Self::Reply(want), Ok(got)) => same(want, got),
@@ -273,15 +275,60 @@ impl std::fmt::Display for Expect {
     }
 }
 
-/// Equal, treating `OK` and the status `"OK"` alike.
+/// Equal, treating `OK` and the status `"OK"` alike, and a number sent as a RESP3 double
+/// ([`as_resp2`]) and as RESP2 text alike.
 fn same(want: &Value, got: &Value) -> bool {
     match (want, got) {
         (Value::Okay, Value::SimpleString(s)) | (Value::SimpleString(s), Value::Okay) => s == "OK",
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
         }
+        (Value::BulkString(text), Value::Double(d)) => std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            // The same double both ways: exact (RESP2's text is the shortest that reads back).
+            .is_some_and(|x| x.to_bits() == d.to_bits()),
         _ => want == got,
     }
+}
+
+/// A RESP3 reply in the shape RESP2 gives it: a map as a flat field/value array, a set as an
+/// array, a boolean as 0 or 1, a verbatim string as its text; a reply of pairs (`ZRANGE ...
+/// WITHSCORES`) flat. A double stays one ([`same`] takes it for the text RESP2 sends). A RESP2
+/// reply is left as it is.
+fn as_resp2(v: &Value) -> Value {
+    match v {
+        Value::Map(pairs) => Value::Array(
+            pairs
+                .iter()
+                .flat_map(|(k, v)| [as_resp2(k), as_resp2(v)])
+                .collect(),
+        ),
+        Value::Set(items) | Value::Push { data: items, .. } => {
+            Value::Array(items.iter().map(as_resp2).collect())
+        }
+        Value::Array(items) if !items.is_empty() && items.iter().all(is_scored_pair) => {
+            Value::Array(
+                items
+                    .iter()
+                    .flat_map(|p| match p {
+                        Value::Array(pair) => pair.iter().map(as_resp2).collect(),
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(as_resp2).collect()),
+        Value::Boolean(b) => Value::Int(i64::from(*b)),
+        Value::VerbatimString { text, .. } => Value::BulkString(text.clone().into_bytes()),
+        Value::Attribute { data, .. } => as_resp2(data),
+        other => other.clone(),
+    }
+}
+
+/// `[member, score]` as RESP3 sends each element of `ZRANGE ... WITHSCORES`.
+fn is_scored_pair(v: &Value) -> bool {
+    matches!(v, Value::Array(pair) if matches!(pair.as_slice(), [_, Value::Double(_)]))
 }
 
 fn same_multiset(want: &[Value], got: &[Value]) -> bool {
@@ -304,6 +351,26 @@ fn same_multiset(want: &[Value], got: &[Value]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn resp3_replies_are_taken_in_their_resp2_shape() {
+        let map = Value::Map(vec![(b("k1"), b("v1")), (b("k2"), b("v2"))]);
+        assert!(pairs([("k2", "v2"), ("k1", "v1")]).accepts(&Ok(map)));
+        let set = Value::Set(vec![b("b"), b("a")]);
+        assert!(unordered(["a", "b"]).accepts(&Ok(set)));
+        assert!(bulk("11").accepts(&Ok(Value::Double(11.0))));
+        assert!(bulk("2.5").accepts(&Ok(Value::Double(2.5))));
+        assert!(!bulk("2.5").accepts(&Ok(Value::Double(2.25))));
+        let scored = Value::Array(vec![
+            Value::Array(vec![b("a"), Value::Double(1.0)]),
+            Value::Array(vec![b("b"), Value::Double(2.5)]),
+        ]);
+        assert!(strs(["a", "1", "b", "2.5"]).accepts(&Ok(scored)));
+        assert!(int(1).accepts(&Ok(Value::Boolean(true))));
+        // RESP2 replies as before: other text is another reply, even for the same number.
+        assert!(!bulk("1").accepts(&Ok(b("1.0"))));
+        assert!(bulk("1").accepts(&Ok(b("1"))));
+    }
 
     #[test]
     fn commands_print_like_the_prompt() {

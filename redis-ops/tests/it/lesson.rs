@@ -179,3 +179,32 @@ fn ctrl_c_cleans_up() {
     );
     assert_no_keys(&prefix);
 }
+
+/// Over RESP3 (`?protocol=resp3`) Redis answers with maps, sets and doubles where RESP2 has
+/// arrays and text: every group still passes (the replies are checked in their RESP2 shape)
+/// and leaves no key behind.
+#[test]
+fn every_group_passes_over_resp3() {
+    let _ = redis();
+    let base = url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let resp3 = format!("{base}{sep}protocol=resp3");
+    let out = run_with(
+        bare().args(["--url", &resp3, "lesson", "all"]),
+        b"",
+        Duration::from_mins(1),
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "lesson all over RESP3 failed: {}\n{stdout}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("lesson all: ") && stdout.contains("all as expected"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\n! "), "a disagreement:\n{stdout}");
+    assert!(out.stderr.is_empty(), "stderr: {}", text(&out.stderr));
+    assert_no_keys(&prefix_in(stdout.lines().next().unwrap()));
+}
