@@ -5,7 +5,7 @@
 //! timeout. [`Bounded`] follows the RESP framing of the bytes as they are read
 //! ([`Scanner`]), without copying or buffering them, and fails the read, so the connection, at
 //! the first bound crossed ([`crate::link::scan`] lists them). A byte that starts no RESP
-//! value is let through, and so is all that follows: the crate's parser refuses it in its own
+//! value is let through with at most 64 KiB after it: the crate's parser refuses it in its own
 //! words and drops the connection.
 
 use std::io;
@@ -17,7 +17,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 pub use crate::link::scan::{Overrun, Scanner};
 
 /// A stream whose reads are followed by a [`Scanner`]: the read that crosses a bound fails
-/// with an `InvalidData` error carrying the [`Overrun`], and so does every read after it.
+/// with a `ConnectionAborted` error carrying the [`Overrun`], and so does every read after it.
+/// That kind is one the redis crate takes for a dropped connection: it fails what is in flight
+/// and ends the connection at once (a reconnecting or cluster connection dials anew).
 pub struct Bounded<S> {
     inner: S,
     scanner: Scanner,
@@ -63,7 +65,7 @@ pub fn overrun_of(e: &redis::RedisError) -> Option<Overrun> {
 }
 
 fn overrun_error(o: Overrun) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, o)
+    io::Error::new(io::ErrorKind::ConnectionAborted, o)
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
@@ -139,7 +141,8 @@ mod tests {
         let mut stream = Bounded::new(&data[..]);
         let mut got = Vec::new();
         let e = stream.read_to_end(&mut got).await.unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted);
+        assert!(redis::RedisError::from(overrun_error(Overrun::Line)).is_unrecoverable_error());
         assert_eq!(e.to_string(), Overrun::Line.to_string());
         assert!(got.len() <= MAX_LINE + 8, "{} bytes let through", got.len());
         assert!(got.starts_with(b"+OK\r\n"));

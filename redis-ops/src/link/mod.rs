@@ -477,12 +477,18 @@ impl Link {
     async fn reply(&mut self, most: usize) -> Result<(Kind, &[u8]), Broke> {
         loop {
             let pending = &self.buf[self.at..];
+            if self
+                .scan
+                .as_ref()
+                .is_some_and(|(followed, _)| *followed > pending.len())
+            {
+                self.scan = None; // the bytes it followed are gone (an exchange given up)
+            }
             let whole = match &mut self.scan {
                 None => true,
                 Some((followed, scanner)) => {
-                    scanner
-                        .feed(&pending[*followed..])
-                        .map_err(Broke::Overrun)?;
+                    let new = pending.get(*followed..).unwrap_or_default();
+                    scanner.feed(new).map_err(Broke::Overrun)?;
                     *followed = pending.len();
                     scanner.replies() > 0 || scanner.is_lost()
                 }
@@ -534,6 +540,7 @@ impl Link {
     fn discard(&mut self) {
         self.buf.clear();
         self.at = 0;
+        self.scan = None;
     }
 }
 

@@ -7,8 +7,11 @@
 //! - at most [`MAX_ELEMENTS`] values in one reply, nested at most [`MAX_DEPTH`] deep;
 //! - at most [`MAX_REPLY_BYTES`] in one reply.
 //!
-//! RESP2 and RESP3 are both followed. A byte that starts no RESP value ends the following: all
-//! that comes after it is let through, for a strict parser to refuse in its own words.
+//! RESP2 and RESP3 are both followed, lines and lengths read exactly as the redis crate reads
+//! them (a line ends at CRLF only; `-0` is 0; a negative length is null for some types and
+//! refused for the others), so that the two never disagree on where a reply ends. A byte that
+//! starts no RESP value is let through with at most [`MAX_LINE`] bytes after it, for a strict
+//! parser to refuse in its own words.
 //!
 //! The redis crate's connections read through it (`crate::connect::bounded`), and a
 //! [`super::Link`] uses it to wait for the end of a long reply without parsing it again from
@@ -22,10 +25,10 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// The longest bulk string: Redis's own `proto-max-bulk-len` default, 512 MiB.
 pub const MAX_BULK: u64 = 512 * 1024 * 1024;
 
-/// The most values in one reply, counting nested ones: no command of this tool reads more
-/// than a few thousand (a SCAN page, CLUSTER SLOTS of a large cluster), and the crate keeps
-/// some 100 bytes for each.
-pub const MAX_ELEMENTS: u64 = 1 << 17;
+/// The most values in one reply, counting nested ones: the largest reply this tool reads is
+/// CLUSTER SLOTS of a cluster whose 16,384 slots are all in ranges of their own, one replica
+/// each (about 245,000 values); the crate keeps some 100 bytes for each.
+pub const MAX_ELEMENTS: u64 = 1 << 18;
 
 /// The deepest nesting (the redis crate's parser stops at 100).
 pub const MAX_DEPTH: usize = 64;
@@ -42,6 +45,10 @@ pub enum Overrun {
     Bulk(u64),
     /// A length that is no number RESP writes (too many digits).
     Length,
+    /// A negative length where the type has none (`!`, `=`, `%`, `|`).
+    Negative,
+    /// More than [`MAX_LINE`] bytes after a byte that starts no RESP value.
+    Lost,
     /// More than [`MAX_ELEMENTS`] values in one reply.
     Elements,
     /// Nested deeper than [`MAX_DEPTH`].
@@ -66,6 +73,8 @@ impl fmt::Display for Overrun {
             Self::Length => {
                 f.write_str("a length of more than 19 digits (is this a Redis server?)")
             }
+            Self::Negative => f.write_str("a negative length (is this a Redis server?)"),
+            Self::Lost => f.write_str("bytes that are not RESP (is this a Redis server?)"),
             Self::Elements => write!(f, "a reply of more than {MAX_ELEMENTS} values"),
             Self::Depth => write!(f, "a reply nested more than {MAX_DEPTH} deep"),
             Self::Bytes => write!(f, "a reply longer than {} MiB", MAX_REPLY_BYTES >> 20),
@@ -80,12 +89,15 @@ impl std::error::Error for Overrun {}
 enum At {
     /// Before a value's type byte.
     Type,
-    /// Inside the line after type byte `kind`, `len` bytes into it.
-    Line { kind: u8, len: usize },
+    /// Inside the line after type byte `kind`, `len` bytes into it; `cr`: its last byte so far
+    /// is a CR (a line ends at CRLF only, as the redis crate reads it: a bare LF or CR is
+    /// part of the line).
+    Line { kind: u8, len: usize, cr: bool },
     /// Inside a bulk string: this many bytes left, its CRLF included.
     Body(u64),
-    /// Past a byte that is not RESP: everything goes through (the crate refuses it).
-    Opaque,
+    /// Past a byte that starts no RESP value, this many bytes ago: the crate refuses it and
+    /// drops the connection; should it go on reading, at most [`MAX_LINE`] more get through.
+    Opaque(usize),
 }
 
 /// Follows RESP framing byte by byte, keeping only counters: where it is, the number being
@@ -124,13 +136,17 @@ impl Default for Scanner {
 impl Scanner {
     /// Follows `bytes`, the next ones read: an [`Overrun`] at the first bound they cross.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), Overrun> {
-        if self.at == At::Opaque {
-            return Ok(());
-        }
         let mut i = 0;
         while i < bytes.len() {
             match self.at {
-                At::Opaque => return Ok(()),
+                At::Opaque(after) => {
+                    let after = after + (bytes.len() - i);
+                    if after > MAX_LINE {
+                        return Err(Overrun::Lost);
+                    }
+                    self.at = At::Opaque(after);
+                    return Ok(());
+                }
                 At::Body(left) => {
                     let take = left.min((bytes.len() - i) as u64);
                     self.count_bytes(take)?;
@@ -146,36 +162,28 @@ impl Scanner {
                     let kind = bytes[i];
                     i += 1;
                     self.count_bytes(1)?;
-                    if !matches!(
-                        kind,
-                        b'+' | b'-'
-                            | b':'
-                            | b'_'
-                            | b'#'
-                            | b','
-                            | b'('
-                            | b'$'
-                            | b'!'
-                            | b'='
-                            | b'*'
-                            | b'~'
-                            | b'>'
-                            | b'%'
-                            | b'|'
-                    ) {
-                        self.at = At::Opaque;
-                        return Ok(());
+                    if !is_type(kind) {
+                        self.at = At::Opaque(0);
+                        continue;
                     }
                     self.values += 1;
                     if self.values > MAX_ELEMENTS {
                         return Err(Overrun::Elements);
                     }
                     (self.negative, self.digits, self.number) = (false, 0, 0);
-                    self.at = At::Line { kind, len: 0 };
+                    self.at = At::Line {
+                        kind,
+                        len: 0,
+                        cr: false,
+                    };
                 }
-                At::Line { kind, len } => {
+                At::Line { kind, len, cr } => {
                     let rest = &bytes[i..];
-                    let end = rest.iter().position(|&b| b == b'\n');
+                    // The first LF right after a CR (the CR perhaps the last byte of the
+                    // previous read).
+                    let end = rest.iter().enumerate().position(|(j, &b)| {
+                        b == b'\n' && if j == 0 { cr } else { rest[j - 1] == b'\r' }
+                    });
                     let chunk = &rest[..end.map_or(rest.len(), |e| e + 1)];
                     let len = len + chunk.len();
                     if len > MAX_LINE + 2 {
@@ -187,7 +195,8 @@ impl Scanner {
                     }
                     i += chunk.len();
                     if end.is_none() {
-                        self.at = At::Line { kind, len };
+                        let cr = chunk.last().map_or(cr, |&b| b == b'\r');
+                        self.at = At::Line { kind, len, cr };
                     } else {
                         self.at = At::Type;
                         self.line_done(kind)?;
@@ -205,7 +214,7 @@ impl Scanner {
 
     /// Whether a byte that starts no RESP value was met: from there on nothing is followed.
     pub fn is_lost(&self) -> bool {
-        self.at == At::Opaque
+        matches!(self.at, At::Opaque(_))
     }
 
     /// Reads the digits of a length line (its CR and LF are not digits and are skipped).
@@ -226,14 +235,18 @@ impl Scanner {
         Ok(())
     }
 
-    /// A whole line of type `kind` was read.
+    /// A whole line of type `kind` was read. Lengths are read as the redis crate reads them:
+    /// `-0` is 0; a negative length is null (or empty) for `$`, `*`, `~` and `>`, and no
+    /// length at all for `!`, `=`, `%` and `|` (the crate would wait for 2^64 bytes or refuse).
     fn line_done(&mut self, kind: u8) -> Result<(), Overrun> {
-        let (negative, n) = (self.negative, self.number);
+        let n = self.number;
+        let negative = self.negative && n > 0;
         match kind {
             b'$' | b'!' | b'=' => {
-                if negative {
-                    // `$-1`: null (another negative length: the crate refuses it).
-                    self.complete();
+                if negative && kind == b'$' {
+                    self.complete(); // `$-1`: null
+                } else if negative {
+                    return Err(Overrun::Negative);
                 } else if n > MAX_BULK {
                     return Err(Overrun::Bulk(n));
                 } else {
@@ -241,12 +254,16 @@ impl Scanner {
                 }
             }
             b'*' | b'~' | b'>' | b'%' | b'|' => {
+                if negative && matches!(kind, b'%' | b'|') {
+                    return Err(Overrun::Negative);
+                }
                 let due = match kind {
                     b'%' => n.saturating_mul(2),
                     b'|' => n.saturating_mul(2).saturating_add(1), // then the value it annotates
+                    _ if negative => 0,                            // `*-1`: null
                     _ => n,
                 };
-                if negative || due == 0 {
+                if due == 0 {
                     self.complete();
                 } else if self.values.saturating_add(due) > MAX_ELEMENTS {
                     return Err(Overrun::Elements);
@@ -288,6 +305,27 @@ impl Scanner {
         }
         Ok(())
     }
+}
+
+/// Whether a value starts with this byte (RESP2 and RESP3, as the redis crate reads them).
+fn is_type(kind: u8) -> bool {
+    matches!(
+        kind,
+        b'+' | b'-'
+            | b':'
+            | b'_'
+            | b'#'
+            | b','
+            | b'('
+            | b'$'
+            | b'!'
+            | b'='
+            | b'*'
+            | b'~'
+            | b'>'
+            | b'%'
+            | b'|'
+    )
 }
 
 /// Whether a line of this type holds a length.
@@ -407,8 +445,8 @@ mod tests {
         assert_eq!(scan(&deep).unwrap_err(), Overrun::Depth);
         assert!(scan(&b"*1\r\n".repeat(MAX_DEPTH)).is_ok());
         // Many small arrays in one reply: the values add up across them.
-        let mut many = b"*100000\r\n".to_vec();
-        many.extend(b"*1\r\n:1\r\n".repeat(70_000));
+        let mut many = b"*200000\r\n".to_vec();
+        many.extend(b"*1\r\n:1\r\n".repeat(140_000));
         assert_eq!(scan(&many).unwrap_err(), Overrun::Elements);
     }
 
@@ -441,9 +479,53 @@ mod tests {
     }
 
     #[test]
-    fn a_byte_that_is_not_resp_lets_everything_through() {
+    fn a_byte_that_is_not_resp_lets_one_line_more_through() {
         let mut s = scan(b"+OK\r\nHTTP/1.1 400").unwrap();
-        assert_eq!(s.at, At::Opaque);
-        s.feed(&vec![b'x'; 2 * MAX_LINE]).unwrap();
+        assert!(s.is_lost());
+        s.feed(&vec![b'x'; MAX_LINE - 20]).unwrap();
+        assert_eq!(s.feed(&[b'x'; 64]).unwrap_err(), Overrun::Lost);
+    }
+
+    /// The redis crate ends a line at CRLF only: a bare LF (or CR) is part of the line, and a
+    /// line of them is still one line (else `+a\n` and bytes without end would pass as
+    /// replies while the crate buffered one endless line).
+    #[test]
+    fn a_line_ends_at_crlf_only() {
+        let s = scan(b"+a\nb\rc\r\n").unwrap();
+        assert!(idle(&s), "{s:?}");
+        assert_eq!(s.replies(), 1);
+        let mut bare = b"+a\n".to_vec();
+        bare.extend(b":1\n".repeat(MAX_LINE / 3 + 2));
+        assert_eq!(scan(&bare).unwrap_err(), Overrun::Line);
+        // CR at the end of one read, LF at the start of the next.
+        let mut s = Scanner::default();
+        s.feed(b"+OK\r").unwrap();
+        s.feed(b"\n").unwrap();
+        assert!(idle(&s));
+    }
+
+    /// Lengths as the redis crate reads them: `-0` is 0, a negative length is null for `$`,
+    /// `*`, `~` and `>`, and refused for `!`, `=`, `%` and `|` (the crate would wait for 2^64
+    /// bytes, or refuse).
+    #[test]
+    fn negative_and_minus_zero_lengths_as_the_crate_reads_them() {
+        for null in [
+            &b"$-1\r\n"[..],
+            b"*-1\r\n",
+            b"~-1\r\n",
+            b">-1\r\n",
+            b">0\r\n",
+        ] {
+            assert!(idle(&scan(null).unwrap()), "{null:?}");
+        }
+        // `$-0` is an empty bulk string: its CRLF follows.
+        assert!(idle(&scan(b"$-0\r\n\r\n").unwrap()));
+        assert!(!idle(&scan(b"$-0\r\n").unwrap()));
+        // `|-0` annotates the value that follows.
+        assert!(!idle(&scan(b"|-0\r\n").unwrap()));
+        assert!(idle(&scan(b"|-0\r\n:1\r\n").unwrap()));
+        for refused in [&b"!-1\r\n"[..], b"=-5\r\n", b"%-1\r\n", b"|-2\r\n"] {
+            assert_eq!(scan(refused).unwrap_err(), Overrun::Negative, "{refused:?}");
+        }
     }
 }

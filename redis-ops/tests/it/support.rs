@@ -246,16 +246,27 @@ pub enum Endless {
     Nested,
     /// A bulk string announcing 4 GiB, then its bytes.
     HugeBulk,
+    /// `+a`, a bare LF (no CR: the line goes on), then `:1` and a bare LF without end: one
+    /// endless line to the redis crate.
+    BareLf,
+    /// A blob error of length -1 (the crate would wait for 2^64 bytes), then `+OK` after `+OK`.
+    NegativeBlob,
+    /// An array of two: `$-0` (an empty bulk string, not a null) with its CRLF, then a line
+    /// without end.
+    MinusZero,
 }
 
 impl Endless {
     /// Every shape.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::Line,
         Self::HugeArray,
         Self::Arrays,
         Self::Nested,
         Self::HugeBulk,
+        Self::BareLf,
+        Self::NegativeBlob,
+        Self::MinusZero,
     ];
 
     /// What it sends first, and then again and again.
@@ -266,6 +277,9 @@ impl Endless {
             Self::Arrays => (b"*100000\r\n", b"*2\r\n:1\r\n:2\r\n".repeat(8 * 1024)),
             Self::Nested => (b"", b"*1\r\n".repeat(16 * 1024)),
             Self::HugeBulk => (b"$4294967296\r\n", vec![b'b'; 64 * 1024]),
+            Self::BareLf => (b"+a\n", b":1\n".repeat(16 * 1024)),
+            Self::NegativeBlob => (b"!-1\r\n", b"+OK\r\n".repeat(16 * 1024)),
+            Self::MinusZero => (b"*2\r\n$-0\r\n\r\n+", vec![b'a'; 64 * 1024]),
         }
     }
 
