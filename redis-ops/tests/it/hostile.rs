@@ -118,3 +118,20 @@ fn an_endless_reply_after_the_hello_is_refused_in_bounded_memory_and_time() {
         assert_each_refused(&url, &lines, bounds, &what);
     }
 }
+
+/// A GET answered in part and then never finished: `ping` says so in one line, within its
+/// timeout. The DEL it sends next on the same link starts afresh: the scanner that followed the
+/// cut reply is dropped with its bytes (it used to look for them, and panicked).
+#[test]
+fn a_reply_cut_short_then_silence_is_one_line_for_ping() {
+    let url = cut_short_peer();
+    let r = run_with(
+        &mut at(&url, &args("--timeout 1 ping")),
+        b"",
+        Duration::from_secs(20),
+    );
+    assert_eq!(r.code(), Some(1), "{r:?}");
+    assert_eq!(r.stderr_lines().len(), 1, "{r:?}");
+    assert!(r.stderr.starts_with("error: "), "{r:?}");
+    assert!(r.took < Duration::from_secs(4), "{r:?}");
+}

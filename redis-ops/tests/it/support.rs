@@ -200,6 +200,31 @@ pub fn fake_peer(peer: Peer) -> String {
     })
 }
 
+/// A fake Redis on 127.0.0.1 that says the hello, refuses INFO and takes SET as a Redis does,
+/// then answers GET with the first bytes of a bulk string and nothing more for 5 s (then `:1`
+/// to what follows); answers its `redis://` URL.
+pub fn cut_short_peer() -> String {
+    serve_each(|mut s| {
+        let mut from = std::io::BufReader::new(s.try_clone().expect("clone the socket"));
+        while let Some(name) = command_name(&mut from) {
+            let answer: &[u8] = match name.as_str() {
+                "PING" => b"+PONG\r\n",
+                "INFO" => b"-ERR unknown command 'INFO'\r\n",
+                "AUTH" | "SELECT" | "CLIENT" | "SET" => b"+OK\r\n",
+                "GET" => {
+                    let _ = s.write_all(b"$5\r\nab");
+                    std::thread::sleep(Duration::from_secs(5));
+                    continue;
+                }
+                _ => b":1\r\n",
+            };
+            if s.write_all(answer).is_err() {
+                return;
+            }
+        }
+    })
+}
+
 /// A listener on 127.0.0.1 (a port of its own) that hands every connection to `handle` on a
 /// thread of its own, for as long as the test runs; answers its `redis://` URL.
 fn serve_each(handle: impl Fn(std::net::TcpStream) + Clone + Send + 'static) -> String {
