@@ -1,8 +1,9 @@
 //! How every redis-crate connection reaches its server (issue 22.4): we open the socket
 //! ourselves (TCP, TLS with the trust of [`super::Redis::tls_connector`], or a Unix socket),
 //! put it under [`Bounded`], and hand it to the crate, which says its hello (AUTH, SELECT,
-//! CLIENT SETINFO) and runs the connection as before. Whatever the peer sends later, the crate
-//! never holds more than one bounded reply.
+//! CLIENT SETINFO) and runs the connection as before. Whatever the peer sends later, no reply
+//! the crate reads grows past the bounds of [`crate::link::scan`]: the one that would fails the
+//! connection.
 //!
 //! The multiplexed and subscriber connections are built here ([`Dial::multiplexed`],
 //! [`Dial::pubsub`]); the pool's connections come from [`Dial::multiplexed`] too
