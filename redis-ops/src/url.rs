@@ -101,15 +101,6 @@ impl RedisUrl {
         &self.info
     }
 
-    /// The same URL (the same text shown) with other connection info: TLS settings applied,
-    /// another database.
-    pub(crate) fn with_info(&self, info: ConnectionInfo) -> Self {
-        Self {
-            given: self.given.clone(),
-            info: Arc::new(info),
-        }
-    }
-
     /// Another node of the same cluster, `host:port`: the same credentials, the same TLS
     /// settings, shown as `redis://host:port/0` (`rediss://` for TLS).
     pub(crate) fn node(&self, host: &str, port: u16) -> Self {

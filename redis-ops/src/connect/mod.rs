@@ -55,7 +55,6 @@ pub use pool::{Pool, PoolError};
 pub use reconnecting::Reconnecting;
 pub use slots::{master_of, masters};
 pub use tls::timed_out;
-use tls::{certificates, tls_info};
 
 /// CLUSTER SLOTS on `conn`: the slot ranges and their nodes.
 async fn cluster_slots(conn: &mut Conn) -> Result<Vec<Value>, Error> {
@@ -119,21 +118,12 @@ impl Redis {
     }
 
     /// Applies `--cacert`, `--cert`/`--key` and `--insecure` to a `rediss://` URL (a plain one
-    /// is left as it is): the redis crate gets the CA and the client certificate, the raw links
-    /// of `bench` and `ping` the same trust through [`Redis::tls_connector`].
+    /// is left as it is): every socket to it, the redis crate's ([`dial`]) and the raw links of
+    /// `bench` and `ping`, gets this trust through [`Redis::tls_connector`].
     pub fn with_tls(mut self, tls: &Tls) -> Result<Self, Error> {
-        if !self.is_tls() {
-            return Ok(self);
+        if self.is_tls() {
+            self.tls = Some(tls.clone());
         }
-        self.url = tls_info(&self.url, tls, &self.url)?;
-        if let Some(seeds) = &self.seeds {
-            let mut with = Vec::with_capacity(seeds.len());
-            for seed in seeds {
-                with.push(tls_info(seed, tls, &self.url)?);
-            }
-            self.seeds = Some(with);
-        }
-        self.tls = Some(tls.clone());
         Ok(self)
     }
 
@@ -225,14 +215,14 @@ impl Redis {
         if let Some(t) = response_timeout {
             builder = builder.response_timeout(t);
         }
-        if let Some(tls) = self.tls.as_ref().filter(|_| self.is_tls()) {
-            builder = builder
-                .tls(if tls.insecure() {
-                    redis::TlsMode::Insecure
-                } else {
-                    redis::TlsMode::Secure
-                })
-                .certs(certificates(tls));
+        if self.is_tls() {
+            // The nodes' addresses are then `rediss://` ones; their sockets, with our trust,
+            // come from `Node`.
+            builder = builder.tls(if self.is_insecure() {
+                redis::TlsMode::Insecure
+            } else {
+                redis::TlsMode::Secure
+            });
         }
         let client = builder.build().map_err(|e| self.url.bad(describe(&e)))?;
         self.dial()?.for_nodes();
