@@ -212,7 +212,8 @@ impl Scanner {
         self.replies
     }
 
-    /// Whether a byte that starts no RESP value was met: from there on nothing is followed.
+    /// Whether a byte that starts no RESP value was met: from there on no reply is followed,
+    /// and at most [`MAX_LINE`] more bytes are let through.
     pub fn is_lost(&self) -> bool {
         matches!(self.at, At::Opaque(_))
     }
