@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use test_support::{Proc, STEP, Signal, require_rabbit};
 
-use crate::support::{Cleanup, bin_at, cmd, connect, ended, run, with_maxrss};
+use crate::support::{Cleanup, bench_queue, bin_at, cmd, connect, ended, run, with_maxrss};
 
 fn ok(r: &test_support::Run) {
     assert_eq!(r.code(), Some(0), "{r:?}");
@@ -122,12 +122,7 @@ fn an_interrupted_bench_cleans_up_and_reports() {
             "--size",
             "16",
         ]));
-        let line = p.wait_for_err_line(|l| l.contains("bench queue '"), STEP);
-        let queue = line
-            .last()
-            .and_then(|l| l.split('\'').nth(1))
-            .expect("the queue's name")
-            .to_owned();
+        let queue = bench_queue(&mut p);
         std::thread::sleep(Duration::from_millis(1500));
         p.signal(signal);
         let r = p.finish(STEP);

@@ -12,7 +12,7 @@ use test_support::rate::{assert_progress_lines, assert_rate_held, assert_stall_i
 use test_support::{Proc, STEP, Signal, send_signal};
 
 use crate::stalls::Freezer;
-use crate::support::{Cleanup, at, cmd, connect, run};
+use crate::support::{Cleanup, at, bench_queue, cmd, connect, run};
 
 fn report(out: &test_support::Run) -> serde_json::Value {
     out.assert_success();
@@ -189,12 +189,7 @@ fn a_killed_bench_leaves_its_queue_only_until_it_expires() {
         "--duration",
         "600",
     ]));
-    let line = p.wait_for_err_line(|l| l.contains("bench queue '"), STEP);
-    let queue = line
-        .last()
-        .and_then(|l| l.split('\'').nth(1))
-        .expect("the queue's name")
-        .to_owned();
+    let queue = bench_queue(&mut p);
     thread::sleep(Duration::from_secs(1));
     send_signal(p.pid(), Signal::Kill);
     let killed = Instant::now();

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use test_support::{Run, STEP, command};
 
 use crate::streams::{require_streams, stream_name, streams};
-use crate::support::Cleanup;
+use crate::support::{Cleanup, got_bodies};
 
 /// The venv's python with rstream, made once per test binary; the test fails loudly when it
 /// cannot be made.
@@ -90,20 +90,16 @@ fn hello_world_both_ways() {
     );
 }
 
-/// The bodies our offset-tracking-receive printed, and its last line.
-fn consumed(r: &Run) -> (Vec<String>, String) {
+/// Our offset-tracking-receive on stream `s` under the name `shared`, successful: the bodies
+/// it printed, and its last line.
+fn consumed_as_shared(s: &str) -> (Vec<String>, String) {
+    let r = streams(&["offset-tracking-receive", "--stream", s, "--name", "shared"]);
+    r.assert_success();
     let lines = r.lines();
-    let bodies = lines
-        .iter()
-        .filter_map(|l| l.strip_prefix("Got message: "))
-        .map(|l| {
-            l.split(" with offset: ")
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    (bodies, lines.last().cloned().unwrap_or_default())
+    (
+        got_bodies(&lines),
+        lines.last().cloned().unwrap_or_default(),
+    )
 }
 
 #[test]
@@ -116,15 +112,7 @@ fn offset_tracking_both_ways_and_stored_offsets_shared() {
         r.lines(),
         ["Publishing 100 messages", "Messages confirmed: true"]
     );
-    let r = streams(&[
-        "offset-tracking-receive",
-        "--stream",
-        &s,
-        "--name",
-        "shared",
-    ]);
-    r.assert_success();
-    let (bodies, last) = consumed(&r);
+    let (bodies, last) = consumed_as_shared(&s);
     let mut want: Vec<String> = (0..99).map(|i| format!("hello: {i}")).collect();
     want.push("marker: 99".into());
     assert_eq!(bodies, want);
@@ -150,15 +138,7 @@ fn offset_tracking_both_ways_and_stored_offsets_shared() {
     // And back: the official consumer stored its marker; ours resumes after it and finds
     // only what comes next.
     run_official(official("offset_tracking_send", &s, &[]));
-    let r = streams(&[
-        "offset-tracking-receive",
-        "--stream",
-        &s,
-        "--name",
-        "shared",
-    ]);
-    r.assert_success();
-    let (bodies, last) = consumed(&r);
+    let (bodies, last) = consumed_as_shared(&s);
     assert_eq!(bodies, want, "only the third batch");
     let first: u64 = last
         .strip_prefix("Done consuming first_offset: ")

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rabbit_ops::streams::url::{DEFAULT_STREAM_URL, STREAM_URL_ENV};
 use test_support::{Proc, Run, STEP};
 
-use crate::support::{Cleanup, bin, ended, run};
+use crate::support::{Cleanup, bin, ended, got_bodies, run};
 
 /// The shared broker's stream URL: `$RABBITMQ_STREAM_URL`, else the default.
 pub fn stream_url() -> String {
@@ -60,6 +60,21 @@ fn got(body: &str, offset: u64) -> String {
     format!("Got message: {body} with offset: {offset}")
 }
 
+/// `stream-receive --stream <stream> --offset <offset> --count <count>`: the message lines
+/// (the waiting line left out).
+fn received_from(stream: &str, offset: &str, count: &str) -> Vec<String> {
+    let r = streams(&[
+        "stream-receive",
+        "--stream",
+        stream,
+        "--offset",
+        offset,
+        "--count",
+        count,
+    ]);
+    r.lines()[1..].to_vec()
+}
+
 #[test]
 fn hello_world_send_and_receive() {
     let mut clean = Cleanup::new();
@@ -80,38 +95,11 @@ fn hello_world_send_and_receive() {
         ]
     );
     // From offset 1; from the last chunk.
-    let r = streams(&[
-        "stream-receive",
-        "--stream",
-        &s,
-        "--offset",
-        "1",
-        "--count",
-        "1",
-    ]);
-    assert_eq!(r.lines()[1..], [got("second one", 1)]);
-    let r = streams(&[
-        "stream-receive",
-        "--stream",
-        &s,
-        "--offset",
-        "last",
-        "--count",
-        "1",
-    ]);
-    assert_eq!(r.lines()[1..], [got("second one", 1)]);
+    assert_eq!(received_from(&s, "1", "1"), [got("second one", 1)]);
+    assert_eq!(received_from(&s, "last", "1"), [got("second one", 1)]);
     // From a time before the first message: all of them.
-    let r = streams(&[
-        "stream-receive",
-        "--stream",
-        &s,
-        "--offset",
-        "@0",
-        "--count",
-        "2",
-    ]);
     assert_eq!(
-        r.lines()[1..],
+        received_from(&s, "@0", "2"),
         [got("Hello, World!", 0), got("second one", 1)]
     );
     // Only new ones: none come, --timeout ends it with exit 1 and one line.
@@ -195,17 +183,7 @@ fn offset_tracking_resumes_after_the_stored_offset() {
     // Stopped by --count after hello4: the next run goes on at hello5, no gap, no repeat.
     let r = streams(&["offset-tracking-receive", "--stream", &s]);
     r.assert_success();
-    let bodies: Vec<String> = r
-        .lines()
-        .iter()
-        .filter_map(|l| l.strip_prefix("Got message: "))
-        .map(|l| {
-            l.split(" with offset: ")
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
+    let bodies = got_bodies(&r.lines());
     let mut want: Vec<String> = (5..19).map(|i| format!("hello{i}")).collect();
     want.push("marker19".into());
     assert_eq!(bodies, want);

@@ -191,3 +191,26 @@ pub fn with_maxrss(r: &Run) -> (Vec<&str>, u64) {
         .unwrap_or_else(|| panic!("no maxrss_kb line: {r:?}"));
     (lines, kb)
 }
+
+/// The bodies of the `Got message: <body> with offset: <n>` lines of a stream consumer.
+pub fn got_bodies(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("Got message: "))
+        .map(|l| {
+            l.split(" with offset: ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The name of the queue `rabbit-ops -v bench` said it declared (`bench queue '<name>'`).
+pub fn bench_queue(p: &mut Proc) -> String {
+    let line = p.wait_for_err_line(|l| l.contains("bench queue '"), STEP);
+    line.last()
+        .and_then(|l| l.split('\'').nth(1))
+        .expect("the queue's name")
+        .to_owned()
+}

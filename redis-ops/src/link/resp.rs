@@ -9,15 +9,13 @@
 
 use std::fmt;
 
+// The longest line and bulk string are the bounds of `super::scan`, one place for both
+// readers: a peer that sends a longer line without a CRLF is not speaking RESP, and is not
+// buffered without end.
+use super::scan::{MAX_BULK, MAX_LINE};
+
 /// The most nesting of arrays accepted (replies of the commands `bench` sends are flat).
 const MAX_DEPTH: usize = 16;
-
-/// The largest bulk string Redis sends (`proto-max-bulk-len` default, 512 MB).
-const MAX_BULK: i64 = 512 * 1024 * 1024;
-
-/// The longest line (status, error, integer, length) accepted: a peer that sends more without
-/// a CRLF is not speaking RESP, and is not buffered without end.
-const MAX_LINE: usize = 64 * 1024;
 
 /// What kind of reply was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +165,7 @@ fn skip(buf: &[u8], pos: usize, depth: usize) -> Result<Option<(Kind, usize)>, P
             if n == -1 {
                 return Ok(Some((Kind::Nil, next)));
             }
-            if !(0..=MAX_BULK).contains(&n) {
+            if u64::try_from(n).map_or(true, |n| n > MAX_BULK) {
                 return Err(ProtocolError(format!("bad bulk length {n}")));
             }
             let end = next + n as usize;
